@@ -1,0 +1,135 @@
+// IAM Credentials API v1 at Google's paths:
+//   POST /v1/projects/-/serviceAccounts/{EMAIL_OR_ID}:generateAccessToken | generateIdToken | signJwt | signBlob
+// with delegation chains and Google's permission checks and error shapes (REFERENCE §2).
+
+import type { ServiceAccountRecord } from '../store/store.js';
+import { serviceAccountResource } from '../iam/resources.js';
+import type { Platform } from '../platform.js';
+import { callerOf } from './caller.js';
+import { ApiError, invalidArgument, permissionDenied } from './errors.js';
+import type { ApiRequest, Router } from './router.js';
+
+const MAX_LIFETIME_S = 3600;
+
+/** Parses "3600s" / "3600.5s". */
+function parseLifetime(v: unknown): number {
+  if (v === undefined) return 3600;
+  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(v) : null;
+  if (!m) throw invalidArgument(`Invalid value at 'lifetime' (type.googleapis.com/google.protobuf.Duration), Field 'lifetime', Illegal duration format; duration must end with 's'`, 'lifetime');
+  const s = Math.floor(Number(m[1]));
+  if (s < 1 || s > MAX_LIFETIME_S) {
+    throw invalidArgument(`The lifetime of the requested token is invalid: ${s}s. Lifetime must be between 1 second and ${MAX_LIFETIME_S} seconds (longer lifetimes need the constraints/iam.allowServiceAccountCredentialLifetimeExtension organization policy).`, 'lifetime');
+  }
+  return s;
+}
+
+const DELEGATE = /^projects\/-\/serviceAccounts\/(.+)$/;
+
+/** Resolves a delegation chain and checks each hop; returns the target account. */
+async function authorize(platform: Platform, req: ApiRequest, permission: string, delegatesRaw: unknown): Promise<ServiceAccountRecord> {
+  if (req.params.project !== '-') {
+    throw invalidArgument(`The resource name is invalid: projects/${req.params.project}/serviceAccounts/${req.params.account}. Use the wildcard character '-' in place of the project ID: projects/-/serviceAccounts/${req.params.account}.`, 'name');
+  }
+  const caller = await callerOf(platform, req.headers);
+  if (delegatesRaw !== undefined && !Array.isArray(delegatesRaw)) throw invalidArgument('delegates must be a list.', 'delegates');
+  const delegates = ((delegatesRaw as unknown[] | undefined) ?? []).map((d, i) => {
+    const m = typeof d === 'string' ? DELEGATE.exec(d) : null;
+    if (!m) throw invalidArgument(`Invalid delegate name: ${String(d)}. Use projects/-/serviceAccounts/EMAIL.`, `delegates[${i}]`);
+    return m[1]!;
+  });
+  const chain = [...delegates, req.params.account!];
+  let principal = caller;
+  for (let i = 0; i < chain.length; i++) {
+    const last = i === chain.length - 1;
+    const needed = last ? permission : 'iam.serviceAccounts.implicitDelegation';
+    const sa = await platform.identity.findServiceAccount(chain[i]!);
+    const resource = serviceAccountResource(sa?.email ?? chain[i]!);
+    const decision = platform.iam.check(principal, needed, resource);
+    if (!sa) {
+      // Google only admits the account is missing to callers who could otherwise use it.
+      if (decision.allowed) {
+        throw new ApiError('NOT_FOUND', `Not found; Gaia id not found for email ${chain[i]}`, [], {
+          code: 'SERVICE_ACCOUNT_UNKNOWN',
+          explanation: `There is no service account ${chain[i]} in this project.`,
+          remedy: `Check the email (NAME@${platform.config.project.id}.iam.gserviceaccount.com) or add it under serviceAccounts in the config.`,
+          evidence: { account: chain[i] },
+        });
+      }
+      throw permissionDenied(needed, {
+        code: 'SERVICE_ACCOUNT_UNKNOWN',
+        explanation: `There is no service account ${chain[i]}, and ${principal} holds no permission that would let Google say so: Google answers 403, as if it were a permission problem.`,
+        remedy: `Check the email (NAME@${platform.config.project.id}.iam.gserviceaccount.com) or add it under serviceAccounts in the config.`,
+        evidence: { account: chain[i], caller: principal },
+      });
+    }
+    if (!decision.allowed) {
+      const p = decision.propagating;
+      throw permissionDenied(needed, {
+        code: p ? 'IAM_NOT_YET_PROPAGATED' : 'IMPERSONATION_DENIED',
+        explanation: p
+          ? `${principal} was granted ${p.grant.role} on ${p.grant.resource}, but the change has not reached this front end yet.`
+          : `${principal} may not ${last ? `use ${permission} on` : 'delegate through'} ${sa.email}${i > 0 ? ` (hop ${i + 1} of the delegation chain)` : ''}.`,
+        remedy: p
+          ? `Retry after ${new Date(p.fullyVisibleAt).toISOString()}.`
+          : `Grant roles/iam.serviceAccountTokenCreator on serviceAccounts/${sa.email} to ${principal}: authplane iam add serviceAccounts/${sa.email} roles/iam.serviceAccountTokenCreator ${principal}`,
+        evidence: { caller: principal, target: sa.email, permission: needed, chain: [caller, ...chain], hop: i },
+      });
+    }
+    if (sa.disabled) throw new ApiError('FAILED_PRECONDITION', `Service account ${sa.email} is disabled.`);
+    if (last) return sa;
+    principal = `serviceAccount:${sa.email}`;
+  }
+  throw new Error('unreachable');
+}
+
+const rfc3339 = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+export function iamCredentialsRoutes(router: Router, platform: Platform): void {
+  const base = '/v1/projects/{project}/serviceAccounts/{account}';
+  const { identity } = platform;
+
+  router.post(`${base}:generateAccessToken`, async (req) => {
+    const body = await req.json<{ delegates?: unknown; scope?: unknown; lifetime?: unknown }>();
+    const sa = await authorize(platform, req, 'iam.serviceAccounts.getAccessToken', body.delegates);
+    if (!Array.isArray(body.scope) || body.scope.length === 0 || body.scope.some((s) => typeof s !== 'string')) {
+      throw invalidArgument('Scope required.', 'scope');
+    }
+    const lifetime = parseLifetime(body.lifetime);
+    const { token, record } = await identity.mintAccessToken(`serviceAccount:${sa.email}`, body.scope as string[], lifetime);
+    return { body: { accessToken: token, expireTime: rfc3339(record.expiresAt) } };
+  });
+
+  router.post(`${base}:generateIdToken`, async (req) => {
+    const body = await req.json<{ delegates?: unknown; audience?: unknown; includeEmail?: unknown; useEmailAzp?: unknown }>();
+    const sa = await authorize(platform, req, 'iam.serviceAccounts.getOpenIdToken', body.delegates);
+    if (typeof body.audience !== 'string' || !body.audience) throw invalidArgument('Audience required.', 'audience');
+    const token = await identity.mintIdToken(sa, { audience: body.audience, includeEmail: body.includeEmail === true, useEmailAzp: body.useEmailAzp === true });
+    return { body: { token } };
+  });
+
+  router.post(`${base}:signJwt`, async (req) => {
+    const body = await req.json<{ delegates?: unknown; payload?: unknown }>();
+    const sa = await authorize(platform, req, 'iam.serviceAccounts.signJwt', body.delegates);
+    if (typeof body.payload !== 'string') throw invalidArgument('Payload required.', 'payload');
+    let claims: Record<string, unknown>;
+    try {
+      claims = JSON.parse(body.payload) as Record<string, unknown>;
+      if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw new Error('not an object');
+    } catch {
+      throw invalidArgument('Payload is not a valid JSON object.', 'payload');
+    }
+    const exp = claims.exp;
+    const now = Math.floor(platform.clock() / 1000);
+    if (exp !== undefined && (typeof exp !== 'number' || exp > now + 12 * 3600)) {
+      throw invalidArgument('Payload exp must be at most 12 hours in the future.', 'payload');
+    }
+    return { body: await identity.signJwtFor(sa, claims) };
+  });
+
+  router.post(`${base}:signBlob`, async (req) => {
+    const body = await req.json<{ delegates?: unknown; payload?: unknown }>();
+    const sa = await authorize(platform, req, 'iam.serviceAccounts.signBlob', body.delegates);
+    if (typeof body.payload !== 'string') throw invalidArgument('Payload required.', 'payload');
+    return { body: await identity.signBlobFor(sa, Buffer.from(body.payload, 'base64')) };
+  });
+}

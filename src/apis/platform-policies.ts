@@ -1,0 +1,64 @@
+// IAM policies of the core's own resources: the project (Resource Manager v1/v3) and service
+// accounts (IAM v1), at Google's paths.
+
+import { projectResource, serviceAccountResource } from '../iam/resources.js';
+import type { Platform } from '../platform.js';
+import { notFound } from './errors.js';
+import { iamPolicyRoutes } from './iam-policy.js';
+import type { ApiRequest, Router } from './router.js';
+
+export function platformPolicyRoutes(router: Router, platform: Platform): void {
+  const { project } = platform.config;
+  const projectKey = (req: ApiRequest) => {
+    const p = req.params.project;
+    if (p !== project.id && p !== project.number) throw notFound(`Project ${p} not found or permission denied.`);
+    return projectResource(project.id);
+  };
+  const projectSpec = {
+    resolve: projectKey,
+    getPermission: 'resourcemanager.projects.getIamPolicy',
+    setPermission: 'resourcemanager.projects.setIamPolicy',
+    permissionPrefixes: ['resourcemanager.', 'run.', 'iam.', 'iap.', 'cloudtasks.'],
+    domain: 'cloudresourcemanager.googleapis.com',
+  };
+  iamPolicyRoutes(router, platform, '/v1/projects/{project}', projectSpec, { getMethod: 'POST' });
+  iamPolicyRoutes(router, platform, '/v3/projects/{project}', projectSpec, { getMethod: 'POST' });
+
+  // iam.googleapis.com: projects/P/serviceAccounts/EMAIL (P may be '-').
+  iamPolicyRoutes(
+    router,
+    platform,
+    '/v1/projects/{project}/serviceAccounts/{account}',
+    {
+      resolve: async (req) => {
+        const sa = await platform.identity.findServiceAccount(req.params.account!);
+        if (!sa) throw notFound(`Unknown service account`);
+        return serviceAccountResource(sa.email);
+      },
+      getPermission: 'iam.serviceAccounts.getIamPolicy',
+      setPermission: 'iam.serviceAccounts.setIamPolicy',
+      permissionPrefixes: ['iam.serviceAccounts.'],
+      domain: 'iam.googleapis.com',
+    },
+    { getMethod: 'POST' },
+  );
+
+  // Service accounts: get and list (iam.googleapis.com v1).
+  const saJson = (sa: { email: string; uniqueId: string; projectId: string; displayName: string; disabled: boolean }) => ({
+    name: `projects/${sa.projectId}/serviceAccounts/${sa.email}`,
+    projectId: sa.projectId,
+    uniqueId: sa.uniqueId,
+    email: sa.email,
+    displayName: sa.displayName,
+    oauth2ClientId: sa.uniqueId,
+    ...(sa.disabled ? { disabled: true } : {}),
+  });
+  router.get('/v1/projects/{project}/serviceAccounts', async () => ({
+    body: { accounts: (await platform.identity.listServiceAccounts()).map(saJson) },
+  }));
+  router.get('/v1/projects/{project}/serviceAccounts/{account}', async (req) => {
+    const sa = await platform.identity.findServiceAccount(req.params.account!);
+    if (!sa) throw notFound(`Unknown service account`);
+    return { body: saJson(sa) };
+  });
+}

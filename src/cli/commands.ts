@@ -1,0 +1,17 @@
+// The CLI's verbs. Each loads lazily so `authplane start` pays only for what it uses.
+
+export interface Command {
+  summary: string;
+  run(args: string[]): Promise<number>;
+}
+
+const lazy = (summary: string, load: () => Promise<{ run(args: string[]): Promise<number> }>): Command => ({
+  summary,
+  run: async (args) => (await load()).run(args),
+});
+
+export const COMMANDS: Record<string, Command> = {
+  start: lazy('run the emulator (the built-in demo project without --config)', () => import('./start.js')),
+  token: lazy('print an ID or access token for a service account (like gcloud auth print-identity-token --impersonate-service-account)', () => import('./token.js')),
+  iam: lazy('show, add, remove and check IAM bindings', () => import('./iam.js')),
+};

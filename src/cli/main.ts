@@ -1,0 +1,41 @@
+#!/usr/bin/env node
+// The authplane CLI: a thin translator from argv + env + config file to the library's functions
+// and to authplane's own REST API. One file per verb under cli/.
+
+import { COMMANDS } from './commands.js';
+
+const USAGE = `authplane — Google Cloud's serverless authentication plane, on one machine
+
+usage: authplane <command> [options]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
+  .join('\n')}
+
+Run 'authplane <command> --help' for a command's options.
+Commands other than start talk to a running authplane at $AUTHPLANE_URL (default http://127.0.0.1:8930).`;
+
+async function main(argv: string[]): Promise<number> {
+  const [verb, ...rest] = argv;
+  if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
+    console.log(USAGE);
+    return verb ? 0 : 2;
+  }
+  const command = COMMANDS[verb];
+  if (!command) {
+    console.error(`authplane: unknown command "${verb}"\n\n${USAGE}`);
+    return 2;
+  }
+  return command.run(rest);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== -1) process.exitCode = code;
+  },
+  (e: unknown) => {
+    console.error(`authplane: ${e instanceof Error ? e.message : String(e)}`);
+    process.exitCode = 1;
+  },
+);

@@ -1,0 +1,61 @@
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { demoConfigPath } from '../config/demo.js';
+import { loadConfigFile } from '../config/load.js';
+import { ConfigError } from '../config/schema-dsl.js';
+import { startAuthplane } from '../server/app.js';
+
+export const summary = 'run the emulator: API, gRPC, front doors, metadata servers (demo project without --config)';
+
+const HELP = `usage: authplane start [--config authplane.yaml] [--database URL] [--data DIR]
+
+  --config FILE    project config (YAML); without it, the built-in demo project
+  --database URL   postgres://… (several processes on one database form one emulator)
+                   or sqlite:FILE; default: SQLite in DATA_DIR/authplane.db
+  --data DIR       where state and logs live (default: .authplane)`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      config: { type: 'string', short: 'c' },
+      database: { type: 'string' },
+      data: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
+  let config;
+  try {
+    config = loadConfigFile(values.config ?? demoConfigPath());
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(`authplane: ${e.message}`);
+      return 78; // EX_CONFIG
+    }
+    throw e;
+  }
+  const databaseUrl = values.database ?? process.env.AUTHPLANE_DATABASE_URL;
+  const running = await startAuthplane({ config, dataDir: resolve(values.data ?? '.authplane'), ...(databaseUrl ? { databaseUrl } : {}) });
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`authplane: ${signal}, shutting down`);
+    running.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        console.error('authplane: shutdown failed:', e);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  return -1; // keep running
+}

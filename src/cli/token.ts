@@ -1,0 +1,52 @@
+import { parseArgs } from 'node:util';
+import { callApi } from './api-client.js';
+
+const HELP = `usage: authplane token --impersonate SA [--audience URL] [--include-email] [--access-token [--scopes S,…]]
+
+Prints an ID token (default) or access token for a service account, minted through the
+IAM Credentials API as gcloud --impersonate-service-account does. The caller (you) needs
+roles/iam.serviceAccountTokenCreator on the account.
+
+  --impersonate SA   NAME or NAME@PROJECT.iam.gserviceaccount.com
+  --audience URL     the ID token's aud (default: the gcloud client id, as print-identity-token does)
+  --include-email    add the email claim (IAP needs it)
+  --access-token     print an access token instead (Cloud Run and IAP refuse these)`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      impersonate: { type: 'string' },
+      audience: { type: 'string' },
+      'include-email': { type: 'boolean' },
+      'access-token': { type: 'boolean' },
+      scopes: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.impersonate) {
+    console.log(HELP);
+    return values.help ? 0 : 2;
+  }
+  const sa = await resolveAccount(values.impersonate);
+  const base = `/v1/projects/-/serviceAccounts/${encodeURIComponent(sa)}`;
+  if (values['access-token']) {
+    const scope = (values.scopes ?? 'https://www.googleapis.com/auth/cloud-platform').split(',');
+    const r = await callApi<{ accessToken: string }>('POST', `${base}:generateAccessToken`, { scope });
+    console.log(r.accessToken);
+  } else {
+    const r = await callApi<{ token: string }>('POST', `${base}:generateIdToken`, {
+      audience: values.audience ?? '32555940559.apps.googleusercontent.com',
+      includeEmail: values['include-email'] ?? false,
+    });
+    console.log(r.token);
+  }
+  return 0;
+}
+
+/** NAME → NAME@PROJECT.iam.gserviceaccount.com, asking the running authplane for its project. */
+export async function resolveAccount(nameOrEmail: string): Promise<string> {
+  if (nameOrEmail.includes('@')) return nameOrEmail;
+  const state = await callApi<{ project: { id: string } }>('GET', '/admin/v1/state');
+  return `${nameOrEmail}@${state.project.id}.iam.gserviceaccount.com`;
+}

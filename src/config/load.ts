@@ -1,0 +1,310 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parse as parseYaml, YAMLParseError } from 'yaml';
+import type { AuthplaneConfig, GatewayAuthentication } from './types.js';
+import { bool, ConfigError, Ctx, duration, int, list, obj, oneOf, optStr, record, str, type Checker } from './schema-dsl.js';
+import { isKnownRole } from '../iam/roles.js';
+
+const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const SA_NAME = /^[a-z]([-a-z0-9]{4,28}[a-z0-9])$/;
+const PORT = { min: 0, max: 65535 };
+
+const audienceChecker: Checker<string | { useTargetUrl: true }> = (v, path, ctx) => {
+  if (typeof v === 'string') return v;
+  if (v && typeof v === 'object' && (v as { useTargetUrl?: unknown }).useTargetUrl === true) return { useTargetUrl: true };
+  ctx.report(path, 'expected an audience string or { useTargetUrl: true }', 'write audience: https://SERVICE-NUMBER.REGION.run.app or audience: { useTargetUrl: true }');
+  return '';
+};
+
+const authentication: Checker<GatewayAuthentication | undefined> = (v, path, ctx) => {
+  if (v === undefined || v === null) return undefined;
+  const a = obj({
+    googleIdToken: (x, p, c) =>
+      x === undefined ? undefined : obj({ audience: audienceChecker, includeEmail: bool(false) }, { required: ['audience'] })(x, p, c),
+    googleAccessToken: (x, p, c) =>
+      x === undefined ? undefined : obj({ scopes: list(str(), { optional: true }) })(x, p, c),
+    impersonate: (x, p, c) =>
+      x === undefined
+        ? undefined
+        : obj(
+            {
+              serviceAccount: str(),
+              method: oneOf(['generateIdToken', 'generateAccessToken'] as const, 'generateIdToken'),
+              includeEmail: bool(false),
+              audience: (y, q, d) => (y === undefined ? undefined : audienceChecker(y, q, d)),
+            },
+            { required: ['serviceAccount'] },
+          )(x, p, c),
+    headerName: str({ default: 'Authorization' }),
+  })(v, path, ctx);
+  const kinds = [a.googleIdToken, a.googleAccessToken, a.impersonate].filter(Boolean).length;
+  if (kinds !== 1) {
+    ctx.report(path, `needs exactly one of googleIdToken, googleAccessToken, impersonate (found ${kinds})`, 'keep one token source per route');
+  }
+  return {
+    ...(a.googleIdToken ? { googleIdToken: a.googleIdToken } : {}),
+    ...(a.googleAccessToken ? { googleAccessToken: { scopes: a.googleAccessToken.scopes.length ? a.googleAccessToken.scopes : ['https://www.googleapis.com/auth/cloud-platform'] } } : {}),
+    ...(a.impersonate ? { impersonate: a.impersonate as NonNullable<GatewayAuthentication['impersonate']> } : {}),
+    headerName: a.headerName,
+  };
+};
+
+const schema = obj(
+  {
+    project: obj(
+      {
+        id: str({ pattern: /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, hint: 'a project ID is 6–30 lowercase letters, digits or hyphens, starting with a letter', default: 'demo-project' }),
+        number: str({ pattern: /^\d{6,20}$/, hint: 'a project number is all digits, e.g. "123456789012" (quote it)', default: '123456789012' }),
+        region: str({ pattern: /^[a-z]+-[a-z]+\d+$/, hint: 'a region such as us-central1', default: 'us-central1' }),
+      },
+    ),
+    server: obj({
+      host: str({ default: '127.0.0.1' }),
+      apiPort: int({ ...PORT, default: 8930 }),
+      grpcPort: int({ ...PORT, default: 8123 }),
+    }),
+    defaultPrincipal: (v, path, ctx) => {
+      if (v === undefined) return 'user:developer@example.com';
+      if (v === null || v === 'none') return null;
+      return str({ pattern: /^(user|serviceAccount):\S+@\S+$/, hint: 'write user:EMAIL, serviceAccount:EMAIL, or none' })(v, path, ctx);
+    },
+    iam: obj({
+      propagation: obj({
+        min: duration('0s', { maxMs: 24 * 3_600_000 }),
+        max: duration('0s', { maxMs: 24 * 3_600_000 }),
+        frontEnds: int({ min: 1, max: 64, default: 8 }),
+      }),
+      bindings: list(
+        obj({ resource: str(), role: str(), members: list(str(), { optional: false }) }, { required: ['resource', 'role', 'members'] }),
+      ),
+    }),
+    serviceAccounts: list(
+      obj({ name: str({ pattern: SA_NAME, hint: 'a service account name is 6–30 lowercase letters, digits or hyphens' }), displayName: optStr() }, { required: ['name'] }),
+    ),
+    users: list(obj({ email: str({ pattern: /^[^@\s]+@[^@\s]+$/, hint: 'an email address' }), password: optStr(), displayName: optStr() }, { required: ['email'] })),
+    services: list(
+      obj(
+        {
+          name: str({ pattern: NAME, hint: 'a service name is lowercase letters, digits and hyphens, starting with a letter' }),
+          port: int({ ...PORT, default: 0 }),
+          upstream: optStr({ pattern: /^https?:\/\/\S+$/, hint: 'an http:// URL such as http://127.0.0.1:3001' }),
+          command: optStr(),
+          cwd: optStr(),
+          env: record(str()),
+          serviceAccount: str({ default: '' }),
+          metadataPort: int({ ...PORT, default: 0 }),
+          ingress: oneOf(['all', 'internal', 'internal-and-cloud-load-balancing'] as const, 'all'),
+          invokerIamCheck: bool(true),
+          customAudiences: list(str()),
+          functionName: optStr({ pattern: NAME }),
+          allowAudiencePath: bool(false),
+          iap: obj({ enabled: bool(false), oauthClientId: optStr(), customAudiences: list(str()) }),
+        },
+        { required: ['name'] },
+      ),
+    ),
+    queues: list(
+      obj(
+        {
+          name: str({ pattern: /^[A-Za-z0-9-]{1,100}$/, hint: 'a queue ID is 1–100 letters, digits or hyphens' }),
+          rateLimits: obj({
+            maxDispatchesPerSecond: int({ min: 1, max: 500, default: 500, hint: 'Cloud Tasks allows at most 500' }),
+            maxConcurrentDispatches: int({ min: 1, max: 5000, default: 1000 }),
+          }),
+          retryConfig: obj({
+            maxAttempts: int({ min: -1, default: 100 }),
+            maxRetryDuration: duration('0s'),
+            minBackoff: duration('0.1s'),
+            maxBackoff: duration('3600s'),
+            maxDoublings: int({ min: 0, default: 16 }),
+          }),
+        },
+        { required: ['name'] },
+      ),
+    ),
+    workloads: list(obj({ name: str({ pattern: NAME }), serviceAccount: str(), metadataPort: int({ ...PORT, default: 0 }) }, { required: ['name', 'serviceAccount'] })),
+    gateways: list(
+      obj(
+        {
+          name: str({ pattern: NAME }),
+          port: int({ ...PORT, default: 0 }),
+          serviceAccount: str({ default: '' }),
+          metadataPort: int({ ...PORT, default: 0 }),
+          insideVpc: bool(false),
+          routes: list(obj({ path: str(), target: str({ pattern: /^https?:\/\/\S+$/, hint: 'an absolute http(s) URL' }), authentication }, { required: ['path', 'target'] })),
+        },
+        { required: ['name'] },
+      ),
+    ),
+    tasks: obj({ nameReuseWindow: duration('1h'), retention: duration('31d') }),
+    vpc: obj({ cidrs: list(str()) }),
+  },
+  { required: [] },
+);
+
+/** Resolves `name` or `name@project.iam.gserviceaccount.com` to an email in this project. */
+export function serviceAccountEmail(nameOrEmail: string, projectId: string): string {
+  return nameOrEmail.includes('@') ? nameOrEmail : `${nameOrEmail}@${projectId}.iam.gserviceaccount.com`;
+}
+
+export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig {
+  const ctx = new Ctx();
+  const c = schema(raw ?? {}, '', ctx);
+  const project = c.project;
+  const saEmails = new Set(c.serviceAccounts.map((s) => serviceAccountEmail(s.name, project.id)));
+  const checkSa = (value: string, path: string, required: boolean): string => {
+    if (!value) {
+      if (required) ctx.report(path, 'is required', `name one of serviceAccounts (${[...saEmails].map((e) => e.split('@')[0]).join(', ') || 'none declared'})`);
+      return value;
+    }
+    const email = serviceAccountEmail(value, project.id);
+    if (!saEmails.has(email) && email.endsWith('.iam.gserviceaccount.com') && email.split('@')[1] === `${project.id}.iam.gserviceaccount.com`) {
+      ctx.report(path, `service account ${value} is not declared`, `add "- { name: ${email.split('@')[0]} }" under serviceAccounts, or fix the name`);
+    }
+    return email;
+  };
+
+  const seenNames = (items: { name: string }[], path: string) => {
+    const seen = new Set<string>();
+    items.forEach((it, i) => {
+      if (seen.has(it.name)) ctx.report(`${path}[${i}].name`, `${it.name} is declared twice`, 'give each one its own name');
+      seen.add(it.name);
+    });
+  };
+  seenNames(c.serviceAccounts, 'serviceAccounts');
+  seenNames(c.services, 'services');
+  seenNames(c.queues, 'queues');
+  seenNames(c.workloads, 'workloads');
+  seenNames(c.gateways, 'gateways');
+
+  // Fixed ports must not collide (0 = pick any, never collides).
+  const ports = new Map<number, string>();
+  const claimPort = (port: number, path: string) => {
+    if (port === 0) return;
+    const other = ports.get(port);
+    if (other) ctx.report(path, `port ${port} is also used by ${other}`, 'give each listener its own port, or 0 for any free port');
+    else ports.set(port, path);
+  };
+  claimPort(c.server.apiPort, 'server.apiPort');
+  claimPort(c.server.grpcPort, 'server.grpcPort');
+
+  const services = c.services.map((s, i) => {
+    const path = `services[${i}]`;
+    claimPort(s.port, `${path}.port`);
+    claimPort(s.metadataPort, `${path}.metadataPort`);
+    if (!s.upstream && !s.command) ctx.report(path, 'has neither upstream nor command', 'add upstream: http://127.0.0.1:PORT, or command: "node server.js"');
+    if (s.upstream && s.command) ctx.report(path, 'has both upstream and command', 'keep one: upstream for a server you run, command for one authplane supervises');
+    if (s.iap.enabled && !s.iap.oauthClientId) ctx.report(`${path}.iap.oauthClientId`, 'is required when IAP is enabled', 'add oauthClientId: NUMBER-xxxx.apps.googleusercontent.com');
+    return {
+      ...s,
+      serviceAccount: s.serviceAccount ? checkSa(s.serviceAccount, `${path}.serviceAccount`, false) : `${project.number}-compute@developer.gserviceaccount.com`,
+      iap: { enabled: s.iap.enabled, customAudiences: s.iap.customAudiences, ...(s.iap.oauthClientId ? { oauthClientId: s.iap.oauthClientId } : {}) },
+    };
+  });
+  const workloads = c.workloads.map((w, i) => {
+    claimPort(w.metadataPort, `workloads[${i}].metadataPort`);
+    return { ...w, serviceAccount: checkSa(w.serviceAccount, `workloads[${i}].serviceAccount`, true) };
+  });
+  const gateways = c.gateways.map((g, i) => {
+    claimPort(g.port, `gateways[${i}].port`);
+    claimPort(g.metadataPort, `gateways[${i}].metadataPort`);
+    if (!g.serviceAccount) {
+      ctx.report(`gateways[${i}].serviceAccount`, 'is required: a proxy that uses Google authentication must run as a service account (Apigee refuses the deployment otherwise)', 'add serviceAccount: NAME');
+    }
+    const routes = g.routes.map((r, j) => {
+      const imp = r.authentication?.impersonate;
+      if (imp) imp.serviceAccount = checkSa(imp.serviceAccount, `gateways[${i}].routes[${j}].authentication.impersonate.serviceAccount`, true);
+      const out: { path: string; target: string; authentication?: GatewayAuthentication } = { path: r.path, target: r.target };
+      if (r.authentication) out.authentication = r.authentication;
+      return out;
+    });
+    return { ...g, serviceAccount: checkSa(g.serviceAccount, `gateways[${i}].serviceAccount`, false), routes };
+  });
+
+  // Bindings: the resource must exist, the role must be known, members must be well-formed.
+  const resources = new Set<string>([
+    `projects/${project.id}`,
+    ...[...saEmails].map((e) => `serviceAccounts/${e}`),
+    ...services.map((s) => `services/${s.name}`),
+    ...services.filter((s) => s.iap.enabled).map((s) => `iap/${s.name}`),
+    ...c.queues.map((q) => `queues/${q.name}`),
+  ]);
+  const bindings = c.iam.bindings.map((b, i) => {
+    const path = `iam.bindings[${i}]`;
+    let resource = b.resource;
+    if (resource.startsWith('serviceAccounts/')) resource = `serviceAccounts/${serviceAccountEmail(resource.slice('serviceAccounts/'.length), project.id)}`;
+    if (!resources.has(resource)) {
+      ctx.report(`${path}.resource`, `${b.resource} is not a resource of this config`, `use one of: ${[...resources].join(', ')}`);
+    }
+    if (b.role && !isKnownRole(b.role)) ctx.report(`${path}.role`, `${b.role} is not a role authplane knows`, 'see docs/iam.md for the role catalog (e.g. roles/run.invoker)');
+    const members = b.members.map((m, j) => {
+      const mp = `${path}.members[${j}]`;
+      if (m === 'allUsers' || m === 'allAuthenticatedUsers') return m;
+      const match = /^(user|serviceAccount|group|domain):(.+)$/.exec(m);
+      if (!match) {
+        ctx.report(mp, `${JSON.stringify(m)} is not a member`, 'write user:EMAIL, serviceAccount:EMAIL, group:EMAIL, domain:DOMAIN, allUsers or allAuthenticatedUsers');
+        return m;
+      }
+      if (match[1] === 'serviceAccount') return `serviceAccount:${checkSa(match[2]!, mp, true)}`;
+      return m;
+    });
+    return { resource, role: b.role, members };
+  });
+
+  if (c.iam.propagation.max < c.iam.propagation.min) {
+    ctx.report('iam.propagation.max', 'is shorter than min', 'set max ≥ min, e.g. { min: 20s, max: 120s }');
+  }
+
+  const defaultPrincipal = c.defaultPrincipal;
+  if (ctx.problems.length) throw new ConfigError(source, ctx.problems);
+  return {
+    project,
+    server: c.server,
+    defaultPrincipal,
+    iam: {
+      propagation: { minMs: c.iam.propagation.min, maxMs: c.iam.propagation.max, frontEnds: c.iam.propagation.frontEnds },
+      bindings,
+    },
+    serviceAccounts: c.serviceAccounts.map((s) => ({ name: s.name, ...(s.displayName ? { displayName: s.displayName } : {}) })),
+    users: c.users.map((u) => ({ email: u.email, ...(u.password ? { password: u.password } : {}), ...(u.displayName ? { displayName: u.displayName } : {}) })),
+    services: services.map((s) => {
+      const { upstream, command, cwd, functionName, ...rest } = s;
+      return { ...rest, ...(upstream ? { upstream } : {}), ...(command ? { command } : {}), ...(cwd ? { cwd } : {}), ...(functionName ? { functionName } : {}) };
+    }),
+    queues: c.queues.map((q) => ({
+      name: q.name,
+      rateLimits: q.rateLimits,
+      retryConfig: {
+        maxAttempts: q.retryConfig.maxAttempts,
+        maxRetryDurationMs: q.retryConfig.maxRetryDuration,
+        minBackoffMs: q.retryConfig.minBackoff,
+        maxBackoffMs: q.retryConfig.maxBackoff,
+        maxDoublings: q.retryConfig.maxDoublings,
+      },
+    })),
+    workloads,
+    gateways,
+    tasks: { nameReuseWindowMs: c.tasks.nameReuseWindow, retentionMs: c.tasks.retention },
+    vpc: c.vpc,
+  };
+}
+
+export function loadConfigFile(file: string): AuthplaneConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, [{ path: '', problem: `cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`, fix: 'check the path given to --config' }]);
+  }
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (e) {
+    const pos = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
+    throw new ConfigError(file, [{ path: '', problem: `is not valid YAML${pos}: ${(e as Error).message.split('\n')[0]}`, fix: 'fix the YAML syntax' }]);
+  }
+  const config = validateConfig(raw, file);
+  // Supervised commands run from the config file's folder unless told otherwise.
+  for (const s of config.services) if (s.command) s.cwd = resolve(dirname(resolve(file)), s.cwd ?? '.');
+  return config;
+}

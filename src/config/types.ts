@@ -1,0 +1,134 @@
+// The validated, fully defaulted shape of an authplane config. `load.ts` turns YAML into this;
+// everything downstream reads only this type, never raw YAML.
+
+export interface ProjectConfig {
+  id: string;
+  number: string;
+  region: string;
+}
+
+export interface ServerConfig {
+  host: string;
+  /** 0 = any free port (printed at start). */
+  apiPort: number;
+  grpcPort: number;
+}
+
+export interface PropagationConfig {
+  /** Milliseconds. */
+  minMs: number;
+  maxMs: number;
+  /** How many independent front ends see a change at their own time. */
+  frontEnds: number;
+}
+
+export interface BindingConfig {
+  resource: string;
+  role: string;
+  members: string[];
+}
+
+export interface ServiceAccountConfig {
+  name: string;
+  displayName?: string;
+}
+
+export interface UserConfig {
+  email: string;
+  /** Optional password asked on the IAP sign-in page. */
+  password?: string;
+  displayName?: string;
+}
+
+export type Ingress = 'all' | 'internal' | 'internal-and-cloud-load-balancing';
+
+export interface IapConfig {
+  enabled: boolean;
+  oauthClientId?: string;
+  customAudiences: string[];
+}
+
+export interface ServiceConfig {
+  name: string;
+  port: number;
+  upstream?: string;
+  command?: string;
+  cwd?: string;
+  env: Record<string, string>;
+  serviceAccount: string;
+  metadataPort: number;
+  ingress: Ingress;
+  invokerIamCheck: boolean;
+  customAudiences: string[];
+  /** Declares a Cloud Functions (2nd gen) URL https://REGION-PROJECT.cloudfunctions.net/FUNCTION for it. */
+  functionName?: string;
+  /** Accept audiences that carry a request path (Google refuses them; see docs/behaviour.md). */
+  allowAudiencePath: boolean;
+  iap: IapConfig;
+}
+
+export interface QueueConfig {
+  name: string;
+  rateLimits: { maxDispatchesPerSecond: number; maxConcurrentDispatches: number };
+  retryConfig: {
+    maxAttempts: number;
+    maxRetryDurationMs: number;
+    minBackoffMs: number;
+    maxBackoffMs: number;
+    maxDoublings: number;
+  };
+}
+
+export interface WorkloadConfig {
+  name: string;
+  serviceAccount: string;
+  metadataPort: number;
+}
+
+export interface GatewayAuthentication {
+  googleIdToken?: { audience: string | { useTargetUrl: true }; includeEmail: boolean };
+  googleAccessToken?: { scopes: string[] };
+  /** Impersonate another service account through the IAM Credentials API instead of the gateway's own identity. */
+  impersonate?: { serviceAccount: string; method: 'generateIdToken' | 'generateAccessToken'; includeEmail: boolean; audience?: string | { useTargetUrl: true } };
+  headerName: string;
+}
+
+export interface GatewayRouteConfig {
+  path: string;
+  target: string;
+  authentication?: GatewayAuthentication;
+}
+
+export interface GatewayConfig {
+  name: string;
+  port: number;
+  serviceAccount: string;
+  metadataPort: number;
+  /** A gateway declared inside the VPC counts as internal traffic for ingress. */
+  insideVpc: boolean;
+  routes: GatewayRouteConfig[];
+}
+
+export interface TasksConfig {
+  /** How long a task name stays reserved after the task is gone (Google: about 1 h). */
+  nameReuseWindowMs: number;
+  /** How long finished tasks' records are kept (Google: 31 days). */
+  retentionMs: number;
+}
+
+export interface AuthplaneConfig {
+  project: ProjectConfig;
+  server: ServerConfig;
+  /** Who an API call without credentials acts as; null = refuse such calls. */
+  defaultPrincipal: string | null;
+  iam: { propagation: PropagationConfig; bindings: BindingConfig[] };
+  serviceAccounts: ServiceAccountConfig[];
+  users: UserConfig[];
+  services: ServiceConfig[];
+  queues: QueueConfig[];
+  workloads: WorkloadConfig[];
+  gateways: GatewayConfig[];
+  tasks: TasksConfig;
+  /** CIDRs whose callers count as inside the project's VPC (internal ingress). Empty = none. */
+  vpc: { cidrs: string[] };
+}

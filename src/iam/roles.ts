@@ -1,0 +1,101 @@
+// Roles → permissions: the subset of Google's catalog that the serverless auth plane touches.
+// Permission names are Google's; a role grants exactly what it grants on Google for these services.
+
+const RUN_INVOKE = ['run.routes.invoke'];
+const RUN_READ = ['run.services.get', 'run.services.list', 'run.services.getIamPolicy', 'run.locations.list'];
+const RUN_WRITE = ['run.services.create', 'run.services.update', 'run.services.delete', 'run.services.setIamPolicy'];
+const SA_TOKEN = [
+  'iam.serviceAccounts.getAccessToken',
+  'iam.serviceAccounts.getOpenIdToken',
+  'iam.serviceAccounts.signJwt',
+  'iam.serviceAccounts.signBlob',
+  'iam.serviceAccounts.implicitDelegation',
+  'iam.serviceAccounts.get',
+  'iam.serviceAccounts.list',
+];
+const SA_USER = ['iam.serviceAccounts.actAs', 'iam.serviceAccounts.get', 'iam.serviceAccounts.list'];
+const SA_READ = ['iam.serviceAccounts.get', 'iam.serviceAccounts.list', 'iam.serviceAccounts.getIamPolicy'];
+const SA_ADMIN = [...SA_READ, 'iam.serviceAccounts.create', 'iam.serviceAccounts.update', 'iam.serviceAccounts.delete', 'iam.serviceAccounts.setIamPolicy'];
+const IAP_ACCESS = ['iap.webServiceVersions.accessViaIAP'];
+const IAP_ADMIN = ['iap.web.getIamPolicy', 'iap.web.setIamPolicy', 'iap.webServices.getIamPolicy', 'iap.webServices.setIamPolicy'];
+const TASKS_READ = ['cloudtasks.locations.get', 'cloudtasks.locations.list', 'cloudtasks.queues.get', 'cloudtasks.queues.list', 'cloudtasks.tasks.get', 'cloudtasks.tasks.list'];
+const TASKS_ENQUEUE = ['cloudtasks.tasks.create'];
+const TASKS_ADMIN = [
+  ...TASKS_READ,
+  ...TASKS_ENQUEUE,
+  'cloudtasks.queues.create',
+  'cloudtasks.queues.update',
+  'cloudtasks.queues.delete',
+  'cloudtasks.queues.purge',
+  'cloudtasks.queues.pause',
+  'cloudtasks.queues.resume',
+  'cloudtasks.queues.getIamPolicy',
+  'cloudtasks.queues.setIamPolicy',
+  'cloudtasks.tasks.delete',
+  'cloudtasks.tasks.run',
+];
+const PROJECT_READ = ['resourcemanager.projects.get', 'resourcemanager.projects.getIamPolicy'];
+
+const VIEWER = [...PROJECT_READ, ...RUN_READ, ...SA_READ, ...TASKS_READ];
+// Editor holds actAs and invoke on Google too: that is why "editor can do everything but IAM" surprises people.
+const EDITOR = [
+  ...VIEWER,
+  ...RUN_INVOKE,
+  'run.services.create',
+  'run.services.update',
+  'run.services.delete',
+  'iam.serviceAccounts.actAs',
+  'iam.serviceAccounts.create',
+  'iam.serviceAccounts.update',
+  'iam.serviceAccounts.delete',
+  ...TASKS_ADMIN.filter((p) => !p.endsWith('IamPolicy')),
+];
+const OWNER = [
+  ...EDITOR,
+  'resourcemanager.projects.setIamPolicy',
+  'run.services.setIamPolicy',
+  'iam.serviceAccounts.setIamPolicy',
+  'cloudtasks.queues.getIamPolicy',
+  'cloudtasks.queues.setIamPolicy',
+  ...IAP_ADMIN,
+];
+
+export const ROLES: Readonly<Record<string, readonly string[]>> = {
+  'roles/owner': OWNER,
+  'roles/editor': EDITOR,
+  'roles/viewer': VIEWER,
+  'roles/run.invoker': RUN_INVOKE,
+  'roles/run.admin': [...RUN_INVOKE, ...RUN_READ, ...RUN_WRITE],
+  'roles/run.developer': [...RUN_READ, 'run.services.create', 'run.services.update', 'run.services.delete'],
+  'roles/run.viewer': RUN_READ,
+  'roles/iam.serviceAccountTokenCreator': SA_TOKEN,
+  'roles/iam.serviceAccountUser': SA_USER,
+  'roles/iam.workloadIdentityUser': ['iam.serviceAccounts.getAccessToken', 'iam.serviceAccounts.getOpenIdToken'],
+  'roles/iam.serviceAccountAdmin': SA_ADMIN,
+  'roles/iap.httpsResourceAccessor': IAP_ACCESS,
+  'roles/iap.admin': IAP_ADMIN,
+  'roles/cloudtasks.enqueuer': TASKS_ENQUEUE,
+  'roles/cloudtasks.viewer': TASKS_READ,
+  'roles/cloudtasks.admin': TASKS_ADMIN,
+  'roles/cloudtasks.taskRunner': ['cloudtasks.tasks.run'],
+  'roles/cloudtasks.taskDeleter': ['cloudtasks.tasks.delete'],
+  'roles/cloudtasks.queueAdmin': TASKS_ADMIN.filter((p) => !p.startsWith('cloudtasks.tasks.') || p === 'cloudtasks.tasks.list'),
+};
+
+const ROLE_SETS = new Map(Object.entries(ROLES).map(([role, perms]) => [role, new Set(perms)]));
+
+export function isKnownRole(role: string): boolean {
+  return ROLE_SETS.has(role);
+}
+
+export function roleGrants(role: string, permission: string): boolean {
+  return ROLE_SETS.get(role)?.has(permission) ?? false;
+}
+
+/** Roles that grant `permission`, narrowest first: what a remedy should suggest. */
+export function rolesGranting(permission: string): string[] {
+  return [...ROLE_SETS.entries()]
+    .filter(([, perms]) => perms.has(permission))
+    .sort((a, b) => a[1].size - b[1].size)
+    .map(([role]) => role);
+}

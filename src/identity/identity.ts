@@ -1,0 +1,187 @@
+// Identity: who exists (service accounts, users) and the tokens they get.
+// ID tokens carry exactly Google's claims; access tokens are opaque `ya29.` strings recorded in the
+// store with principal, scopes and expiry, so any process can resolve them.
+
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import type { AuthplaneConfig } from '../config/types.js';
+import { serviceAccountEmail } from '../config/load.js';
+import { b64url, signBytes, signJwt, type JwtClaims } from '../lib/jwt.js';
+import type { AccessTokenRecord, ServiceAccountRecord, Store } from '../store/store.js';
+import { KeyRing } from './keys.js';
+
+export const GOOGLE_ISSUER = 'https://accounts.google.com';
+export const IAP_ISSUER = 'https://cloud.google.com/iap';
+export const ID_TOKEN_LIFETIME_S = 3600;
+export const DEFAULT_SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
+/** gcloud's OAuth client: the audience of `gcloud auth print-identity-token` for users. */
+export const GCLOUD_CLIENT_ID = '32555940559.apps.googleusercontent.com';
+
+export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
+
+/** A 21-digit numeric id like Google's service-account unique ids. */
+function newUniqueId(): string {
+  return `1${String(randomInt(1e9)).padStart(9, '0')}${String(randomInt(1e9)).padStart(9, '0')}${String(randomInt(100)).padStart(2, '0')}`;
+}
+
+export interface IdTokenRequest {
+  audience: string;
+  includeEmail: boolean;
+  /** `azp` = the email instead of the unique id (google-auth-library's useEmailAzp). */
+  useEmailAzp?: boolean;
+  /** Lifetime override, seconds (tests of expiry). */
+  lifetimeS?: number;
+  /** Issued-at override, epoch seconds (tests of expiry and skew). */
+  iat?: number;
+}
+
+export interface AccessTokenGrant {
+  token: string;
+  record: AccessTokenRecord;
+}
+
+export class Identity {
+  readonly keys: KeyRing;
+  private readonly accessTokenCache = new Map<string, AccessTokenRecord>();
+  private readonly saCache = new Map<string, ServiceAccountRecord>();
+
+  constructor(
+    private readonly store: Store,
+    readonly config: AuthplaneConfig,
+    readonly clock: () => number = Date.now,
+  ) {
+    this.keys = new KeyRing(store, clock);
+  }
+
+  get projectId(): string {
+    return this.config.project.id;
+  }
+
+  async init(): Promise<void> {
+    await this.keys.init();
+    for (const sa of this.config.serviceAccounts) await this.createServiceAccount(sa.name, sa.displayName ?? sa.name);
+    // The project's implicit accounts: default compute SA and, for IAP in front of Cloud Run, IAP's service agent.
+    await this.createServiceAccount(`${this.config.project.number}-compute@developer.gserviceaccount.com`, 'Default compute service account');
+    await this.createServiceAccount(this.iapServiceAgent, 'Cloud IAP Service Agent');
+  }
+
+  get iapServiceAgent(): string {
+    return `service-${this.config.project.number}@gcp-sa-iap.iam.gserviceaccount.com`;
+  }
+
+  get cloudTasksServiceAgent(): string {
+    return `service-${this.config.project.number}@gcp-sa-cloudtasks.iam.gserviceaccount.com`;
+  }
+
+  async createServiceAccount(nameOrEmail: string, displayName: string): Promise<ServiceAccountRecord> {
+    const email = serviceAccountEmail(nameOrEmail, this.projectId);
+    const rec = await this.store.ensureServiceAccount({
+      email,
+      uniqueId: newUniqueId(),
+      projectId: this.projectId,
+      displayName,
+      disabled: false,
+      createdAt: this.clock(),
+    });
+    this.saCache.set(rec.email, rec);
+    this.saCache.set(rec.uniqueId, rec);
+    return rec;
+  }
+
+  /** By email or unique id; null when it does not exist. */
+  async findServiceAccount(emailOrId: string): Promise<ServiceAccountRecord | null> {
+    const cached = this.saCache.get(emailOrId);
+    if (cached) return cached;
+    const rec = await this.store.findServiceAccount(emailOrId);
+    if (rec) {
+      this.saCache.set(rec.email, rec);
+      this.saCache.set(rec.uniqueId, rec);
+    }
+    return rec;
+  }
+
+  listServiceAccounts(): Promise<ServiceAccountRecord[]> {
+    return this.store.listServiceAccounts();
+  }
+
+  isUser(email: string): boolean {
+    return this.config.users.some((u) => u.email === email);
+  }
+
+  /** A Google ID token for a service account, with exactly Google's claims (REFERENCE §4). */
+  async mintIdToken(sa: ServiceAccountRecord, req: IdTokenRequest): Promise<string> {
+    await this.keys.refresh();
+    const iat = req.iat ?? Math.floor(this.clock() / 1000);
+    const claims: JwtClaims = { aud: req.audience, azp: req.useEmailAzp ? sa.email : sa.uniqueId };
+    if (req.includeEmail) {
+      claims.email = sa.email;
+      claims.email_verified = true;
+    }
+    claims.exp = iat + (req.lifetimeS ?? ID_TOKEN_LIFETIME_S);
+    claims.iat = iat;
+    claims.iss = GOOGLE_ISSUER;
+    claims.sub = sa.uniqueId;
+    const key = this.keys.signingKey('RS256');
+    return signJwt({ alg: 'RS256', kid: key.record.kid, typ: 'JWT' }, claims, key.privateKey);
+  }
+
+  /** A user's ID token, as `gcloud auth print-identity-token` gives (aud = gcloud's client id unless set). */
+  async mintUserIdToken(email: string, audience = GCLOUD_CLIENT_ID, lifetimeS = ID_TOKEN_LIFETIME_S): Promise<string> {
+    await this.keys.refresh();
+    const iat = Math.floor(this.clock() / 1000);
+    const sub = String(BigInt('0x' + sha256Hex(email).slice(0, 15)));
+    const claims: JwtClaims = {
+      aud: audience,
+      azp: audience,
+      email,
+      email_verified: true,
+      exp: iat + lifetimeS,
+      iat,
+      iss: GOOGLE_ISSUER,
+      sub,
+    };
+    const key = this.keys.signingKey('RS256');
+    return signJwt({ alg: 'RS256', kid: key.record.kid, typ: 'JWT' }, claims, key.privateKey);
+  }
+
+  /** A stable numeric id for a user, like Google's account ids. */
+  userId(email: string): string {
+    return String(BigInt('0x' + sha256Hex(email).slice(0, 15)));
+  }
+
+  /** An opaque access token recorded in the store. `principal` is an IAM member string. */
+  async mintAccessToken(principal: string, scopes: string[] = DEFAULT_SCOPES, lifetimeS = 3600): Promise<AccessTokenGrant> {
+    const token = `ya29.c.${b64url(randomBytes(96))}`;
+    const now = this.clock();
+    const record: AccessTokenRecord = { tokenHash: sha256Hex(token), principal, scopes, issuedAt: now, expiresAt: now + lifetimeS * 1000 };
+    await this.store.putAccessToken(record);
+    this.accessTokenCache.set(record.tokenHash, record);
+    return { token, record };
+  }
+
+  /** The record of a live access token, or null (unknown, or expired). */
+  async resolveAccessToken(token: string): Promise<AccessTokenRecord | null> {
+    const hash = sha256Hex(token);
+    let rec = this.accessTokenCache.get(hash) ?? null;
+    if (!rec) {
+      rec = await this.store.getAccessToken(hash);
+      if (rec) {
+        if (this.accessTokenCache.size > 10_000) this.accessTokenCache.clear();
+        this.accessTokenCache.set(hash, rec);
+      }
+    }
+    if (!rec || rec.expiresAt <= this.clock()) return null;
+    return rec;
+  }
+
+  /** signJwt: the service account's key signs caller-provided claims (RS256, Google's kid). */
+  /** Signed with the account's own key, as on Google: Cloud Run refuses such JWTs, IAP accepts them. */
+  async signJwtFor(sa: ServiceAccountRecord, claims: JwtClaims): Promise<{ keyId: string; signedJwt: string }> {
+    const key = await this.keys.serviceAccountKey(sa.email);
+    return { keyId: key.record.kid, signedJwt: signJwt({ alg: 'RS256', kid: key.record.kid, typ: 'JWT' }, claims, key.privateKey) };
+  }
+
+  async signBlobFor(sa: ServiceAccountRecord, payload: Buffer): Promise<{ keyId: string; signedBlob: string }> {
+    const key = await this.keys.serviceAccountKey(sa.email);
+    return { keyId: key.record.kid, signedBlob: signBytes('RS256', payload, key.privateKey).toString('base64') };
+  }
+}

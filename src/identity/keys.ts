@@ -1,0 +1,127 @@
+// Signing keys: one active RS256 key for Google ID tokens, one active ES256 key for IAP assertions.
+// Keys persist in the store, so every process of one emulator signs and publishes the same keys.
+// A rotated-out key stays published until every token it signed has expired.
+
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import type { SigningAlg, SigningKeyRecord, Store } from '../store/store.js';
+
+/** The longest a token signed by a key may live: ID tokens 1 h, IAP assertions 10 min, signJwt 12 h. */
+export const MAX_TOKEN_LIFETIME_MS = 12 * 3600_000;
+
+export interface LoadedKey {
+  record: SigningKeyRecord;
+  privateKey: KeyObject;
+  publicKey: KeyObject;
+  jwk: JsonWebKey & { kid: string; alg: string; use: string };
+}
+
+function generate(alg: SigningAlg, now: number, owner = ''): SigningKeyRecord {
+  const pair =
+    alg === 'RS256'
+      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  // Google's kids are 40 hex characters for OAuth keys and short base64 strings for IAP keys.
+  const kid =
+    alg === 'RS256'
+      ? createHash('sha1').update(publicPem).update(randomBytes(8)).digest('hex')
+      : createHash('sha256').update(publicPem).digest('base64url').slice(0, 6);
+  return {
+    kid,
+    alg,
+    owner,
+    privatePem: pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicPem,
+    createdAt: now,
+    retiredAt: null,
+    publishedUntil: null,
+  };
+}
+
+function load(record: SigningKeyRecord): LoadedKey {
+  const privateKey = createPrivateKey(record.privatePem);
+  const publicKey = createPublicKey(record.publicPem);
+  const jwk = { ...publicKey.export({ format: 'jwk' }), kid: record.kid, alg: record.alg, use: 'sig' };
+  return { record, privateKey, publicKey, jwk };
+}
+
+export class KeyRing {
+  private byKid = new Map<string, LoadedKey>();
+  /** Active key per `alg/owner` ('' = the platform). */
+  private active = new Map<string, LoadedKey>();
+  private lastReload = 0;
+
+  constructor(
+    private readonly store: Store,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  async init(): Promise<void> {
+    const keys = await this.store.listSigningKeys();
+    for (const alg of ['RS256', 'ES256'] as const) {
+      const existing = keys.some((k) => k.alg === alg && k.owner === '' && k.retiredAt === null);
+      if (!existing) await this.store.ensureActiveSigningKey(generate(alg, this.clock()));
+    }
+    await this.reload();
+  }
+
+  /** Re-reads keys from the store (another process may have rotated). */
+  async reload(): Promise<void> {
+    const byKid = new Map<string, LoadedKey>();
+    const active = new Map<string, LoadedKey>();
+    for (const rec of await this.store.listSigningKeys()) {
+      const loaded = this.byKid.get(rec.kid)?.record.retiredAt === rec.retiredAt ? this.byKid.get(rec.kid)! : load(rec);
+      byKid.set(rec.kid, loaded);
+      if (rec.retiredAt === null) active.set(`${rec.alg}/${rec.owner}`, loaded);
+    }
+    this.byKid = byKid;
+    this.active = active;
+    this.lastReload = this.clock();
+  }
+
+  /** Reloads at most every `maxAgeMs`; used before signing so rotations elsewhere are picked up. */
+  async refresh(maxAgeMs = 5_000): Promise<void> {
+    if (this.clock() - this.lastReload > maxAgeMs) await this.reload();
+  }
+
+  /** The platform's key that signs ID tokens (RS256) or IAP assertions (ES256). */
+  signingKey(alg: SigningAlg): LoadedKey {
+    const key = this.active.get(`${alg}/`);
+    if (!key) throw new Error(`no active ${alg} key: KeyRing.init() was not called`);
+    return key;
+  }
+
+  /** A service account's own RS256 key (signJwt, signBlob), created on first use. */
+  async serviceAccountKey(email: string): Promise<LoadedKey> {
+    const key = this.active.get(`RS256/${email}`);
+    if (key) return key;
+    await this.store.ensureActiveSigningKey(generate('RS256', this.clock(), email));
+    await this.reload();
+    return this.active.get(`RS256/${email}`)!;
+  }
+
+  /** A service account's published keys (what googleapis.com/service_accounts/v1/jwk/EMAIL lists). */
+  publishedFor(owner: string): LoadedKey[] {
+    const now = this.clock();
+    return [...this.byKid.values()].filter((k) => k.record.owner === owner && (k.record.publishedUntil === null || k.record.publishedUntil > now));
+  }
+
+  /** A key by kid, published or not (the verifier decides what a retired key may still verify). */
+  byId(kid: string): LoadedKey | undefined {
+    return this.byKid.get(kid);
+  }
+
+  /** The platform's keys still published for `alg`: the active one and retired ones whose tokens may still be alive. */
+  published(alg: SigningAlg): LoadedKey[] {
+    return this.publishedFor('').filter((k) => k.record.alg === alg);
+  }
+
+  /** Rotates the platform's key for `alg`. */
+  async rotate(alg: SigningAlg): Promise<LoadedKey> {
+    const now = this.clock();
+    const next = generate(alg, now);
+    await this.store.rotateSigningKey(next, now, now + MAX_TOKEN_LIFETIME_MS);
+    await this.reload();
+    return this.signingKey(alg);
+  }
+}

@@ -1,0 +1,33 @@
+// The shared core every product stands on: config, store, identity, IAM, clock.
+// Products (run/, iap/, tasks/, gateway/) receive a Platform and never import each other.
+
+import type { AuthplaneConfig } from './config/types.js';
+import { Iam } from './iam/iam.js';
+import { Identity } from './identity/identity.js';
+import type { RunningMetadataServer } from './metadata/server.js';
+import { ServiceDirectory } from './services/directory.js';
+import type { Store } from './store/store.js';
+
+export interface Platform {
+  readonly config: AuthplaneConfig;
+  readonly store: Store;
+  readonly identity: Identity;
+  readonly iam: Iam;
+  readonly clock: () => number;
+  /** Every service's URLs and front-door address. */
+  readonly directory: ServiceDirectory;
+  /** Metadata servers by workload name (workloads, services and gateways each have one). */
+  readonly metadataServers: Map<string, RunningMetadataServer>;
+  /** The API port's base URL (http://127.0.0.1:8930), known once it listens. */
+  apiUrl: string;
+  /** Where state and logs live (.authplane/ by default). */
+  readonly dataDir: string;
+}
+
+export async function createPlatform(config: AuthplaneConfig, store: Store, dataDir: string, clock: () => number = Date.now): Promise<Platform> {
+  const identity = new Identity(store, config, clock);
+  await identity.init();
+  const iam = new Iam(store, config.project.id, config.iam.propagation, clock);
+  await iam.start();
+  return { config, store, identity, iam, clock, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir };
+}

@@ -1,0 +1,24 @@
+// How a product (Cloud Run front door, IAP, Cloud Tasks, gateway) plugs into `authplane start`.
+// The server composes products; products never import each other.
+
+import type { Router } from './apis/router.js';
+import type { Platform } from './platform.js';
+
+export interface Listener {
+  /** e.g. "front door update", "grpc" — printed at start. */
+  name: string;
+  url: string;
+}
+
+export interface StartedProduct {
+  listeners: Listener[];
+  stop(): Promise<void>;
+}
+
+export interface Product {
+  readonly name: string;
+  /** Registers REST routes on the API port (called before the API port listens). */
+  routes?(router: Router, platform: Platform): void;
+  /** Starts listeners and background work (called after the API port and metadata servers listen). */
+  start?(platform: Platform): Promise<StartedProduct>;
+}

@@ -1,0 +1,4 @@
+// The products `authplane start` runs, in start order (the front door first: others route to it).
+import type { Product } from '../product.js';
+
+export const PRODUCTS: Product[] = [];

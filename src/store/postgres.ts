@@ -1,0 +1,178 @@
+// PostgreSQL store: several authplane processes on one database form one emulator (shared keys,
+// IAM, queues). Migrations run under an advisory lock so processes starting together agree.
+import pg from 'pg';
+import type { IamPolicy } from '../iam/policy.js';
+import { EMPTY_ETAG } from '../iam/policy.js';
+import { loadMigrations } from './migrations.js';
+import type {
+  AccessTokenRecord,
+  AppendPolicyResult,
+  PolicyVersionRecord,
+  ServiceAccountRecord,
+  SigningKeyRecord,
+  Store,
+} from './store.js';
+
+type Row = Record<string, unknown>;
+
+// BIGINT columns hold epoch milliseconds: well inside Number's exact range.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+const MIGRATION_LOCK = 0x61757468; // "auth"
+
+const keyFromRow = (r: Row): SigningKeyRecord => ({
+  kid: r.kid as string,
+  alg: r.alg as SigningKeyRecord['alg'],
+  owner: r.owner as string,
+  privatePem: r.private_pem as string,
+  publicPem: r.public_pem as string,
+  createdAt: Number(r.created_at),
+  retiredAt: r.retired_at === null ? null : Number(r.retired_at),
+  publishedUntil: r.published_until === null ? null : Number(r.published_until),
+});
+
+const saFromRow = (r: Row): ServiceAccountRecord => ({
+  email: r.email as string,
+  uniqueId: r.unique_id as string,
+  projectId: r.project_id as string,
+  displayName: r.display_name as string,
+  disabled: Boolean(r.disabled),
+  createdAt: Number(r.created_at),
+});
+
+const policyFromRow = (r: Row): PolicyVersionRecord => ({
+  seq: Number(r.seq),
+  resource: r.resource as string,
+  policy: r.policy as IamPolicy,
+  createdAt: Number(r.created_at),
+});
+
+export class PostgresStore implements Store {
+  readonly kind = 'postgres' as const;
+
+  private constructor(readonly pool: pg.Pool) {}
+
+  static async connect(url: string, opts: { max?: number } = {}): Promise<PostgresStore> {
+    const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 16 });
+    pool.on('error', (e) => console.error('authplane: postgres pool error:', e.message));
+    const store = new PostgresStore(pool);
+    try {
+      await store.migrate();
+    } catch (e) {
+      await pool.end();
+      throw new Error(`cannot open PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')}: ${(e as Error).message}`);
+    }
+    return store;
+  }
+
+  /** Runs `fn` in a transaction on one connection. */
+  async tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (e) {
+      await c.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      c.release();
+    }
+  }
+
+  private async migrate(): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      await c.query('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)');
+      const applied = new Set((await c.query('SELECT version FROM schema_migrations')).rows.map((r: Row) => Number(r.version)));
+      for (const m of loadMigrations('postgres')) {
+        if (applied.has(m.version)) continue;
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)', [m.version, m.name, Date.now()]);
+      }
+    });
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (await this.pool.query('SELECT * FROM signing_keys ORDER BY created_at')).rows.map(keyFromRow);
+  }
+
+  async ensureActiveSigningKey(candidate: SigningKeyRecord): Promise<SigningKeyRecord> {
+    // The partial unique index makes concurrent inserts safe: the loser inserts nothing and reads the winner.
+    await this.pool.query(
+      `INSERT INTO signing_keys (kid, alg, owner, private_pem, public_pem, created_at, retired_at, published_until)
+       VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL) ON CONFLICT DO NOTHING`,
+      [candidate.kid, candidate.alg, candidate.owner, candidate.privatePem, candidate.publicPem, candidate.createdAt],
+    );
+    const r = await this.pool.query('SELECT * FROM signing_keys WHERE alg = $1 AND owner = $2 AND retired_at IS NULL', [candidate.alg, candidate.owner]);
+    return keyFromRow(r.rows[0] as Row);
+  }
+
+  async rotateSigningKey(next: SigningKeyRecord, now: number, retiredPublishedUntil: number): Promise<void> {
+    await this.tx(async (c) => {
+      await c.query('UPDATE signing_keys SET retired_at = $1, published_until = $2 WHERE alg = $3 AND owner = $4 AND retired_at IS NULL', [now, retiredPublishedUntil, next.alg, next.owner]);
+      await c.query(
+        'INSERT INTO signing_keys (kid, alg, owner, private_pem, public_pem, created_at, retired_at, published_until) VALUES ($1, $2, $3, $4, $5, $6, NULL, NULL)',
+        [next.kid, next.alg, next.owner, next.privatePem, next.publicPem, next.createdAt],
+      );
+    });
+  }
+
+  async ensureServiceAccount(sa: ServiceAccountRecord): Promise<ServiceAccountRecord> {
+    await this.pool.query(
+      'INSERT INTO service_accounts (email, unique_id, project_id, display_name, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING',
+      [sa.email, sa.uniqueId, sa.projectId, sa.displayName, sa.disabled, sa.createdAt],
+    );
+    return saFromRow((await this.pool.query('SELECT * FROM service_accounts WHERE email = $1', [sa.email])).rows[0] as Row);
+  }
+
+  async findServiceAccount(emailOrUniqueId: string): Promise<ServiceAccountRecord | null> {
+    const r = await this.pool.query('SELECT * FROM service_accounts WHERE email = $1 OR unique_id = $1', [emailOrUniqueId]);
+    return r.rows[0] ? saFromRow(r.rows[0] as Row) : null;
+  }
+
+  async listServiceAccounts(): Promise<ServiceAccountRecord[]> {
+    return (await this.pool.query('SELECT * FROM service_accounts ORDER BY email')).rows.map(saFromRow);
+  }
+
+  async putAccessToken(t: AccessTokenRecord): Promise<void> {
+    await this.pool.query('INSERT INTO access_tokens (token_hash, principal, scopes, issued_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+      t.tokenHash,
+      t.principal,
+      JSON.stringify(t.scopes),
+      t.issuedAt,
+      t.expiresAt,
+    ]);
+  }
+
+  async getAccessToken(tokenHash: string): Promise<AccessTokenRecord | null> {
+    const r = (await this.pool.query('SELECT * FROM access_tokens WHERE token_hash = $1', [tokenHash])).rows[0] as Row | undefined;
+    if (!r) return null;
+    return { tokenHash: r.token_hash as string, principal: r.principal as string, scopes: r.scopes as string[], issuedAt: Number(r.issued_at), expiresAt: Number(r.expires_at) };
+  }
+
+  async deleteExpiredAccessTokens(now: number): Promise<number> {
+    return (await this.pool.query('DELETE FROM access_tokens WHERE expires_at < $1', [now])).rowCount ?? 0;
+  }
+
+  async appendPolicy(resource: string, policy: IamPolicy, expectedEtag: string | null, now: number): Promise<AppendPolicyResult> {
+    return this.tx(async (c): Promise<AppendPolicyResult> => {
+      // One writer at a time, so seqs commit in order and followers (policyVersionsSince) never skip one.
+      await c.query('LOCK TABLE policy_versions IN EXCLUSIVE MODE');
+      const cur = (await c.query('SELECT * FROM policy_versions WHERE resource = $1 ORDER BY seq DESC LIMIT 1', [resource])).rows[0] as Row | undefined;
+      const current = cur ? policyFromRow(cur) : null;
+      if (expectedEtag !== null && expectedEtag !== (current?.policy.etag ?? EMPTY_ETAG)) return { ok: false, current };
+      const r = await c.query('INSERT INTO policy_versions (resource, policy, created_at) VALUES ($1, $2, $3) RETURNING seq', [resource, JSON.stringify(policy), now]);
+      return { ok: true, version: { seq: Number((r.rows[0] as Row).seq), resource, policy, createdAt: now } };
+    });
+  }
+
+  async policyVersionsSince(afterSeq: number): Promise<PolicyVersionRecord[]> {
+    return (await this.pool.query('SELECT * FROM policy_versions WHERE seq > $1 ORDER BY seq', [afterSeq])).rows.map(policyFromRow);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

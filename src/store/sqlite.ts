@@ -1,0 +1,155 @@
+// SQLite store: the default, one file under .authplane/, WAL so readers never wait for the writer.
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { IamPolicy } from '../iam/policy.js';
+import { EMPTY_ETAG } from '../iam/policy.js';
+import { loadMigrations } from './migrations.js';
+import type {
+  AccessTokenRecord,
+  AppendPolicyResult,
+  PolicyVersionRecord,
+  ServiceAccountRecord,
+  SigningKeyRecord,
+  Store,
+} from './store.js';
+
+type Row = Record<string, unknown>;
+
+const keyFromRow = (r: Row): SigningKeyRecord => ({
+  kid: r.kid as string,
+  alg: r.alg as SigningKeyRecord['alg'],
+  owner: r.owner as string,
+  privatePem: r.private_pem as string,
+  publicPem: r.public_pem as string,
+  createdAt: Number(r.created_at),
+  retiredAt: r.retired_at === null ? null : Number(r.retired_at),
+  publishedUntil: r.published_until === null ? null : Number(r.published_until),
+});
+
+const saFromRow = (r: Row): ServiceAccountRecord => ({
+  email: r.email as string,
+  uniqueId: r.unique_id as string,
+  projectId: r.project_id as string,
+  displayName: r.display_name as string,
+  disabled: Boolean(r.disabled),
+  createdAt: Number(r.created_at),
+});
+
+const policyFromRow = (r: Row): PolicyVersionRecord => ({
+  seq: Number(r.seq),
+  resource: r.resource as string,
+  policy: JSON.parse(r.policy as string) as IamPolicy,
+  createdAt: Number(r.created_at),
+});
+
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const;
+  readonly db: Database.Database;
+
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.pragma('foreign_keys = ON');
+    this.migrate();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+    const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
+    for (const m of loadMigrations('sqlite')) {
+      if (applied.has(m.version)) continue;
+      this.db.transaction(() => {
+        this.db.exec(m.sql);
+        this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
+      }).immediate();
+    }
+  }
+
+  async listSigningKeys(): Promise<SigningKeyRecord[]> {
+    return (this.db.prepare('SELECT * FROM signing_keys ORDER BY created_at').all() as Row[]).map(keyFromRow);
+  }
+
+  async ensureActiveSigningKey(candidate: SigningKeyRecord): Promise<SigningKeyRecord> {
+    return this.db.transaction(() => {
+      const active = this.db.prepare('SELECT * FROM signing_keys WHERE alg = ? AND owner = ? AND retired_at IS NULL').get(candidate.alg, candidate.owner) as Row | undefined;
+      if (active) return keyFromRow(active);
+      this.insertKey(candidate);
+      return candidate;
+    }).immediate();
+  }
+
+  private insertKey(k: SigningKeyRecord): void {
+    this.db
+      .prepare('INSERT INTO signing_keys (kid, alg, owner, private_pem, public_pem, created_at, retired_at, published_until) VALUES (?, ?, ?, ?, ?, ?, ?, ?)')
+      .run(k.kid, k.alg, k.owner, k.privatePem, k.publicPem, k.createdAt, k.retiredAt, k.publishedUntil);
+  }
+
+  async rotateSigningKey(next: SigningKeyRecord, now: number, retiredPublishedUntil: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare('UPDATE signing_keys SET retired_at = ?, published_until = ? WHERE alg = ? AND owner = ? AND retired_at IS NULL').run(now, retiredPublishedUntil, next.alg, next.owner);
+      this.insertKey(next);
+    }).immediate();
+  }
+
+  async ensureServiceAccount(sa: ServiceAccountRecord): Promise<ServiceAccountRecord> {
+    this.db
+      .prepare('INSERT INTO service_accounts (email, unique_id, project_id, display_name, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING')
+      .run(sa.email, sa.uniqueId, sa.projectId, sa.displayName, sa.disabled ? 1 : 0, sa.createdAt);
+    return saFromRow(this.db.prepare('SELECT * FROM service_accounts WHERE email = ?').get(sa.email) as Row);
+  }
+
+  async findServiceAccount(emailOrUniqueId: string): Promise<ServiceAccountRecord | null> {
+    const row = this.db.prepare('SELECT * FROM service_accounts WHERE email = ? OR unique_id = ?').get(emailOrUniqueId, emailOrUniqueId) as Row | undefined;
+    return row ? saFromRow(row) : null;
+  }
+
+  async listServiceAccounts(): Promise<ServiceAccountRecord[]> {
+    return (this.db.prepare('SELECT * FROM service_accounts ORDER BY email').all() as Row[]).map(saFromRow);
+  }
+
+  async putAccessToken(t: AccessTokenRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO access_tokens (token_hash, principal, scopes, issued_at, expires_at) VALUES (?, ?, ?, ?, ?)')
+      .run(t.tokenHash, t.principal, JSON.stringify(t.scopes), t.issuedAt, t.expiresAt);
+  }
+
+  async getAccessToken(tokenHash: string): Promise<AccessTokenRecord | null> {
+    const r = this.db.prepare('SELECT * FROM access_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+    if (!r) return null;
+    return {
+      tokenHash: r.token_hash as string,
+      principal: r.principal as string,
+      scopes: JSON.parse(r.scopes as string) as string[],
+      issuedAt: Number(r.issued_at),
+      expiresAt: Number(r.expires_at),
+    };
+  }
+
+  async deleteExpiredAccessTokens(now: number): Promise<number> {
+    return this.db.prepare('DELETE FROM access_tokens WHERE expires_at < ?').run(now).changes;
+  }
+
+  async appendPolicy(resource: string, policy: IamPolicy, expectedEtag: string | null, now: number): Promise<AppendPolicyResult> {
+    return this.db.transaction((): AppendPolicyResult => {
+      const cur = this.db.prepare('SELECT * FROM policy_versions WHERE resource = ? ORDER BY seq DESC LIMIT 1').get(resource) as Row | undefined;
+      const current = cur ? policyFromRow(cur) : null;
+      if (expectedEtag !== null && expectedEtag !== (current?.policy.etag ?? EMPTY_ETAG)) return { ok: false, current };
+      const info = this.db
+        .prepare('INSERT INTO policy_versions (resource, policy, created_at) VALUES (?, ?, ?)')
+        .run(resource, JSON.stringify(policy), now);
+      return { ok: true, version: { seq: Number(info.lastInsertRowid), resource, policy, createdAt: now } };
+    }).immediate();
+  }
+
+  async policyVersionsSince(afterSeq: number): Promise<PolicyVersionRecord[]> {
+    return (this.db.prepare('SELECT * FROM policy_versions WHERE seq > ? ORDER BY seq').all(afterSeq) as Row[]).map(policyFromRow);
+  }
+
+  async close(): Promise<void> {
+    this.db.close();
+  }
+}

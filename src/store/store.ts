@@ -1,0 +1,89 @@
+// The one storage interface. Shaped by what authplane does (keys, accounts, tokens, policies, queues),
+// not by what a driver does; SQLite and PostgreSQL implement it and run one conformance suite
+// (test/store-conformance.ts). All times are epoch milliseconds.
+
+import type { IamPolicy } from '../iam/policy.js';
+import type { TaskStore } from './task-store.js';
+
+export type SigningAlg = 'RS256' | 'ES256';
+
+export interface SigningKeyRecord {
+  kid: string;
+  alg: SigningAlg;
+  /** '' = the platform's key (ID tokens, IAP); a service account email = that account's own key (signJwt, signBlob). */
+  owner: string;
+  /** PKCS#8 PEM. */
+  privatePem: string;
+  /** SPKI PEM. */
+  publicPem: string;
+  createdAt: number;
+  /** null while this is the key that signs; set when rotated out. */
+  retiredAt: number | null;
+  /** The key stays in JWKS until every token it signed has expired. null = while active. */
+  publishedUntil: number | null;
+}
+
+export interface ServiceAccountRecord {
+  email: string;
+  /** Google's 21-digit numeric unique id, used as `sub` and accepted in place of the email. */
+  uniqueId: string;
+  projectId: string;
+  displayName: string;
+  disabled: boolean;
+  createdAt: number;
+}
+
+export interface AccessTokenRecord {
+  /** sha256 of the token, hex. The token itself is never stored. */
+  tokenHash: string;
+  /** IAM member string: `serviceAccount:EMAIL` or `user:EMAIL`. */
+  principal: string;
+  scopes: string[];
+  issuedAt: number;
+  expiresAt: number;
+}
+
+export interface PolicyVersionRecord {
+  /** Store-wide increasing sequence; also the version's identity for propagation. */
+  seq: number;
+  resource: string;
+  policy: IamPolicy;
+  createdAt: number;
+}
+
+export type AppendPolicyResult = { ok: true; version: PolicyVersionRecord } | { ok: false; current: PolicyVersionRecord | null };
+
+export interface Store extends TaskStore {
+  readonly kind: 'sqlite' | 'postgres';
+
+  // Signing keys ------------------------------------------------------------
+  listSigningKeys(): Promise<SigningKeyRecord[]>;
+  /** Atomically: if no key of `candidate.alg` and `candidate.owner` is active, insert `candidate`. Returns the active key. */
+  ensureActiveSigningKey(candidate: SigningKeyRecord): Promise<SigningKeyRecord>;
+  /** Atomically retire the active key of `next.alg` and `next.owner` (published until `retiredPublishedUntil`) and make `next` active. */
+  rotateSigningKey(next: SigningKeyRecord, now: number, retiredPublishedUntil: number): Promise<void>;
+
+  // Service accounts --------------------------------------------------------
+  /** Insert if absent (by email); never changes an existing account's unique id. Returns the stored record. */
+  ensureServiceAccount(sa: ServiceAccountRecord): Promise<ServiceAccountRecord>;
+  /** By email or numeric unique id. */
+  findServiceAccount(emailOrUniqueId: string): Promise<ServiceAccountRecord | null>;
+  listServiceAccounts(): Promise<ServiceAccountRecord[]>;
+
+  // Access tokens -----------------------------------------------------------
+  putAccessToken(token: AccessTokenRecord): Promise<void>;
+  getAccessToken(tokenHash: string): Promise<AccessTokenRecord | null>;
+  deleteExpiredAccessTokens(now: number): Promise<number>;
+
+  // IAM policies ------------------------------------------------------------
+  /**
+   * Appends a new version of `resource`'s policy if its current etag is `expectedEtag`
+   * (null = no check, as when setIamPolicy is called without an etag). The new policy's etag
+   * must already be computed by the caller.
+   */
+  appendPolicy(resource: string, policy: IamPolicy, expectedEtag: string | null, now: number): Promise<AppendPolicyResult>;
+  /** Every policy version with seq > `afterSeq`, ascending: how each process follows changes. */
+  policyVersionsSince(afterSeq: number): Promise<PolicyVersionRecord[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,241 @@
+// The one table of refusal codes. Every product (front door, IAP, tasks, APIs), the library and `explain`
+// build their refusals from it, so a code means the same thing, with the same words, everywhere.
+// docs/refusal-codes.md is the same table for people; test/verify-codes.test.ts keeps the two in step.
+//
+// Templates use `{name}` placeholders filled from the denial's evidence (see denial.ts `fillTemplate`).
+// Google's messages marked "authplane wording" in the docs are not recorded from real traffic.
+
+/** Where a refusal is answered: each surface speaks Google's words for that product. */
+export type Surface = 'run' | 'iap' | 'api' | 'library';
+
+/** What Google answers on one surface. `message` may hold `{placeholders}`. */
+export interface GoogleAnswer {
+  readonly status: number;
+  readonly message: string;
+  /** Canonical google.rpc status name, for JSON/gRPC API surfaces. */
+  readonly rpcStatus?: string;
+}
+
+export interface CodeSpec {
+  /** One line for the docs table: what the code means. */
+  readonly summary: string;
+  /** Google's answer per surface. `library` falls back to `run`, then `api`; every code has `run` or `api`. */
+  readonly google: { readonly run?: GoogleAnswer; readonly iap?: GoogleAnswer; readonly api?: GoogleAnswer };
+  readonly explanation: string;
+  readonly remedy: string;
+  /** Per-hint overrides (AUDIENCE_MISMATCH); the hint is `evidence.hint`. */
+  readonly hints?: Readonly<Record<string, { readonly explanation?: string; readonly remedy: string }>>;
+}
+
+const RUN_401: GoogleAnswer = { status: 401, message: 'The request was not authorized to invoke this service', rpcStatus: 'UNAUTHENTICATED' };
+const RUN_403: GoogleAnswer = {
+  status: 403,
+  message: 'Forbidden: Your client does not have permission to get URL {path} from this server.',
+  rpcStatus: 'PERMISSION_DENIED',
+};
+const IAP_PARSE: GoogleAnswer = { status: 401, message: 'Invalid IAP credentials: Unable to parse JWT' };
+const IAP_SIGNATURE: GoogleAnswer = { status: 401, message: 'Invalid IAP credentials: JWT signature is invalid' };
+const IAP_DENIED: GoogleAnswer = { status: 403, message: '403 Access denied' };
+const API_PERMISSION: GoogleAnswer = {
+  status: 403,
+  message: "Permission '{permission}' denied on resource (or it may not exist).",
+  rpcStatus: 'PERMISSION_DENIED',
+};
+const API_UNAUTHENTICATED: GoogleAnswer = {
+  status: 401,
+  message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+  rpcStatus: 'UNAUTHENTICATED',
+};
+
+const MINT_ID_TOKEN =
+  'generateIdToken (not generateAccessToken), the metadata server\'s …/service-accounts/default/identity?audience=… (not …/token), or `gcloud auth print-identity-token` (not print-access-token)';
+
+export const REFUSAL_CODES = {
+  TOKEN_MISSING: {
+    summary: 'The request carried no credential at all.',
+    google: {
+      run: { status: 403, message: 'The request was not authenticated. Either allow public access or set the proper Authorization header', rpcStatus: 'PERMISSION_DENIED' },
+      iap: { status: 401, message: 'Invalid IAP credentials: empty token' },
+      api: API_UNAUTHENTICATED,
+    },
+    explanation: 'The request carried no ID token: neither X-Serverless-Authorization nor Authorization held a Bearer credential.',
+    remedy:
+      'Send `Authorization: Bearer ID_TOKEN` with an ID token whose audience is {expectedAudience} (from code: the metadata server\'s identity endpoint or google-auth-library\'s getIdTokenClient; by hand: `gcloud auth print-identity-token --impersonate-service-account=SA --audiences={expectedAudience}`). If the service is meant to be public, disable the invoker IAM check or bind allUsers to roles/run.invoker.',
+  },
+  TOKEN_MALFORMED: {
+    summary: 'The credential is not a well-formed Google ID token (not a JWT, bad base64/JSON, missing iat/exp, lifetime too long).',
+    google: { run: RUN_401, iap: IAP_PARSE, api: API_UNAUTHENTICATED },
+    explanation: 'The credential is not a well-formed ID token: {reason}.',
+    remedy:
+      'Send the token exactly as it was minted: three base64url segments separated by dots, after "Bearer " and nothing else (no quotes, no line breaks, no second token). Mint it with ' + MINT_ID_TOKEN + '.',
+  },
+  ACCESS_TOKEN_NOT_ID_TOKEN: {
+    summary: 'An OAuth access (or refresh) token was sent where an OpenID Connect ID token is required.',
+    google: { run: RUN_401, iap: IAP_PARSE, api: API_UNAUTHENTICATED },
+    explanation:
+      'The credential is {tokenKind}, not an OpenID Connect ID token. Cloud Run and IAP accept only Google-signed ID tokens; access tokens authorise calls to Google APIs, not to your services.',
+    remedy: 'Mint an ID token with audience {expectedAudience} instead: ' + MINT_ID_TOKEN + '.',
+  },
+  SIGNATURE_INVALID: {
+    summary: 'The signature does not verify with the key the token names.',
+    google: { run: RUN_401, iap: IAP_SIGNATURE, api: API_UNAUTHENTICATED },
+    explanation: 'The token\'s {alg} signature does not verify with key {kid}: {reason}.',
+    remedy:
+      'Send the token unmodified, as minted. A token passed on by Cloud Run in X-Serverless-Authorization has its signature removed and cannot be forwarded: mint a new ID token for the next hop.',
+  },
+  KEY_UNKNOWN: {
+    summary: 'The token names a signing key (kid) that the verifier does not know.',
+    google: { run: RUN_401, iap: IAP_SIGNATURE, api: API_UNAUTHENTICATED },
+    explanation:
+      'The token was signed with key {kid}, which {keySource} does not publish. It was minted by another issuer than the one that verifies it (real Google vs. authplane, or an authplane whose keys were reset), or its key was retired longer ago than tokens live.',
+    remedy:
+      'Mint the token where it will be verified: against authplane, point the client at authplane (GCE_METADATA_HOST for the metadata server, the IAM Credentials endpoint option for impersonation); against Google, use Google\'s endpoints. Do not keep tokens across a key reset.',
+  },
+  ALG_NOT_ALLOWED: {
+    summary: 'The token\'s algorithm is not on the allow-list (alg none, HS256, …).',
+    google: { run: RUN_401, iap: IAP_SIGNATURE, api: API_UNAUTHENTICATED },
+    explanation:
+      'The token says alg {alg}; only {allowedAlgorithms} is accepted. Google signs ID tokens with RS256 and IAP assertions with ES256; unsigned (none) and HMAC (HS256) tokens are never accepted, since an HS256 token keyed with a public key is a classic forgery.',
+    remedy: 'Use a token minted by Google (or authplane) rather than one signed yourself: ' + MINT_ID_TOKEN + '.',
+  },
+  ISSUER_UNTRUSTED: {
+    summary: 'The token was issued by someone other than the accepted issuers.',
+    google: { run: RUN_401, iap: { status: 401, message: 'Invalid IAP credentials: JWT issuer is invalid' }, api: API_UNAUTHENTICATED },
+    explanation: 'The token was issued by {iss}; accepted issuers are {issuers}.',
+    remedy:
+      'Self-signed service-account JWTs (signJwt, key-file JWTs) and tokens of other identity providers (Firebase, Identity Platform, other OIDC providers) are not accepted here. Exchange for a Google ID token: ' + MINT_ID_TOKEN + '.',
+  },
+  TOKEN_EXPIRED: {
+    summary: 'The token\'s exp is in the past, beyond the clock-skew allowance.',
+    google: { run: RUN_401, iap: { status: 401, message: 'Invalid IAP credentials: Expired JWT' }, api: API_UNAUTHENTICATED },
+    explanation: 'The token expired at {expIso}, {expiredForSec} s ago (the allowance for clock skew is {clockSkewSec} s).',
+    remedy:
+      'Fetch a fresh token for each call, or reuse one only until 5 minutes before its exp (google-auth-library\'s IdTokenClient does this). ID tokens live one hour.',
+  },
+  TOKEN_NOT_YET_VALID: {
+    summary: 'The token\'s iat (or nbf) is in the future, beyond the clock-skew allowance.',
+    google: { run: RUN_401, iap: { status: 401, message: 'Invalid IAP credentials: JWT issued in the future' }, api: API_UNAUTHENTICATED },
+    explanation: 'The token becomes valid at {validFromIso}, {earlyBySec} s from now (the allowance for clock skew is {clockSkewSec} s): the minting machine\'s clock runs ahead of this one.',
+    remedy: 'Synchronise the clocks (NTP) of the machine that minted the token and the one that verifies it.',
+  },
+  AUDIENCE_MISMATCH: {
+    summary: 'The token\'s aud is not one of the audiences this service accepts (hint: path, scheme, port, trailing-slash, another-service, functions-vs-run, iap-client-id-expected, other).',
+    google: {
+      run: RUN_401,
+      iap: {
+        status: 401,
+        message: "Invalid IAP credentials: JWT audience doesn't match this application ('aud' claim ({aud}) doesn't match expected value ({expectedAudience}))",
+      },
+      api: API_UNAUTHENTICATED,
+    },
+    explanation: 'The token\'s audience is {aud}; this service accepts {audiences}.',
+    remedy: 'Mint the token with audience {expectedAudience}, or add {aud} to the service\'s custom audiences.',
+    hints: {
+      path: {
+        explanation: 'The token\'s audience {aud} is this service\'s URL plus the path {audiencePath}. Cloud Run compares the audience with the service URL as a whole string; a path makes it a different audience.',
+        remedy:
+          'Set the audience to {expectedAudience}, without the path {audiencePath}. Cloud Tasks defaults oidcToken.audience to the full task URL and Apigee\'s useTargetUrl appends the request path: set the audience explicitly (oidcToken.audience, or a literal <Audience>).',
+      },
+      scheme: {
+        explanation: 'The token\'s audience {aud} names this service\'s host without the https:// scheme; an audience is a whole URL, compared as a string.',
+        remedy: 'Set the audience to {expectedAudience}: the full https:// URL, not a host name or host:port.',
+      },
+      port: {
+        explanation: 'The token\'s audience {aud} carries an explicit port; the service URL {expectedAudience} has none, and audiences are compared as strings.',
+        remedy: 'Set the audience to {expectedAudience}, without the port.',
+      },
+      'trailing-slash': {
+        explanation: 'The token\'s audience {aud} differs from the accepted audience {expectedAudience} only by a trailing slash, which is tolerated only for a service\'s root URL.',
+        remedy: 'Set the audience to exactly {expectedAudience}.',
+      },
+      'another-service': {
+        explanation: 'The token\'s audience {aud} belongs to {audienceOwner}, not to this service ({audiences}). Typically the target URL comes from a variable that holds another service\'s URL.',
+        remedy: 'Mint the token for the service you call: audience {expectedAudience}. Check the environment variable or configuration that supplies the target URL.',
+      },
+      'functions-vs-run': {
+        explanation: 'The token\'s audience {aud} is this service\'s other URL (cloudfunctions.net vs run.app): the audience must match the URL family this service accepts ({audiences}).',
+        remedy: 'Use the URL you call as the audience: {expectedAudience}. Calls to a cloudfunctions.net URL use that whole URL (path included); calls to a run.app URL use its origin.',
+      },
+      'iap-client-id-expected': {
+        explanation: 'IAP expects the OAuth client ID of the IAP resource (or its custom audience) as the audience; the token\'s audience {aud} is an application URL.',
+        remedy: 'Mint the ID token with audience {expectedAudience} and includeEmail: true.',
+      },
+      missing: {
+        explanation: 'The token carries no aud claim; this service accepts {audiences}.',
+        remedy: 'Mint the token with audience {expectedAudience}.',
+      },
+    },
+  },
+  EMAIL_CLAIM_MISSING: {
+    summary: 'The token has no string email claim where one is required (IAP).',
+    google: { run: RUN_401, iap: { status: 401, message: 'Invalid IAP credentials: JWT email claim' }, api: API_UNAUTHENTICATED },
+    explanation: 'The token carries no email claim (email: {emailClaim}); IAP identifies callers by email. Tokens minted without includeEmail (Apigee\'s <IncludeEmail> defaults to false) carry only sub.',
+    remedy: 'Mint the token with the email claim: generateIdToken with includeEmail: true, the metadata server\'s identity endpoint with format=full, `gcloud auth print-identity-token --include-email`, or <IncludeEmail>true</IncludeEmail> in Apigee.',
+  },
+  MULTIPLE_CREDENTIALS: {
+    summary: 'The request carried more than one authorization header, or more than one token in one header.',
+    google: { run: RUN_401, iap: IAP_PARSE, api: API_UNAUTHENTICATED },
+    explanation: 'The request carried {credentialCount} credentials in {header}; Cloud Run refuses more than one authorization header or more than one JWT in a header.',
+    remedy: 'Send exactly one ID token: one Authorization header, or the ID token in X-Serverless-Authorization so that Authorization passes to your code untouched.',
+  },
+  PERMISSION_DENIED: {
+    summary: 'The caller is authenticated but lacks the permission (run.routes.invoke, IAP access, …).',
+    google: { run: RUN_403, iap: IAP_DENIED, api: API_PERMISSION },
+    explanation: '{principal} does not hold {permission} on {resource}.',
+    remedy: 'Grant {role} on {resource} to {member} (`authplane iam add {resource} {role} {member}`; on Google: add-iam-policy-binding).',
+  },
+  IAM_NOT_YET_PROPAGATED: {
+    summary: 'A binding that grants the permission exists but is not yet visible to this front end (IAM propagation).',
+    google: { run: RUN_403, iap: IAP_DENIED, api: API_PERMISSION },
+    explanation:
+      '{member} was granted {role} on {resource} at {grantedAt}, but the change is not yet visible here; it becomes visible at {visibleAt}. IAM changes typically propagate in 2 minutes and may take 7 or more, and front ends see them at different times.',
+    remedy: 'Wait and retry (Cloud Tasks\' retries recover such attempts); grant roles before sending traffic. In authplane, iam.propagation sets the delay.',
+  },
+  INGRESS_BLOCKED: {
+    summary: 'The service\'s ingress setting does not admit traffic from where the request came from (404, not logged by Google).',
+    google: { run: { status: 404, message: 'Page not found', rpcStatus: 'NOT_FOUND' } },
+    explanation: 'The service\'s ingress is {ingress}; this request came from {source}, which counts as external traffic, so Cloud Run answers 404 and logs nothing.',
+    remedy: 'Call the service from an internal source (Cloud Tasks, Scheduler, Pub/Sub or Workflows of the same project, or a gateway declared inside the VPC), or set ingress to all.',
+  },
+  IMPERSONATION_DENIED: {
+    summary: 'The caller may not mint tokens for the service account (iam.serviceAccounts.getOpenIdToken / getAccessToken / signJwt).',
+    google: { api: API_PERMISSION },
+    explanation: '{principal} may not act for {serviceAccount}: it lacks {permission} (held by roles/iam.serviceAccountTokenCreator) on it.',
+    remedy: 'Grant roles/iam.serviceAccountTokenCreator on serviceAccounts/{serviceAccount} to {member}. With delegates, each account in the chain needs it on the next.',
+  },
+  ACT_AS_DENIED: {
+    summary: 'The caller may not run work as the service account (iam.serviceAccounts.actAs), e.g. when creating a task.',
+    google: {
+      api: {
+        status: 403,
+        message: 'The principal (user or service account) lacks IAM permission "iam.serviceAccounts.actAs" for the resource "{serviceAccount}" (or the resource may not exist).',
+        rpcStatus: 'PERMISSION_DENIED',
+      },
+    },
+    explanation: '{principal} asked for work to run as {serviceAccount} but does not hold iam.serviceAccounts.actAs on it.',
+    remedy: 'Grant roles/iam.serviceAccountUser on serviceAccounts/{serviceAccount} to {member}.',
+  },
+  SERVICE_ACCOUNT_UNKNOWN: {
+    summary: 'The named service account does not exist.',
+    google: { api: { status: 404, message: 'Not found; Gaia id not found for email {serviceAccount}', rpcStatus: 'NOT_FOUND' } },
+    explanation: 'No service account {serviceAccount} exists in this project.',
+    remedy: 'Check the email (NAME@PROJECT_ID.iam.gserviceaccount.com), or declare the account under serviceAccounts: in authplane.yaml.',
+  },
+} as const satisfies Record<string, CodeSpec>;
+
+export type RefusalCode = keyof typeof REFUSAL_CODES;
+
+export const REFUSAL_CODE_NAMES = Object.keys(REFUSAL_CODES) as RefusalCode[];
+
+export function isRefusalCode(value: unknown): value is RefusalCode {
+  return typeof value === 'string' && Object.hasOwn(REFUSAL_CODES, value);
+}
+
+/** Google's answer for `code` on `surface`, with the documented fallbacks (library → run → api). */
+export function googleAnswer(code: RefusalCode, surface: Surface): GoogleAnswer {
+  const g: CodeSpec['google'] = REFUSAL_CODES[code].google;
+  const own = surface === 'library' ? undefined : g[surface];
+  const answer = own ?? g.run ?? g.api;
+  if (!answer) throw new Error(`refusal code ${code} has no Google answer`);
+  return answer;
+}
