@@ -1,11 +1,13 @@
 // The shared core every product stands on: config, store, identity, IAM, clock.
 // Products (run/, iap/, tasks/, gateway/) receive a Platform and never import each other.
 
+import { randomBytes } from 'node:crypto';
 import type { AuthplaneConfig } from './config/types.js';
 import { Iam } from './iam/iam.js';
 import { Identity } from './identity/identity.js';
 import type { RunningMetadataServer } from './metadata/server.js';
 import { ServiceDirectory } from './services/directory.js';
+import type { FrontDoorGate } from './services/gate.js';
 import type { Store } from './store/store.js';
 
 export interface Platform {
@@ -22,12 +24,24 @@ export interface Platform {
   apiUrl: string;
   /** Where state and logs live (.authplane/ by default). */
   readonly dataDir: string;
+  /** Checks front doors run after ingress and before the invoker check (IAP registers one). */
+  readonly gates: FrontDoorGate[];
+  /**
+   * Marks requests from authplane's own same-project services (Cloud Tasks dispatch, a gateway
+   * inside the VPC) as internal traffic: sent in the x-authplane-internal header, which front doors
+   * check and strip. Shared by every process of one emulator through the store.
+   */
+  readonly internalSecret: string;
 }
+
+/** The header that carries `internalSecret`. */
+export const INTERNAL_HEADER = 'x-authplane-internal';
 
 export async function createPlatform(config: AuthplaneConfig, store: Store, dataDir: string, clock: () => number = Date.now): Promise<Platform> {
   const identity = new Identity(store, config, clock);
   await identity.init();
   const iam = new Iam(store, config.project.id, config.iam.propagation, clock);
   await iam.start();
-  return { config, store, identity, iam, clock, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir };
+  const internalSecret = await store.getOrCreateSetting('internal-secret', randomBytes(24).toString('base64url'));
+  return { config, store, identity, iam, clock, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret };
 }

@@ -37,3 +37,10 @@ CREATE TABLE policy_versions (
   created_at BIGINT NOT NULL
 );
 CREATE INDEX policy_versions_resource ON policy_versions (resource, seq);
+
+-- Emulator-wide settings shared by every process (e.g. the internal-traffic secret).
+CREATE TABLE settings (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL,
+  created_at BIGINT NOT NULL
+);

@@ -12,6 +12,7 @@ import type {
   SigningKeyRecord,
   Store,
 } from './store.js';
+import type { TaskStore } from './task-store.js';
 
 type Row = Record<string, unknown>;
 
@@ -49,6 +50,7 @@ const policyFromRow = (r: Row): PolicyVersionRecord => ({
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
+  readonly tasks: TaskStore = {};
 
   private constructor(readonly pool: pg.Pool) {}
 
@@ -170,6 +172,11 @@ export class PostgresStore implements Store {
 
   async policyVersionsSince(afterSeq: number): Promise<PolicyVersionRecord[]> {
     return (await this.pool.query('SELECT * FROM policy_versions WHERE seq > $1 ORDER BY seq', [afterSeq])).rows.map(policyFromRow);
+  }
+
+  async getOrCreateSetting(key: string, value: string): Promise<string> {
+    await this.pool.query('INSERT INTO settings (key, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (key) DO NOTHING', [key, value, Date.now()]);
+    return ((await this.pool.query('SELECT value FROM settings WHERE key = $1', [key])).rows[0] as Row).value as string;
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import type {
   SigningKeyRecord,
   Store,
 } from './store.js';
+import type { TaskStore } from './task-store.js';
 
 type Row = Record<string, unknown>;
 
@@ -46,6 +47,7 @@ const policyFromRow = (r: Row): PolicyVersionRecord => ({
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
+  readonly tasks: TaskStore = {};
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
@@ -147,6 +149,11 @@ export class SqliteStore implements Store {
 
   async policyVersionsSince(afterSeq: number): Promise<PolicyVersionRecord[]> {
     return (this.db.prepare('SELECT * FROM policy_versions WHERE seq > ? ORDER BY seq').all(afterSeq) as Row[]).map(policyFromRow);
+  }
+
+  async getOrCreateSetting(key: string, value: string): Promise<string> {
+    this.db.prepare('INSERT INTO settings (key, value, created_at) VALUES (?, ?, ?) ON CONFLICT (key) DO NOTHING').run(key, value, Date.now());
+    return (this.db.prepare('SELECT value FROM settings WHERE key = ?').get(key) as Row).value as string;
   }
 
   async close(): Promise<void> {

@@ -53,8 +53,14 @@ export interface PolicyVersionRecord {
 
 export type AppendPolicyResult = { ok: true; version: PolicyVersionRecord } | { ok: false; current: PolicyVersionRecord | null };
 
-export interface Store extends TaskStore {
+export interface Store {
   readonly kind: 'sqlite' | 'postgres';
+
+  /** Cloud Tasks queues, tasks and attempts (src/store/task-store.ts). */
+  readonly tasks: TaskStore;
+
+  /** Atomically: the value of setting `key`, storing `value` first if it has none. */
+  getOrCreateSetting(key: string, value: string): Promise<string>;
 
   // Signing keys ------------------------------------------------------------
   listSigningKeys(): Promise<SigningKeyRecord[]>;

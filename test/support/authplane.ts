@@ -1,0 +1,55 @@
+// Starts a real authplane in this process for a test: any free ports, a fresh data dir, the
+// products given (default: all). Config comes as the YAML-shaped object users write.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { validateConfig } from '../../src/config/load.js';
+import type { AuthplaneConfig } from '../../src/config/types.js';
+import type { Product } from '../../src/product.js';
+import { startAuthplane, type RunningAuthplane } from '../../src/server/app.js';
+
+export interface TestAuthplane extends RunningAuthplane {
+  config: AuthplaneConfig;
+  dataDir: string;
+  /** host:port of a workload's (service's, gateway's) metadata server. */
+  metadataHost(name: string): string;
+  /** fetch against the API port. */
+  api(path: string, init?: RequestInit): Promise<Response>;
+}
+
+/** A raw config (as in YAML) with every port defaulting to 0 (any free port). */
+export function testConfig(raw: Record<string, unknown> = {}): Record<string, unknown> {
+  const server = { host: '127.0.0.1', apiPort: 0, grpcPort: 0, ...(raw.server as object | undefined) };
+  return { project: { id: 'demo-project', number: '123456789012', region: 'us-central1' }, ...raw, server };
+}
+
+export async function startTestAuthplane(
+  raw: Record<string, unknown> = {},
+  opts: { databaseUrl?: string; products?: Product[]; dataDir?: string; clock?: () => number } = {},
+): Promise<TestAuthplane> {
+  const config = validateConfig(testConfig(raw), 'test config');
+  const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'authplane-test-'));
+  const running = await startAuthplane({
+    config,
+    dataDir,
+    print: () => undefined,
+    ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+    ...(opts.products ? { products: opts.products } : {}),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
+  return {
+    ...running,
+    config,
+    dataDir,
+    metadataHost(name) {
+      const md = running.platform.metadataServers.get(name);
+      if (!md) throw new Error(`no metadata server named ${name}`);
+      return md.hostPort;
+    },
+    api: (path, init) => fetch(running.apiUrl + path, init),
+    async stop() {
+      await running.stop();
+      if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
