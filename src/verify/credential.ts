@@ -1,0 +1,61 @@
+// Which credential a request carries, by Cloud Run's rules (REFERENCE §1): `X-Serverless-Authorization`
+// wins over `Authorization` (which then passes to the container untouched); several values of the chosen
+// header, or several tokens in one value, are refused. IAP assertions come alone in `x-goog-iap-jwt-assertion`.
+
+import type { RefusalCode } from './codes.js';
+import type { Evidence } from './denial.js';
+
+export type HeaderValue = string | readonly string[] | undefined;
+/** Reads a request header by lower-case name; arrays for repeated headers where the framework keeps them. */
+export type HeaderGetter = (name: string) => HeaderValue;
+
+export type CredentialKind = 'id-token' | 'iap-assertion';
+
+export type CredentialHeader = 'x-serverless-authorization' | 'authorization' | 'x-goog-iap-jwt-assertion';
+
+export type Credential =
+  | { readonly ok: true; readonly token: string; readonly header: CredentialHeader }
+  | { readonly ok: false; readonly code: Extract<RefusalCode, 'TOKEN_MISSING' | 'TOKEN_MALFORMED' | 'MULTIPLE_CREDENTIALS'>; readonly evidence: Evidence };
+
+export function pickCredential(get: HeaderGetter, kind: CredentialKind = 'id-token'): Credential {
+  if (kind === 'iap-assertion') {
+    const values = present(get('x-goog-iap-jwt-assertion'));
+    if (values.length === 0) return { ok: false, code: 'TOKEN_MISSING', evidence: { headers: ['x-goog-iap-jwt-assertion'] } };
+    if (values.length > 1 || values[0]!.includes(',')) {
+      return { ok: false, code: 'MULTIPLE_CREDENTIALS', evidence: { header: 'x-goog-iap-jwt-assertion', credentialCount: values.length > 1 ? values.length : values[0]!.split(',').length } };
+    }
+    return { ok: true, token: values[0]!.trim(), header: 'x-goog-iap-jwt-assertion' };
+  }
+  for (const header of ['x-serverless-authorization', 'authorization'] as const) {
+    const values = present(get(header));
+    if (values.length === 0) continue;
+    if (values.length > 1) return { ok: false, code: 'MULTIPLE_CREDENTIALS', evidence: { header, credentialCount: values.length } };
+    return bearer(header, values[0]!);
+  }
+  return { ok: false, code: 'TOKEN_MISSING', evidence: { headers: ['x-serverless-authorization', 'authorization'] } };
+}
+
+function present(v: HeaderValue): string[] {
+  if (v === undefined) return [];
+  const list = typeof v === 'string' ? [v] : [...v];
+  return list.filter((s) => s.trim() !== '');
+}
+
+function bearer(header: 'x-serverless-authorization' | 'authorization', raw: string): Credential {
+  const value = raw.trim();
+  const m = /^([A-Za-z][A-Za-z0-9_-]*)(?:\s+([\s\S]*))?$/.exec(value);
+  const scheme = m?.[1];
+  if (!m || scheme === undefined || scheme.toLowerCase() !== 'bearer') {
+    // A bare JWT without the scheme is a common slip; so are Basic credentials.
+    const reason = /^[\w-]+\.[\w-]+\.[\w-]*$/.test(value)
+      ? `the ${header} header holds a bare token without the "Bearer " scheme`
+      : `the ${header} header uses the ${scheme ?? 'unknown'} scheme, not Bearer`;
+    return { ok: false, code: 'TOKEN_MALFORMED', evidence: { header, reason } };
+  }
+  const rest = (m[2] ?? '').trim();
+  if (rest === '') return { ok: false, code: 'TOKEN_MALFORMED', evidence: { header, reason: `the ${header} header says "Bearer" but carries no token (an empty variable?)` } };
+  // Joined repeated headers ("Bearer a, Bearer b") or several tokens in one value.
+  const parts = rest.split(/[\s,]+/).filter((p) => p !== '' && p.toLowerCase() !== 'bearer');
+  if (parts.length > 1) return { ok: false, code: 'MULTIPLE_CREDENTIALS', evidence: { header, credentialCount: parts.length } };
+  return { ok: true, token: parts[0]!, header };
+}

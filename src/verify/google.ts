@@ -1,0 +1,117 @@
+// The library's front: verify a Google ID token or an IAP assertion in production code, against Google's
+// published keys by default and authplane's when AUTHPLANE_URL (or a URL option) says so. Same verifier,
+// same refusal codes, evidence and remedies as authplane's front door; refusals are thrown as DenialError.
+
+import { DenialError } from './denial.js';
+import type { KeySource, VerifyAlgorithm } from './keys.js';
+import { RemoteKeySource, resolveKeyUrl } from './remote.js';
+import type { Surface } from './codes.js';
+import { GOOGLE_ISSUERS, IAP_ISSUER, Verifier, type VerifiedToken } from './verifier.js';
+import type { AudienceOwnerLookup } from './audience.js';
+
+export interface VerifyTokenOptions {
+  /** The audience(s) your service accepts: its URL(s) or custom audience(s). Required. */
+  audience: string | readonly string[];
+  /** Accepted issuers. Default: Google's (ID tokens) or IAP's (assertions). */
+  issuers?: readonly string[];
+  /** Accepted algorithms. Default ['RS256'] (ID tokens) or ['ES256'] (assertions). */
+  algorithms?: readonly VerifyAlgorithm[];
+  /** Seconds. Default 300. */
+  clockSkewSec?: number;
+  /** Seconds; tokens with exp this far ahead or more are refused. Default 86400. */
+  maxLifetimeSec?: number;
+  /** Require a string email claim. Default false. */
+  requireEmail?: boolean;
+  /** Accept a root-URL audience plus a path. Default false (see docs/refusal-codes.md). */
+  allowAudiencePath?: boolean;
+  /** Whose words a refusal carries. Default 'library'. */
+  surface?: Surface;
+  /** Epoch milliseconds to verify at. Default now. */
+  now?: number;
+  audienceOwner?: AudienceOwnerLookup;
+  /**
+   * JWKS or PEM-map URL. Default: AUTHPLANE_JWKS_URL / AUTHPLANE_IAP_JWKS_URL, else AUTHPLANE_URL + authplane's
+   * path, else Google's (https://www.googleapis.com/oauth2/v3/certs, https://www.gstatic.com/iap/verify/public_key-jwk).
+   */
+  keysUrl?: string;
+  /** Keys to use instead of fetching (e.g. `keyRingSource`). */
+  keys?: KeySource;
+  /** fetch used for keys. Default globalThis.fetch. */
+  fetch?: typeof globalThis.fetch;
+}
+
+type Kind = 'id-token' | 'iap';
+
+const sources = new Map<string, RemoteKeySource>();
+const verifiers = new Map<string, Verifier>();
+const verifiersByKeys = new WeakMap<KeySource, Map<string, Verifier>>();
+
+/**
+ * The shared Verifier for these settings: one per key URL and settings, so keys and verified tokens are
+ * cached across calls. A custom `fetch` gets its own key source.
+ */
+export function verifierFor(kind: Kind, options: Omit<VerifyTokenOptions, 'audience'>): Verifier {
+  const settings = {
+    issuers: options.issuers ?? (kind === 'iap' ? [IAP_ISSUER] : GOOGLE_ISSUERS),
+    algorithms: options.algorithms ?? (kind === 'iap' ? (['ES256'] as const) : (['RS256'] as const)),
+    clockSkewSec: options.clockSkewSec ?? 300,
+    maxLifetimeSec: options.maxLifetimeSec ?? 86_400,
+  };
+  const settingsKey = JSON.stringify(settings);
+  if (options.keys !== undefined) {
+    let byKeys = verifiersByKeys.get(options.keys);
+    if (!byKeys) verifiersByKeys.set(options.keys, (byKeys = new Map()));
+    let v = byKeys.get(settingsKey);
+    if (!v) byKeys.set(settingsKey, (v = new Verifier({ keys: options.keys, ...settings })));
+    return v;
+  }
+  const url = resolveKeyUrl(kind, options.keysUrl);
+  if (options.fetch !== undefined) {
+    return new Verifier({ keys: new RemoteKeySource({ url, fetch: options.fetch }), ...settings });
+  }
+  const key = `${url}\n${settingsKey}`;
+  let v = verifiers.get(key);
+  if (!v) {
+    let source = sources.get(url);
+    if (!source) sources.set(url, (source = new RemoteKeySource({ url })));
+    verifiers.set(key, (v = new Verifier({ keys: source, ...settings })));
+  }
+  return v;
+}
+
+async function verifyKind(kind: Kind, token: string | undefined | null, options: VerifyTokenOptions): Promise<VerifiedToken> {
+  if (!options || options.audience === undefined) throw new TypeError(`options.audience is required: the audience(s) your service accepts`);
+  const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
+  if (!Array.isArray(audiences) || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
+    throw new TypeError('options.audience must be a non-empty string or a non-empty list of them');
+  }
+  const verifier = verifierFor(kind, options);
+  const result = await verifier.verifyAsync(token, {
+    audiences,
+    ...(options.requireEmail !== undefined && { requireEmail: options.requireEmail }),
+    ...(options.allowAudiencePath !== undefined && { allowAudiencePath: options.allowAudiencePath }),
+    ...(options.surface !== undefined && { surface: options.surface }),
+    ...(options.now !== undefined && { now: options.now }),
+    ...(options.audienceOwner !== undefined && { audienceOwner: options.audienceOwner }),
+  });
+  if (!result.ok) throw new DenialError(result.denial);
+  return result;
+}
+
+/**
+ * Verifies a Google-signed OpenID Connect ID token (the bare JWT, without "Bearer ") for a service
+ * accepting `options.audience`. Resolves to the verified token; rejects with DenialError (a refusal, with
+ * code, evidence and remedy), KeySourceError (keys could not be fetched) or TypeError (bad options).
+ */
+export function verifyGoogleIdToken(token: string | undefined | null, options: VerifyTokenOptions): Promise<VerifiedToken> {
+  return verifyKind('id-token', token, options);
+}
+
+/**
+ * Verifies IAP's signed header `x-goog-iap-jwt-assertion` (ES256, iss https://cloud.google.com/iap) for
+ * `options.audience`: `/projects/NUMBER/global/backendServices/ID`, `/projects/NUMBER/apps/PROJECT_ID` or
+ * `/projects/NUMBER/locations/REGION/services/SERVICE`.
+ */
+export function verifyIapAssertion(assertion: string | undefined | null, options: VerifyTokenOptions): Promise<VerifiedToken> {
+  return verifyKind('iap', assertion, options);
+}
