@@ -46,14 +46,20 @@ export function oauthRoutes(router: Router, platform: Platform): void {
     },
   }));
 
-  const certsV3 = () => ({ headers: cacheHeaders, body: jwks(keys.published('RS256')) });
-  const certsV1 = () => ({ headers: cacheHeaders, body: pemMap(keys.published('RS256')) });
+  // Published keys are re-read from the store (at most every 5 s) so a rotation made by another
+  // process on the same database shows here too, not only once this process signs something.
+  const published = async (alg: 'RS256' | 'ES256') => {
+    await keys.refresh();
+    return keys.published(alg);
+  };
+  const certsV3 = async () => ({ headers: cacheHeaders, body: jwks(await published('RS256')) });
+  const certsV1 = async () => ({ headers: cacheHeaders, body: pemMap(await published('RS256')) });
   router.get('/oauth2/v3/certs', certsV3);
   router.get('/oauth2/v1/certs', certsV1);
 
   // IAP's assertion keys, at gstatic's paths.
-  router.get('/iap/verify/public_key-jwk', () => ({ headers: cacheHeaders, body: jwks(keys.published('ES256')) }));
-  router.get('/iap/verify/public_key', () => ({ headers: cacheHeaders, body: pemMap(keys.published('ES256')) }));
+  router.get('/iap/verify/public_key-jwk', async () => ({ headers: cacheHeaders, body: jwks(await published('ES256')) }));
+  router.get('/iap/verify/public_key', async () => ({ headers: cacheHeaders, body: pemMap(await published('ES256')) }));
 
   // A service account's own keys (what signJwt and signBlob sign with), at googleapis.com's paths.
   const saKeys = async (email: string) => {
