@@ -15,6 +15,7 @@ import { createPlatform, type Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
 import { openStore } from '../store/open.js';
 import { PRODUCTS } from './products.js';
+import { dashboardRoutes } from '../ui/dashboard.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -69,6 +70,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     iamCredentialsRoutes(router, platform);
     platformPolicyRoutes(router, platform);
     adminRoutes(router, platform);
+    dashboardRoutes(router, platform);
     for (const p of products) p.routes?.(router, platform);
     const api: Server = createServer((req, res) => {
       router
