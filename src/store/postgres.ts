@@ -13,6 +13,7 @@ import type {
   Store,
 } from './store.js';
 import type { TaskStore } from './task-store.js';
+import { PostgresTaskStore } from './postgres-tasks.js';
 
 type Row = Record<string, unknown>;
 
@@ -50,7 +51,7 @@ const policyFromRow = (r: Row): PolicyVersionRecord => ({
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
-  readonly tasks: TaskStore = {};
+  readonly tasks: TaskStore = new PostgresTaskStore(this);
 
   private constructor(readonly pool: pg.Pool) {}
 

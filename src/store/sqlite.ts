@@ -14,6 +14,7 @@ import type {
   Store,
 } from './store.js';
 import type { TaskStore } from './task-store.js';
+import { SqliteTaskStore } from './sqlite-tasks.js';
 
 type Row = Record<string, unknown>;
 
@@ -47,7 +48,7 @@ const policyFromRow = (r: Row): PolicyVersionRecord => ({
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
-  readonly tasks: TaskStore = {};
+  readonly tasks: TaskStore = new SqliteTaskStore(this);
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

@@ -1,0 +1,290 @@
+// Cloud Tasks on PostgreSQL: several authplane processes share queues. A claim locks the queue row
+// (FOR UPDATE: the token bucket and the concurrency count are one shared state per queue), then
+// leases due tasks with FOR UPDATE SKIP LOCKED so a RunTask or DeleteTask in flight never blocks it.
+// Creates and resumes NOTIFY `authplane_tasks` so every process's dispatcher wakes at once.
+import { randomUUID } from 'node:crypto';
+import type pg from 'pg';
+import { attemptFromRow, claimable, QUEUE_COLUMNS, queueFromRow, queueValues, refill, taskFromRow, wakeForTokens } from './task-rows.js';
+import type {
+  AttemptRecord,
+  Claim,
+  Completion,
+  CreateQueueResult,
+  InsertTaskResult,
+  NewTask,
+  QueueRecord,
+  TaskRecord,
+  TaskStore,
+} from './task-store.js';
+
+type Row = Record<string, unknown>;
+
+export const TASKS_CHANNEL = 'authplane_tasks';
+
+interface PgOwner {
+  readonly pool: pg.Pool;
+  tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T>;
+}
+
+const placeholders = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
+
+export class PostgresTaskStore implements TaskStore {
+  /** `owner.pool` is read lazily: the store connects after constructing this. */
+  constructor(private readonly owner: PgOwner) {}
+
+  private get pool(): pg.Pool {
+    return this.owner.pool;
+  }
+
+  private insertQueueSql(): string {
+    const cols = [...QUEUE_COLUMNS, 'tokens', 'tokens_at'];
+    return `INSERT INTO task_queues (${cols.join(', ')}) VALUES (${placeholders(cols.length)})`;
+  }
+
+  async createQueue(q: QueueRecord, now: number, reuseBlockMs: number): Promise<CreateQueueResult> {
+    return this.owner.tx(async (c) => {
+      const cur = (await c.query('SELECT * FROM task_queues WHERE id = $1 FOR UPDATE', [q.id])).rows[0] as Row | undefined;
+      if (cur) {
+        if (cur.deleted_at === null) return 'exists';
+        if (Number(cur.deleted_at) + reuseBlockMs > now) return 'recently-deleted';
+        await c.query('DELETE FROM task_queues WHERE id = $1', [q.id]);
+      }
+      const r = await c.query(this.insertQueueSql() + ' ON CONFLICT (id) DO NOTHING', [...queueValues(q), q.maxBurstSize, now]);
+      return r.rowCount === 1 ? 'created' : 'exists';
+    });
+  }
+
+  async upsertConfigQueue(q: QueueRecord): Promise<void> {
+    await this.owner.tx(async (c) => {
+      // Processes starting together must not both insert: serialize on the row (or its absence).
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`queue:${q.id}`]);
+      const cur = (await c.query('SELECT * FROM task_queues WHERE id = $1 FOR UPDATE', [q.id])).rows[0] as Row | undefined;
+      if (!cur || cur.deleted_at !== null) {
+        if (cur) await c.query('DELETE FROM task_queues WHERE id = $1', [q.id]);
+        await c.query(this.insertQueueSql(), [...queueValues(q), q.maxBurstSize, q.createdAt]);
+        return;
+      }
+      await this.writeSettings(c, { ...q, state: queueFromRow(cur).state, createdAt: Number(cur.created_at) });
+    });
+  }
+
+  private async writeSettings(c: pg.PoolClient | pg.Pool, q: QueueRecord): Promise<void> {
+    const cols = QUEUE_COLUMNS.filter((x) => x !== 'id');
+    const sets = cols.map((x, i) => `${x} = $${i + 1}`);
+    const values = queueValues(q).slice(1);
+    await c.query(`UPDATE task_queues SET ${sets.join(', ')}, tokens = least(tokens, $${cols.length + 1}) WHERE id = $${cols.length + 2}`, [...values, q.maxBurstSize, q.id]);
+  }
+
+  async getQueue(id: string): Promise<QueueRecord | null> {
+    const r = (await this.pool.query('SELECT * FROM task_queues WHERE id = $1', [id])).rows[0] as Row | undefined;
+    return r ? queueFromRow(r) : null;
+  }
+
+  async listQueues(): Promise<QueueRecord[]> {
+    return (await this.pool.query('SELECT * FROM task_queues WHERE deleted_at IS NULL ORDER BY id')).rows.map(queueFromRow);
+  }
+
+  async updateQueue(q: QueueRecord): Promise<QueueRecord | null> {
+    return this.owner.tx(async (c) => {
+      const cur = (await c.query('SELECT * FROM task_queues WHERE id = $1 FOR UPDATE', [q.id])).rows[0] as Row | undefined;
+      if (!cur || cur.deleted_at !== null) return null;
+      await this.writeSettings(c, q);
+      if (q.state === 'RUNNING') await c.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, `${q.id} ${Date.now()}`]);
+      return queueFromRow((await c.query('SELECT * FROM task_queues WHERE id = $1', [q.id])).rows[0] as Row);
+    });
+  }
+
+  async deleteQueue(id: string, now: number): Promise<boolean> {
+    return this.owner.tx(async (c) => {
+      const r = await c.query('UPDATE task_queues SET deleted_at = $1 WHERE id = $2 AND deleted_at IS NULL', [now, id]);
+      if (r.rowCount === 0) return false;
+      await c.query('DELETE FROM tasks WHERE queue = $1', [id]);
+      return true;
+    });
+  }
+
+  async purgeQueue(id: string, now: number): Promise<number> {
+    return this.owner.tx(async (c) => {
+      await c.query('UPDATE task_queues SET purge_time = $1 WHERE id = $2', [now, id]);
+      const r = await c.query("UPDATE tasks SET state = 'deleted', lease_id = NULL, finished_at = $1 WHERE queue = $2 AND state = 'queued' AND create_time <= $1", [now, id]);
+      return r.rowCount ?? 0;
+    });
+  }
+
+  async insertTask(t: NewTask, now: number, reuseWindowMs: number): Promise<InsertTaskResult> {
+    const values = [t.queue, t.id, t.named, JSON.stringify(t.httpRequest), t.scheduleTime, t.createTime, t.dispatchDeadlineMs, TASKS_CHANNEL, `${t.queue} ${t.scheduleTime}`];
+    // One round trip: insert (unless the name is taken) and tell every process when it is due.
+    const insertSql = `WITH ins AS (
+        INSERT INTO tasks (queue, id, named, http_request, schedule_time, create_time, dispatch_deadline_ms, state, next_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, 'queued', $5) ON CONFLICT (queue, id) DO NOTHING RETURNING seq)
+      SELECT seq, pg_notify($8, $9) FROM ins`;
+    for (let i = 0; i < 3; i++) {
+      const r = await this.pool.query(insertSql, values);
+      if (r.rows[0]) return { ok: true, task: this.fresh(t, Number((r.rows[0] as Row).seq)) };
+      const cur = await this.getTask(t.queue, t.id);
+      if (!cur) continue; // deleted meanwhile: try again
+      if (cur.state === 'queued' || (cur.finishedAt ?? 0) + reuseWindowMs > now) return { ok: false, existing: cur };
+      // An old tombstone: the name is free again.
+      await this.pool.query("DELETE FROM tasks WHERE seq = $1 AND state <> 'queued'", [cur.seq]);
+    }
+    const existing = await this.getTask(t.queue, t.id);
+    if (existing) return { ok: false, existing };
+    throw new Error(`could not insert task ${t.queue}/${t.id}`);
+  }
+
+  private fresh(t: NewTask, seq: number): TaskRecord {
+    return { ...t, seq, dispatchCount: 0, responseCount: 0, executionCount: 0, firstAttemptAt: null, lastAttempt: null, state: 'queued', leaseId: null, nextAt: t.scheduleTime, finishedAt: null };
+  }
+
+  async getTask(queue: string, id: string): Promise<TaskRecord | null> {
+    const r = (await this.pool.query('SELECT * FROM tasks WHERE queue = $1 AND id = $2', [queue, id])).rows[0] as Row | undefined;
+    return r ? taskFromRow(r) : null;
+  }
+
+  async listTasks(queue: string, afterSeq: number, limit: number): Promise<TaskRecord[]> {
+    return (await this.pool.query("SELECT * FROM tasks WHERE queue = $1 AND state = 'queued' AND seq > $2 ORDER BY seq LIMIT $3", [queue, afterSeq, limit])).rows.map(taskFromRow);
+  }
+
+  async deleteTask(queue: string, id: string, now: number): Promise<'deleted' | 'missing' | 'tombstone'> {
+    const r = await this.pool.query(
+      `WITH cur AS (SELECT seq, state FROM tasks WHERE queue = $1 AND id = $2),
+            upd AS (UPDATE tasks SET state = 'deleted', lease_id = NULL, finished_at = $3 WHERE seq = (SELECT seq FROM cur) AND state = 'queued' RETURNING seq)
+       SELECT (SELECT state FROM cur) AS state, (SELECT count(*) FROM upd) AS n`,
+      [queue, id, now],
+    );
+    const row = r.rows[0] as Row;
+    if (row.state === null) return 'missing';
+    return Number(row.n) > 0 ? 'deleted' : 'tombstone';
+  }
+
+  async claim(queue: string, now: number, max: number, leaseGraceMs: number): Promise<Claim> {
+    return this.owner.tx(async (c): Promise<Claim> => {
+      // The queue row is the shared state: lock it so processes take turns with the bucket.
+      const qr = (await c.query('SELECT * FROM task_queues WHERE id = $1 FOR UPDATE', [queue])).rows[0] as Row | undefined;
+      if (!qr || qr.deleted_at !== null || qr.state !== 'RUNNING') return { tasks: [], wakeAt: null };
+      const rate = Number(qr.max_dispatches_per_second);
+      const burst = Number(qr.max_burst_size);
+      const maxConcurrent = Number(qr.max_concurrent_dispatches);
+      let tokens = refill(Number(qr.tokens), Number(qr.tokens_at), now, rate, burst);
+      const inFlight = Number(
+        ((await c.query("SELECT count(*) AS n FROM tasks WHERE queue = $1 AND state = 'queued' AND lease_id IS NOT NULL AND next_at > $2", [queue, now])).rows[0] as Row).n,
+      );
+      const n = claimable(tokens, inFlight, maxConcurrent, max);
+      let tasks: TaskRecord[] = [];
+      if (n > 0) {
+        const leaseId = randomUUID();
+        const r = await c.query(
+          `WITH due AS (
+             SELECT seq FROM tasks WHERE queue = $1 AND state = 'queued' AND next_at <= $2 ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+           UPDATE tasks t SET lease_id = $4, next_at = $2 + t.dispatch_deadline_ms + $5, dispatch_count = t.dispatch_count + 1,
+                  first_attempt_at = coalesce(t.first_attempt_at, $2)
+           FROM due WHERE t.seq = due.seq
+           RETURNING t.*`,
+          [queue, now, n, leaseId, leaseGraceMs],
+        );
+        tasks = r.rows.map(taskFromRow).sort((a, b) => a.scheduleTime - b.scheduleTime);
+      }
+      tokens -= tasks.length;
+      const next = ((await c.query("UPDATE task_queues SET tokens = $1, tokens_at = $2 WHERE id = $3 RETURNING (SELECT min(next_at) FROM tasks WHERE queue = $3 AND state = 'queued') AS t", [tokens, now, queue])).rows[0] as Row).t;
+      let wakeAt: number | null = next === null || next === undefined ? null : Number(next);
+      if (wakeAt !== null && wakeAt <= now) {
+        if (inFlight + tasks.length >= maxConcurrent) wakeAt = null;
+        else if (tokens < 1) wakeAt = wakeForTokens(tokens, now, rate, burst);
+        else wakeAt = now;
+      }
+      return { tasks, wakeAt };
+    });
+  }
+
+  async claimNow(queue: string, id: string, now: number, leaseGraceMs: number): Promise<TaskRecord | 'missing' | 'in-flight'> {
+    return this.owner.tx(async (c) => {
+      const r = (await c.query("SELECT * FROM tasks WHERE queue = $1 AND id = $2 AND state = 'queued' FOR UPDATE", [queue, id])).rows[0] as Row | undefined;
+      if (!r) return 'missing' as const;
+      const t = taskFromRow(r);
+      if (t.leaseId && t.nextAt > now) return 'in-flight' as const;
+      const leaseId = randomUUID();
+      const nextAt = now + t.dispatchDeadlineMs + leaseGraceMs;
+      await c.query('UPDATE tasks SET lease_id = $1, next_at = $2, dispatch_count = dispatch_count + 1, first_attempt_at = coalesce(first_attempt_at, $3) WHERE seq = $4', [leaseId, nextAt, now, t.seq]);
+      return { ...t, leaseId, nextAt, dispatchCount: t.dispatchCount + 1, firstAttemptAt: t.firstAttemptAt ?? now };
+    });
+  }
+
+  async complete(results: Completion[]): Promise<void> {
+    if (results.length === 0) return;
+    const col = <T>(f: (c: Completion) => T) => results.map(f);
+    const a = (f: (x: AttemptRecord) => unknown) => results.map((c) => f(c.attempt));
+    // Two set-based statements per batch (unnest), in one transaction.
+    await this.owner.tx(async (c) => {
+      await c.query(
+        `UPDATE tasks t SET state = v.state, lease_id = NULL, next_at = v.next_at, schedule_time = v.next_at, response_count = v.rc,
+                execution_count = v.ec, last_attempt = v.la::jsonb, finished_at = v.fin
+         FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[])
+              AS v(seq, lease_id, state, next_at, rc, ec, la, fin)
+         WHERE t.seq = v.seq AND t.lease_id = v.lease_id AND t.state = 'queued'`,
+        [
+          col((x) => x.seq),
+          col((x) => x.leaseId),
+          col((x) => (x.outcome === 'retry' ? 'queued' : x.outcome)),
+          col((x) => x.nextAt),
+          col((x) => x.responseCount),
+          col((x) => x.executionCount),
+          col((x) => JSON.stringify(x.lastAttempt)),
+          col((x) => (x.outcome === 'retry' ? null : x.lastAttempt.responseTime ?? x.attempt.dispatchTime)),
+        ],
+      );
+      await c.query(
+        `INSERT INTO task_attempts (task_seq, queue, task_id, attempt, schedule_time, dispatch_time, response_time, http_status, latency_ms, denial, error, worker)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::float8[], $10::text[], $11::text[], $12::text[])`,
+        [
+          a((x) => x.taskSeq),
+          a((x) => x.queue),
+          a((x) => x.taskId),
+          a((x) => x.attempt),
+          a((x) => x.scheduleTime),
+          a((x) => x.dispatchTime),
+          a((x) => x.responseTime),
+          a((x) => x.httpStatus),
+          a((x) => x.latencyMs),
+          a((x) => x.denial),
+          a((x) => x.error),
+          a((x) => x.worker),
+        ],
+      );
+    });
+  }
+
+  async nextDue(): Promise<number | null> {
+    const r = await this.pool.query(
+      "SELECT min(t.next_at) AS t FROM tasks t JOIN task_queues q ON q.id = t.queue WHERE t.state = 'queued' AND q.state = 'RUNNING' AND q.deleted_at IS NULL",
+    );
+    const t = (r.rows[0] as Row).t;
+    return t === null || t === undefined ? null : Number(t);
+  }
+
+  async listAttempts(queue: string, taskId: string): Promise<AttemptRecord[]> {
+    return (await this.pool.query('SELECT * FROM task_attempts WHERE queue = $1 AND task_id = $2 ORDER BY seq', [queue, taskId])).rows.map(attemptFromRow);
+  }
+
+  async sweep(now: number, reuseWindowMs: number, retentionMs: number, queueTombstoneMs: number): Promise<void> {
+    await this.pool.query("DELETE FROM tasks WHERE state <> 'queued' AND finished_at < $1", [now - reuseWindowMs]);
+    await this.pool.query("UPDATE tasks SET state = 'deleted', lease_id = NULL, finished_at = $1 WHERE state = 'queued' AND create_time < $2", [now, now - retentionMs]);
+    await this.pool.query('DELETE FROM task_attempts WHERE dispatch_time < $1', [now - retentionMs]);
+    await this.pool.query('DELETE FROM task_queues WHERE deleted_at IS NOT NULL AND deleted_at < $1', [now - queueTombstoneMs]);
+  }
+
+  async subscribe(fn: (queue: string, at: number) => void): Promise<() => Promise<void>> {
+    const client = await this.pool.connect();
+    const onNotification = (msg: pg.Notification) => {
+      if (msg.channel !== TASKS_CHANNEL || !msg.payload) return;
+      const sp = msg.payload.lastIndexOf(' ');
+      fn(msg.payload.slice(0, sp), Number(msg.payload.slice(sp + 1)));
+    };
+    client.on('notification', onNotification);
+    await client.query(`LISTEN ${TASKS_CHANNEL}`);
+    return async () => {
+      client.off('notification', onNotification);
+      await client.query(`UNLISTEN ${TASKS_CHANNEL}`).catch(() => undefined);
+      client.release();
+    };
+  }
+}

@@ -1,0 +1,249 @@
+// Cloud Tasks on SQLite: one process owns the file, so a claim is a single IMMEDIATE transaction
+// (the single writer) that refills the queue's bucket, counts in-flight leases, and leases due rows.
+import type Database from 'better-sqlite3';
+import { randomUUID } from 'node:crypto';
+import { attemptFromRow, claimable, QUEUE_COLUMNS, queueFromRow, queueValues, refill, taskFromRow, wakeForTokens } from './task-rows.js';
+import type {
+  AttemptRecord,
+  Claim,
+  Completion,
+  CreateQueueResult,
+  InsertTaskResult,
+  NewTask,
+  QueueRecord,
+  TaskRecord,
+  TaskStore,
+} from './task-store.js';
+
+type Row = Record<string, unknown>;
+const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
+export class SqliteTaskStore implements TaskStore {
+  private prepared: Record<string, Database.Statement> | undefined;
+
+  /** `owner.db` is read lazily: the store opens and migrates the file after constructing this. */
+  constructor(private readonly owner: { readonly db: Database.Database }) {}
+
+  private get db(): Database.Database {
+    return this.owner.db;
+  }
+
+  private get stmts(): Record<string, Database.Statement> {
+    return (this.prepared ??= this.prepare(this.db));
+  }
+
+  private prepare(db: Database.Database): Record<string, Database.Statement> {
+    const cols = [...QUEUE_COLUMNS, 'tokens', 'tokens_at'];
+    return {
+      insertQueue: db.prepare(`INSERT INTO task_queues (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`),
+      getQueue: db.prepare('SELECT * FROM task_queues WHERE id = ?'),
+      getTask: db.prepare('SELECT * FROM tasks WHERE queue = ? AND id = ?'),
+      insertTask: db.prepare(
+        `INSERT INTO tasks (queue, id, named, http_request, schedule_time, create_time, dispatch_deadline_ms, state, next_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, 'queued', ?)`,
+      ),
+      inFlight: db.prepare("SELECT count(*) AS n FROM tasks WHERE queue = ? AND state = 'queued' AND lease_id IS NOT NULL AND next_at > ?"),
+      due: db.prepare("SELECT * FROM tasks WHERE queue = ? AND state = 'queued' AND next_at <= ? ORDER BY next_at LIMIT ?"),
+      lease: db.prepare('UPDATE tasks SET lease_id = ?, next_at = ?, dispatch_count = dispatch_count + 1, first_attempt_at = coalesce(first_attempt_at, ?) WHERE seq = ?'),
+      minNext: db.prepare("SELECT min(next_at) AS t FROM tasks WHERE queue = ? AND state = 'queued'"),
+      bucket: db.prepare('UPDATE task_queues SET tokens = ?, tokens_at = ? WHERE id = ?'),
+      complete: db.prepare(
+        `UPDATE tasks SET state = ?, lease_id = NULL, next_at = ?, schedule_time = ?, response_count = ?, execution_count = ?, last_attempt = ?, finished_at = ?
+         WHERE seq = ? AND lease_id = ? AND state = 'queued'`,
+      ),
+      attempt: db.prepare(
+        `INSERT INTO task_attempts (task_seq, queue, task_id, attempt, schedule_time, dispatch_time, response_time, http_status, latency_ms, denial, error, worker)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+    };
+  }
+
+  async createQueue(q: QueueRecord, now: number, reuseBlockMs: number): Promise<CreateQueueResult> {
+    return this.db.transaction((): CreateQueueResult => {
+      const cur = this.stmts.getQueue!.get(q.id) as Row | undefined;
+      if (cur) {
+        if (cur.deleted_at === null) return 'exists';
+        if (Number(cur.deleted_at) + reuseBlockMs > now) return 'recently-deleted';
+        this.db.prepare('DELETE FROM task_queues WHERE id = ?').run(q.id);
+      }
+      this.stmts.insertQueue!.run(...queueValues(q).map(sqliteValue), q.maxBurstSize, now);
+      return 'created';
+    }).immediate();
+  }
+
+  async upsertConfigQueue(q: QueueRecord): Promise<void> {
+    this.db.transaction(() => {
+      const cur = this.stmts.getQueue!.get(q.id) as Row | undefined;
+      if (!cur || cur.deleted_at !== null) {
+        if (cur) this.db.prepare('DELETE FROM task_queues WHERE id = ?').run(q.id);
+        this.stmts.insertQueue!.run(...queueValues(q).map(sqliteValue), q.maxBurstSize, q.createdAt);
+        return;
+      }
+      // Config owns the settings; the state (paused or not) is the user's.
+      this.writeSettings({ ...q, state: queueFromRow(cur).state, createdAt: Number(cur.created_at) });
+    }).immediate();
+  }
+
+  private writeSettings(q: QueueRecord): void {
+    const sets = QUEUE_COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = ?`);
+    const values = queueValues(q).slice(1).map(sqliteValue);
+    this.db.prepare(`UPDATE task_queues SET ${sets.join(', ')}, tokens = min(tokens, ?) WHERE id = ?`).run(...values, q.maxBurstSize, q.id);
+  }
+
+  async getQueue(id: string): Promise<QueueRecord | null> {
+    const r = this.stmts.getQueue!.get(id) as Row | undefined;
+    return r ? queueFromRow(r) : null;
+  }
+
+  async listQueues(): Promise<QueueRecord[]> {
+    return (this.db.prepare('SELECT * FROM task_queues WHERE deleted_at IS NULL ORDER BY id').all() as Row[]).map(queueFromRow);
+  }
+
+  async updateQueue(q: QueueRecord): Promise<QueueRecord | null> {
+    return this.db.transaction(() => {
+      const cur = this.stmts.getQueue!.get(q.id) as Row | undefined;
+      if (!cur || cur.deleted_at !== null) return null;
+      this.writeSettings(q);
+      return queueFromRow(this.stmts.getQueue!.get(q.id) as Row);
+    }).immediate();
+  }
+
+  async deleteQueue(id: string, now: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const info = this.db.prepare('UPDATE task_queues SET deleted_at = ? WHERE id = ? AND deleted_at IS NULL').run(now, id);
+      if (info.changes === 0) return false;
+      this.db.prepare('DELETE FROM tasks WHERE queue = ?').run(id);
+      return true;
+    }).immediate();
+  }
+
+  async purgeQueue(id: string, now: number): Promise<number> {
+    return this.db.transaction(() => {
+      this.db.prepare('UPDATE task_queues SET purge_time = ? WHERE id = ?').run(now, id);
+      return this.db.prepare("UPDATE tasks SET state = 'deleted', lease_id = NULL, finished_at = ? WHERE queue = ? AND state = 'queued' AND create_time <= ?").run(now, id, now).changes;
+    }).immediate();
+  }
+
+  async insertTask(t: NewTask, now: number, reuseWindowMs: number): Promise<InsertTaskResult> {
+    const insert = () =>
+      this.stmts.insertTask!.run(t.queue, t.id, t.named ? 1 : 0, JSON.stringify(t.httpRequest), t.scheduleTime, t.createTime, t.dispatchDeadlineMs, t.scheduleTime);
+    if (!t.named) {
+      // Generated IDs are unique: no lookup, one statement (the create hot path).
+      const info = insert();
+      return { ok: true, task: this.fresh(t, Number(info.lastInsertRowid)) };
+    }
+    return this.db.transaction((): InsertTaskResult => {
+      const cur = this.stmts.getTask!.get(t.queue, t.id) as Row | undefined;
+      if (cur) {
+        const existing = taskFromRow(cur);
+        if (existing.state === 'queued' || (existing.finishedAt ?? 0) + reuseWindowMs > now) return { ok: false, existing };
+        this.db.prepare('DELETE FROM tasks WHERE seq = ?').run(existing.seq);
+      }
+      return { ok: true, task: this.fresh(t, Number(insert().lastInsertRowid)) };
+    }).immediate();
+  }
+
+  private fresh(t: NewTask, seq: number): TaskRecord {
+    return { ...t, seq, dispatchCount: 0, responseCount: 0, executionCount: 0, firstAttemptAt: null, lastAttempt: null, state: 'queued', leaseId: null, nextAt: t.scheduleTime, finishedAt: null };
+  }
+
+  async getTask(queue: string, id: string): Promise<TaskRecord | null> {
+    const r = this.stmts.getTask!.get(queue, id) as Row | undefined;
+    return r ? taskFromRow(r) : null;
+  }
+
+  async listTasks(queue: string, afterSeq: number, limit: number): Promise<TaskRecord[]> {
+    return (this.db.prepare("SELECT * FROM tasks WHERE queue = ? AND state = 'queued' AND seq > ? ORDER BY seq LIMIT ?").all(queue, afterSeq, limit) as Row[]).map(taskFromRow);
+  }
+
+  async deleteTask(queue: string, id: string, now: number): Promise<'deleted' | 'missing' | 'tombstone'> {
+    return this.db.transaction(() => {
+      const cur = this.stmts.getTask!.get(queue, id) as Row | undefined;
+      if (!cur) return 'missing' as const;
+      if (cur.state !== 'queued') return 'tombstone' as const;
+      this.db.prepare("UPDATE tasks SET state = 'deleted', lease_id = NULL, finished_at = ? WHERE seq = ?").run(now, cur.seq);
+      return 'deleted' as const;
+    }).immediate();
+  }
+
+  async claim(queue: string, now: number, max: number, leaseGraceMs: number): Promise<Claim> {
+    return this.db.transaction((): Claim => {
+      const qr = this.stmts.getQueue!.get(queue) as Row | undefined;
+      if (!qr || qr.deleted_at !== null || qr.state !== 'RUNNING') return { tasks: [], wakeAt: null };
+      const rate = Number(qr.max_dispatches_per_second);
+      const burst = Number(qr.max_burst_size);
+      const maxConcurrent = Number(qr.max_concurrent_dispatches);
+      let tokens = refill(Number(qr.tokens), Number(qr.tokens_at), now, rate, burst);
+      const inFlight = Number((this.stmts.inFlight!.get(queue, now) as Row).n);
+      const n = claimable(tokens, inFlight, maxConcurrent, max);
+      const tasks: TaskRecord[] = [];
+      if (n > 0) {
+        for (const r of this.stmts.due!.all(queue, now, n) as Row[]) {
+          const t = taskFromRow(r);
+          const leaseId = randomUUID();
+          const nextAt = now + t.dispatchDeadlineMs + leaseGraceMs;
+          this.stmts.lease!.run(leaseId, nextAt, now, t.seq);
+          tasks.push({ ...t, leaseId, nextAt, dispatchCount: t.dispatchCount + 1, firstAttemptAt: t.firstAttemptAt ?? now });
+        }
+      }
+      tokens -= tasks.length;
+      this.stmts.bucket!.run(tokens, now, queue);
+      const next = (this.stmts.minNext!.get(queue) as Row).t;
+      let wakeAt: number | null = next === null ? null : Number(next);
+      if (wakeAt !== null && wakeAt <= now) {
+        // More is due right now: what holds it back?
+        if (inFlight + tasks.length >= maxConcurrent) wakeAt = null;
+        else if (tokens < 1) wakeAt = wakeForTokens(tokens, now, rate, burst);
+        else wakeAt = now;
+      }
+      return { tasks, wakeAt };
+    }).immediate();
+  }
+
+  async claimNow(queue: string, id: string, now: number, leaseGraceMs: number): Promise<TaskRecord | 'missing' | 'in-flight'> {
+    return this.db.transaction(() => {
+      const r = this.stmts.getTask!.get(queue, id) as Row | undefined;
+      if (!r || r.state !== 'queued') return 'missing' as const;
+      const t = taskFromRow(r);
+      if (t.leaseId && t.nextAt > now) return 'in-flight' as const;
+      const leaseId = randomUUID();
+      const nextAt = now + t.dispatchDeadlineMs + leaseGraceMs;
+      this.stmts.lease!.run(leaseId, nextAt, now, t.seq);
+      return { ...t, leaseId, nextAt, dispatchCount: t.dispatchCount + 1, firstAttemptAt: t.firstAttemptAt ?? now };
+    }).immediate();
+  }
+
+  async complete(results: Completion[]): Promise<void> {
+    if (results.length === 0) return;
+    this.db.transaction(() => {
+      for (const c of results) {
+        const state = c.outcome === 'retry' ? 'queued' : c.outcome;
+        const finishedAt = c.outcome === 'retry' ? null : c.lastAttempt.responseTime ?? c.attempt.dispatchTime;
+        this.stmts.complete!.run(state, c.nextAt, c.nextAt, c.responseCount, c.executionCount, JSON.stringify(c.lastAttempt), finishedAt, c.seq, c.leaseId);
+        const a = c.attempt;
+        this.stmts.attempt!.run(a.taskSeq, a.queue, a.taskId, a.attempt, a.scheduleTime, a.dispatchTime, a.responseTime, a.httpStatus, a.latencyMs, a.denial, a.error, a.worker);
+      }
+    }).immediate();
+  }
+
+  async nextDue(): Promise<number | null> {
+    const r = this.db
+      .prepare("SELECT min(t.next_at) AS t FROM tasks t JOIN task_queues q ON q.id = t.queue WHERE t.state = 'queued' AND q.state = 'RUNNING' AND q.deleted_at IS NULL")
+      .get() as Row;
+    return r.t === null ? null : Number(r.t);
+  }
+
+  async listAttempts(queue: string, taskId: string): Promise<AttemptRecord[]> {
+    return (this.db.prepare('SELECT * FROM task_attempts WHERE queue = ? AND task_id = ? ORDER BY seq').all(queue, taskId) as Row[]).map(attemptFromRow);
+  }
+
+  async sweep(now: number, reuseWindowMs: number, retentionMs: number, queueTombstoneMs: number): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM tasks WHERE state <> 'queued' AND finished_at < ?").run(now - reuseWindowMs);
+      // Google's task TTL: a task still queued after the retention period is deleted.
+      this.db.prepare("UPDATE tasks SET state = 'deleted', lease_id = NULL, finished_at = ? WHERE state = 'queued' AND create_time < ?").run(now, now - retentionMs);
+      this.db.prepare('DELETE FROM task_attempts WHERE dispatch_time < ?').run(now - retentionMs);
+      this.db.prepare('DELETE FROM task_queues WHERE deleted_at IS NOT NULL AND deleted_at < ?').run(now - queueTombstoneMs);
+    }).immediate();
+  }
+}
