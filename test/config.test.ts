@@ -1,0 +1,209 @@
+// Config validation: every problem names its YAML path, what was wrong and the fix; a bad config
+// makes `authplane start` exit 78 (EX_CONFIG) before anything listens.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { loadConfigFile, validateConfig } from '../src/config/load.js';
+import { ConfigError, type ConfigProblem } from '../src/config/schema-dsl.js';
+import { freePort, isListening, runCli } from './support/cli.js';
+
+/** The problems validateConfig reports for `raw` (fails if it accepts it). */
+function problemsOf(raw: unknown): ConfigProblem[] {
+  try {
+    validateConfig(raw, 'test.yaml');
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${String(e)}`);
+    assert.equal(e.code, 'CONFIG_INVALID');
+    return e.problems;
+  }
+  assert.fail('the config was accepted');
+}
+
+function assertProblem(problems: ConfigProblem[], path: string, problem: RegExp, fix: RegExp): void {
+  const p = problems.find((x) => x.path === path);
+  assert.ok(p, `no problem reported at ${path}; got ${JSON.stringify(problems, null, 2)}`);
+  assert.match(p.problem, problem);
+  assert.match(p.fix, fix);
+}
+
+const SA = { serviceAccounts: [{ name: 'tasks-invoker' }] };
+
+describe('validateConfig', () => {
+  it('an empty config is the defaults', () => {
+    const c = validateConfig({});
+    assert.deepEqual(c.project, { id: 'demo-project', number: '123456789012', region: 'us-central1' });
+    assert.deepEqual(c.server, { host: '127.0.0.1', apiPort: 8930, grpcPort: 8123 });
+    assert.equal(c.defaultPrincipal, 'user:developer@example.com');
+    assert.deepEqual(c.iam.propagation, { minMs: 0, maxMs: 0, frontEnds: 8 });
+    assert.deepEqual(c.iam.bindings, []);
+    assert.equal(c.tasks.nameReuseWindowMs, 3_600_000);
+  });
+
+  it('parses durations, resolves short service account names and normalises binding resources', () => {
+    const c = validateConfig({
+      ...SA,
+      defaultPrincipal: 'none',
+      iam: {
+        propagation: { min: '500ms', max: '2m' },
+        bindings: [{ resource: 'serviceAccounts/tasks-invoker', role: 'roles/iam.serviceAccountTokenCreator', members: ['serviceAccount:tasks-invoker', 'user:alice@example.com'] }],
+      },
+      workloads: [{ name: 'scheduler', serviceAccount: 'tasks-invoker' }],
+    });
+    assert.equal(c.defaultPrincipal, null);
+    assert.equal(c.iam.propagation.minMs, 500);
+    assert.equal(c.iam.propagation.maxMs, 120_000);
+    assert.deepEqual(c.iam.bindings, [
+      {
+        resource: 'serviceAccounts/tasks-invoker@demo-project.iam.gserviceaccount.com',
+        role: 'roles/iam.serviceAccountTokenCreator',
+        members: ['serviceAccount:tasks-invoker@demo-project.iam.gserviceaccount.com', 'user:alice@example.com'],
+      },
+    ]);
+    assert.equal(c.workloads[0]!.serviceAccount, 'tasks-invoker@demo-project.iam.gserviceaccount.com');
+    assert.equal(c.workloads[0]!.metadataPort, 0);
+  });
+
+  it('an unknown key names its path and suggests the key meant', () => {
+    assertProblem(problemsOf({ servicAccounts: [] }), 'servicAccounts', /unknown key/, /did you mean "serviceAccounts"/);
+    assertProblem(problemsOf({ server: { apiprot: 1 } }), 'server.apiprot', /unknown key/, /did you mean "apiPort"/);
+    // Nothing close: the fix lists the allowed keys instead.
+    assertProblem(problemsOf({ server: { zzzzzzzzzz: 1 } }), 'server.zzzzzzzzzz', /unknown key/, /remove it; allowed keys: host, apiPort, grpcPort/);
+  });
+
+  it('a wrong type names the path, what it got and what to write', () => {
+    assertProblem(problemsOf({ server: { apiPort: 'eighty' } }), 'server.apiPort', /expected a whole number, got string "eighty"/, /write a number/);
+    assertProblem(problemsOf({ serviceAccounts: { name: 'x' } }), 'serviceAccounts', /expected a list, got a mapping/, /YAML list/);
+    assertProblem(problemsOf({ services: [{ name: 'update', command: 'node x.js', invokerIamCheck: 'yes' }] }), 'services[0].invokerIamCheck', /expected true or false/, /true or false/);
+    assertProblem(problemsOf({ server: { apiPort: 70000 } }), 'server.apiPort', /70000 is out of range/, /0 to 65535/);
+  });
+
+  it('an unknown service account in a binding names the member and how to declare it', () => {
+    const problems = problemsOf({
+      ...SA,
+      iam: { bindings: [{ resource: 'projects/demo-project', role: 'roles/run.invoker', members: ['serviceAccount:ghost-account'] }] },
+    });
+    assertProblem(problems, 'iam.bindings[0].members[0]', /service account ghost-account is not declared/, /add "- \{ name: ghost-account \}" under serviceAccounts/);
+  });
+
+  it('bindings: unknown resource, unknown role and malformed member', () => {
+    const problems = problemsOf({
+      ...SA,
+      iam: {
+        bindings: [
+          { resource: 'services/nope', role: 'roles/run.invoker', members: ['user:a@example.com'] },
+          { resource: 'projects/demo-project', role: 'roles/run.invokr', members: ['user:a@example.com'] },
+          { resource: 'projects/demo-project', role: 'roles/viewer', members: ['alice@example.com'] },
+        ],
+      },
+    });
+    assertProblem(problems, 'iam.bindings[0].resource', /services\/nope is not a resource of this config/, /use one of: projects\/demo-project/);
+    assertProblem(problems, 'iam.bindings[1].role', /roles\/run.invokr is not a role authplane knows/, /role catalog/);
+    assertProblem(problems, 'iam.bindings[2].members[0]', /"alice@example.com" is not a member/, /user:EMAIL/);
+  });
+
+  it('a port used twice names both places', () => {
+    const problems = problemsOf({ ...SA, server: { apiPort: 9100 }, workloads: [{ name: 'scheduler', serviceAccount: 'tasks-invoker', metadataPort: 9100 }] });
+    assertProblem(problems, 'workloads[0].metadataPort', /port 9100 is also used by server.apiPort/, /its own port, or 0/);
+  });
+
+  it('a bad duration, and max shorter than min', () => {
+    assertProblem(problemsOf({ iam: { propagation: { min: '2 seconds' } } }), 'iam.propagation.min', /expected a duration, got string "2 seconds"/, /500ms, 20s, 2m or 1h/);
+    assertProblem(problemsOf({ iam: { propagation: { min: '10s', max: '5s' } } }), 'iam.propagation.max', /shorter than min/, /max ≥ min/);
+    assertProblem(problemsOf({ iam: { propagation: { max: 5 } } }), 'iam.propagation.max', /expected a duration, got number 5/, /with a unit/);
+  });
+
+  it('cross-checks: services need one of upstream/command, names are unique, gateways need a service account', () => {
+    const problems = problemsOf({
+      serviceAccounts: [{ name: 'tasks-invoker' }, { name: 'tasks-invoker' }],
+      services: [{ name: 'update' }],
+      gateways: [{ name: 'edge' }],
+    });
+    assertProblem(problems, 'serviceAccounts[1].name', /declared twice/, /its own name/);
+    assertProblem(problems, 'services[0]', /neither upstream nor command/, /upstream: http/);
+    assertProblem(problems, 'gateways[0].serviceAccount', /is required/, /serviceAccount: NAME/);
+  });
+
+  it('reports every problem in one run, and the message lists each with its fix', () => {
+    try {
+      validateConfig({ servicAccounts: [], server: { apiPort: 'x' }, iam: { propagation: { min: 'soon' } } }, 'my.yaml');
+      assert.fail('accepted');
+    } catch (e) {
+      assert.ok(e instanceof ConfigError);
+      assert.equal(e.problems.length, 3);
+      assert.match(e.message, /^my\.yaml: 3 problems in the config\n/);
+      for (const p of e.problems) assert.ok(e.message.includes(`  ${p.path}: ${p.problem}\n    fix: ${p.fix}`));
+    }
+  });
+});
+
+describe('authplane start with a bad config (real CLI)', () => {
+  let dir: string;
+  let apiPort: number;
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'authplane-config-'));
+    apiPort = await freePort();
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  /** Writes `yaml` (with the API on a fixed port), runs `authplane start --config`, checks it refused. */
+  async function refuses(name: string, yaml: string): Promise<string> {
+    const file = join(dir, `${name}.yaml`);
+    writeFileSync(file, `server: { host: 127.0.0.1, apiPort: ${apiPort}, grpcPort: 0 }\n${yaml}`);
+    const r = await runCli(['start', '--config', file, '--data', join(dir, `data-${name}`)]);
+    assert.equal(r.code, 78, `exit code (EX_CONFIG); stderr: ${r.stderr}`);
+    assert.doesNotMatch(r.stdout, /authplane ready|http:\/\//, 'nothing was announced as listening');
+    assert.equal(await isListening(apiPort), false, `the API port ${apiPort} is not bound`);
+    assert.match(r.stderr, new RegExp(`^authplane: ${file.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: \\d+ problems? in the config\\n`));
+    return r.stderr;
+  }
+
+  it('an unknown key: exit 78, the path and a "did you mean"', async () => {
+    const err = await refuses('unknown-key', 'servicAccounts:\n  - { name: tasks-invoker }\n');
+    assert.match(err, /  servicAccounts: unknown key\n    fix: did you mean "serviceAccounts"\?/);
+  });
+
+  it('a wrong type: exit 78, the path and the fix', async () => {
+    const err = await refuses('wrong-type', 'iam:\n  propagation: { frontEnds: many }\n');
+    assert.match(err, /  iam\.propagation\.frontEnds: expected a whole number, got string "many"\n    fix: write a number such as 8/);
+  });
+
+  it('an unknown service account in a binding: exit 78, the path and the fix', async () => {
+    const err = await refuses(
+      'unknown-sa',
+      'serviceAccounts: [{ name: tasks-invoker }]\niam:\n  bindings:\n    - { resource: projects/demo-project, role: roles/run.invoker, members: ["serviceAccount:ghost-account"] }\n',
+    );
+    assert.match(err, /  iam\.bindings\[0\]\.members\[0\]: service account ghost-account is not declared\n    fix: add "- \{ name: ghost-account \}" under serviceAccounts/);
+  });
+
+  it('a duplicate port: exit 78, naming both listeners', async () => {
+    const err = await refuses('dup-port', `serviceAccounts: [{ name: tasks-invoker }]\nworkloads:\n  - { name: scheduler, serviceAccount: tasks-invoker, metadataPort: ${apiPort} }\n`);
+    assert.match(err, new RegExp(`  workloads\\[0\\]\\.metadataPort: port ${apiPort} is also used by server\\.apiPort\\n    fix: `));
+  });
+
+  it('a bad duration: exit 78, with examples of good ones', async () => {
+    const err = await refuses('bad-duration', 'iam:\n  propagation: { min: 2 seconds, max: 10s }\n');
+    assert.match(err, /  iam\.propagation\.min: expected a duration, got string "2 seconds"\n    fix: write a number with a unit, such as 500ms/);
+  });
+
+  it('invalid YAML: exit 78 with line and column', async () => {
+    const err = await refuses('bad-yaml', 'serviceAccounts:\n  - { name: tasks-invoker\n');
+    assert.match(err, /is not valid YAML at line \d+, column \d+/);
+    assert.match(err, /fix: fix the YAML syntax/);
+  });
+
+  it('a missing file: exit 78, naming the file', async () => {
+    const missing = join(dir, 'no-such.yaml');
+    const r = await runCli(['start', '--config', missing, '--data', join(dir, 'data-missing')]);
+    assert.equal(r.code, 78);
+    assert.match(r.stderr, /cannot read the file \(ENOENT\)/);
+    assert.ok(r.stderr.includes(missing));
+  });
+
+  it('loadConfigFile resolves a supervised command to run beside the config file', () => {
+    const file = join(dir, 'ok.yaml');
+    writeFileSync(file, 'services:\n  - { name: update, command: node echo.mjs }\n');
+    assert.equal(loadConfigFile(file).services[0]!.cwd, dir);
+  });
+});

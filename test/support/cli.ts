@@ -1,0 +1,140 @@
+// Runs the real CLI (`node dist/src/cli/main.js …`) as a child process, the way users run it:
+// waits for `authplane ready`, parses the listener lines printed before it, stops it by pid.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
+
+/** dist/src/cli/main.js (this file compiles to dist/test/support/cli.js). */
+export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+
+export interface CliResult {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to completion (for commands expected to exit, such as a start with a bad config). */
+export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI_MAIN, ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`authplane ${args.join(' ')} did not exit within ${opts.timeoutMs ?? 15_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 15_000);
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr });
+    });
+  });
+}
+
+export interface Listener {
+  name: string;
+  url: string;
+}
+
+export interface StartedCli {
+  child: ChildProcess;
+  pid: number;
+  /** The lines printed before `authplane ready`, parsed. */
+  listeners: Listener[];
+  /** URL of the listener named exactly `name` (e.g. 'api'), or one whose name starts with it. */
+  url(name: string): string;
+  /** Milliseconds from spawn to the `authplane ready` line. */
+  readyMs: number;
+  stdout(): string;
+  stderr(): string;
+  /** Resolves with the exit code once the process has exited. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGTERM, then wait for exit (SIGKILL after `graceMs`). */
+  stop(graceMs?: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+const LISTENER_LINE = /^(\S.*?)\s+(https?:\/\/\S+)$/;
+
+/** `authplane start ARGS` as a child; resolves at `authplane ready`, rejects if it exits first. */
+export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<StartedCli> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [CLI_MAIN, 'start', ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`authplane start did not print "authplane ready" within ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? 20_000);
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(e);
+    });
+    void exited.then(({ code, signal }) => {
+      clearTimeout(timer);
+      reject(new Error(`authplane start exited (code ${code}, signal ${signal}) before ready\nstdout: ${stdout}\nstderr: ${stderr}`));
+    });
+    child.stdout!.on('data', (d: Buffer) => {
+      const before = stdout;
+      stdout += d.toString();
+      if (before.includes('authplane ready\n') || !stdout.includes('authplane ready\n')) return;
+      clearTimeout(timer);
+      const readyMs = performance.now() - t0;
+      const lines = stdout.slice(0, stdout.indexOf('authplane ready\n')).split('\n').filter(Boolean);
+      const listeners = lines.flatMap((l) => {
+        const m = LISTENER_LINE.exec(l);
+        return m ? [{ name: m[1]!, url: m[2]! }] : [];
+      });
+      const started: StartedCli = {
+        child,
+        pid: child.pid!,
+        listeners,
+        readyMs,
+        url(name) {
+          const l = listeners.find((x) => x.name === name) ?? listeners.find((x) => x.name.startsWith(name));
+          if (!l) throw new Error(`no listener "${name}" in:\n${lines.join('\n')}`);
+          return l.url;
+        },
+        stdout: () => stdout,
+        stderr: () => stderr,
+        exited,
+        async stop(graceMs = 10_000) {
+          if (child.exitCode !== null || child.signalCode !== null) return exited;
+          process.kill(child.pid!, 'SIGTERM');
+          const killer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+          const r = await exited;
+          clearTimeout(killer);
+          return r;
+        },
+      };
+      resolve(started);
+    });
+  });
+}
+
+/** A port that was free a moment ago (for configs that need a fixed port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as { port: number };
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Whether something accepts connections on 127.0.0.1:port right now. */
+export function isListening(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createServer();
+    s.once('error', () => resolve(true));
+    s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
+  });
+}
