@@ -1,0 +1,141 @@
+// bench/verify: the verifier's two quality bars, side by side in one run (DESIGN.md):
+//   uncached RS256 verification ≥ 0.9× bare crypto.verify with a prepared KeyObject;
+//   repeated tokens from the verified-token cache ≥ 1 M lookups/s.
+// Run: npx tsc -p . && node dist/bench/verify.js [--quick]
+// The median round counts.
+
+import { generateKeyPairSync, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { signJwt } from '../src/lib/jwt.js';
+import { staticKeySource, type VerifyAlgorithm } from '../src/verify/keys.js';
+import { Verifier } from '../src/verify/verifier.js';
+
+const quick = process.argv.includes('--quick');
+const ROUNDS = quick ? 5 : 11;
+const TOKENS = quick ? 1_000 : 3_000;
+const LOOKUPS = quick ? 200_000 : 1_000_000;
+
+const AUD = 'https://update-123456789012.us-central1.run.app';
+const KID = 'c3f2b9a1d8e7f6a5b4c3d2e1f0a9b8c7d6e5f4a3';
+const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+const now = Math.floor(Date.now() / 1000);
+
+function token(i: number): string {
+  return signJwt(
+    { alg: 'RS256', kid: KID, typ: 'JWT' },
+    {
+      aud: AUD,
+      azp: '104567890123456789012',
+      email: 'tasks-invoker@demo-project.iam.gserviceaccount.com',
+      email_verified: true,
+      exp: now + 3600,
+      iat: now,
+      iss: 'https://accounts.google.com',
+      sub: String(104567890123456789012n + BigInt(i)),
+    },
+    privateKey,
+  );
+}
+
+console.log(`bench/verify${quick ? ' (quick)' : ''}: signing ${TOKENS} distinct RS256 tokens…`);
+const tokens = Array.from({ length: TOKENS }, (_, i) => token(i));
+const prepared = tokens.map((t) => {
+  const dot = t.lastIndexOf('.');
+  return { data: Buffer.from(t.slice(0, dot)), sig: Buffer.from(t.slice(dot + 1), 'base64url') };
+});
+const keys = staticKeySource(new Map<string, { alg: VerifyAlgorithm; key: KeyObject }>([[KID, { alg: 'RS256', key: publicKey }]]));
+const uncached = new Verifier({ keys, cacheSize: 0 });
+const call = { audiences: [AUD] };
+
+function perSecond(n: number, fn: () => void): number {
+  const t0 = process.hrtime.bigint();
+  fn();
+  return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+// Warm both paths up (JIT) before measuring.
+for (let i = 0; i < 300; i++) {
+  cryptoVerify('sha256', prepared[i]!.data, publicKey, prepared[i]!.sig);
+  if (!uncached.verify(tokens[i]!, call).ok) throw new Error('bench token refused');
+}
+
+// The machine may be busy with other work: bare and verifier alternate in chunks of 50 tokens (the order
+// flipping each chunk), so that both sides see the same load; each round's ratio is time(bare) ÷ time(verifier).
+const CHUNK = 50;
+const bare: number[] = [];
+const ours: number[] = [];
+const ratios: number[] = [];
+const minimalRatios: number[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  let bareNs = 0n;
+  let oursNs = 0n;
+  let minimalNs = 0n;
+  for (let c = 0; c < TOKENS; c += CHUNK) {
+    const end = Math.min(TOKENS, c + CHUNK);
+    const runBare = () => {
+      const t0 = process.hrtime.bigint();
+      for (let i = c; i < end; i++) if (!cryptoVerify('sha256', prepared[i]!.data, publicKey, prepared[i]!.sig)) throw new Error('bare verify failed');
+      bareNs += process.hrtime.bigint() - t0;
+    };
+    const runOurs = () => {
+      const t0 = process.hrtime.bigint();
+      for (let i = c; i < end; i++) if (!uncached.verify(tokens[i]!, call).ok) throw new Error('verify failed');
+      oursNs += process.hrtime.bigint() - t0;
+    };
+    // The least any JWT verifier must do: decode the claims and signature, copy the signing input, verify.
+    const runMinimal = () => {
+      const t0 = process.hrtime.bigint();
+      for (let i = c; i < end; i++) {
+        const t = tokens[i]!;
+        const a = t.indexOf('.');
+        const b = t.indexOf('.', a + 1);
+        const claims = JSON.parse(Buffer.from(t.slice(a + 1, b), 'base64url').toString('utf8')) as { aud?: unknown };
+        if (!cryptoVerify('sha256', Buffer.from(t.slice(0, b), 'latin1'), publicKey, Buffer.from(t.slice(b + 1), 'base64url')) || claims.aud !== AUD) {
+          throw new Error('minimal verify failed');
+        }
+      }
+      minimalNs += process.hrtime.bigint() - t0;
+    };
+    if ((c / CHUNK) % 2 === 0) {
+      runBare();
+      runOurs();
+      runMinimal();
+    } else {
+      runMinimal();
+      runOurs();
+      runBare();
+    }
+  }
+  bare.push(TOKENS / (Number(bareNs) / 1e9));
+  ours.push(TOKENS / (Number(oursNs) / 1e9));
+  ratios.push(Number(bareNs) / Number(oursNs));
+  minimalRatios.push(Number(minimalNs) / Number(oursNs));
+}
+
+// Cached: every lookup gets a fresh string, as an HTTP parser hands the verifier a new header value each time.
+const cached = new Verifier({ keys, cacheSize: 10_000 });
+const hot = tokens.slice(0, 1000);
+for (const t of hot) cached.verify(t, call);
+const copies = Array.from({ length: Math.min(LOOKUPS, 200_000) }, (_, i) => Buffer.from(hot[i % hot.length]!).toString('latin1'));
+const cachedRates: number[] = [];
+for (let r = 0; r < (quick ? 3 : 5); r++) {
+  cachedRates.push(
+    perSecond(LOOKUPS, () => {
+      for (let i = 0; i < LOOKUPS; i++) if (!cached.verify(copies[i % copies.length]!, call).ok) throw new Error('cached verify failed');
+    }),
+  );
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+const ratio = median(ratios);
+const cachedRate = median(cachedRates);
+console.log(`bare crypto.verify RS256 (prepared key, data, signature): ${fmt(median(bare))}/s`);
+console.log(`authplane verify, uncached RS256:                        ${fmt(median(ours))}/s`);
+console.log(`ratio uncached verify ÷ bare crypto.verify:              ${ratio.toFixed(3)}  (bar ≥ 0.9; rounds ${ratios.map((x) => x.toFixed(2)).join(' ')})`);
+console.log(`ratio uncached verify ÷ minimal decode+crypto.verify:      ${median(minimalRatios).toFixed(3)}  (what the checks themselves cost)`);
+console.log(`cached verify (verified-token cache, fresh strings):      ${fmt(cachedRate)}/s  (bar ≥ 1,000,000/s)`);
+console.log(`cache stats: ${JSON.stringify(cached.cacheStats())}`);
+const ok = ratio >= 0.9 && cachedRate >= 1_000_000;
+console.log(ok ? 'bench/verify: both bars met' : 'bench/verify: a bar is NOT met');
+process.exitCode = ok ? 0 : 1;
