@@ -16,6 +16,8 @@ const SA_TOKEN = [
 const SA_USER = ['iam.serviceAccounts.actAs', 'iam.serviceAccounts.get', 'iam.serviceAccounts.list'];
 const SA_READ = ['iam.serviceAccounts.get', 'iam.serviceAccounts.list', 'iam.serviceAccounts.getIamPolicy'];
 const SA_ADMIN = [...SA_READ, 'iam.serviceAccounts.create', 'iam.serviceAccounts.update', 'iam.serviceAccounts.delete', 'iam.serviceAccounts.setIamPolicy'];
+// Service-account keys (IAM API projects.serviceAccounts.keys): roles/editor holds them on Google.
+const SA_KEYS = ['iam.serviceAccountKeys.create', 'iam.serviceAccountKeys.get', 'iam.serviceAccountKeys.list', 'iam.serviceAccountKeys.delete'];
 const IAP_ACCESS = ['iap.webServiceVersions.accessViaIAP'];
 const IAP_ADMIN = ['iap.web.getIamPolicy', 'iap.web.setIamPolicy', 'iap.webServices.getIamPolicy', 'iap.webServices.setIamPolicy'];
 const TASKS_READ = ['cloudtasks.locations.get', 'cloudtasks.locations.list', 'cloudtasks.queues.get', 'cloudtasks.queues.list', 'cloudtasks.tasks.get', 'cloudtasks.tasks.list'];
@@ -48,6 +50,7 @@ const EDITOR = [
   'iam.serviceAccounts.create',
   'iam.serviceAccounts.update',
   'iam.serviceAccounts.delete',
+  ...SA_KEYS,
   ...TASKS_ADMIN.filter((p) => !p.endsWith('IamPolicy')),
 ];
 const OWNER = [
@@ -72,6 +75,7 @@ export const ROLES: Readonly<Record<string, readonly string[]>> = {
   'roles/iam.serviceAccountUser': SA_USER,
   'roles/iam.workloadIdentityUser': ['iam.serviceAccounts.getAccessToken', 'iam.serviceAccounts.getOpenIdToken'],
   'roles/iam.serviceAccountAdmin': SA_ADMIN,
+  'roles/iam.serviceAccountKeyAdmin': [...SA_KEYS, 'iam.serviceAccounts.get', 'iam.serviceAccounts.list'],
   'roles/iap.httpsResourceAccessor': IAP_ACCESS,
   'roles/iap.admin': IAP_ADMIN,
   'roles/cloudtasks.enqueuer': TASKS_ENQUEUE,

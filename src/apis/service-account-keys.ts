@@ -1,0 +1,89 @@
+// IAM API: service-account keys, so that code using a JSON key file (GOOGLE_APPLICATION_CREDENTIALS,
+// authplane/client's keyFileSource, google-auth-library's JWT client) works against authplane.
+//
+//   POST /v1/projects/{project}/serviceAccounts/{account}/keys   {privateKeyType?, keyAlgorithm?}
+//   → ServiceAccountKey { name, privateKeyType, privateKeyData (base64 of Google's JSON key file), … }
+//
+// The key file's token_uri points at authplane's token endpoint, which accepts JWTs signed with any key of
+// the account (POST /token, src/apis/oauth.ts). A new key becomes the account's own signing key (the one
+// signJwt/signBlob use); earlier keys keep working at the token endpoint, as user-managed keys do until deleted.
+
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { serviceAccountResource } from '../iam/resources.js';
+import { MAX_TOKEN_LIFETIME_MS } from '../identity/keys.js';
+import type { Platform } from '../platform.js';
+import type { SigningKeyRecord } from '../store/store.js';
+import { callerOf } from './caller.js';
+import { ApiError, invalidArgument } from './errors.js';
+import { requirePermission } from './iam-policy.js';
+import type { Router } from './router.js';
+
+const rfc3339 = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
+
+export function serviceAccountKeyRoutes(router: Router, platform: Platform): void {
+  router.post('/v1/projects/{project}/serviceAccounts/{account}/keys', async (req) => {
+    const { project, account } = req.params as { project: string; account: string };
+    const projectId = platform.config.project.id;
+    if (project !== '-' && project !== projectId) {
+      throw new ApiError('NOT_FOUND', `Service account projects/${project}/serviceAccounts/${account} does not exist.`);
+    }
+    const body = await req.json<{ privateKeyType?: unknown; keyAlgorithm?: unknown }>();
+    const type = body.privateKeyType ?? 'TYPE_GOOGLE_CREDENTIALS_FILE';
+    if (type !== 'TYPE_GOOGLE_CREDENTIALS_FILE') {
+      throw invalidArgument(`privateKeyType ${String(type)} is not supported by authplane; use TYPE_GOOGLE_CREDENTIALS_FILE (the JSON key file).`, 'privateKeyType');
+    }
+    const alg = body.keyAlgorithm ?? 'KEY_ALG_RSA_2048';
+    if (alg !== 'KEY_ALG_RSA_2048' && alg !== 'KEY_ALG_UNSPECIFIED') {
+      throw invalidArgument(`keyAlgorithm ${String(alg)} is not supported by authplane; use KEY_ALG_RSA_2048.`, 'keyAlgorithm');
+    }
+    const caller = await callerOf(platform, req.headers);
+    const sa = await platform.identity.findServiceAccount(account);
+    requirePermission(platform, caller, 'iam.serviceAccountKeys.create', serviceAccountResource(sa?.email ?? account));
+    if (!sa) throw new ApiError('NOT_FOUND', `Service account projects/${project}/serviceAccounts/${account} does not exist.`);
+
+    const now = platform.clock();
+    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
+    const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const record: SigningKeyRecord = {
+      // Google's key ids are 40 hex characters.
+      kid: createHash('sha1').update(publicPem).update(randomBytes(8)).digest('hex'),
+      alg: 'RS256',
+      owner: sa.email,
+      privatePem,
+      publicPem,
+      createdAt: now,
+      retiredAt: null,
+      publishedUntil: null,
+    };
+    await platform.store.rotateSigningKey(record, now, now + MAX_TOKEN_LIFETIME_MS);
+    await platform.identity.keys.reload();
+
+    const api = platform.apiUrl;
+    const keyFile = {
+      type: 'service_account',
+      project_id: sa.projectId,
+      private_key_id: record.kid,
+      private_key: privatePem,
+      client_email: sa.email,
+      client_id: sa.uniqueId,
+      auth_uri: `${api}/o/oauth2/auth`,
+      token_uri: `${api}/token`,
+      auth_provider_x509_cert_url: `${api}/oauth2/v1/certs`,
+      client_x509_cert_url: `${api}/service_accounts/v1/metadata/x509/${encodeURIComponent(sa.email)}`,
+      universe_domain: 'googleapis.com',
+    };
+    return {
+      body: {
+        name: `projects/${sa.projectId}/serviceAccounts/${sa.email}/keys/${record.kid}`,
+        privateKeyType: 'TYPE_GOOGLE_CREDENTIALS_FILE',
+        privateKeyData: Buffer.from(JSON.stringify(keyFile, null, 2)).toString('base64'),
+        validAfterTime: rfc3339(now),
+        validBeforeTime: '9999-12-31T23:59:59Z',
+        keyAlgorithm: 'KEY_ALG_RSA_2048',
+        keyOrigin: 'GOOGLE_PROVIDED',
+        keyType: 'USER_MANAGED',
+      },
+    };
+  });
+}
