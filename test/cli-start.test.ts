@@ -1,0 +1,106 @@
+// `authplane start` as users run it: the demo config (copied, with its fixed ports moved to free
+// ones so a developer's running demo does not clash), one line per listener, then `authplane ready`;
+// /healthz answers; SIGTERM exits 0 and frees every port; state persists across restarts.
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { after, before, describe, it } from 'node:test';
+import { freePort, isListening, runCli, startCli, type StartedCli } from './support/cli.js';
+
+// dist/test/cli-start.test.js → the repository's demo/ folder.
+const DEMO = fileURLToPath(new URL('../../demo/', import.meta.url));
+
+/** Copies the demo project to `dir` with every fixed port replaced by a free one; returns those ports. */
+async function demoCopy(dir: string): Promise<{ config: string; ports: number[] }> {
+  const yaml = readFileSync(join(DEMO, 'authplane.yaml'), 'utf8');
+  const ports: number[] = [];
+  let out = '';
+  let last = 0;
+  for (const m of yaml.matchAll(/\b(\w*[pP]ort): (\d+)/g)) {
+    const port = await freePort();
+    ports.push(port);
+    out += yaml.slice(last, m.index) + `${m[1]}: ${port}`;
+    last = m.index + m[0].length;
+  }
+  out += yaml.slice(last);
+  assert.ok(ports.length >= 5, `expected the demo's fixed ports, found ${ports.length}`);
+  const config = join(dir, 'authplane.yaml');
+  writeFileSync(config, out);
+  copyFileSync(join(DEMO, 'echo.mjs'), join(dir, 'echo.mjs'));
+  return { config, ports };
+}
+
+const portOf = (url: string) => Number(new URL(url).port);
+const SERVICE_LOG = /^\[[a-z][-a-z0-9]*\] /;
+/** Ports the demo's echo service reported (it listens on a port the supervisor gives it). */
+const echoPorts = (stdout: string) => [...stdout.matchAll(/^\[update\] echo listening on (\d+)$/gm)].map((m) => Number(m[1]));
+
+describe('authplane start (demo config, real CLI)', () => {
+  let dir: string;
+  let config: string;
+  let ports: number[];
+  let running: StartedCli | undefined;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'authplane-cli-'));
+    ({ config, ports } = await demoCopy(dir));
+  });
+  after(async () => {
+    await running?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prints one line per listener, then "authplane ready"; /healthz answers 200', async () => {
+    running = await startCli(['--config', config, '--data', join(dir, 'data')], { cwd: dir });
+    const lines = running.stdout().trimEnd().split('\n');
+    assert.equal(lines.at(-1), 'authplane ready');
+    // Every other line is a listener (a name and its URL), or a supervised service's own output,
+    // which authplane passes on prefixed with [service].
+    const own = lines.slice(0, -1).filter((l) => !SERVICE_LOG.test(l));
+    assert.equal(running.listeners.length, own.length, `unexpected lines:\n${lines.join('\n')}`);
+    const api = running.url('api');
+    assert.equal(portOf(api), ports[0], 'the API listens on the configured apiPort');
+    assert.ok(running.listeners.some((l) => l.name.startsWith('metadata scheduler (tasks-invoker@demo-project.iam.gserviceaccount.com)')));
+    assert.ok(running.listeners.some((l) => l.name.startsWith('metadata update (update-runtime@demo-project.iam.gserviceaccount.com)')));
+    for (const l of running.listeners) {
+      assert.ok(ports.includes(portOf(l.url)), `${l.name} listens on ${l.url}, a port from the config`);
+      assert.equal(await isListening(portOf(l.url)), true, `${l.name} is bound`);
+    }
+
+    const health = await fetch(`${api}/healthz`);
+    assert.equal(health.status, 200);
+    assert.equal(await health.text(), 'ok');
+    assert.equal(running.stderr(), '', 'a clean start writes nothing to stderr');
+  });
+
+  it('SIGTERM exits 0 and frees every port', async () => {
+    assert.ok(running, 'started by the previous test');
+    const listened = [...running.listeners.map((l) => portOf(l.url)), ...echoPorts(running.stdout())];
+    const exit = await running.stop();
+    running = undefined;
+    assert.deepEqual(exit, { code: 0, signal: null });
+    for (const port of [...listened, ...ports]) assert.equal(await isListening(port), false, `port ${port} is free after shutdown`);
+  });
+
+  it('a restart on the same --data keeps the signing keys; SIGINT also exits 0', async () => {
+    const kids = async (s: StartedCli) => ((await (await fetch(`${s.url('api')}/oauth2/v3/certs`)).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+    running = await startCli(['--config', config, '--data', join(dir, 'data')], { cwd: dir });
+    const before = await kids(running);
+    process.kill(running.pid, 'SIGINT');
+    assert.deepEqual(await running.exited, { code: 0, signal: null });
+    running = await startCli(['--config', config, '--data', join(dir, 'data')], { cwd: dir });
+    assert.deepEqual(await kids(running), before);
+    assert.deepEqual(await running.stop(), { code: 0, signal: null });
+    running = undefined;
+  });
+
+  it('--help prints the options and exits 0', async () => {
+    const r = await runCli(['start', '--help']);
+    assert.equal(r.code, 0);
+    assert.match(r.stdout, /--config FILE/);
+    assert.match(r.stdout, /--database URL/);
+    assert.match(r.stdout, /--data DIR/);
+  });
+});
