@@ -1,0 +1,158 @@
+// Keys over HTTP: a local server plays Google's JWKS / PEM endpoints (and authplane's copies of them).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { signJwt } from '../src/lib/jwt.js';
+import { RemoteKeySource, KeySourceError, resolveKeyUrl, freshnessMs } from '../src/verify/remote.js';
+import { Verifier } from '../src/verify/verifier.js';
+import { DenialError } from '../src/verify/denial.js';
+import { verifyGoogleIdToken, verifyIapAssertion } from '../src/verify/google.js';
+import { EC_KID, NOW_MS, RSA_KID, SERVICE_URL, ec, iapAssertion, idClaims, idToken, rsa } from './verify-fixtures.js';
+
+const jwk = (key: KeyObject, kid: string, alg: string) => ({ ...key.export({ format: 'jwk' }), kid, alg, use: 'sig' });
+
+interface KeyServer {
+  url: string;
+  base: string;
+  hits: Record<string, number>;
+  /** What /oauth2/v3/certs serves next. */
+  keys: object[];
+  status: number;
+  close(): Promise<void>;
+}
+
+async function keyServer(cacheControl = 'public, max-age=100, must-revalidate, no-transform'): Promise<KeyServer> {
+  const state = { keys: [jwk(rsa.publicKey, RSA_KID, 'RS256')] as object[], status: 200, hits: {} as Record<string, number> };
+  const server: Server = createServer((req, res) => {
+    const path = req.url ?? '/';
+    state.hits[path] = (state.hits[path] ?? 0) + 1;
+    if (state.status !== 200) return void res.writeHead(state.status).end('unavailable');
+    const body =
+      path === '/oauth2/v3/certs'
+        ? { keys: state.keys }
+        : path === '/oauth2/v1/certs'
+          ? { [RSA_KID]: rsa.publicKey.export({ type: 'spki', format: 'pem' }).toString() }
+          : path === '/iap/verify/public_key-jwk'
+            ? { keys: [jwk(ec.publicKey, EC_KID, 'ES256')] }
+            : undefined;
+    if (!body) return void res.writeHead(404).end();
+    res.writeHead(200, { 'content-type': 'application/json', 'cache-control': cacheControl, age: '10' }).end(JSON.stringify(body));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return Object.assign(state, {
+    url: `${base}/oauth2/v3/certs`,
+    base,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  }) as KeyServer;
+}
+
+test('JWKS: fetched once, kept for max-age minus Age, fetched again after', async (t) => {
+  const srv = await keyServer();
+  t.after(() => srv.close());
+  let now = NOW_MS;
+  const source = new RemoteKeySource({ url: srv.url, clock: () => now });
+  const v = new Verifier({ keys: source, clock: () => now });
+  assert.ok((await v.verifyAsync(idToken(), { audiences: [SERVICE_URL] })).ok);
+  assert.ok((await v.verifyAsync(idToken({ sub: '2' }), { audiences: [SERVICE_URL] })).ok);
+  assert.equal(srv.hits['/oauth2/v3/certs'], 1);
+  now += 89_000; // max-age 100 − Age 10 = 90 s
+  assert.equal(source.ready(), undefined, 'still fresh: no fetch, no promise');
+  now += 2_000;
+  await source.ready();
+  assert.equal(srv.hits['/oauth2/v3/certs'], 2);
+});
+
+test('JWKS: an unknown kid refetches once (rate-limited), then verifies with the new key', async (t) => {
+  const srv = await keyServer();
+  t.after(() => srv.close());
+  let now = NOW_MS;
+  const source = new RemoteKeySource({ url: srv.url, clock: () => now, refetchIntervalSec: 30 });
+  const v = new Verifier({ keys: source, clock: () => now });
+  await source.ready();
+  const rotated = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  srv.keys = [jwk(rsa.publicKey, RSA_KID, 'RS256'), jwk(rotated.publicKey, 'rotated-kid', 'RS256')];
+  now += 31_000;
+  const token = signJwt({ alg: 'RS256', kid: 'rotated-kid', typ: 'JWT' }, idClaims(), rotated.privateKey);
+  assert.ok((await v.verifyAsync(token, { audiences: [SERVICE_URL] })).ok);
+  assert.equal(srv.hits['/oauth2/v3/certs'], 2);
+  // Another unknown kid right away: no new fetch, refused.
+  const r = await v.verifyAsync(idToken({}, { kid: 'nobody' }), { audiences: [SERVICE_URL] });
+  assert.equal(r.ok ? 'ok' : r.denial.code, 'KEY_UNKNOWN');
+  assert.equal(srv.hits['/oauth2/v3/certs'], 2);
+});
+
+test('PEM map (/oauth2/v1/certs) works like the JWKS', async (t) => {
+  const srv = await keyServer();
+  t.after(() => srv.close());
+  const v = new Verifier({ keys: new RemoteKeySource({ url: `${srv.base}/oauth2/v1/certs` }), clock: () => NOW_MS });
+  assert.ok((await v.verifyAsync(idToken(), { audiences: [SERVICE_URL] })).ok);
+});
+
+test('a failing key endpoint: KeySourceError without keys, the last good keys with them', async (t) => {
+  const srv = await keyServer('max-age=5');
+  t.after(() => srv.close());
+  let now = NOW_MS;
+  const source = new RemoteKeySource({ url: srv.url, clock: () => now });
+  srv.status = 503;
+  await assert.rejects(source.ready()!, KeySourceError);
+  srv.status = 200;
+  now += 31_000;
+  await source.ready();
+  srv.status = 503;
+  now += 60_000;
+  await source.ready(); // stale keys keep serving
+  assert.ok(source.key(RSA_KID, 'RS256'));
+  assert.equal(source.key(RSA_KID, 'ES256'), undefined, 'a key answers only for its algorithm');
+});
+
+test('verifyGoogleIdToken: resolves the verified token, rejects with DenialError carrying code, evidence, remedy', async (t) => {
+  const srv = await keyServer();
+  t.after(() => srv.close());
+  const ok = await verifyGoogleIdToken(idToken(), { audience: SERVICE_URL, keysUrl: srv.url, now: NOW_MS });
+  assert.equal(ok.principal, 'tasks-invoker@demo-project.iam.gserviceaccount.com');
+  const err = await verifyGoogleIdToken(idToken({ aud: `${SERVICE_URL}/v1/update` }), { audience: SERVICE_URL, keysUrl: srv.url, now: NOW_MS }).catch((e: unknown) => e);
+  assert.ok(err instanceof DenialError);
+  assert.equal(err.code, 'AUDIENCE_MISMATCH');
+  assert.equal(err.status, 401);
+  assert.equal(err.evidence['hint'], 'path');
+  assert.match(err.remedy, /without the path \/v1\/update/);
+  await assert.rejects(verifyGoogleIdToken('ya29.abc', { audience: SERVICE_URL, keysUrl: srv.url }), (e: unknown) => e instanceof DenialError && e.code === 'ACCESS_TOKEN_NOT_ID_TOKEN');
+  await assert.rejects(verifyGoogleIdToken(idToken(), { audience: [] as string[], keysUrl: srv.url }), TypeError);
+  await assert.rejects(verifyGoogleIdToken(idToken(), { audience: SERVICE_URL, keysUrl: 'http://127.0.0.1:1/certs' }), KeySourceError);
+});
+
+test('AUTHPLANE_URL points both library functions at authplane\'s key endpoints', async (t) => {
+  const srv = await keyServer();
+  t.after(() => srv.close());
+  const before = process.env['AUTHPLANE_URL'];
+  process.env['AUTHPLANE_URL'] = `${srv.base}/`;
+  t.after(() => {
+    if (before === undefined) delete process.env['AUTHPLANE_URL'];
+    else process.env['AUTHPLANE_URL'] = before;
+  });
+  assert.ok((await verifyGoogleIdToken(idToken(), { audience: SERVICE_URL, now: NOW_MS })).ok);
+  const aud = '/projects/123456789012/locations/us-central1/services/update';
+  const iap = await verifyIapAssertion(iapAssertion(), { audience: aud, now: NOW_MS });
+  assert.equal(iap.principal, 'alice@example.com');
+  assert.equal(srv.hits['/iap/verify/public_key-jwk'], 1);
+  // An ID token is not an IAP assertion.
+  await assert.rejects(verifyIapAssertion(idToken({ aud }), { audience: aud, now: NOW_MS }), (e: unknown) => e instanceof DenialError && e.code === 'ALG_NOT_ALLOWED');
+});
+
+test('key URL resolution: option, specific variable, AUTHPLANE_URL, Google', () => {
+  assert.equal(resolveKeyUrl('id-token', undefined, {}), 'https://www.googleapis.com/oauth2/v3/certs');
+  assert.equal(resolveKeyUrl('iap', undefined, {}), 'https://www.gstatic.com/iap/verify/public_key-jwk');
+  assert.equal(resolveKeyUrl('id-token', undefined, { AUTHPLANE_URL: 'http://127.0.0.1:8930/' }), 'http://127.0.0.1:8930/oauth2/v3/certs');
+  assert.equal(resolveKeyUrl('iap', undefined, { AUTHPLANE_URL: 'http://127.0.0.1:8930' }), 'http://127.0.0.1:8930/iap/verify/public_key-jwk');
+  assert.equal(resolveKeyUrl('id-token', undefined, { AUTHPLANE_URL: 'http://a', AUTHPLANE_JWKS_URL: 'http://b/jwks' }), 'http://b/jwks');
+  assert.equal(resolveKeyUrl('id-token', 'http://c/k', { AUTHPLANE_JWKS_URL: 'http://b/jwks' }), 'http://c/k');
+});
+
+test('Cache-Control freshness', () => {
+  assert.equal(freshnessMs(new Headers({ 'cache-control': 'public, max-age=19204, must-revalidate, no-transform', age: '204' }), 1), 19_000_000);
+  assert.equal(freshnessMs(new Headers({ 'cache-control': 'no-cache' }), 1), 0);
+  assert.equal(freshnessMs(new Headers({}), 1234), 1234);
+});
