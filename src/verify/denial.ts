@@ -77,13 +77,14 @@ export function templateFields(template: string): string[] {
   return [...template.matchAll(/\{([A-Za-z][A-Za-z0-9]*)\}/g)].map((m) => m[1]!);
 }
 
-/** Replaces `{name}` with `evidence[name]`; arrays are listed, absent values read "(unknown)". */
+/** Replaces `{name}` with `evidence[name]`; arrays are listed; null (an absent claim) reads "(none)", a missing field "(unknown)". */
 export function fillTemplate(template: string, evidence: Evidence): string {
   return template.replace(/\{([A-Za-z][A-Za-z0-9]*)\}/g, (_, name: string) => formatValue(evidence[name]));
 }
 
 function formatValue(value: unknown): string {
-  if (value === undefined || value === null) return '(unknown)';
+  if (value === undefined) return '(unknown)';
+  if (value === null) return '(none)'; // a claim the token does not carry
   if (Array.isArray(value)) return value.length === 0 ? '(none)' : value.map(formatValue).join(', ');
   if (typeof value === 'string') return value;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
