@@ -2,35 +2,11 @@
 // ones so a developer's running demo does not clash), one line per listener, then `authplane ready`;
 // /healthz answers; SIGTERM exits 0 and frees every port; state persists across restarts.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
-import { freePort, isListening, runCli, startCli, type StartedCli } from './support/cli.js';
-
-// dist/test/cli-start.test.js → the repository's demo/ folder.
-const DEMO = fileURLToPath(new URL('../../demo/', import.meta.url));
-
-/** Copies the demo project to `dir` with every fixed port replaced by a free one; returns those ports. */
-async function demoCopy(dir: string): Promise<{ config: string; ports: number[] }> {
-  const yaml = readFileSync(join(DEMO, 'authplane.yaml'), 'utf8');
-  const ports: number[] = [];
-  let out = '';
-  let last = 0;
-  for (const m of yaml.matchAll(/\b(\w*[pP]ort): (\d+)/g)) {
-    const port = await freePort();
-    ports.push(port);
-    out += yaml.slice(last, m.index) + `${m[1]}: ${port}`;
-    last = m.index + m[0].length;
-  }
-  out += yaml.slice(last);
-  assert.ok(ports.length >= 5, `expected the demo's fixed ports, found ${ports.length}`);
-  const config = join(dir, 'authplane.yaml');
-  writeFileSync(config, out);
-  copyFileSync(join(DEMO, 'echo.mjs'), join(dir, 'echo.mjs'));
-  return { config, ports };
-}
+import { copyDemoProject, isListening, runCli, startCli, type StartedCli } from './support/cli.js';
 
 const portOf = (url: string) => Number(new URL(url).port);
 const SERVICE_LOG = /^\[[a-z][-a-z0-9]*\] /;
@@ -45,7 +21,8 @@ describe('authplane start (demo config, real CLI)', () => {
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'authplane-cli-'));
-    ({ config, ports } = await demoCopy(dir));
+    ({ config, ports } = await copyDemoProject(dir));
+    assert.ok(ports.length >= 5, `expected the demo's fixed ports, found ${ports.length}`);
   });
   after(async () => {
     await running?.stop();

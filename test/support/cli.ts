@@ -1,6 +1,8 @@
 // Runs the real CLI (`node dist/src/cli/main.js …`) as a child process, the way users run it:
 // waits for `authplane ready`, parses the listener lines printed before it, stops it by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -137,4 +139,30 @@ export function isListening(port: number): Promise<boolean> {
     s.once('error', () => resolve(true));
     s.listen(port, '127.0.0.1', () => s.close(() => resolve(false)));
   });
+}
+
+/** The repository's demo/ folder (this file compiles to dist/test/support/cli.js). */
+export const DEMO_DIR = fileURLToPath(new URL('../../../demo/', import.meta.url));
+
+/**
+ * Copies the demo project (authplane.yaml + echo.mjs) to `dir` with each of its fixed ports replaced
+ * by a free one, so tests and benchmarks never clash with a developer's running demo.
+ * Returns the config path and the ports, in the order they appear in the file (apiPort first).
+ */
+export async function copyDemoProject(dir: string): Promise<{ config: string; ports: number[] }> {
+  const yaml = readFileSync(join(DEMO_DIR, 'authplane.yaml'), 'utf8');
+  const ports: number[] = [];
+  let out = '';
+  let last = 0;
+  for (const m of yaml.matchAll(/\b(\w*[pP]ort): (\d+)/g)) {
+    const port = await freePort();
+    ports.push(port);
+    out += yaml.slice(last, m.index) + `${m[1]}: ${port}`;
+    last = m.index + m[0].length;
+  }
+  out += yaml.slice(last);
+  const config = join(dir, 'authplane.yaml');
+  writeFileSync(config, out);
+  copyFileSync(join(DEMO_DIR, 'echo.mjs'), join(dir, 'echo.mjs'));
+  return { config, ports };
 }
