@@ -57,6 +57,8 @@ test('an access token: ACCESS_TOKEN_NOT_ID_TOKEN (401 on Cloud Run, "Unable to p
   assert.ok(!JSON.stringify(d).includes('xxxxxxxx'), 'the token is not in the denial');
   const iap = refused(verifier({ surface: 'iap' }).verify(at, { audiences: ['123-abc.apps.googleusercontent.com'] }), 'ACCESS_TOKEN_NOT_ID_TOKEN');
   assert.equal(iap.message, 'Invalid IAP credentials: Unable to parse JWT');
+  // Access tokens may have dots (ya29.c.…: three segments, like a JWT).
+  refused(verifier().verify('ya29.c.b0AXv0zTP' + 'y'.repeat(100), call), 'ACCESS_TOKEN_NOT_ID_TOKEN');
   // A JWT that is an access token (it carries scope) is named as such too.
   refused(verifier().verify(idToken({ scope: 'https://www.googleapis.com/auth/cloud-platform' }), call), 'ACCESS_TOKEN_NOT_ID_TOKEN');
   refused(verifier().verify(idToken({ iss: SA, sub: SA, aud: 'https://run.googleapis.com/' }), call), 'ACCESS_TOKEN_NOT_ID_TOKEN');

@@ -167,6 +167,8 @@ export class Verifier {
     }
     const claims = parseSegment(token.slice(first + 1, second)) as Record<string, unknown> | null;
     if (header === null || claims === null) {
+      // Google's access tokens may hold dots too (`ya29.c.…`).
+      if (token.startsWith('ya29.') || token.startsWith('1//')) return this.refuseOpaque(token, call);
       return this.refuse(call, 'TOKEN_MALFORMED', {
         reason: slipReason(token) ?? (header === null ? 'its header is not base64url-encoded JSON with an alg' : 'its payload is not base64url-encoded JSON'),
         audiences: call.audiences,
