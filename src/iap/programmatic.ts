@@ -39,11 +39,6 @@ export interface IapIdentity {
 /** A signed JWT must expire within an hour of being issued (Google's rule for service-account JWTs). */
 export const SA_JWT_MAX_LIFETIME_S = 3600;
 
-const OPAQUE_OAUTH_TOKENS = [
-  { prefix: 'ya29.', kind: 'a Google OAuth 2.0 access token (ya29.…)' },
-  { prefix: '1//', kind: 'a Google OAuth 2.0 refresh token (1//…)' },
-] as const;
-
 export const memberFor = (email: string): string => (email.endsWith('.gserviceaccount.com') ? `serviceAccount:${email}` : `user:${email}`);
 
 /**
@@ -116,14 +111,6 @@ export class ProgrammaticAccess {
   }
 
   async verify(token: string, header: IapCredentialHeader, service: ServiceEntry, path: string): Promise<ProgrammaticResult> {
-    // ADAPTER (remove once src/verify/verifier.ts checks prefixes before structure): authplane's access
-    // tokens look like `ya29.c.XXXX`, three dot-separated segments, so the verifier parses them as a JWT and
-    // answers TOKEN_MALFORMED instead of naming them as access tokens.
-    const opaque = OPAQUE_OAUTH_TOKENS.find((k) => token.startsWith(k.prefix));
-    if (opaque) {
-      const audiences = ProgrammaticAccess.idTokenAudiences(service);
-      return { ok: false, denial: deny('ACCESS_TOKEN_NOT_ID_TOKEN', 'iap', { tokenKind: opaque.kind, tokenPrefix: opaque.prefix, length: token.length, audiences, expectedAudience: audiences[0] }) };
-    }
     const decoded = decodeJwt(token);
     const iss = decoded?.claims['iss'];
     const selfSigned = typeof iss === 'string' && !GOOGLE_ISSUERS.includes(iss) && iss.endsWith('.gserviceaccount.com');
