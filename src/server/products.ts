@@ -1,4 +1,5 @@
 // The products `authplane start` runs, in start order (the front door first: others route to it).
 import type { Product } from '../product.js';
+import { iapProduct } from '../iap/product.js';
 
-export const PRODUCTS: Product[] = [];
+export const PRODUCTS: Product[] = [iapProduct];
