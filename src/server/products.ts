@@ -1,5 +1,6 @@
 // The products `authplane start` runs, in start order (the front door first: others route to it).
 import type { Product } from '../product.js';
 import { iapProduct } from '../iap/product.js';
+import { gatewayProduct } from '../gateway/product.js';
 
-export const PRODUCTS: Product[] = [iapProduct];
+export const PRODUCTS: Product[] = [iapProduct, gatewayProduct];
