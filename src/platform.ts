@@ -32,6 +32,8 @@ export interface Platform {
    * check and strip. Shared by every process of one emulator through the store.
    */
   readonly internalSecret: string;
+  /** host:port of the Cloud Tasks gRPC server once it listens (CLOUD_TASKS_EMULATOR_HOST for supervised services). */
+  grpcHostPort?: string;
 }
 
 /** The header that carries `internalSecret`. */

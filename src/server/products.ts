@@ -2,5 +2,6 @@
 import type { Product } from '../product.js';
 import { iapProduct } from '../iap/product.js';
 import { gatewayProduct } from '../gateway/product.js';
+import { tasksProduct } from '../tasks/product.js';
 
-export const PRODUCTS: Product[] = [iapProduct, gatewayProduct];
+export const PRODUCTS: Product[] = [iapProduct, gatewayProduct, tasksProduct];

@@ -161,7 +161,7 @@ export class PostgresTaskStore implements TaskStore {
     return this.owner.tx(async (c): Promise<Claim> => {
       // The queue row is the shared state: lock it so processes take turns with the bucket.
       const qr = (await c.query('SELECT * FROM task_queues WHERE id = $1 FOR UPDATE', [queue])).rows[0] as Row | undefined;
-      if (!qr || qr.deleted_at !== null || qr.state !== 'RUNNING') return { tasks: [], wakeAt: null };
+      if (!qr || qr.deleted_at !== null || qr.state !== 'RUNNING') return { queue: qr ? queueFromRow(qr) : null, tasks: [], wakeAt: null, saturated: false };
       const rate = Number(qr.max_dispatches_per_second);
       const burst = Number(qr.max_burst_size);
       const maxConcurrent = Number(qr.max_concurrent_dispatches);
@@ -186,13 +186,17 @@ export class PostgresTaskStore implements TaskStore {
       }
       tokens -= tasks.length;
       const next = ((await c.query("UPDATE task_queues SET tokens = $1, tokens_at = $2 WHERE id = $3 RETURNING (SELECT min(next_at) FROM tasks WHERE queue = $3 AND state = 'queued') AS t", [tokens, now, queue])).rows[0] as Row).t;
+      let saturated = false;
       let wakeAt: number | null = next === null || next === undefined ? null : Number(next);
       if (wakeAt !== null && wakeAt <= now) {
-        if (inFlight + tasks.length >= maxConcurrent) wakeAt = null;
+        if (inFlight + tasks.length >= maxConcurrent) {
+          wakeAt = null;
+          saturated = true;
+        }
         else if (tokens < 1) wakeAt = wakeForTokens(tokens, now, rate, burst);
         else wakeAt = now;
       }
-      return { tasks, wakeAt };
+      return { queue: queueFromRow(qr), tasks, wakeAt, saturated };
     });
   }
 

@@ -169,7 +169,7 @@ export class SqliteTaskStore implements TaskStore {
   async claim(queue: string, now: number, max: number, leaseGraceMs: number): Promise<Claim> {
     return this.db.transaction((): Claim => {
       const qr = this.stmts.getQueue!.get(queue) as Row | undefined;
-      if (!qr || qr.deleted_at !== null || qr.state !== 'RUNNING') return { tasks: [], wakeAt: null };
+      if (!qr || qr.deleted_at !== null || qr.state !== 'RUNNING') return { queue: qr ? queueFromRow(qr) : null, tasks: [], wakeAt: null, saturated: false };
       const rate = Number(qr.max_dispatches_per_second);
       const burst = Number(qr.max_burst_size);
       const maxConcurrent = Number(qr.max_concurrent_dispatches);
@@ -189,14 +189,18 @@ export class SqliteTaskStore implements TaskStore {
       tokens -= tasks.length;
       this.stmts.bucket!.run(tokens, now, queue);
       const next = (this.stmts.minNext!.get(queue) as Row).t;
+      let saturated = false;
       let wakeAt: number | null = next === null ? null : Number(next);
       if (wakeAt !== null && wakeAt <= now) {
         // More is due right now: what holds it back?
-        if (inFlight + tasks.length >= maxConcurrent) wakeAt = null;
+        if (inFlight + tasks.length >= maxConcurrent) {
+          wakeAt = null;
+          saturated = true;
+        }
         else if (tokens < 1) wakeAt = wakeForTokens(tokens, now, rate, burst);
         else wakeAt = now;
       }
-      return { tasks, wakeAt };
+      return { queue: queueFromRow(qr), tasks, wakeAt, saturated };
     }).immediate();
   }
 

@@ -130,7 +130,11 @@ export interface Completion {
 }
 
 export interface Claim {
+  /** The queue as of the claim (its retry policy governs the attempts); null when gone. */
+  queue: QueueRecord | null;
   tasks: TaskRecord[];
+  /** Due tasks wait only for a free concurrency slot (a completion should wake the queue). */
+  saturated: boolean;
   /**
    * When this queue should be claimed again (epoch ms): the next due task, or when the token
    * bucket holds a token again; null = nothing to do until something changes (a new task, a

@@ -1,0 +1,70 @@
+// Cloud Tasks as an authplane product: REST on the API port, gRPC on server.grpcPort, the
+// dispatcher, and the queues declared in config.
+
+import type { Router } from '../apis/router.js';
+import type { Platform } from '../platform.js';
+import type { Product, StartedProduct } from '../product.js';
+import { tasksAdminRoutes } from './admin.js';
+import { Dispatcher } from './dispatcher.js';
+import { startTasksGrpc } from './grpc.js';
+import { queueFromConfig } from './queue-model.js';
+import { tasksRestRoutes } from './rest.js';
+import { CloudTasksService } from './service.js';
+
+interface TasksRuntime {
+  dispatcher: Dispatcher;
+  service: CloudTasksService;
+}
+
+// One product object serves every authplane in the process (tests run several): state per platform.
+const runtimes = new WeakMap<Platform, TasksRuntime>();
+
+function runtime(platform: Platform): TasksRuntime {
+  let rt = runtimes.get(platform);
+  if (!rt) {
+    const dispatcher = new Dispatcher(platform);
+    rt = { dispatcher, service: new CloudTasksService(platform, dispatcher) };
+    runtimes.set(platform, rt);
+  }
+  return rt;
+}
+
+/** The dispatcher of a running authplane (tests and the bench read its counters). */
+export const tasksDispatcher = (platform: Platform): Dispatcher => runtime(platform).dispatcher;
+
+export const tasksProduct: Product = {
+  name: 'tasks',
+
+  routes(router: Router, platform: Platform): void {
+    const { service } = runtime(platform);
+    tasksRestRoutes(router, platform, service);
+    tasksAdminRoutes(router, platform);
+    // Known before the gRPC port binds when it is fixed, so services started earlier can get it.
+    const { host, grpcPort } = platform.config.server;
+    if (grpcPort !== 0) platform.grpcHostPort = `${host.includes(':') ? `[${host}]` : host}:${grpcPort}`;
+  },
+
+  async start(platform: Platform): Promise<StartedProduct> {
+    const { dispatcher, service } = runtime(platform);
+    const { project } = platform.config;
+    for (const q of platform.config.queues) {
+      await platform.store.tasks.upsertConfigQueue({ ...queueFromConfig(q, project.id, project.region), createdAt: platform.clock() });
+    }
+    const grpc = await startTasksGrpc(platform, service);
+    platform.grpcHostPort = grpc.hostPort;
+    try {
+      await dispatcher.start();
+    } catch (e) {
+      await grpc.stop();
+      throw e;
+    }
+    return {
+      listeners: [{ name: 'grpc (Cloud Tasks)', url: `http://${grpc.hostPort}` }],
+      async stop() {
+        await grpc.stop();
+        await dispatcher.stop();
+        runtimes.delete(platform);
+      },
+    };
+  },
+};

@@ -1,0 +1,98 @@
+// Cloud Tasks v2 over REST on the API port: Google's URL templates (cloudtasks.proto's http rules),
+// proto3 JSON in and out, enums as numbers with `$alt=json;enum-encoding=int` (what
+// @google-cloud/tasks sends in fallback mode) and as names otherwise.
+
+import { callerOf } from '../apis/caller.js';
+import type { ApiRequest, ApiResponse, Router } from '../apis/router.js';
+import type { Platform } from '../platform.js';
+import { decodeJson, encodeJson, lookupType, type Obj } from './proto.js';
+import type { CloudTasksService } from './service.js';
+
+const PKG = 'google.cloud.tasks.v2.';
+const LOC = '/v2/projects/{project}/locations/{location}';
+const QUEUE = `${LOC}/queues/{queue}`;
+const TASK = `${QUEUE}/tasks/{task}`;
+
+type Method = (caller: string, req: Obj) => Promise<Obj>;
+
+interface RestRpc {
+  /** Request message type. */
+  request: string;
+  /** Response message type. */
+  response: string;
+  /** Path params → request fields. */
+  path: (p: Record<string, string>, json: Obj) => Obj;
+  /** Which part of the request the body holds: '*' (all), a field name, or none. */
+  body?: '*' | string;
+  /** Query parameters accepted (camelCase request fields). */
+  query?: string[];
+}
+
+const loc = (p: Record<string, string>) => `projects/${p.project}/locations/${p.location}`;
+const queue = (p: Record<string, string>) => `${loc(p)}/queues/${p.queue}`;
+const task = (p: Record<string, string>) => `${queue(p)}/tasks/${p.task}`;
+
+/** Query values arrive as strings; enums may be numbers ("2") or names ("FULL"). */
+function queryValue(key: string, v: string): unknown {
+  if (key === 'pageSize') return Number(v);
+  if (key === 'responseView' && /^\d+$/.test(v)) return Number(v);
+  return v;
+}
+
+export function tasksRestRoutes(router: Router, platform: Platform, service: CloudTasksService): void {
+  const bind = (verb: 'get' | 'post' | 'patch' | 'delete', pattern: string, rpc: RestRpc, method: Method) => {
+    router[verb](pattern, async (req: ApiRequest): Promise<ApiResponse> => {
+      const caller = await callerOf(platform, req.headers);
+      const json: Obj = {};
+      for (const key of rpc.query ?? []) {
+        const v = req.query.get(key);
+        if (v !== null) json[key] = queryValue(key, v);
+      }
+      if (rpc.body === '*') Object.assign(json, await req.json());
+      else if (rpc.body) json[rpc.body] = await req.json();
+      Object.assign(json, rpc.path(req.params, json));
+      const request = decodeJson(lookupType(rpc.request), json, '');
+      const out = await method(caller, request);
+      const numericEnums = (req.query.get('$alt') ?? '').includes('enum-encoding=int');
+      return { body: encodeJson(lookupType(rpc.response), out, numericEnums) ?? {} };
+    });
+  };
+  const s = service;
+  const Q = `${PKG}Queue`;
+  const T = `${PKG}Task`;
+  const EMPTY = 'google.protobuf.Empty';
+  const POLICY = 'google.iam.v1.Policy';
+
+  bind('get', `${LOC}/queues`, { request: `${PKG}ListQueuesRequest`, response: `${PKG}ListQueuesResponse`, path: (p) => ({ parent: loc(p) }), query: ['filter', 'pageSize', 'pageToken'] }, (c, r) => s.listQueues(c, r));
+  bind('post', `${LOC}/queues`, { request: `${PKG}CreateQueueRequest`, response: Q, path: (p) => ({ parent: loc(p) }), body: 'queue' }, (c, r) => s.createQueue(c, r));
+  bind('get', QUEUE, { request: `${PKG}GetQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }) }, (c, r) => s.getQueue(c, r));
+  bind('patch', QUEUE, { request: `${PKG}UpdateQueueRequest`, response: Q, path: (p, j) => ({ queue: { ...((j.queue as Obj | undefined) ?? {}), name: queue(p) } }), body: 'queue', query: ['updateMask'] }, async (c, r) => s.updateQueue(c, r));
+  bind('delete', QUEUE, { request: `${PKG}DeleteQueueRequest`, response: EMPTY, path: (p) => ({ name: queue(p) }) }, (c, r) => s.deleteQueue(c, r));
+  bind('post', `${QUEUE}:purge`, { request: `${PKG}PurgeQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }), body: '*' }, (c, r) => s.purgeQueue(c, r));
+  bind('post', `${QUEUE}:pause`, { request: `${PKG}PauseQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }), body: '*' }, (c, r) => s.pauseQueue(c, r));
+  bind('post', `${QUEUE}:resume`, { request: `${PKG}ResumeQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }), body: '*' }, (c, r) => s.resumeQueue(c, r));
+  bind('post', `${QUEUE}:getIamPolicy`, { request: 'google.iam.v1.GetIamPolicyRequest', response: POLICY, path: (p) => ({ resource: queue(p) }), body: '*' }, (c, r) => s.getIamPolicy(c, r));
+  bind('post', `${QUEUE}:setIamPolicy`, { request: 'google.iam.v1.SetIamPolicyRequest', response: POLICY, path: (p) => ({ resource: queue(p) }), body: '*' }, (c, r) => s.setIamPolicy(c, r));
+  bind(
+    'post',
+    `${QUEUE}:testIamPermissions`,
+    { request: 'google.iam.v1.TestIamPermissionsRequest', response: 'google.iam.v1.TestIamPermissionsResponse', path: (p) => ({ resource: queue(p) }), body: '*' },
+    (c, r) => s.testIamPermissions(c, r),
+  );
+  bind('get', `${QUEUE}/tasks`, { request: `${PKG}ListTasksRequest`, response: `${PKG}ListTasksResponse`, path: (p) => ({ parent: queue(p) }), query: ['responseView', 'pageSize', 'pageToken'] }, (c, r) => s.listTasks(c, r));
+  bind('post', `${QUEUE}/tasks`, { request: `${PKG}CreateTaskRequest`, response: T, path: (p) => ({ parent: queue(p) }), body: '*' }, (c, r) => s.createTask(c, r));
+  bind('get', TASK, { request: `${PKG}GetTaskRequest`, response: T, path: (p) => ({ name: task(p) }), query: ['responseView'] }, (c, r) => s.getTask(c, r));
+  bind('delete', TASK, { request: `${PKG}DeleteTaskRequest`, response: EMPTY, path: (p) => ({ name: task(p) }) }, (c, r) => s.deleteTask(c, r));
+  bind('post', `${TASK}:run`, { request: `${PKG}RunTaskRequest`, response: T, path: (p) => ({ name: task(p) }), body: '*' }, (c, r) => s.runTask(c, r));
+
+  // google.cloud.location.Locations, which the client also exposes: the emulated project's region.
+  const location = (p: Record<string, string>) => ({ name: `projects/${p.project}/locations/${p.location}`, locationId: p.location, displayName: p.location });
+  router.get('/v2/projects/{project}/locations', async (req) => {
+    await callerOf(platform, req.headers);
+    return { body: { locations: [location({ project: req.params.project!, location: platform.config.project.region })] } };
+  });
+  router.get(LOC, async (req) => {
+    await callerOf(platform, req.headers);
+    return { body: location(req.params) };
+  });
+}

@@ -1,0 +1,331 @@
+// google.cloud.tasks.v2.CloudTasks, transport-free: every RPC takes the calling IAM member and the
+// request in the shared object shape (proto.ts) and returns the response in it. gRPC (grpc.ts)
+// and REST (rest.ts) are thin translators around this. Refusals are ApiErrors with Google's
+// status and words plus authplane's code.
+
+import { ApiError, invalidArgument, notFound, permissionDenied } from '../apis/errors.js';
+import { requirePermission, validateBindings } from '../apis/iam-policy.js';
+import { projectResource, queueResource, serviceAccountResource } from '../iam/resources.js';
+import type { IamPolicy } from '../iam/policy.js';
+import type { Platform } from '../platform.js';
+import type { QueueRecord, TaskRecord } from '../store/task-store.js';
+import { deny } from '../verify/denial.js';
+import type { Dispatcher } from './dispatcher.js';
+import { checkProject, parseLocation, parseQueue, parseTask, type QueueName } from './names.js';
+import { applyQueueMessage, expandMask, newQueueRecord, toQueueMessage } from './queue-model.js';
+import type { Obj } from './proto.js';
+import { generateTaskId, toTaskMessage, validateNewTask, viewOf } from './task-model.js';
+import { QUEUE_TOMBSTONE_MS } from './dispatcher.js';
+
+const DOMAIN = 'cloudtasks.googleapis.com';
+export const QUEUE_NOT_FOUND = 'Queue does not exist. If you just created the queue, wait at least a minute for the queue to initialize.';
+export const TASK_TOMBSTONE =
+  'The task no longer exists, though a task with this name existed recently. The task either successfully completed or was deleted.';
+const TASK_NOT_FOUND = 'Requested entity was not found.';
+const MAX_QUEUE_PAGE = 9800;
+const MAX_TASK_PAGE = 1000;
+
+interface PageToken {
+  after: string | number;
+}
+const encodeToken = (t: PageToken) => Buffer.from(JSON.stringify(t)).toString('base64url');
+function decodeToken(s: unknown): PageToken | undefined {
+  if (s === undefined || s === '') return undefined;
+  try {
+    const t = JSON.parse(Buffer.from(String(s), 'base64url').toString('utf8')) as PageToken;
+    if (t && (typeof t.after === 'string' || typeof t.after === 'number')) return t;
+  } catch {
+    // fall through
+  }
+  throw invalidArgument('Invalid page_token: it must be a next_page_token returned by a previous List call.', 'page_token');
+}
+
+function pageSize(v: unknown, max: number): number {
+  const n = v === undefined ? 0 : Number(v);
+  if (!Number.isInteger(n) || n < 0) throw invalidArgument('page_size must be a non-negative number.', 'page_size');
+  return n === 0 ? max : Math.min(n, max);
+}
+
+export class CloudTasksService {
+  constructor(
+    private readonly platform: Platform,
+    private readonly dispatcher: Dispatcher,
+  ) {}
+
+  private get store() {
+    return this.platform.store.tasks;
+  }
+  private get now() {
+    return this.platform.clock();
+  }
+  private get project() {
+    return this.platform.config.project;
+  }
+
+  private need(caller: string, permission: string, resource: string): void {
+    requirePermission(this.platform, caller, permission, resource, DOMAIN);
+  }
+
+  /** A live queue at exactly this name (project and location included), or Google's NOT_FOUND. */
+  private async liveQueue(n: QueueName): Promise<QueueRecord> {
+    checkProject(n, this.project.id, this.project.number);
+    const q = await this.store.getQueue(n.queue);
+    if (!q || q.deletedAt !== null || q.location !== n.location) throw notFound(QUEUE_NOT_FOUND);
+    return q;
+  }
+
+  private queueOut(q: QueueRecord): Obj {
+    return toQueueMessage({ ...q, project: this.project.id });
+  }
+
+  private taskOut(t: TaskRecord, q: QueueRecord, view: unknown): Obj {
+    return toTaskMessage(t, this.project.id, q.location, viewOf(view));
+  }
+
+  // Queues ------------------------------------------------------------------
+
+  async listQueues(caller: string, req: Obj): Promise<Obj> {
+    const loc = parseLocation(req.parent);
+    checkProject(loc, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.queues.list', projectResource(this.project.id));
+    const filter = String(req.filter ?? '').trim();
+    let state: string | undefined;
+    if (filter) {
+      const m = /^state\s*[:=]\s*(RUNNING|PAUSED|DISABLED)$/.exec(filter);
+      if (!m) throw invalidArgument(`Invalid filter "${filter}": only "state: RUNNING", "state: PAUSED" or "state: DISABLED" is supported.`, 'filter');
+      state = m[1];
+    }
+    const size = pageSize(req.pageSize, MAX_QUEUE_PAGE);
+    const after = decodeToken(req.pageToken)?.after as string | undefined;
+    const all = (await this.store.listQueues()).filter((q) => q.location === loc.location && (!state || q.state === state) && (after === undefined || q.id > after));
+    const page = all.slice(0, size);
+    return { queues: page.map((q) => this.queueOut(q)), ...(all.length > size ? { nextPageToken: encodeToken({ after: page[page.length - 1]!.id }) } : {}) };
+  }
+
+  async getQueue(caller: string, req: Obj): Promise<Obj> {
+    const n = parseQueue(req.name);
+    checkProject(n, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.queues.get', queueResource(n.queue));
+    return this.queueOut(await this.liveQueue(n));
+  }
+
+  async createQueue(caller: string, req: Obj): Promise<Obj> {
+    const loc = parseLocation(req.parent);
+    checkProject(loc, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.queues.create', projectResource(this.project.id));
+    const msg = req.queue as Obj | undefined;
+    if (!msg) throw invalidArgument('queue is required.', 'queue');
+    const n = parseQueue(msg.name, 'queue.name');
+    if (n.project !== loc.project || n.location !== loc.location) {
+      throw invalidArgument(`queue.name "${String(msg.name)}" must be in the parent location ${String(req.parent)}.`, 'queue.name');
+    }
+    const record = applyQueueMessage(newQueueRecord({ ...n, project: this.project.id }, this.now), msg, expandMask(undefined));
+    const result = await this.store.createQueue(record, this.now, QUEUE_TOMBSTONE_MS);
+    if (result === 'exists') throw new ApiError('ALREADY_EXISTS', 'Requested entity already exists');
+    if (result === 'recently-deleted') {
+      throw new ApiError('FAILED_PRECONDITION', 'The queue cannot be created because a queue with this name existed too recently.');
+    }
+    this.dispatcher.wake(record.id);
+    return this.queueOut(record);
+  }
+
+  /** UpdateQueue creates the queue when it does not exist, as on Google. */
+  async updateQueue(caller: string, req: Obj): Promise<Obj> {
+    const msg = req.queue as Obj | undefined;
+    if (!msg) throw invalidArgument('queue is required.', 'queue');
+    const n = parseQueue(msg.name, 'queue.name');
+    checkProject(n, this.project.id, this.project.number);
+    const mask = expandMask((req.updateMask as { paths?: string[] } | undefined)?.paths);
+    const cur = await this.store.getQueue(n.queue);
+    if (!cur || cur.deletedAt !== null) {
+      return this.createQueue(caller, { parent: `projects/${n.project}/locations/${n.location}`, queue: msg });
+    }
+    this.need(caller, 'cloudtasks.queues.update', queueResource(n.queue));
+    if (cur.location !== n.location) throw notFound(QUEUE_NOT_FOUND);
+    const updated = await this.store.updateQueue(applyQueueMessage(cur, msg, mask));
+    if (!updated) throw notFound(QUEUE_NOT_FOUND);
+    this.dispatcher.wake(n.queue);
+    return this.queueOut(updated);
+  }
+
+  async deleteQueue(caller: string, req: Obj): Promise<Obj> {
+    const n = parseQueue(req.name);
+    checkProject(n, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.queues.delete', queueResource(n.queue));
+    await this.liveQueue(n);
+    if (!(await this.store.deleteQueue(n.queue, this.now))) throw notFound(QUEUE_NOT_FOUND);
+    return {};
+  }
+
+  async purgeQueue(caller: string, req: Obj): Promise<Obj> {
+    const n = parseQueue(req.name);
+    checkProject(n, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.queues.purge', queueResource(n.queue));
+    await this.liveQueue(n);
+    await this.store.purgeQueue(n.queue, this.now);
+    return this.queueOut(await this.liveQueue(n));
+  }
+
+  async pauseQueue(caller: string, req: Obj): Promise<Obj> {
+    return this.setState(caller, req, 'PAUSED', 'cloudtasks.queues.pause');
+  }
+
+  async resumeQueue(caller: string, req: Obj): Promise<Obj> {
+    return this.setState(caller, req, 'RUNNING', 'cloudtasks.queues.resume');
+  }
+
+  private async setState(caller: string, req: Obj, state: 'RUNNING' | 'PAUSED', permission: string): Promise<Obj> {
+    const n = parseQueue(req.name);
+    checkProject(n, this.project.id, this.project.number);
+    this.need(caller, permission, queueResource(n.queue));
+    const q = await this.liveQueue(n);
+    const updated = await this.store.updateQueue({ ...q, state });
+    if (!updated) throw notFound(QUEUE_NOT_FOUND);
+    if (state === 'RUNNING') this.dispatcher.wake(n.queue);
+    return this.queueOut(updated);
+  }
+
+  // IAM ---------------------------------------------------------------------
+
+  private async iamResource(resource: unknown): Promise<string> {
+    const n = parseQueue(resource, 'resource');
+    await this.liveQueue(n);
+    return queueResource(n.queue);
+  }
+
+  async getIamPolicy(caller: string, req: Obj): Promise<Obj> {
+    const r = await this.iamResource(req.resource);
+    this.need(caller, 'cloudtasks.queues.getIamPolicy', r);
+    return policyOut(this.platform.iam.getPolicy(r));
+  }
+
+  async setIamPolicy(caller: string, req: Obj): Promise<Obj> {
+    const r = await this.iamResource(req.resource);
+    this.need(caller, 'cloudtasks.queues.setIamPolicy', r);
+    const policy = req.policy as Obj | undefined;
+    if (!policy) throw invalidArgument('policy is required.', 'policy');
+    const bindings = await validateBindings(this.platform, ((policy.bindings as Obj[] | undefined) ?? []).map((b) => ({ role: b.role, members: b.members ?? [], ...(b.condition ? { condition: b.condition } : {}) })));
+    const etag = policy.etag && (policy.etag as Buffer).length ? Buffer.from(policy.etag as Buffer).toString('base64') : null;
+    const result = await this.platform.iam.setPolicy(r, bindings, etag);
+    if ('conflict' in result) throw new ApiError('ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+    return policyOut(result.policy);
+  }
+
+  async testIamPermissions(caller: string, req: Obj): Promise<Obj> {
+    const r = await this.iamResource(req.resource);
+    const asked = (req.permissions as string[] | undefined) ?? [];
+    for (const p of asked) if (!p.startsWith('cloudtasks.')) throw invalidArgument(`Permission ${p} is not valid for this resource.`, 'permissions');
+    const held = asked.filter((p) => this.platform.iam.check(caller, p, r).allowed);
+    return held.length ? { permissions: held } : {};
+  }
+
+  // Tasks -------------------------------------------------------------------
+
+  async listTasks(caller: string, req: Obj): Promise<Obj> {
+    const n = parseQueue(req.parent, 'parent');
+    checkProject(n, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.tasks.list', queueResource(n.queue));
+    const q = await this.liveQueue(n);
+    const size = pageSize(req.pageSize, MAX_TASK_PAGE);
+    const after = Number(decodeToken(req.pageToken)?.after ?? 0);
+    const rows = await this.store.listTasks(n.queue, after, size + 1);
+    const page = rows.slice(0, size);
+    return {
+      tasks: page.map((t) => this.taskOut(t, q, req.responseView)),
+      ...(rows.length > size ? { nextPageToken: encodeToken({ after: page[page.length - 1]!.seq }) } : {}),
+    };
+  }
+
+  async getTask(caller: string, req: Obj): Promise<Obj> {
+    const n = parseTask(req.name);
+    checkProject(n, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.tasks.get', queueResource(n.queue));
+    const q = await this.liveQueue(n);
+    return this.taskOut(await this.liveTask(n.queue, n.task), q, req.responseView);
+  }
+
+  private async liveTask(queue: string, id: string): Promise<TaskRecord> {
+    const t = await this.store.getTask(queue, id);
+    if (!t) throw notFound(TASK_NOT_FOUND);
+    if (t.state !== 'queued') throw notFound(TASK_TOMBSTONE);
+    return t;
+  }
+
+  async createTask(caller: string, req: Obj): Promise<Obj> {
+    const n = parseQueue(req.parent, 'parent');
+    checkProject(n, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.tasks.create', queueResource(n.queue));
+    const q = await this.liveQueue(n);
+    const task = req.task as Obj | undefined;
+    if (!task) throw invalidArgument('task is required.', 'task');
+    let id: string;
+    let named = false;
+    if (task.name !== undefined && task.name !== '') {
+      const tn = parseTask(task.name, 'task.name');
+      if (tn.queue !== n.queue || tn.location !== n.location || (tn.project !== n.project && tn.project !== this.project.id && tn.project !== this.project.number)) {
+        throw invalidArgument(`task.name "${String(task.name)}" must be in the queue named by parent (${String(req.parent)}).`, 'task.name');
+      }
+      id = tn.task;
+      named = true;
+    } else id = generateTaskId();
+    const now = this.now;
+    const valid = validateNewTask(task, now);
+    const sa = valid.httpRequest.oidcToken?.serviceAccountEmail ?? valid.httpRequest.oauthToken?.serviceAccountEmail;
+    if (sa) await this.checkActAs(caller, sa);
+    const result = await this.store.insertTask({ queue: n.queue, id, named, ...valid, createTime: now }, now, this.platform.config.tasks.nameReuseWindowMs);
+    if (!result.ok) throw new ApiError('ALREADY_EXISTS', 'Requested entity already exists');
+    this.dispatcher.wake(n.queue, valid.scheduleTime);
+    return this.taskOut(result.task, q, req.responseView);
+  }
+
+  /** The creator must be allowed to act as the task's service account, which must be in the queue's project. */
+  private async checkActAs(caller: string, email: string): Promise<void> {
+    const account = await this.platform.identity.findServiceAccount(email);
+    const evidence = { principal: caller, member: caller, serviceAccount: email };
+    if (!account) {
+      const denial = deny('SERVICE_ACCOUNT_UNKNOWN', 'api', evidence);
+      const actAs = deny('ACT_AS_DENIED', 'api', evidence);
+      throw permissionDenied('iam.serviceAccounts.actAs', denial, { message: actAs.message });
+    }
+    if (account.projectId !== this.project.id) {
+      throw invalidArgument(`The service account ${email} must belong to the queue's project ${this.project.id}.`, 'task.http_request.oidc_token.service_account_email');
+    }
+    const decision = this.platform.iam.check(caller, 'iam.serviceAccounts.actAs', serviceAccountResource(account.email));
+    if (decision.allowed) return;
+    const denial = deny('ACT_AS_DENIED', 'api', { ...evidence, ...(decision.propagating ? { propagating: decision.propagating } : {}) });
+    throw permissionDenied('iam.serviceAccounts.actAs', denial, { message: denial.message });
+  }
+
+  async deleteTask(caller: string, req: Obj): Promise<Obj> {
+    const n = parseTask(req.name);
+    checkProject(n, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.tasks.delete', queueResource(n.queue));
+    await this.liveQueue(n);
+    const r = await this.store.deleteTask(n.queue, n.task, this.now);
+    if (r === 'missing') throw notFound(TASK_NOT_FOUND);
+    if (r === 'tombstone') throw notFound(TASK_TOMBSTONE);
+    return {};
+  }
+
+  /** Dispatches now, even when the queue is paused or rate-limited; the old schedule is dropped. */
+  async runTask(caller: string, req: Obj): Promise<Obj> {
+    const n = parseTask(req.name);
+    checkProject(n, this.project.id, this.project.number);
+    this.need(caller, 'cloudtasks.tasks.run', queueResource(n.queue));
+    const q = await this.liveQueue(n);
+    const claimed = await this.store.claimNow(n.queue, n.task, this.now, 30_000);
+    if (claimed === 'missing') {
+      await this.liveTask(n.queue, n.task); // throws the right NOT_FOUND
+      throw notFound(TASK_NOT_FOUND);
+    }
+    if (claimed === 'in-flight') {
+      throw new ApiError('FAILED_PRECONDITION', 'The task is being dispatched right now; RunTask can run it again once the current attempt completes.');
+    }
+    this.dispatcher.dispatch(claimed, q);
+    return this.taskOut(claimed, q, req.responseView);
+  }
+}
+
+function policyOut(p: IamPolicy): Obj {
+  return { version: p.version, etag: Buffer.from(p.etag, 'base64'), bindings: p.bindings };
+}

@@ -1,0 +1,242 @@
+// @google-cloud/tasks, unchanged, against authplane over gRPC and over REST (fallback): queues and
+// tasks are created, listed, run, paused and deleted; errors come back with Google's codes; the
+// request reaching the target carries Cloud Tasks' headers.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { grpc } from 'google-gax';
+import { OAuth2Client } from 'google-auth-library';
+import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { tasksProduct } from '../src/tasks/product.js';
+
+const PROJECT = 'demo-project';
+const LOCATION = 'us-central1';
+const PARENT = `projects/${PROJECT}/locations/${LOCATION}`;
+const SA = (n: string) => `${n}@${PROJECT}.iam.gserviceaccount.com`;
+
+interface Received {
+  method: string;
+  url: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+  at: number;
+}
+
+/** A plain local HTTP target that records what it receives and answers with `status(req)`. */
+async function target(status: (r: Received) => number = () => 200): Promise<{ url: string; received: Received[]; close(): Promise<void>; server: Server }> {
+  const received: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const r = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      received.push(r);
+      res.writeHead(status(r)).end('ok');
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    server,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
+async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await cond())) {
+    if (Date.now() > end) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('Cloud Tasks API with @google-cloud/tasks', () => {
+  let ap: TestAuthplane;
+  let t: Awaited<ReturnType<typeof target>>;
+  let grpcClient: CloudTasksClient;
+  let restClient: CloudTasksClient;
+
+  before(async () => {
+    ap = await startTestAuthplane(
+      { serviceAccounts: [{ name: 'tasks-invoker' }], queues: [{ name: 'from-config', rateLimits: { maxDispatchesPerSecond: 50 } }] },
+      { products: [tasksProduct] },
+    );
+    t = await target();
+    const [host, port] = [ap.platform.config.server.host, Number(ap.platform.grpcHostPort!.split(':').pop())];
+    grpcClient = new CloudTasksClient({ servicePath: host, port, sslCreds: grpc.credentials.createInsecure() });
+    const api = new URL(ap.apiUrl);
+    restClient = new CloudTasksClient({ fallback: 'rest', protocol: 'http', servicePath: api.hostname, port: Number(api.port), authClient: fixedToken((await ap.platform.identity.mintAccessToken('user:developer@example.com')).token) as never });
+  });
+  after(async () => {
+    await grpcClient?.close();
+    await restClient?.close();
+    await t?.close();
+    await ap?.stop();
+  });
+
+  test('config queues are listed with their settings', async () => {
+    const [queues] = await grpcClient.listQueues({ parent: PARENT });
+    const q = queues.find((x) => x.name === `${PARENT}/queues/from-config`);
+    assert.ok(q, 'config queue listed');
+    assert.equal(q.rateLimits?.maxDispatchesPerSecond, 50);
+    assert.equal(q.state, 'RUNNING');
+  });
+
+  for (const transport of ['grpc', 'rest'] as const) {
+    test(`${transport}: create queue and task, the target receives Cloud Tasks' request, list, pause, run, delete`, async () => {
+      const client = transport === 'grpc' ? grpcClient : restClient;
+      const queueName = `${PARENT}/queues/q-${transport}`;
+      const [queue] = await client.createQueue({ parent: PARENT, queue: { name: queueName, retryConfig: { maxAttempts: 3, minBackoff: { seconds: 1 } } } });
+      assert.equal(queue.name, queueName);
+      assert.equal(queue.state, 'RUNNING');
+      assert.equal(queue.rateLimits?.maxDispatchesPerSecond, 500);
+      assert.equal(queue.rateLimits?.maxConcurrentDispatches, 1000);
+      assert.equal(queue.retryConfig?.maxAttempts, 3);
+      assert.equal(Number(queue.retryConfig?.maxBackoff?.seconds), 3600);
+
+      // Duplicate queue → ALREADY_EXISTS (gRPC code 6).
+      await assert.rejects(client.createQueue({ parent: PARENT, queue: { name: queueName } }), (e: unknown) => rpc(e).code === 6);
+
+      const before = t.received.length;
+      const [task] = await client.createTask({
+        parent: queueName,
+        task: {
+          name: `${queueName}/tasks/first-${transport}`,
+          httpRequest: {
+            url: `${t.url}/work?x=1`,
+            httpMethod: 'PUT',
+            headers: { 'Content-Type': 'application/json', 'X-CloudTasks-TaskName': 'spoofed', 'X-Custom': 'yes' },
+            body: Buffer.from('{"taskId":"test"}'),
+            oidcToken: { serviceAccountEmail: SA('tasks-invoker') },
+          },
+        },
+        responseView: 'FULL',
+      });
+      assert.equal(task.name, `${queueName}/tasks/first-${transport}`);
+      assert.equal(task.httpRequest?.httpMethod, 'PUT');
+      assert.equal(Buffer.from(task.httpRequest!.body as Uint8Array).toString(), '{"taskId":"test"}');
+      await until(() => t.received.length > before);
+      const got = t.received[before]!;
+      assert.equal(got.method, 'PUT');
+      assert.equal(got.url, '/work?x=1');
+      assert.equal(got.body, '{"taskId":"test"}');
+      assert.equal(got.headers['user-agent'], 'Google-Cloud-Tasks');
+      assert.equal(got.headers['x-cloudtasks-queuename'], `q-${transport}`);
+      assert.equal(got.headers['x-cloudtasks-taskname'], `first-${transport}`);
+      assert.equal(got.headers['x-cloudtasks-taskretrycount'], '0');
+      assert.equal(got.headers['x-cloudtasks-taskexecutioncount'], '0');
+      assert.match(String(got.headers['x-cloudtasks-tasketa']), /^\d{10}\.\d{6}$/);
+      assert.equal(got.headers['x-cloudtasks-taskpreviousresponse'], undefined);
+      assert.equal(got.headers['content-type'], 'application/json');
+      assert.equal(got.headers['x-custom'], 'yes');
+      // OIDC token for the SA, audience = the task URL (path and query included).
+      const claims = JSON.parse(Buffer.from(String(got.headers.authorization).split('.')[1]!, 'base64url').toString()) as Record<string, unknown>;
+      assert.equal(claims.email, SA('tasks-invoker'));
+      assert.equal(claims.aud, `${t.url}/work?x=1`);
+
+      // After success: the name is a tombstone.
+      await until(async () => {
+        try {
+          await client.getTask({ name: task.name! });
+          return false;
+        } catch (e) {
+          return rpc(e).code === 5;
+        }
+      });
+      await assert.rejects(client.getTask({ name: task.name! }), (e: unknown) => rpc(e).code === 5 && /existed recently/.test(rpc(e).message));
+      // Same name again within the dedup window → ALREADY_EXISTS.
+      await assert.rejects(
+        client.createTask({ parent: queueName, task: { name: task.name!, httpRequest: { url: t.url } } }),
+        (e: unknown) => rpc(e).code === 6,
+      );
+
+      // Pause: tasks wait; list shows them; RunTask dispatches anyway; resume; delete.
+      const [paused] = await client.pauseQueue({ name: queueName });
+      assert.equal(paused.state, 'PAUSED');
+      const n0 = t.received.length;
+      const [later] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/paused-${transport}` } } });
+      assert.match(later.name!, /\/tasks\/\d+$/);
+      const [other] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/deleted-${transport}` } } });
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(t.received.length, n0, 'paused queue dispatches nothing');
+      const [listed] = await client.listTasks({ parent: queueName });
+      assert.deepEqual(listed.map((x) => x.name).sort(), [later.name, other.name].sort());
+      assert.equal(Buffer.from((listed[0]!.httpRequest?.body as Uint8Array | undefined) ?? []).length, 0, 'BASIC view has no body');
+
+      const [ran] = await client.runTask({ name: later.name! });
+      assert.equal(ran.name, later.name);
+      await until(() => t.received.some((r) => r.url === `/paused-${transport}`));
+      await client.deleteTask({ name: other.name! });
+      await assert.rejects(client.deleteTask({ name: other.name! }), (e: unknown) => rpc(e).code === 5);
+      const [resumed] = await client.resumeQueue({ name: queueName });
+      assert.equal(resumed.state, 'RUNNING');
+      await new Promise((r) => setTimeout(r, 200));
+      assert.equal(t.received.filter((r) => r.url === `/deleted-${transport}`).length, 0, 'deleted task never runs');
+      assert.equal(t.received.filter((r) => r.url === `/paused-${transport}`).length, 1, 'a run task does not fire again at its old time');
+
+      // UpdateQueue with a mask, purge, delete.
+      const [updated] = await client.updateQueue({ queue: { name: queueName, rateLimits: { maxDispatchesPerSecond: 7 } }, updateMask: { paths: ['rate_limits.max_dispatches_per_second'] } });
+      assert.equal(updated.rateLimits?.maxDispatchesPerSecond, 7);
+      assert.equal(updated.rateLimits?.maxBurstSize, 7);
+      assert.equal(updated.retryConfig?.maxAttempts, 3, 'fields outside the mask are kept');
+      await client.purgeQueue({ name: queueName });
+      await client.deleteQueue({ name: queueName });
+      await assert.rejects(client.getQueue({ name: queueName }), (e: unknown) => rpc(e).code === 5 && /Queue does not exist/.test(rpc(e).message));
+      await assert.rejects(client.createQueue({ parent: PARENT, queue: { name: queueName } }), (e: unknown) => rpc(e).code === 9 && /existed too recently/.test(rpc(e).message));
+    });
+  }
+
+  test('validation errors use Google codes and words', async () => {
+    const queueName = `${PARENT}/queues/from-config`;
+    const bad = async (task: Record<string, unknown>, re: RegExp) =>
+      assert.rejects(grpcClient.createTask({ parent: queueName, task }), (e: unknown) => rpc(e).code === 3 && re.test(rpc(e).message));
+    await bad({ httpRequest: { url: 'ftp://x' } }, /must be a valid URL that begins with 'http:\/\/' or 'https:\/\/'/);
+    await bad({ httpRequest: { url: t.url, httpMethod: 'GET', body: Buffer.from('x') } }, /Body is only allowed for POST, PUT, or PATCH/);
+    await bad({ httpRequest: { url: t.url }, dispatchDeadline: { seconds: 5 } }, /\[15 seconds, 30 minutes\]/);
+    await bad({ httpRequest: { url: t.url }, scheduleTime: { seconds: Math.floor(Date.now() / 1000) + 31 * 86400 } }, /at most 30 days/);
+    await bad({ name: `${queueName}/tasks/bad.name`, httpRequest: { url: t.url } }, /TASK_ID can contain only letters/);
+    await assert.rejects(grpcClient.createTask({ parent: `${PARENT}/queues/nope`, task: { httpRequest: { url: t.url } } }), (e: unknown) => rpc(e).code === 5 && /Queue does not exist/.test(rpc(e).message));
+    await assert.rejects(grpcClient.createQueue({ parent: PARENT, queue: { name: `${PARENT}/queues/x`, rateLimits: { maxDispatchesPerSecond: 501 } } }), (e: unknown) => rpc(e).code === 3);
+    // An unknown service account: actAs refused.
+    await assert.rejects(
+      grpcClient.createTask({ parent: queueName, task: { httpRequest: { url: t.url, oidcToken: { serviceAccountEmail: SA('ghost') } } } }),
+      (e: unknown) => rpc(e).code === 7 && /iam.serviceAccounts.actAs/.test(rpc(e).message),
+    );
+    // REST: unknown JSON names → 400 like Google; enum names and numbers both accepted.
+    const res = await ap.api(`/v2/${queueName}/tasks`, { method: 'POST', body: JSON.stringify({ task: { httpRequest: { url: t.url, bogus: 1 } } }) });
+    assert.equal(res.status, 400);
+    assert.match(((await res.json()) as { error: { message: string } }).error.message, /Unknown name "bogus"/);
+    const ok = await ap.api(`/v2/${queueName}/tasks?$alt=json%3Benum-encoding=int`, { method: 'POST', body: JSON.stringify({ task: { httpRequest: { url: t.url, httpMethod: 4, body: 'eA==' } }, responseView: 2 }) });
+    assert.equal(ok.status, 200);
+    const json = (await ok.json()) as { httpRequest: { httpMethod: number; body: string }; view: number; dispatchDeadline: string };
+    assert.equal(json.httpRequest.httpMethod, 4);
+    assert.equal(json.httpRequest.body, 'eA==');
+    assert.equal(json.view, 2);
+    assert.equal(json.dispatchDeadline, '600s');
+    const named = await ap.api(`/v2/${queueName}/tasks`, { method: 'POST', body: JSON.stringify({ task: { httpRequest: { url: t.url, httpMethod: 'PUT' } }, responseView: 'FULL' }) });
+    assert.equal(((await named.json()) as { httpRequest: { httpMethod: string } }).httpRequest.httpMethod, 'PUT');
+  });
+});
+
+/** A google-auth-library client holding a fixed access token (as a developer's gcloud token would be). */
+function fixedToken(token: string): OAuth2Client {
+  const c = new OAuth2Client();
+  c.setCredentials({ access_token: token, expiry_date: Date.now() + 3_600_000 });
+  return c;
+}
+
+const GRPC: Record<string, number> = { INVALID_ARGUMENT: 3, NOT_FOUND: 5, ALREADY_EXISTS: 6, PERMISSION_DENIED: 7, FAILED_PRECONDITION: 9 };
+
+/**
+ * The gRPC code and message of a client error. Over gRPC the client sets `code`; in REST mode the
+ * auth client's fetch rejects non-2xx with a GaxiosError whose message is Google's error JSON.
+ */
+function rpc(e: unknown): { code: number; message: string } {
+  const err = e as { code?: unknown; message: string };
+  if (typeof err.code === 'number' && err.code < 20) return { code: err.code, message: err.message };
+  const body = JSON.parse(err.message) as { error: { status: string; message: string } };
+  return { code: GRPC[body.error.status] ?? -1, message: body.error.message };
+}
