@@ -1,0 +1,78 @@
+// Retry timing: the documented schedule exactly (10, 20, 40, 80, 160, 240, 300, 300 s for
+// min 10 s, max 300 s, maxDoublings 3), the stop rule, 429/503 + Retry-After; then the same
+// schedule live at 1/200 scale (50 ms … 1.5 s) against a target that always answers 500.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { backoffMs, nextDelayMs, retriesExhausted, retryAfterMs, type RetryPolicy } from '../src/tasks/retry.js';
+import { tasksProduct } from '../src/tasks/product.js';
+import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+
+const DOC: RetryPolicy = { maxAttempts: 100, maxRetryDurationMs: 0, minBackoffMs: 10_000, maxBackoffMs: 300_000, maxDoublings: 3 };
+
+describe('retry schedule', () => {
+  test("Google's documented example: 10, 20, 40, 80, 160, 240, 300, 300 s", () => {
+    assert.deepEqual(
+      Array.from({ length: 8 }, (_, i) => backoffMs(DOC, i + 1) / 1000),
+      [10, 20, 40, 80, 160, 240, 300, 300],
+    );
+  });
+
+  test('maxAttempts and maxRetryDuration must both be exhausted; −1 = unlimited', () => {
+    const p = { ...DOC, maxAttempts: 3, maxRetryDurationMs: 60_000 };
+    assert.equal(retriesExhausted(p, 3, 0, 59_000), false, 'duration not yet exhausted');
+    assert.equal(retriesExhausted(p, 2, 0, 61_000), false, 'attempts not yet exhausted');
+    assert.equal(retriesExhausted(p, 3, 0, 61_000), true);
+    assert.equal(retriesExhausted({ ...DOC, maxAttempts: 3 }, 3, 0, 1), true, 'no duration limit');
+    assert.equal(retriesExhausted({ ...DOC, maxAttempts: -1 }, 10_000, 0, 1e12), false);
+  });
+
+  test('429 and 503 back off harder and honour Retry-After', () => {
+    assert.equal(nextDelayMs(DOC, 1, 500, undefined), 10_000);
+    assert.equal(nextDelayMs(DOC, 1, 503, undefined), 20_000);
+    assert.equal(nextDelayMs(DOC, 8, 429, undefined), 300_000, 'still capped at maxBackoff');
+    assert.equal(nextDelayMs(DOC, 1, 429, retryAfterMs('120', 0)), 120_000);
+    assert.equal(retryAfterMs(new Date(90_000).toUTCString(), 30_000), 60_000);
+  });
+});
+
+describe('retry schedule, live at 1/200 scale', () => {
+  let ap: TestAuthplane;
+  let server: Server;
+  const hits: number[] = [];
+
+  before(async () => {
+    server = createServer((req, res) => {
+      hits.push(Date.now());
+      req.resume();
+      res.writeHead(500).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    ap = await startTestAuthplane(
+      { queues: [{ name: 'scaled', retryConfig: { maxAttempts: 9, minBackoff: '50ms', maxBackoff: '1500ms', maxDoublings: 3 } }] },
+      { products: [tasksProduct] },
+    );
+  });
+  after(async () => {
+    await ap?.stop();
+    await new Promise<void>((r) => server.close(() => r()));
+  });
+
+  test('gaps between attempts follow 50, 100, 200, 400, 800, 1200, 1500, 1500 ms; then the task is dropped', async () => {
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fail`;
+    const res = await ap.api('/v2/projects/demo-project/locations/us-central1/queues/scaled/tasks', { method: 'POST', body: JSON.stringify({ task: { name: 'projects/demo-project/locations/us-central1/queues/scaled/tasks/always-500', httpRequest: { url } } }) });
+    assert.equal(res.status, 200, await res.clone().text());
+    const deadline = Date.now() + 15_000;
+    while (hits.length < 9 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    assert.equal(hits.length, 9, 'maxAttempts: 9');
+    const gaps = hits.slice(1).map((t, i) => t - hits[i]!);
+    const expected = [50, 100, 200, 400, 800, 1200, 1500, 1500];
+    gaps.forEach((g, i) => assert.ok(g >= expected[i]! - 5 && g <= expected[i]! + 60, `gap ${i + 1}: ${g} ms, expected ≈ ${expected[i]} ms (all: ${gaps.join(', ')})`));
+    await new Promise((r) => setTimeout(r, 300));
+    const attempts = (await (await ap.api('/admin/v1/queues/scaled/tasks/always-500/attempts')).json()) as { task: { state: string }; attempts: { httpStatus: number }[] };
+    assert.equal(attempts.task.state, 'failed');
+    assert.equal(attempts.attempts.length, 9);
+    assert.ok(attempts.attempts.every((a) => a.httpStatus === 500));
+  });
+});
