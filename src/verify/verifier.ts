@@ -95,6 +95,11 @@ export type VerifyResult = VerifiedToken | RefusedToken;
 
 /** Longest token accepted for parsing; Google's are under 2 KB. */
 const MAX_TOKEN_LENGTH = 16 * 1024;
+// Scratch space for decoding (verification is synchronous, so one set per process suffices).
+// UTF-8 of a 16 K-character string can take 3 bytes per character.
+const CLAIMS_SCRATCH = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
+const SIG_SCRATCH = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
+const SIGNED_SCRATCH = Buffer.allocUnsafeSlow(3 * MAX_TOKEN_LENGTH);
 const HEADER_CACHE_SIZE = 256;
 
 export class Verifier {
@@ -110,6 +115,8 @@ export class Verifier {
   private readonly cache: VerifiedTokenCache<VerifiedToken> | undefined;
   /** Parsed headers by their base64url segment: every token signed by one key shares its header. */
   private readonly headers = new Map<string, Readonly<JwtHeader> | null>();
+  private lastHeaderSeg = '';
+  private lastHeader: Readonly<JwtHeader> | null = null;
 
   constructor(options: VerifierOptions) {
     if (!options || typeof options.keys?.key !== 'function') throw new TypeError('Verifier: options.keys must be a KeySource');
@@ -156,16 +163,25 @@ export class Verifier {
     if (first <= 0 || second < 0 || token.indexOf('.', second + 1) !== -1 || token.length > MAX_TOKEN_LENGTH) {
       return this.refuseOpaque(token, call);
     }
-    const headerSeg = token.slice(0, first);
-    let header = this.headers.get(headerSeg);
-    if (header === undefined) {
-      header = parseSegment(headerSeg) as JwtHeader | null;
-      if (header !== null && typeof header.alg !== 'string') header = null;
-      if (header !== null) Object.freeze(header);
-      if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
-      this.headers.set(headerSeg, header);
+    // Most tokens share the last header seen (one signing key): compare before hashing a new slice.
+    let header: Readonly<JwtHeader> | null | undefined;
+    const last = this.lastHeaderSeg;
+    if (last.length === first && token.startsWith(last)) {
+      header = this.lastHeader;
+    } else {
+      const headerSeg = token.slice(0, first);
+      header = this.headers.get(headerSeg);
+      if (header === undefined) {
+        header = parseSegment(headerSeg) as JwtHeader | null;
+        if (header !== null && typeof header.alg !== 'string') header = null;
+        if (header !== null) Object.freeze(header);
+        if (this.headers.size >= HEADER_CACHE_SIZE) this.headers.clear();
+        this.headers.set(headerSeg, header);
+      }
+      this.lastHeaderSeg = headerSeg;
+      this.lastHeader = header;
     }
-    const claims = parseSegment(token.slice(first + 1, second)) as Record<string, unknown> | null;
+    const claims = parseClaims(token.slice(first + 1, second));
     if (header === null || claims === null) {
       // Google's access tokens may hold dots too (`ya29.c.…`).
       if (token.startsWith('ya29.') || token.startsWith('1//')) return this.refuseOpaque(token, call);
@@ -196,10 +212,14 @@ export class Verifier {
       return this.refuseClaims(call, 'KEY_UNKNOWN', header, claims, nowMs, { keySource: this.keys.name });
     }
     const sigSeg = token.slice(second + 1);
-    const signature = Buffer.from(sigSeg, 'base64url');
-    // Latin-1 encoding is the cheaper copy (≈ 0.4 µs less per token) and exact for ASCII, which a JWS is;
-    // a string with other characters takes UTF-8, so a character above U+00FF can never alias an ASCII byte.
-    const signed = Buffer.from(token.slice(0, second), Buffer.byteLength(token, 'utf8') === token.length ? 'latin1' : 'utf8');
+    // Decoded into scratch buffers: no allocation per token (≈ 0.5 µs of the ≈ 2 µs decoding costs).
+    // The signing input is copied as Latin-1, exact for ASCII (a JWS is ASCII); a string with other
+    // characters takes UTF-8, so a character above U+00FF can never alias an ASCII byte.
+    const signature = SIG_SCRATCH.subarray(0, SIG_SCRATCH.write(sigSeg, 0, 'base64url'));
+    const signed = SIGNED_SCRATCH.subarray(
+      0,
+      Buffer.byteLength(token, 'utf8') === token.length ? SIGNED_SCRATCH.write(token, 0, second, 'latin1') : SIGNED_SCRATCH.write(token.slice(0, second), 0, 'utf8'),
+    );
     const valid =
       alg === 'RS256'
         ? cryptoVerify('sha256', signed, key, signature)
@@ -370,6 +390,16 @@ function slipReason(token: string): string | undefined {
   if (/^["']/.test(token)) return 'it is wrapped in quotes';
   if (/\s/.test(token)) return 'it contains whitespace or a line break';
   return undefined;
+}
+
+function parseClaims(seg: string): Record<string, unknown> | null {
+  try {
+    const n = CLAIMS_SCRATCH.write(seg, 0, 'base64url');
+    const v = JSON.parse(CLAIMS_SCRATCH.toString('utf8', 0, n)) as unknown;
+    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
+  } catch {
+    return null;
+  }
 }
 
 function parseSegment(seg: string): Record<string, unknown> | null {
