@@ -165,7 +165,10 @@ export class PostgresTaskStore implements TaskStore {
       const rate = Number(qr.max_dispatches_per_second);
       const burst = Number(qr.max_burst_size);
       const maxConcurrent = Number(qr.max_concurrent_dispatches);
-      let tokens = refill(Number(qr.tokens), Number(qr.tokens_at), now, rate, burst);
+      // The bucket's clock never runs backwards: a claim that computed `now` before waiting for
+      // the row lock must not re-credit time another process already refilled.
+      const bucketAt = Math.max(now, Number(qr.tokens_at));
+      let tokens = refill(Number(qr.tokens), Number(qr.tokens_at), bucketAt, rate, burst);
       const inFlight = Number(
         ((await c.query("SELECT count(*) AS n FROM tasks WHERE queue = $1 AND state = 'queued' AND lease_id IS NOT NULL AND next_at > $2", [queue, now])).rows[0] as Row).n,
       );
@@ -185,7 +188,7 @@ export class PostgresTaskStore implements TaskStore {
         tasks = r.rows.map(taskFromRow).sort((a, b) => a.scheduleTime - b.scheduleTime);
       }
       tokens -= tasks.length;
-      const next = ((await c.query("UPDATE task_queues SET tokens = $1, tokens_at = $2 WHERE id = $3 RETURNING (SELECT min(next_at) FROM tasks WHERE queue = $3 AND state = 'queued') AS t", [tokens, now, queue])).rows[0] as Row).t;
+      const next = ((await c.query("UPDATE task_queues SET tokens = $1, tokens_at = $2 WHERE id = $3 RETURNING (SELECT min(next_at) FROM tasks WHERE queue = $3 AND state = 'queued') AS t", [tokens, bucketAt, queue])).rows[0] as Row).t;
       let saturated = false;
       let wakeAt: number | null = next === null || next === undefined ? null : Number(next);
       if (wakeAt !== null && wakeAt <= now) {

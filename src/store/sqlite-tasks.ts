@@ -173,7 +173,10 @@ export class SqliteTaskStore implements TaskStore {
       const rate = Number(qr.max_dispatches_per_second);
       const burst = Number(qr.max_burst_size);
       const maxConcurrent = Number(qr.max_concurrent_dispatches);
-      let tokens = refill(Number(qr.tokens), Number(qr.tokens_at), now, rate, burst);
+      // The bucket's clock never runs backwards: a claim that computed `now` before waiting for
+      // the row lock must not re-credit time another process already refilled.
+      const bucketAt = Math.max(now, Number(qr.tokens_at));
+      let tokens = refill(Number(qr.tokens), Number(qr.tokens_at), bucketAt, rate, burst);
       const inFlight = Number((this.stmts.inFlight!.get(queue, now) as Row).n);
       const n = claimable(tokens, inFlight, maxConcurrent, max);
       const tasks: TaskRecord[] = [];
@@ -187,7 +190,7 @@ export class SqliteTaskStore implements TaskStore {
         }
       }
       tokens -= tasks.length;
-      this.stmts.bucket!.run(tokens, now, queue);
+      this.stmts.bucket!.run(tokens, bucketAt, queue);
       const next = (this.stmts.minNext!.get(queue) as Row).t;
       let saturated = false;
       let wakeAt: number | null = next === null ? null : Number(next);
