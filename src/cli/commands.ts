@@ -14,4 +14,5 @@ export const COMMANDS: Record<string, Command> = {
   start: lazy('run the emulator (the built-in demo project without --config)', () => import('./start.js')),
   token: lazy('print an ID or access token for a service account (like gcloud auth print-identity-token --impersonate-service-account)', () => import('./token.js')),
   iam: lazy('show, add, remove and check IAM bindings', () => import('./iam.js')),
+  tasks: lazy('list Cloud Tasks queues, tasks and each attempt with its refusal code', () => import('./tasks.js')),
 };
