@@ -1,0 +1,181 @@
+// The structured request log: one JSON object per front-door request (outcome, code, explanation,
+// evidence), appended to DATA_DIR/requests.log as JSON lines and kept in a bounded in-memory ring for the
+// admin API (GET /admin/v1/requests) and `authplane invoke`.
+//
+// Tokens appear only as their decoded header and claims (`tokenSummary`), never whole and never with
+// their signature: the log is meant to be pasted into a bug report.
+//
+// Hot path: `record` pushes an object into the ring and an array; serialisation and the file write
+// happen in batches on a timer, so a request pays neither JSON.stringify nor a syscall.
+
+import { appendFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Platform } from '../platform.js';
+import type { Denial } from '../verify/denial.js';
+
+export type RequestOutcome =
+  /** Proxied to the service; `status` is what the service answered. */
+  | 'proxied'
+  /** Refused by authplane (ingress, a gate such as IAP, the token, IAM). */
+  | 'refused'
+  /** Request body over the limit (413). */
+  | 'too-large'
+  /** The service could not be reached or failed mid-response. */
+  | 'upstream-error';
+
+export interface TokenSummary {
+  /** Which header carried it. */
+  header: string;
+  jwtHeader?: Readonly<Record<string, unknown>>;
+  claims?: Readonly<Record<string, unknown>>;
+  /** For credentials that are not JWTs: what they look like (length, prefix), never the value. */
+  opaque?: { length: number; prefix: string };
+}
+
+export interface RequestLogEntry {
+  id: string;
+  /** ISO time the request arrived. */
+  time: string;
+  /** Which product answered: 'run' (front door), 'iap', 'gateway'. */
+  surface: string;
+  service: string;
+  method: string;
+  path: string;
+  /** Client address as seen by the front door. */
+  source: string;
+  /** Whether ingress counted the request as internal. */
+  internal: boolean;
+  status: number;
+  outcome: RequestOutcome;
+  /** Who the token said the caller was (IAM member form), when known. */
+  principal?: string;
+  token?: TokenSummary;
+  /** Refusal details (`x-authplane-denial` carries `code`). */
+  code?: string;
+  message?: string;
+  explanation?: string;
+  remedy?: string;
+  evidence?: Record<string, unknown>;
+  /**
+   * False for refusals Google would not log (ingress blocks): the entry exists only in authplane's own log.
+   * The dashboard shows these separately.
+   */
+  googleVisible: boolean;
+  /** Milliseconds from arrival to the last response byte (proxied) or to the refusal. */
+  durationMs: number;
+  /** Free-form detail for upstream errors. */
+  error?: string;
+}
+
+export interface RequestQuery {
+  limit?: number;
+  service?: string;
+  code?: string;
+  outcome?: RequestOutcome;
+}
+
+const FLUSH_INTERVAL_MS = 200;
+
+export class RequestLog {
+  private readonly ring: (RequestLogEntry | undefined)[];
+  private next = 0;
+  private count = 0;
+  private pending: RequestLogEntry[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private writing: Promise<void> = Promise.resolve();
+  private seq = 0;
+  private readonly idPrefix = Date.now().toString(36);
+
+  /** `file` undefined = memory only. */
+  constructor(
+    readonly file: string | undefined,
+    readonly capacity = 1000,
+  ) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new TypeError(`RequestLog capacity must be a positive integer, got ${capacity}`);
+    this.ring = new Array(capacity);
+  }
+
+  /** A new request id (also sent as x-authplane-request-id on refusals). */
+  newId(): string {
+    return `${this.idPrefix}-${(++this.seq).toString(36)}`;
+  }
+
+  record(entry: RequestLogEntry): void {
+    this.ring[this.next] = entry;
+    this.next = (this.next + 1) % this.capacity;
+    if (this.count < this.capacity) this.count++;
+    if (this.file === undefined) return;
+    this.pending.push(entry);
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => this.flushSoon(), FLUSH_INTERVAL_MS);
+      this.timer.unref();
+    }
+  }
+
+  /** Newest first. */
+  recent(q: RequestQuery = {}): RequestLogEntry[] {
+    const limit = Math.max(1, Math.min(q.limit ?? 100, this.capacity));
+    const out: RequestLogEntry[] = [];
+    for (let i = 1; i <= this.count && out.length < limit; i++) {
+      const e = this.ring[(this.next - i + this.capacity) % this.capacity]!;
+      if (q.service !== undefined && e.service !== q.service) continue;
+      if (q.code !== undefined && e.code !== q.code) continue;
+      if (q.outcome !== undefined && e.outcome !== q.outcome) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  get(id: string): RequestLogEntry | undefined {
+    for (let i = 1; i <= this.count; i++) {
+      const e = this.ring[(this.next - i + this.capacity) % this.capacity]!;
+      if (e.id === id) return e;
+    }
+    return undefined;
+  }
+
+  private flushSoon(): void {
+    this.timer = undefined;
+    void this.flush();
+  }
+
+  /** Writes pending entries; resolves when they are on disk. */
+  flush(): Promise<void> {
+    if (this.file === undefined || this.pending.length === 0) return this.writing;
+    const batch = this.pending;
+    this.pending = [];
+    let text = '';
+    for (const e of batch) text += JSON.stringify(e) + '\n';
+    const file = this.file;
+    this.writing = this.writing.then(() =>
+      appendFile(file, text).catch((e: unknown) => {
+        console.error(`authplane: cannot write the request log ${file}: ${(e as Error).message}`);
+      }),
+    );
+    return this.writing;
+  }
+
+  async close(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    await this.flush();
+  }
+}
+
+/** Fills the refusal fields of an entry from a Denial. */
+export function denialFields(denial: Denial): Pick<RequestLogEntry, 'code' | 'message' | 'explanation' | 'remedy' | 'evidence'> {
+  return { code: denial.code, message: denial.message, explanation: denial.explanation, remedy: denial.remedy, evidence: denial.evidence };
+}
+
+// One log per platform, so every product (front door, IAP gate, gateway) writes to the same place
+// without the Platform interface growing a field.
+const logs = new WeakMap<Platform, RequestLog>();
+
+export function requestLogFor(platform: Platform): RequestLog {
+  let log = logs.get(platform);
+  if (!log) {
+    log = new RequestLog(join(platform.dataDir, 'requests.log'));
+    logs.set(platform, log);
+  }
+  return log;
+}

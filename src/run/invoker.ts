@@ -1,0 +1,69 @@
+// The Cloud Run invoker check: does the caller hold run.routes.invoke on services/NAME, as the front
+// end answering this request sees IAM right now (propagation included)? Never cached: a decision is
+// only true for the moment and front end it was made on.
+
+import type { IamDecision } from '../iam/iam.js';
+import type { Platform } from '../platform.js';
+import { deny, type Denial } from '../verify/denial.js';
+import type { VerifiedToken } from '../verify/verifier.js';
+
+export const INVOKE_PERMISSION = 'run.routes.invoke';
+
+/** user:EMAIL or serviceAccount:EMAIL for a verified token; undefined when the token names nobody we know. */
+export function memberForEmail(email: string): string {
+  return email.endsWith('.gserviceaccount.com') ? `serviceAccount:${email}` : `user:${email}`;
+}
+
+/**
+ * Resolves a verified token's caller to an IAM member. Tokens minted without includeEmail carry only
+ * `sub` (the service account's unique id), so those are looked up once and remembered.
+ */
+export class MemberResolver {
+  private readonly bySub = new Map<string, string | null>();
+
+  constructor(private readonly platform: Platform) {}
+
+  /** Synchronous when the answer is known (the hot path); a Promise on the first sight of a `sub`. */
+  resolve(t: VerifiedToken): string | null | Promise<string | null> {
+    if (t.email !== undefined && t.email !== '') return memberForEmail(t.email);
+    const sub = t.claims.sub;
+    if (typeof sub !== 'string' || sub === '') return null;
+    const known = this.bySub.get(sub);
+    if (known !== undefined) return known;
+    return this.platform.identity.findServiceAccount(sub).then((sa) => {
+      const member = sa ? `serviceAccount:${sa.email}` : null;
+      if (this.bySub.size > 10_000) this.bySub.clear();
+      this.bySub.set(sub, member);
+      return member;
+    });
+  }
+}
+
+/** The refusal for a decision that did not allow the call. */
+export function invokerDenial(decision: IamDecision, principal: string, path: string): Denial {
+  const p = decision.propagating;
+  if (p !== undefined) {
+    return deny('IAM_NOT_YET_PROPAGATED', 'run', {
+      path,
+      principal,
+      member: p.grant.member,
+      role: p.grant.role,
+      resource: p.grant.resource,
+      permission: decision.permission,
+      grantedAt: new Date(p.changedAt).toISOString(),
+      visibleAt: new Date(p.visibleAt).toISOString(),
+      fullyVisibleAt: new Date(p.fullyVisibleAt).toISOString(),
+      frontEnd: decision.frontEnd,
+    });
+  }
+  return deny('PERMISSION_DENIED', 'run', {
+    path,
+    principal,
+    member: decision.member,
+    permission: decision.permission,
+    resource: decision.resource,
+    role: decision.rolesGranting[0] ?? 'roles/run.invoker',
+    rolesGranting: decision.rolesGranting,
+    frontEnd: decision.frontEnd,
+  });
+}

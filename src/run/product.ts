@@ -1,0 +1,101 @@
+// The Cloud Run product: a front door per configured service (and the supervised commands behind them),
+// the Cloud Run Admin API v2 and the request log's admin route.
+
+import type { Router } from '../apis/router.js';
+import { requestLogRoutes } from '../observe/admin-routes.js';
+import { requestLogFor } from '../observe/request-log.js';
+import type { Platform } from '../platform.js';
+import type { Listener, Product, StartedProduct } from '../product.js';
+import type { ServiceConfig } from '../config/types.js';
+import { keyRingSource } from '../verify/keys.js';
+import { Verifier } from '../verify/verifier.js';
+import { cloudRunAdminRoutes } from './admin-api.js';
+import { FrontDoor } from './front-door.js';
+import { IngressPolicy } from './ingress.js';
+import { MemberResolver } from './invoker.js';
+import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { Supervisor } from './supervisor.js';
+
+export const cloudRunProduct: Product = {
+  name: 'run',
+  routes(router: Router, platform: Platform) {
+    cloudRunAdminRoutes(router, platform);
+    requestLogRoutes(router, platform);
+  },
+  start: startCloudRun,
+};
+
+/** The emulator's gRPC address for CLOUD_TASKS_EMULATOR_HOST (the tasks product publishes the bound port when it was 0). */
+function grpcHostPort(platform: Platform): string {
+  const published = (platform as Platform & { grpcHostPort?: string }).grpcHostPort;
+  return published ?? `${platform.config.server.host}:${platform.config.server.grpcPort}`;
+}
+
+function upstreamUrlTarget(svc: ServiceConfig): UpstreamTarget {
+  const u = new URL(svc.upstream!);
+  const protocol = u.protocol === 'https:' ? 'https:' : 'http:';
+  return { protocol, host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : protocol === 'https:' ? 443 : 80, ready: () => undefined };
+}
+
+/** Before the service is up, requests wait (briefly) rather than fail. */
+const NOT_STARTED: UpstreamTarget = { protocol: 'http:', host: '127.0.0.1', port: 0, ready: () => new Promise<void>(() => undefined) };
+
+async function startCloudRun(platform: Platform): Promise<StartedProduct> {
+  const { config } = platform;
+  const log = requestLogFor(platform);
+  const verifier = new Verifier({ keys: keyRingSource(platform.identity.keys, platform.clock), clock: platform.clock, surface: 'run' });
+  const ingress = new IngressPolicy(platform.internalSecret, config.vpc.cidrs);
+  const members = new MemberResolver(platform);
+  const agents = new UpstreamAgents();
+  const doors: FrontDoor[] = [];
+  const supervisors: Supervisor[] = [];
+  const listeners: Listener[] = [];
+
+  const stop = async () => {
+    await Promise.all(doors.map((d) => d.close()));
+    await Promise.all(supervisors.map((s) => s.stop()));
+    agents.destroy();
+    await log.close();
+  };
+
+  try {
+    for (const svc of config.services) {
+      const entry = platform.directory.get(svc.name)!;
+      const door = new FrontDoor(entry, { platform, verifier, log, ingress, members, agents, upstream: NOT_STARTED });
+      // The front door listens first: the service's own env may name its URL, and callers may start early.
+      const bound = await door.listen(config.server.host, svc.port);
+      doors.push(door);
+      let upstream: UpstreamTarget;
+      if (svc.command) {
+        const md = platform.metadataServers.get(svc.name);
+        const sup = new Supervisor({
+          name: svc.name,
+          command: svc.command,
+          cwd: svc.cwd,
+          host: config.server.host,
+          env: {
+            K_SERVICE: svc.name,
+            K_REVISION: `${svc.name}-00001-aut`,
+            K_CONFIGURATION: svc.name,
+            GOOGLE_CLOUD_PROJECT: config.project.id,
+            ...(md ? { GCE_METADATA_HOST: md.hostPort } : {}),
+            CLOUD_TASKS_EMULATOR_HOST: grpcHostPort(platform),
+            ...svc.env,
+          },
+        });
+        supervisors.push(sup);
+        await sup.start();
+        upstream = sup;
+      } else {
+        upstream = upstreamUrlTarget(svc);
+      }
+      door.setUpstream(upstream);
+      const hostPort = `${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`;
+      listeners.push({ name: `front door ${svc.name}`, url: `http://${hostPort}` });
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { listeners, stop };
+}

@@ -1,0 +1,207 @@
+// Runs a service's `command` the way Cloud Run runs a container: with PORT and the K_* variables set,
+// its metadata server in GCE_METADATA_HOST, its output prefixed with the service's name. It waits until the
+// port answers, restarts the process with exponential backoff when it exits, and stops it on shutdown.
+//
+// The command runs through the shell in its own process group, so stopping it also stops whatever the
+// shell started (npm run …, node …).
+
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, connect } from 'node:net';
+import { createInterface } from 'node:readline';
+import type { UpstreamTarget } from './proxy.js';
+
+export interface SupervisorOptions {
+  /** The service name: log prefix and K_SERVICE. */
+  name: string;
+  command: string;
+  cwd: string | undefined;
+  /** Variables added to the process environment (PORT is added here). */
+  env: Record<string, string>;
+  host: string;
+  /** How long to wait for the port to answer at start. Default 30 s. */
+  startTimeoutMs?: number;
+  /** Where output lines go; default process.stdout / stderr. */
+  print?: (stream: 'out' | 'err', line: string) => void;
+}
+
+const MIN_BACKOFF_MS = 100;
+const MAX_BACKOFF_MS = 10_000;
+/** A process that stayed up this long resets the backoff. */
+const HEALTHY_AFTER_MS = 10_000;
+
+export class Supervisor implements UpstreamTarget {
+  readonly protocol = 'http:' as const;
+  readonly host: string;
+  port = 0;
+  /** Times the process was (re)started. */
+  starts = 0;
+  private child: ChildProcess | undefined;
+  private stopping = false;
+  private backoffMs = MIN_BACKOFF_MS;
+  private readyPromise: Promise<void> | undefined;
+  private restartTimer: NodeJS.Timeout | undefined;
+  private readonly print: (stream: 'out' | 'err', line: string) => void;
+  private readonly recent: string[] = [];
+
+  constructor(private readonly opts: SupervisorOptions) {
+    this.host = opts.host;
+    this.print =
+      opts.print ??
+      ((stream, line) => {
+        (stream === 'err' ? process.stderr : process.stdout).write(`[${opts.name}] ${line}\n`);
+      });
+  }
+
+  /** Starts the command and resolves once its port answers; rejects with its last output if it never does. */
+  async start(): Promise<void> {
+    this.port = await freePort(this.host);
+    this.spawnChild();
+    const timeout = this.opts.startTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.readyPromise,
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new Error(
+                  `service ${this.opts.name}: \`${this.opts.command}\` did not answer on port ${this.port} (its PORT) within ${timeout / 1000} s. ` +
+                    `Make it listen on process.env.PORT.${this.recent.length ? ` Its last output:\n  ${this.recent.join('\n  ')}` : ''}`,
+                ),
+              ),
+            timeout,
+          );
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  ready(): Promise<void> | undefined {
+    return this.readyPromise;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  private spawnChild(): void {
+    this.starts++;
+    const child = spawn(this.opts.command, {
+      shell: true,
+      cwd: this.opts.cwd,
+      env: { ...process.env, ...this.opts.env, PORT: String(this.port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    this.child = child;
+    const startedAt = Date.now();
+    for (const [stream, which] of [
+      [child.stdout, 'out'],
+      [child.stderr, 'err'],
+    ] as const) {
+      if (!stream) continue;
+      createInterface({ input: stream }).on('line', (line) => {
+        this.recent.push(line);
+        if (this.recent.length > 10) this.recent.shift();
+        this.print(which, line);
+      });
+    }
+    this.notReady();
+    let exited = false;
+    void this.waitForPort(() => exited).then((up) => {
+      if (up && this.child === child) this.markReady();
+    });
+    child.on('error', (e) => this.print('err', `cannot start \`${this.opts.command}\`: ${e.message}`));
+    child.on('exit', (code, signal) => {
+      exited = true;
+      if (this.stopping) return;
+      const ranMs = Date.now() - startedAt;
+      if (ranMs >= HEALTHY_AFTER_MS) this.backoffMs = MIN_BACKOFF_MS;
+      const wait = this.backoffMs;
+      this.backoffMs = Math.min(this.backoffMs * 2, MAX_BACKOFF_MS);
+      this.print('err', `exited (${signal ?? `code ${code}`}) after ${(ranMs / 1000).toFixed(1)} s; restarting in ${wait} ms`);
+      // Requests arriving meanwhile wait for the restart, as Cloud Run holds requests during a cold start.
+      this.notReady();
+      this.restartTimer = setTimeout(() => {
+        this.restartTimer = undefined;
+        if (!this.stopping) this.spawnChild();
+      }, wait);
+    });
+  }
+
+  private resolveReady: (() => void) | undefined;
+
+  /** From now on requests wait (keeps one pending promise across restarts). */
+  private notReady(): void {
+    if (this.readyPromise !== undefined) return;
+    this.readyPromise = new Promise<void>((r) => (this.resolveReady = r));
+  }
+
+  private markReady(): void {
+    const r = this.resolveReady;
+    this.readyPromise = undefined;
+    this.resolveReady = undefined;
+    r?.();
+  }
+
+  /** Polls the port until it accepts a connection; false when the process exited first or we stop. */
+  private async waitForPort(exited: () => boolean): Promise<boolean> {
+    for (let delay = 20; ; delay = Math.min(delay * 1.5, 250)) {
+      if (exited() || this.stopping) return false;
+      if (await canConnect(this.host, this.port)) return !exited();
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+
+  /** SIGTERM to the process group, SIGKILL after `graceMs`. */
+  async stop(graceMs = 5_000): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
+    const pid = child.pid;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    killGroup(pid, 'SIGTERM');
+    const timer = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function canConnect(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    s.once('connect', () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.once('error', () => resolve(false));
+  });
+}
+
+export function freePort(host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, host, () => {
+      const addr = srv.address();
+      const port = typeof addr === 'object' && addr ? addr.port : 0;
+      srv.close(() => resolve(port));
+    });
+  });
+}
