@@ -233,6 +233,10 @@ export class SqliteTaskStore implements TaskStore {
     }).immediate();
   }
 
+  async releaseOrphanedLeases(now: number): Promise<number> {
+    return this.db.prepare("UPDATE tasks SET lease_id = NULL, next_at = ? WHERE state = 'queued' AND lease_id IS NOT NULL").run(now).changes;
+  }
+
   async nextDue(): Promise<number | null> {
     const r = this.db
       .prepare("SELECT min(t.next_at) AS t FROM tasks t JOIN task_queues q ON q.id = t.queue WHERE t.state = 'queued' AND q.state = 'RUNNING' AND q.deleted_at IS NULL")

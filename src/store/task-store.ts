@@ -197,6 +197,11 @@ export interface TaskStore {
    * Resolves to an unsubscribe function.
    */
   subscribe?(fn: (queue: string, at: number) => void): Promise<() => Promise<void>>;
+  /**
+   * SQLite only (one process owns the file): at start, every lease left behind is a dead process's
+   * attempt, due again now rather than when its lease would expire. Returns how many.
+   */
+  releaseOrphanedLeases?(now: number): Promise<number>;
   /** Drops tombstones older than the reuse window, attempts older than retention, expired queue tombstones. */
   sweep(now: number, reuseWindowMs: number, retentionMs: number, queueTombstoneMs: number): Promise<void>;
 }

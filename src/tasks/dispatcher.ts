@@ -64,6 +64,7 @@ export class Dispatcher {
   }
 
   async start(): Promise<void> {
+    await this.store.releaseOrphanedLeases?.(this.platform.clock());
     if (this.store.subscribe) this.unsubscribe = await this.store.subscribe((queue, at) => this.wake(queue, at));
     const safety = setInterval(() => void this.wakeAll(), this.opts.safetyIntervalMs ?? 5_000);
     const sweep = setInterval(() => void this.sweep(), this.opts.sweepIntervalMs ?? 60_000);
