@@ -140,6 +140,13 @@ describe('two processes on one PostgreSQL', () => {
     const { kid } = await json<{ kid: string }>(await post(`${apiA}/admin/v1/keys:rotate`, { alg: 'RS256' }));
     assert.ok(!before.includes(kid));
     assert.deepEqual(await kidsOf(apiA), [...before, kid].sort(), 'the rotating process publishes old and new at once');
+    // A token the rotating process signs with its new key passes the other's tokeninfo (which
+    // re-reads keys on an unknown kid, at most once a second).
+    const fresh = await json<{ token: string }>(await post(`${apiA}/v1/projects/-/serviceAccounts/${sa('runner-one')}:generateIdToken`, { audience: AUDIENCE }));
+    assert.equal(decodeProtectedHeader(fresh.token).kid, kid);
+    await eventually("the new kid in the other process's tokeninfo", 2_000, async () => (await fetch(`${apiB}/tokeninfo?id_token=${fresh.token}`)).status === 200);
+    const info = await json<{ aud: string; kid: string }>(await fetch(`${apiB}/tokeninfo?id_token=${fresh.token}`));
+    assert.deepEqual([info.aud, info.kid], [AUDIENCE, kid]);
     // The other process re-reads published keys at most every 5 s.
     await eventually("the new kid in the other process's JWKS", 7_000, async () => (await kidsOf(apiB)).includes(kid));
     assert.deepEqual(await kidsOf(apiB), [...before, kid].sort());

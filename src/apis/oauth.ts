@@ -131,6 +131,8 @@ export function oauthRoutes(router: Router, platform: Platform): void {
     }
     if (idToken) {
       const jwt = decodeJwt(idToken);
+      // A kid another process on the same database created since our last reload: re-read (≤ 1/s).
+      if (jwt?.header.kid && !keys.byId(jwt.header.kid)) await keys.refresh(1_000);
       const key = jwt?.header.kid ? keys.byId(jwt.header.kid) : undefined;
         const now = Math.floor(platform.clock() / 1000);
       const valid =
