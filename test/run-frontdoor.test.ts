@@ -76,6 +76,7 @@ describe('Cloud Run front door', () => {
   });
   after(async () => {
     await ap?.stop();
+    echo?.server.closeAllConnections();
     echo?.server.close();
   });
 

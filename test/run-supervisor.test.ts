@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from '../src/lib/jwt.js';
+import { freePort } from '../src/run/supervisor.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
 
 const require = createRequire(import.meta.url);
@@ -49,6 +50,7 @@ describe('supervised Cloud Run service', () => {
   let ap: TestAuthplane;
   let dir: string;
   let local: string;
+  let grpcPort: number;
   const lines: string[] = [];
   const origWrite = process.stdout.write.bind(process.stdout);
   const origErr = process.stderr.write.bind(process.stderr);
@@ -65,7 +67,9 @@ describe('supervised Cloud Run service', () => {
       lines.push(String(chunk));
       return (origErr as (c: string | Uint8Array, ...r: unknown[]) => boolean)(chunk, ...rest);
     }) as typeof process.stderr.write;
+    grpcPort = await freePort('127.0.0.1');
     ap = await startTestAuthplane({
+      server: { host: '127.0.0.1', apiPort: 0, grpcPort },
       serviceAccounts: [{ name: 'update-runtime' }],
       services: [
         { name: 'update', port: 0, metadataPort: 0, command: `node ${JSON.stringify(file)}`, cwd: dir, env: { GREETING: 'hi' }, serviceAccount: 'update-runtime', invokerIamCheck: false },
@@ -89,7 +93,7 @@ describe('supervised Cloud Run service', () => {
     assert.match(env.K_REVISION!, /^update-\d{5}-[a-z]+$/);
     assert.equal(env.GOOGLE_CLOUD_PROJECT, 'demo-project');
     assert.equal(env.GCE_METADATA_HOST, ap.metadataHost('update'));
-    assert.match(env.CLOUD_TASKS_EMULATOR_HOST!, /^127\.0\.0\.1:\d+$/);
+    assert.equal(env.CLOUD_TASKS_EMULATOR_HOST, `127.0.0.1:${grpcPort}`);
     assert.equal(env.GREETING, 'hi');
     assert.ok(lines.some((l) => l.startsWith('[update] listening on')), 'output lines carry the service name');
   });

@@ -13,6 +13,8 @@ const lazy = (summary: string, load: () => Promise<{ run(args: string[]): Promis
 export const COMMANDS: Record<string, Command> = {
   start: lazy('run the emulator (the built-in demo project without --config)', () => import('./start.js')),
   token: lazy('print an ID or access token for a service account (like gcloud auth print-identity-token --impersonate-service-account)', () => import('./token.js')),
+  explain: lazy('why Cloud Run would refuse (or accept) a token for a URL: code, explanation, evidence, fix', () => import('./explain.js')),
+  invoke: lazy('mint an ID token for a service account, call a service through its front door, print status + findings', () => import('./invoke.js')),
   iam: lazy('show, add, remove and check IAM bindings', () => import('./iam.js')),
   tasks: lazy('list Cloud Tasks queues, tasks and each attempt with its refusal code', () => import('./tasks.js')),
 };

@@ -56,6 +56,8 @@ export class FrontDoor {
   readonly resource: string;
   private call!: VerifyCall;
   private readonly internalEdits: HeaderEdits = { remove: [INTERNAL_HEADER] };
+  /** Upgraded (WebSocket) sockets: no longer HTTP connections, so closeAllConnections does not see them. */
+  private readonly upgraded = new Set<Duplex>();
 
   constructor(
     readonly entry: ServiceEntry,
@@ -97,6 +99,7 @@ export class FrontDoor {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
       this.server.closeAllConnections();
+      for (const s of this.upgraded) s.destroy();
     });
   }
 
@@ -144,6 +147,8 @@ export class FrontDoor {
     const started = performance.now();
     const id = this.deps.log.newId();
     socket.on('error', () => socket.destroy());
+    this.upgraded.add(socket);
+    socket.on('close', () => this.upgraded.delete(socket));
     void Promise.resolve(this.check(req)).then(async (r) => {
       if (!r.ok) {
         const out = r.gateResponse ?? { ...denialResponse(r.denial, { path: pathOf(req) }) };

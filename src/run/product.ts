@@ -25,10 +25,13 @@ export const cloudRunProduct: Product = {
   start: startCloudRun,
 };
 
-/** The emulator's gRPC address for CLOUD_TASKS_EMULATOR_HOST (the tasks product publishes the bound port when it was 0). */
-function grpcHostPort(platform: Platform): string {
-  const published = (platform as Platform & { grpcHostPort?: string }).grpcHostPort;
-  return published ?? `${platform.config.server.host}:${platform.config.server.grpcPort}`;
+/**
+ * The emulator's gRPC address for CLOUD_TASKS_EMULATOR_HOST. The tasks product publishes it at route time
+ * when server.grpcPort is fixed; with grpcPort 0 it is known only after this product started, so the
+ * variable is left unset rather than wrong (docs/run.md).
+ */
+function grpcHostPort(platform: Platform): Record<string, string> {
+  return platform.grpcHostPort ? { CLOUD_TASKS_EMULATOR_HOST: platform.grpcHostPort } : {};
 }
 
 function upstreamUrlTarget(svc: ServiceConfig): UpstreamTarget {
@@ -59,40 +62,40 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
   };
 
   try {
+    // Front doors listen first (so every service URL resolves), then the supervised commands start in
+    // parallel; `start` returns once every one of them answers.
+    const starting: Promise<void>[] = [];
     for (const svc of config.services) {
       const entry = platform.directory.get(svc.name)!;
       const door = new FrontDoor(entry, { platform, verifier, log, ingress, members, agents, upstream: NOT_STARTED });
-      // The front door listens first: the service's own env may name its URL, and callers may start early.
       const bound = await door.listen(config.server.host, svc.port);
       doors.push(door);
-      let upstream: UpstreamTarget;
-      if (svc.command) {
-        const md = platform.metadataServers.get(svc.name);
-        const sup = new Supervisor({
-          name: svc.name,
-          command: svc.command,
-          cwd: svc.cwd,
-          host: config.server.host,
-          env: {
-            K_SERVICE: svc.name,
-            K_REVISION: `${svc.name}-00001-aut`,
-            K_CONFIGURATION: svc.name,
-            GOOGLE_CLOUD_PROJECT: config.project.id,
-            ...(md ? { GCE_METADATA_HOST: md.hostPort } : {}),
-            CLOUD_TASKS_EMULATOR_HOST: grpcHostPort(platform),
-            ...svc.env,
-          },
-        });
-        supervisors.push(sup);
-        await sup.start();
-        upstream = sup;
-      } else {
-        upstream = upstreamUrlTarget(svc);
-      }
-      door.setUpstream(upstream);
       const hostPort = `${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`;
       listeners.push({ name: `front door ${svc.name}`, url: `http://${hostPort}` });
+      if (!svc.command) {
+        door.setUpstream(upstreamUrlTarget(svc));
+        continue;
+      }
+      const md = platform.metadataServers.get(svc.name);
+      const sup = new Supervisor({
+        name: svc.name,
+        command: svc.command,
+        cwd: svc.cwd,
+        host: config.server.host,
+        env: {
+          K_SERVICE: svc.name,
+          K_REVISION: `${svc.name}-00001-aut`,
+          K_CONFIGURATION: svc.name,
+          GOOGLE_CLOUD_PROJECT: config.project.id,
+          ...(md ? { GCE_METADATA_HOST: md.hostPort } : {}),
+          ...grpcHostPort(platform),
+          ...svc.env,
+        },
+      });
+      supervisors.push(sup);
+      starting.push(sup.start().then(() => door.setUpstream(sup)));
     }
+    await Promise.all(starting);
   } catch (e) {
     await stop();
     throw e;

@@ -215,8 +215,14 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
         upSocket.destroy();
         socket.destroy();
       };
+      // Either side ending ends the other: a spliced pair must not outlive its peer.
       upSocket.on('error', close);
       socket.on('error', close);
+      // HTTP sockets allow half-open connections, so a peer's FIN would otherwise leave the pair hanging.
+      upSocket.on('end', close);
+      socket.on('end', close);
+      upSocket.on('close', close);
+      socket.on('close', close);
       resolve({ status: upRes.statusCode ?? 101, outcome: 'proxied' });
     });
     up.on('response', (upRes) => {

@@ -1,0 +1,107 @@
+// `authplane invoke [--impersonate SA] [-X METHOD] [--data BODY] [-H 'K: V'] URL`: the seed's
+// "impersonate and curl" check. Mints an ID token through the IAM Credentials API (audience derived from
+// the URL as Google's samples do), calls the URL through its front door on this machine, and prints the
+// status, the token's claims and, on refusal, the code with its explanation from the request log.
+
+import { parseArgs } from 'node:util';
+import { decodeJwt } from '../lib/jwt.js';
+import type { RefusalCode } from '../verify/codes.js';
+import { apiUrl, callApi } from './api-client.js';
+import { audienceForUrl, denialLines, serviceForUrl, type ServiceState } from './explain.js';
+import { resolveAccount } from './token.js';
+
+const HELP = `usage: authplane invoke --impersonate SA [-X METHOD] [--data BODY] [-H 'Name: value']… [options] URL
+
+Mints an ID token for SA (generateIdToken, as gcloud --impersonate-service-account does), calls URL
+through its front door on this machine, and prints the status, the token's claims and any refusal
+code with its explanation and fix.
+
+  --impersonate SA      NAME or NAME@PROJECT.iam.gserviceaccount.com (you need Token Creator on it)
+  -X, --request METHOD  HTTP method (default GET, or POST with --data)
+  -d, --data BODY       request body
+  -H, --header 'K: V'   extra header (repeatable)
+  --audience AUD        the token's audience (default: the URL's origin; for cloudfunctions.net the function's URL)
+  --header-name NAME    authorization (default) or x-serverless-authorization
+  --no-email            mint without the email claim (includeEmail: false)
+  --access-token        send an access token instead (to see ACCESS_TOKEN_NOT_ID_TOKEN)`;
+
+export async function run(args: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      impersonate: { type: 'string' },
+      request: { type: 'string', short: 'X' },
+      data: { type: 'string', short: 'd' },
+      header: { type: 'string', short: 'H', multiple: true },
+      audience: { type: 'string' },
+      'header-name': { type: 'string' },
+      'no-email': { type: 'boolean' },
+      'access-token': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const target = positionals[0];
+  if (values.help || !target || !values.impersonate || positionals.length > 1) {
+    console.log(HELP);
+    if (!values.help && target && !values.impersonate) console.error('\nauthplane invoke: --impersonate SA is required (the account whose ID token is sent).');
+    return values.help ? 0 : 2;
+  }
+  let url: URL;
+  try {
+    url = new URL(target);
+  } catch {
+    console.error(`authplane invoke: ${target} is not a URL (write it with its scheme)`);
+    return 2;
+  }
+  const headerName = (values['header-name'] ?? 'authorization').toLowerCase();
+  if (headerName !== 'authorization' && headerName !== 'x-serverless-authorization') {
+    console.error('authplane invoke: --header-name must be authorization or x-serverless-authorization');
+    return 2;
+  }
+  const extra: [string, string][] = [];
+  for (const h of values.header ?? []) {
+    const i = h.indexOf(':');
+    if (i <= 0) {
+      console.error(`authplane invoke: -H ${JSON.stringify(h)} is not "Name: value"`);
+      return 2;
+    }
+    extra.push([h.slice(0, i).trim(), h.slice(i + 1).trim()]);
+  }
+
+  const services = (await callApi<{ services: ServiceState[] }>('GET', '/admin/v1/state')).services;
+  const svc = serviceForUrl(services, url.href);
+  if (!svc?.urls.local) {
+    console.error(`authplane invoke: ${url.origin} is not one of this authplane's services (${services.map((s) => s.urls.deterministic ?? s.urls.hashed).join(', ') || 'none'}).`);
+    return 2;
+  }
+  const sa = await resolveAccount(values.impersonate);
+  const account = `/v1/projects/-/serviceAccounts/${encodeURIComponent(sa)}`;
+  const audience = values.audience ?? audienceForUrl(url.href);
+  const token = values['access-token']
+    ? (await callApi<{ accessToken: string }>('POST', `${account}:generateAccessToken`, { scope: ['https://www.googleapis.com/auth/cloud-platform'] })).accessToken
+    : (await callApi<{ token: string }>('POST', `${account}:generateIdToken`, { audience, includeEmail: !values['no-email'] })).token;
+
+  const local = new URL(url.pathname + url.search, svc.urls.local);
+  const method = (values.request ?? (values.data !== undefined ? 'POST' : 'GET')).toUpperCase();
+  const headers = new Headers(extra);
+  headers.set(headerName, `Bearer ${token}`);
+  if (values.data !== undefined && !headers.has('content-type')) headers.set('content-type', values.data.trim().startsWith('{') ? 'application/json' : 'application/x-www-form-urlencoded');
+  const res = await fetch(local, { method, headers, ...(values.data !== undefined ? { body: values.data } : {}) });
+  const body = await res.text();
+
+  const decoded = decodeJwt(token);
+  console.log(`${method} ${url.href}  →  ${local.href}  (service ${svc.name})`);
+  console.log(`status     ${res.status} ${res.statusText}`);
+  console.log(`token      ${values['access-token'] ? 'access token' : `ID token for ${sa}, aud ${audience}`} in ${headerName}`);
+  if (decoded) console.log(`claims     ${JSON.stringify(decoded.claims)}`);
+  const code = res.headers.get('x-authplane-denial');
+  const id = res.headers.get('x-authplane-request-id');
+  if (code) {
+    const entry = id ? await callApi<{ code: RefusalCode; status: number; message: string; explanation: string; remedy: string; evidence: Record<string, unknown> }>('GET', `/admin/v1/requests/${encodeURIComponent(id)}`).catch(() => undefined) : undefined;
+    if (entry) console.log(denialLines(entry).join('\n'));
+    else console.log(`result     REFUSED ${res.status} ${code} (details: ${apiUrl()}/admin/v1/requests)`);
+  }
+  console.log(`body       ${body.length > 2000 ? `${body.slice(0, 2000)}… (${body.length} bytes)` : body}`);
+  return res.ok ? 0 : 1;
+}
