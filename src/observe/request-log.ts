@@ -8,7 +8,7 @@
 // Hot path: `record` pushes an object into the ring and an array; serialisation and the file write
 // happen in batches on a timer, so a request pays neither JSON.stringify nor a syscall.
 
-import { appendFile } from 'node:fs/promises';
+import { createWriteStream, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Platform } from '../platform.js';
 import type { Denial } from '../verify/denial.js';
@@ -83,6 +83,8 @@ export class RequestLog {
   private pending: RequestLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** Opened on the first flush and kept open (appendFile would open and close the file every flush). */
+  private stream: WriteStream | undefined;
   private seq = 0;
   private readonly idPrefix = Date.now().toString(36);
 
@@ -139,7 +141,7 @@ export class RequestLog {
     void this.flush();
   }
 
-  /** Writes pending entries; resolves when they are on disk. */
+  /** Hands pending entries to the file stream; resolves once the stream has taken them (close() waits for the disk). */
   flush(): Promise<void> {
     if (this.file === undefined || this.pending.length === 0) return this.writing;
     const batch = this.pending;
@@ -147,11 +149,12 @@ export class RequestLog {
     let text = '';
     for (const e of batch) text += JSON.stringify(e) + '\n';
     const file = this.file;
-    this.writing = this.writing.then(() =>
-      appendFile(file, text).catch((e: unknown) => {
-        console.error(`authplane: cannot write the request log ${file}: ${(e as Error).message}`);
-      }),
-    );
+    if (this.stream === undefined) {
+      this.stream = createWriteStream(file, { flags: 'a' });
+      this.stream.on('error', (e) => console.error(`authplane: cannot write the request log ${file}: ${e.message}`));
+    }
+    const stream = this.stream;
+    this.writing = this.writing.then(() => new Promise<void>((resolve) => (stream.write(text) ? resolve() : stream.once('drain', () => resolve()))));
     return this.writing;
   }
 
@@ -159,6 +162,9 @@ export class RequestLog {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     await this.flush();
+    const stream = this.stream;
+    this.stream = undefined;
+    if (stream !== undefined) await new Promise<void>((resolve) => stream.end(() => resolve()));
   }
 }
 

@@ -1,0 +1,263 @@
+// bench/frontdoor: the Cloud Run front door against DESIGN.md's quality bars, side by side in one run.
+//   direct                       wrk → hello-world upstream
+//   nginx                        wrk → nginx (Debian's package, 1 worker, keep-alive upstream) → upstream
+//   front door, auth off         wrk → authplane front door of a public service → upstream
+//   front door, auth on, cached  wrk → front door with one valid ID token on every request (verified-token cache)
+//   front door, auth on, uncached  the same with AUTHPLANE_TOKEN_CACHE_SIZE=0 (RS256 verify on every request)
+// then p99 latency at half the cached front door's load (wrk's Lua delay() paces each connection), direct vs
+// front door, and in process: uncached verify ÷ bare crypto.verify, cached verifies/s.
+//
+// Bars: front door ÷ nginx ≥ 0.5 (same worker count: both one process), cached auth-on ÷ auth-off ≥ 0.95,
+// p99 added ≤ 1 ms at half load, uncached verify ÷ crypto.verify ≥ 0.9, cached ≥ 1 M/s.
+// Needs wrk and nginx on PATH (apt-get install -y wrk nginx). Loopback only; every child is stopped by pid.
+// Run: npx tsc -p . && node dist/bench/frontdoor.js [--quick]   (or npm run bench -- frontdoor)
+
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { generateKeyPairSync, verify as cryptoVerify, type KeyObject } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { connect, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { signJwt } from '../src/lib/jwt.js';
+import { staticKeySource, type VerifyAlgorithm } from '../src/verify/keys.js';
+import { Verifier } from '../src/verify/verifier.js';
+import { startCli, type StartedCli } from '../test/support/cli.js';
+
+const quick = process.argv.includes('--quick');
+const SECONDS = quick ? 3 : 10;
+const WARMUP = quick ? 1 : 2;
+const CONNECTIONS = 50;
+
+for (const tool of ['wrk', 'nginx']) {
+  if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
+    console.error(`bench/frontdoor: ${tool} is not installed (Debian: apt-get install -y wrk nginx)`);
+    process.exit(2);
+  }
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'authplane-bench-frontdoor-'));
+const children: ChildProcess[] = [];
+const clis: StartedCli[] = [];
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+async function waitPort(port: number): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const ok = await new Promise<boolean>((r) => {
+      const c = connect(port, '127.0.0.1');
+      c.once('connect', () => (c.destroy(), r(true)));
+      c.once('error', () => r(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`port ${port} never answered`);
+}
+
+interface WrkResult {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: string;
+}
+
+/** Parses wrk's --latency output; latencies in ms. */
+function parseWrk(out: string): WrkResult {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
+  const lat = (pct: string) => {
+    const m = new RegExp(`^\\s+${pct}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
+    if (!m) return NaN;
+    const v = Number(m[1]);
+    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
+  };
+  const errs = [/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[0], /Socket errors: .*/.exec(out)?.[0]].filter(Boolean).join('; ');
+  return { rps, p50: lat('50'), p99: lat('99'), errors: errs };
+}
+
+function wrk(url: string, seconds: number, opts: { token?: string; script?: string; connections?: number } = {}): WrkResult {
+  const args = ['-t1', `-c${opts.connections ?? CONNECTIONS}`, `-d${seconds}s`, '--latency'];
+  if (opts.token) args.push('-H', `Authorization: Bearer ${opts.token}`);
+  if (opts.script) args.push('-s', opts.script);
+  args.push(url);
+  const r = spawnSync('wrk', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
+  return parseWrk(r.stdout);
+}
+
+function measure(name: string, url: string, token?: string): WrkResult {
+  wrk(url, WARMUP, token ? { token } : {});
+  const r = wrk(url, SECONDS, token ? { token } : {});
+  console.log(`${name.padEnd(34)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms${r.errors ? `   (${r.errors})` : ''}`);
+  return r;
+}
+
+/** wrk paced to about `rate` req/s over CONNECTIONS connections (Lua delay() before each request). */
+function paced(url: string, rate: number, token?: string): WrkResult {
+  const delayMs = Math.max(1, Math.round((CONNECTIONS * 1000) / rate));
+  const script = join(dir, `paced-${delayMs}.lua`);
+  writeFileSync(script, `function delay()\n  return ${delayMs}\nend\n`);
+  return wrk(url, SECONDS, { script, ...(token ? { token } : {}) });
+}
+
+async function startAuthplane(env: NodeJS.ProcessEnv, upstreamPort: number, name: string): Promise<{ cli: StartedCli; open: string; auth: string; token: string }> {
+  const d = join(dir, name);
+  mkdirSync(d, { recursive: true });
+  const config = join(d, 'authplane.yaml');
+  writeFileSync(
+    config,
+    `project: { id: bench-project, number: "123456789012", region: us-central1 }
+server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }
+defaultPrincipal: user:bench@example.com
+iam:
+  bindings:
+    - { resource: projects/bench-project, role: roles/iam.serviceAccountTokenCreator, members: [user:bench@example.com] }
+    - { resource: services/hello-auth, role: roles/run.invoker, members: [serviceAccount:bench-caller] }
+serviceAccounts: [ { name: bench-caller }, { name: hello-runtime } ]
+services:
+  - { name: hello-open, port: 0, metadataPort: 0, upstream: "http://127.0.0.1:${upstreamPort}", serviceAccount: hello-runtime, invokerIamCheck: false }
+  - { name: hello-auth, port: 0, metadataPort: 0, upstream: "http://127.0.0.1:${upstreamPort}", serviceAccount: hello-runtime }
+`,
+  );
+  const cli = await startCli(['--config', config, '--data', join(d, 'data')], { cwd: d, env: { ...process.env, ...env } });
+  clis.push(cli);
+  const api = cli.url('api');
+  const state = (await (await fetch(`${api}/admin/v1/state`)).json()) as { services: { name: string; urls: { deterministic: string } }[] };
+  const audience = state.services.find((s) => s.name === 'hello-auth')!.urls.deterministic;
+  const r = await fetch(`${api}/v1/projects/-/serviceAccounts/bench-caller@bench-project.iam.gserviceaccount.com:generateIdToken`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ audience, includeEmail: true }),
+  });
+  const { token } = (await r.json()) as { token: string };
+  const open = cli.url('front door hello-open') + '/';
+  const auth = cli.url('front door hello-auth') + '/';
+  // Sanity: the token passes and no token is refused, so the bench measures the path it claims to.
+  const ok = await fetch(auth, { headers: { authorization: `Bearer ${token}` } });
+  const refused = await fetch(auth);
+  if (ok.status !== 200 || refused.status !== 403) throw new Error(`front door sanity check failed: ${ok.status} with token, ${refused.status} without`);
+  return { cli, open, auth, token };
+}
+
+function verifyRatios(): { ratio: number; cachedPerSec: number } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const kid = 'bench';
+  const now = Math.floor(Date.now() / 1000);
+  const aud = 'https://hello-auth-123456789012.us-central1.run.app';
+  const tokens = Array.from({ length: quick ? 500 : 1500 }, (_, i) =>
+    signJwt({ alg: 'RS256', kid, typ: 'JWT' }, { aud, email: 'x@bench-project.iam.gserviceaccount.com', exp: now + 3600, iat: now, iss: 'https://accounts.google.com', sub: String(i) }, privateKey),
+  );
+  const prepared = tokens.map((t) => ({ data: Buffer.from(t.slice(0, t.lastIndexOf('.'))), sig: Buffer.from(t.slice(t.lastIndexOf('.') + 1), 'base64url') }));
+  const keys = staticKeySource(new Map<string, { alg: VerifyAlgorithm; key: KeyObject }>([[kid, { alg: 'RS256', key: publicKey }]]));
+  const uncached = new Verifier({ keys, cacheSize: 0 });
+  const cached = new Verifier({ keys });
+  const call = { audiences: [aud] };
+  const rate = (n: number, fn: (i: number) => void) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) fn(i);
+    return n / (Number(process.hrtime.bigint() - t0) / 1e9);
+  };
+  const rounds = quick ? 3 : 7;
+  const ratios: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const bare = rate(prepared.length, (i) => cryptoVerify('sha256', prepared[i]!.data, publicKey, prepared[i]!.sig));
+    const ours = rate(tokens.length, (i) => {
+      if (!uncached.verify(tokens[i]!, call).ok) throw new Error('bench token refused');
+    });
+    ratios.push(ours / bare);
+  }
+  cached.verify(tokens[0]!, call);
+  const copies = Array.from({ length: 1000 }, () => (' ' + tokens[0]!).slice(1));
+  const cachedPerSec = rate(quick ? 300_000 : 1_000_000, (i) => cached.verify(copies[i % 1000]!, call));
+  ratios.sort((a, b) => a - b);
+  return { ratio: ratios[ratios.length >> 1]!, cachedPerSec };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench/frontdoor${quick ? ' (quick)' : ''}: wrk -t1 -c${CONNECTIONS}, ${SECONDS} s per case after ${WARMUP} s warm-up; nginx and the front door each one process`);
+  const upstreamPort = await freePort();
+  const upstream = spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('hello world')).listen(${upstreamPort},'127.0.0.1')`], { stdio: 'ignore' });
+  children.push(upstream);
+  await waitPort(upstreamPort);
+
+  const nginxPort = await freePort();
+  const nd = join(dir, 'nginx');
+  mkdirSync(join(nd, 'logs'), { recursive: true });
+  writeFileSync(
+    join(nd, 'nginx.conf'),
+    `worker_processes 1;
+error_log ${nd}/logs/error.log;
+pid ${nd}/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${nd}/body; proxy_temp_path ${nd}/proxy; fastcgi_temp_path ${nd}/fcgi; uwsgi_temp_path ${nd}/uwsgi; scgi_temp_path ${nd}/scgi;
+  upstream hello { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${nginxPort};
+    location / { proxy_pass http://hello; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  const nginx = spawn('nginx', ['-p', nd, '-c', join(nd, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  children.push(nginx);
+  await waitPort(nginxPort);
+
+  const ap = await startAuthplane({}, upstreamPort, 'cached');
+
+  const direct = measure('direct', `http://127.0.0.1:${upstreamPort}/`);
+  const viaNginx = measure('nginx (1 worker)', `http://127.0.0.1:${nginxPort}/`);
+  const off = measure('front door, auth off', ap.open);
+  const cachedRun = measure('front door, auth on, cached', ap.auth, ap.token);
+  await ap.cli.stop();
+
+  const un = await startAuthplane({ AUTHPLANE_TOKEN_CACHE_SIZE: '0' }, upstreamPort, 'uncached');
+  const uncachedRun = measure('front door, auth on, uncached', un.auth, un.token);
+  await un.cli.stop();
+
+  // Half load: both paced to half of what the cached front door sustained.
+  const ap2 = await startAuthplane({}, upstreamPort, 'latency');
+  const rate = cachedRun.rps / 2;
+  const pd = paced(`http://127.0.0.1:${upstreamPort}/`, rate);
+  const pf = paced(ap2.auth, rate, ap2.token);
+  await ap2.cli.stop();
+  console.log(`half load (~${rate.toFixed(0)} req/s offered)  direct ${pd.rps.toFixed(0)} req/s p99 ${pd.p99.toFixed(2)} ms   front door (auth on, cached) ${pf.rps.toFixed(0)} req/s p99 ${pf.p99.toFixed(2)} ms`);
+
+  const v = verifyRatios();
+
+  const line = (label: string, value: string, bar: string, ok: boolean) => console.log(`${label.padEnd(44)} ${value.padStart(10)}   bar ${bar.padEnd(8)} ${ok ? 'met' : 'NOT met'}`);
+  console.log('');
+  const r1 = cachedRun.rps / viaNginx.rps;
+  const r2 = cachedRun.rps / off.rps;
+  const added = pf.p99 - pd.p99;
+  line('front door (auth on, cached) ÷ nginx', r1.toFixed(2), '≥ 0.5', r1 >= 0.5);
+  line('auth on, cached ÷ auth off', r2.toFixed(2), '≥ 0.95', r2 >= 0.95);
+  line('p99 added at half load (ms)', added.toFixed(2), '≤ 1', added <= 1);
+  line('uncached verify ÷ bare crypto.verify', v.ratio.toFixed(2), '≥ 0.9', v.ratio >= 0.9);
+  line('cached verifies/s', `${(v.cachedPerSec / 1e6).toFixed(2)} M`, '≥ 1 M', v.cachedPerSec >= 1e6);
+  console.log(`(also: auth off ÷ nginx ${(off.rps / viaNginx.rps).toFixed(2)}, uncached auth on ÷ auth off ${(uncachedRun.rps / off.rps).toFixed(2)}, nginx ÷ direct ${(viaNginx.rps / direct.rps).toFixed(2)})`);
+}
+
+async function cleanup(): Promise<void> {
+  for (const c of clis) await c.stop().catch(() => undefined);
+  for (const c of children) if (c.exitCode === null && c.pid !== undefined) c.kill('SIGTERM');
+  rmSync(dir, { recursive: true, force: true });
+}
+
+main().then(
+  () => cleanup(),
+  async (e: unknown) => {
+    console.error('bench/frontdoor failed:', e);
+    await cleanup();
+    process.exitCode = 1;
+  },
+);
