@@ -106,6 +106,11 @@ export class KeyRing {
     return [...this.byKid.values()].filter((k) => k.record.owner === owner && (k.record.publishedUntil === null || k.record.publishedUntil > now));
   }
 
+  /** Every kid known, for change detection. */
+  kids(): string[] {
+    return [...this.byKid.keys()];
+  }
+
   /** A key by kid, published or not (the verifier decides what a retired key may still verify). */
   byId(kid: string): LoadedKey | undefined {
     return this.byKid.get(kid);

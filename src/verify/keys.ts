@@ -25,6 +25,7 @@ export interface KeySource {
 
 /** authplane's own signing keys, in process: a key verifies while it is published (active or recently retired). */
 export function keyRingSource(ring: KeyRing, clock: () => number = Date.now): KeySource {
+  let lastRefresh = 0;
   return {
     name: "authplane's key ring",
     key(kid, alg) {
@@ -32,6 +33,14 @@ export function keyRingSource(ring: KeyRing, clock: () => number = Date.now): Ke
       if (!k || k.record.alg !== alg) return undefined;
       const until = k.record.publishedUntil;
       return until === null || until > clock() ? k.publicKey : undefined;
+    },
+    // Another process on the same store may have rotated: re-read the keys (at most once a second).
+    async refresh() {
+      if (clock() - lastRefresh < 1000) return false;
+      lastRefresh = clock();
+      const before = ring.kids().join();
+      await ring.reload();
+      return ring.kids().join() !== before;
     },
   };
 }
