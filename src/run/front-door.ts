@@ -106,6 +106,7 @@ export class FrontDoor {
 
   private onRequest(req: IncomingMessage, res: ServerResponse): void {
     const started = performance.now();
+    rememberSource(req);
     const id = this.deps.log.newId();
     const result = this.check(req);
     if (result instanceof Promise) {
@@ -146,6 +147,7 @@ export class FrontDoor {
 
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const started = performance.now();
+    rememberSource(req);
     const id = this.deps.log.newId();
     socket.on('error', () => socket.destroy());
     this.upgraded.add(socket);
@@ -273,7 +275,7 @@ export class FrontDoor {
       service: this.name,
       method: req.method ?? 'GET',
       path: pathOf(req),
-      source: req.socket.remoteAddress ?? '',
+      source: sourceOf(req),
       internal: r.internal,
       status,
       outcome: 'refused',
@@ -294,7 +296,7 @@ export class FrontDoor {
       service: this.name,
       method: req.method ?? 'GET',
       path: pathOf(req),
-      source: req.socket.remoteAddress ?? '',
+      source: sourceOf(req),
       internal: a.internal,
       status: p.status,
       outcome: p.outcome,
@@ -315,6 +317,19 @@ export class FrontDoor {
 }
 
 const NOT_INTERNAL = { internal: false, source: '' };
+
+// The client's address, taken when the request arrives: once the response is done Node may detach the
+// socket from the request (req.socket becomes null), and the log entry is written after that.
+const SOURCE = Symbol('authplane.source');
+type WithSource = IncomingMessage & { [SOURCE]?: string };
+
+function rememberSource(req: IncomingMessage): void {
+  (req as WithSource)[SOURCE] = req.socket.remoteAddress ?? '';
+}
+
+function sourceOf(req: IncomingMessage): string {
+  return (req as WithSource)[SOURCE] ?? req.socket?.remoteAddress ?? '';
+}
 
 function pathOf(req: IncomingMessage): string {
   const u = req.url ?? '/';
