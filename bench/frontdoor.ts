@@ -100,11 +100,15 @@ function measure(name: string, url: string, token?: string): WrkResult {
   return r;
 }
 
-/** wrk paced to about `rate` req/s over CONNECTIONS connections (Lua delay() before each request). */
+/**
+ * wrk paced to about `rate` req/s over CONNECTIONS connections: Lua delay() before each request, drawn
+ * uniformly from [0, 2·mean] so the connections do not fire in lock-step bursts (a fixed delay makes all 50
+ * arrive together every period, and p99 then measures the burst, not the proxy).
+ */
 function paced(url: string, rate: number, token?: string): WrkResult {
   const delayMs = Math.max(1, Math.round((CONNECTIONS * 1000) / rate));
   const script = join(dir, `paced-${delayMs}.lua`);
-  writeFileSync(script, `function delay()\n  return ${delayMs}\nend\n`);
+  writeFileSync(script, `function delay()\n  return math.random(0, ${2 * delayMs})\nend\n`);
   return wrk(url, SECONDS, { script, ...(token ? { token } : {}) });
 }
 
