@@ -136,6 +136,24 @@ export class RequestLog {
     return undefined;
   }
 
+  /** Serialised token summaries: one verified token is logged on many requests, its JSON is built once. */
+  private readonly tokenJson = new WeakMap<TokenSummary, string>();
+
+  private serialize(e: RequestLogEntry): string {
+    const token = e.token;
+    if (token === undefined) return JSON.stringify(e);
+    let t = this.tokenJson.get(token);
+    if (t === undefined) {
+      t = JSON.stringify(token);
+      this.tokenJson.set(token, t);
+    }
+    // The entry without its token (undefined properties are left out), then the cached token JSON spliced in.
+    e.token = undefined;
+    const line = JSON.stringify(e);
+    e.token = token;
+    return `${line.slice(0, -1)},"token":${t}}`;
+  }
+
   private flushSoon(): void {
     this.timer = undefined;
     void this.flush();
@@ -147,7 +165,7 @@ export class RequestLog {
     const batch = this.pending;
     this.pending = [];
     let text = '';
-    for (const e of batch) text += JSON.stringify(e) + '\n';
+    for (const e of batch) text += this.serialize(e) + '\n';
     const file = this.file;
     if (this.stream === undefined) {
       this.stream = createWriteStream(file, { flags: 'a' });

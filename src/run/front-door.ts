@@ -20,7 +20,7 @@ import type { ServiceEntry } from '../services/directory.js';
 import type { GateOutcome } from '../services/gate.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { denialResponse } from '../verify/response.js';
-import type { RefusedToken, VerifyCall, Verifier } from '../verify/verifier.js';
+import type { RefusedToken, VerifiedToken, VerifyCall, Verifier } from '../verify/verifier.js';
 import { pickCredential, type Credential } from './credential.js';
 import type { IngressPolicy } from './ingress.js';
 import { invokerDenial, type InvokerDecisions, type MemberResolver } from './invoker.js';
@@ -234,7 +234,7 @@ export class FrontDoor {
       const token: TokenSummary = result.claims ? { header: cred.header, ...(result.header ? { jwtHeader: result.header } : {}), claims: result.claims } : summarizeToken(cred.header, cred.token);
       return this.publicOr(internal, edits, result.denial, token);
     }
-    const token: TokenSummary = { header: cred.header, jwtHeader: result.header, claims: result.claims };
+    const token = summaryOf(cred.header, result);
     // X-Serverless-Authorization goes on with its signature removed; Authorization passes untouched.
     const finalEdits: HeaderEdits = cred.header === 'x-serverless-authorization' ? { ...edits, strippedCredential: { header: cred.header, token: cred.token } } : edits;
     const member = this.deps.members.resolve(result);
@@ -317,6 +317,20 @@ export class FrontDoor {
 }
 
 const NOT_INTERNAL = { internal: false, source: '' };
+
+// One summary object per verified token and header: a cached token is logged on every request, and the
+// request log serialises each summary object once.
+const summaries = { authorization: new WeakMap<object, TokenSummary>(), 'x-serverless-authorization': new WeakMap<object, TokenSummary>() };
+
+function summaryOf(header: 'authorization' | 'x-serverless-authorization', t: VerifiedToken): TokenSummary {
+  const byClaims = summaries[header];
+  let s = byClaims.get(t.claims);
+  if (s === undefined) {
+    s = { header, jwtHeader: t.header, claims: t.claims };
+    byClaims.set(t.claims, s);
+  }
+  return s;
+}
 
 // The client's address, taken when the request arrives: once the response is done Node may detach the
 // socket from the request (req.socket becomes null), and the log entry is written after that.
