@@ -24,6 +24,21 @@ export interface SupervisorOptions {
   print?: (stream: 'out' | 'err', line: string) => void;
 }
 
+// Process groups still running. If authplane exits without stopping them (an uncaught error, a test
+// process that ends without stop()), the exit hook takes them down so they do not hold their ports as
+// orphans. Only SIGKILL of authplane escapes this.
+const liveGroups = new Set<number>();
+let exitHookInstalled = false;
+function trackGroup(pid: number): void {
+  liveGroups.add(pid);
+  if (!exitHookInstalled) {
+    exitHookInstalled = true;
+    process.once('exit', () => {
+      for (const g of liveGroups) killGroup(g, 'SIGTERM');
+    });
+  }
+}
+
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 10_000;
 /** A process that stayed up this long resets the backoff. */
@@ -97,6 +112,11 @@ export class Supervisor implements UpstreamTarget {
       detached: true,
     });
     this.child = child;
+    if (child.pid !== undefined) {
+      const pid = child.pid;
+      trackGroup(pid);
+      child.once('exit', () => liveGroups.delete(pid));
+    }
     const startedAt = Date.now();
     for (const [stream, which] of [
       [child.stdout, 'out'],
