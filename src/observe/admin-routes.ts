@@ -8,7 +8,7 @@ import type { Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
 import { requestLogFor, type RequestOutcome } from './request-log.js';
 
-const OUTCOMES: readonly RequestOutcome[] = ['proxied', 'refused', 'too-large', 'upstream-error'];
+const OUTCOMES: readonly RequestOutcome[] = ['proxied', 'refused', 'too-large', 'upstream-error', 'answered-by-gate'];
 
 export function requestLogRoutes(router: Router, platform: Platform): void {
   router.get('/admin/v1/requests', async (req) => {

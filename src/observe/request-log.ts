@@ -21,7 +21,9 @@ export type RequestOutcome =
   /** Request body over the limit (413). */
   | 'too-large'
   /** The service could not be reached or failed mid-response. */
-  | 'upstream-error';
+  | 'upstream-error'
+  /** A gate answered without refusing (IAP's redirect to sign-in, its /_gcp_iap/ pages). */
+  | 'answered-by-gate';
 
 export interface TokenSummary {
   /** Which header carried it. */

@@ -198,7 +198,8 @@ export class FrontDoor {
     for (const gate of gates) {
       const out = await gate.handle({ service: this.entry, req, url, internal });
       if (out.kind === 'respond') {
-        const denial = out.denial ?? deny('PERMISSION_DENIED', 'iap', { path: url.pathname, principal: principal ?? 'the caller', permission: '(gate ' + gate.name + ')', resource: this.resource });
+        // `denial` is only read when the gate refused (out.denial set); an answer such as IAP's 302 is logged without a code.
+        const denial = out.denial ?? deny('PERMISSION_DENIED', 'iap', { path: url.pathname, principal: principal ?? 'the caller', permission: `(answered by gate ${gate.name})`, resource: this.resource });
         return { ok: false, denial, internal, googleVisible: true, gateResponse: out, ...(principal ? { principal } : {}) };
       }
       if (out.removeHeaders) remove.push(...out.removeHeaders.map((h) => h.toLowerCase()));
@@ -268,6 +269,8 @@ export class FrontDoor {
   }
 
   private recordRefusal(req: IncomingMessage, id: string, started: number, r: Extract<Checked, { ok: false }>, status: number): void {
+    // A gate's own answer that is not a refusal (IAP's 302 to sign-in) carries no code.
+    const refusal = r.gateResponse === undefined || r.gateResponse.denial !== undefined;
     const entry: RequestLogEntry = {
       id,
       time: new Date(Date.now() - (performance.now() - started)).toISOString(),
@@ -278,10 +281,10 @@ export class FrontDoor {
       source: sourceOf(req),
       internal: r.internal,
       status,
-      outcome: 'refused',
+      outcome: refusal ? 'refused' : 'answered-by-gate',
       googleVisible: r.googleVisible,
       durationMs: round(performance.now() - started),
-      ...denialFields(r.denial),
+      ...(refusal ? denialFields(r.denial) : {}),
       ...(r.principal ? { principal: r.principal } : {}),
       ...(r.token ? { token: r.token } : {}),
     };
