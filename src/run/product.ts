@@ -76,7 +76,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
 
   try {
     // Front doors listen first (so every service URL resolves), then the supervised commands start in
-    // parallel; `start` returns once every one of them answers.
+    // parallel; `start` returns once they are spawned (front doors hold requests until each answers).
     const starting: Promise<void>[] = [];
     for (const svc of config.services) {
       const entry = platform.directory.get(svc.name)!;
@@ -106,7 +106,14 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
         },
       });
       supervisors.push(sup);
-      starting.push(sup.start().then(() => door.setUpstream(sup)));
+      starting.push(
+        sup.spawn().then(() => {
+          // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a
+          // cold start; `authplane ready` does not wait for every command to boot.
+          door.setUpstream(sup);
+          sup.untilReady().catch((e: unknown) => console.error(`authplane: ${(e as Error).message}`));
+        }),
+      );
     }
     await Promise.all(starting);
   } catch (e) {

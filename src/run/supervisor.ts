@@ -69,8 +69,18 @@ export class Supervisor implements UpstreamTarget {
 
   /** Starts the command and resolves once its port answers; rejects with its last output if it never does. */
   async start(): Promise<void> {
+    await this.spawn();
+    await this.untilReady();
+  }
+
+  /** Picks its port and spawns the command; from then on `ready()` is pending until the port answers. */
+  async spawn(): Promise<void> {
     this.port = await freePort(this.host);
     this.spawnChild();
+  }
+
+  /** Resolves once the spawned command answers; rejects with its last output if it never does. */
+  async untilReady(): Promise<void> {
     const timeout = this.opts.startTimeoutMs ?? 30_000;
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -180,6 +190,8 @@ export class Supervisor implements UpstreamTarget {
   async stop(graceMs = 5_000): Promise<void> {
     this.stopping = true;
     if (this.restartTimer) clearTimeout(this.restartTimer);
+    // Ends a pending readiness wait (and its timer): nothing will answer any more.
+    this.markReady();
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
     const pid = child.pid;
