@@ -2,7 +2,10 @@
 // Keys persist in the store, so every process of one emulator signs and publishes the same keys.
 // A rotated-out key stays published until every token it signed has expired.
 
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, createPublicKey, generateKeyPair, randomBytes, type JsonWebKey, type KeyObject } from 'node:crypto';
+import { promisify } from 'node:util';
+
+const generateKeyPairAsync = promisify(generateKeyPair);
 import type { SigningAlg, SigningKeyRecord, Store } from '../store/store.js';
 
 /** The longest a token signed by a key may live: ID tokens 1 h, IAP assertions 10 min, signJwt 12 h. */
@@ -15,11 +18,12 @@ export interface LoadedKey {
   jwk: JsonWebKey & { kid: string; alg: string; use: string };
 }
 
-function generate(alg: SigningAlg, now: number, owner = ''): SigningKeyRecord {
+/** Generates off the main thread (RSA-2048 takes 50-300 ms), so a first start keeps serving meanwhile. */
+async function generate(alg: SigningAlg, now: number, owner = ''): Promise<SigningKeyRecord> {
   const pair =
     alg === 'RS256'
-      ? generateKeyPairSync('rsa', { modulusLength: 2048 })
-      : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+      ? await generateKeyPairAsync('rsa', { modulusLength: 2048 })
+      : await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
   const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
   // Google's kids are 40 hex characters for OAuth keys and short base64 strings for IAP keys.
   const kid =
@@ -58,9 +62,9 @@ export class KeyRing {
 
   async init(): Promise<void> {
     const keys = await this.store.listSigningKeys();
-    for (const alg of ['RS256', 'ES256'] as const) {
-      const existing = keys.some((k) => k.alg === alg && k.owner === '' && k.retiredAt === null);
-      if (!existing) await this.store.ensureActiveSigningKey(generate(alg, this.clock()));
+    const missing = (['RS256', 'ES256'] as const).filter((alg) => !keys.some((k) => k.alg === alg && k.owner === '' && k.retiredAt === null));
+    for (const candidate of await Promise.all(missing.map((alg) => generate(alg, this.clock())))) {
+      await this.store.ensureActiveSigningKey(candidate);
     }
     await this.reload();
   }
@@ -95,7 +99,7 @@ export class KeyRing {
   async serviceAccountKey(email: string): Promise<LoadedKey> {
     const key = this.active.get(`RS256/${email}`);
     if (key) return key;
-    await this.store.ensureActiveSigningKey(generate('RS256', this.clock(), email));
+    await this.store.ensureActiveSigningKey(await generate('RS256', this.clock(), email));
     await this.reload();
     return this.active.get(`RS256/${email}`)!;
   }
@@ -124,7 +128,7 @@ export class KeyRing {
   /** Rotates the platform's key for `alg`. */
   async rotate(alg: SigningAlg): Promise<LoadedKey> {
     const now = this.clock();
-    const next = generate(alg, now);
+    const next = await generate(alg, now);
     await this.store.rotateSigningKey(next, now, now + MAX_TOKEN_LIFETIME_MS);
     await this.reload();
     return this.signingKey(alg);
