@@ -39,7 +39,7 @@ export interface IamDecision {
   /** Set on a refusal that the newest policy would allow: the change is still propagating. */
   propagating?: Propagation;
   /** Roles that would grant the permission, narrowest first (for remedies). */
-  rolesGranting: string[];
+  rolesGranting: readonly string[];
 }
 
 export interface CheckOptions {

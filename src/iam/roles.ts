@@ -96,10 +96,19 @@ export function roleGrants(role: string, permission: string): boolean {
   return ROLE_SETS.get(role)?.has(permission) ?? false;
 }
 
-/** Roles that grant `permission`, narrowest first: what a remedy should suggest. */
-export function rolesGranting(permission: string): string[] {
-  return [...ROLE_SETS.entries()]
-    .filter(([, perms]) => perms.has(permission))
-    .sort((a, b) => a[1].size - b[1].size)
-    .map(([role]) => role);
+const GRANTING = new Map<string, readonly string[]>();
+
+/** Roles that grant `permission`, narrowest first: what a remedy should suggest. Memoized: every IAM check asks. */
+export function rolesGranting(permission: string): readonly string[] {
+  let roles = GRANTING.get(permission);
+  if (roles === undefined) {
+    roles = Object.freeze(
+      [...ROLE_SETS.entries()]
+        .filter(([, perms]) => perms.has(permission))
+        .sort((a, b) => a[1].size - b[1].size)
+        .map(([role]) => role),
+    );
+    GRANTING.set(permission, roles);
+  }
+  return roles;
 }
