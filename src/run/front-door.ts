@@ -20,7 +20,7 @@ import type { ServiceEntry } from '../services/directory.js';
 import type { GateOutcome } from '../services/gate.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { denialResponse } from '../verify/response.js';
-import type { RefusedToken, VerifiedToken, VerifyCall, Verifier } from '../verify/verifier.js';
+import type { RefusedToken, VerifiedToken, VerifyCall, Verifier, VerifyResult } from '../verify/verifier.js';
 import { pickCredential, type Credential } from './credential.js';
 import type { IngressPolicy } from './ingress.js';
 import { invokerDenial, type InvokerDecisions, type MemberResolver } from './invoker.js';
@@ -231,6 +231,15 @@ export class FrontDoor {
       return this.publicOr(internal, edits, denial, cred.kind === 'multiple' ? { header: cred.header, opaque: { length: cred.values.join(',').length, prefix: '' } } : undefined);
     }
     const result = this.deps.verifier.verify(cred.token, this.call);
+    // A kid nobody here knows may come from a rotation by another process on the same store:
+    // verifyAsync re-reads the key ring (at most once a second) before refusing.
+    if (!result.ok && result.denial.code === 'KEY_UNKNOWN') {
+      return this.deps.verifier.verifyAsync(cred.token, this.call).then((again) => this.afterVerify(again, cred, internal, edits, path));
+    }
+    return this.afterVerify(result, cred, internal, edits, path);
+  }
+
+  private afterVerify(result: VerifyResult, cred: Extract<Credential, { kind: 'token' }>, internal: boolean, edits: HeaderEdits, path: string): Checked | Promise<Checked> {
     if (!result.ok) {
       const token: TokenSummary = result.claims ? { header: cred.header, ...(result.header ? { jwtHeader: result.header } : {}), claims: result.claims } : summarizeToken(cred.header, cred.token);
       return this.publicOr(internal, edits, result.denial, token);
