@@ -2,6 +2,7 @@
 // IAM, queues). Migrations run under an advisory lock so processes starting together agree.
 import pg from 'pg';
 import type { IamPolicy } from '../iam/policy.js';
+import { accessTokenFromRow, keyFromRow, policyFromRow, saFromRow, type Row } from './core-rows.js';
 import { EMPTY_ETAG } from '../iam/policy.js';
 import { loadMigrations } from './migrations.js';
 import type {
@@ -15,39 +16,10 @@ import type {
 import type { TaskStore } from './task-store.js';
 import { PostgresTaskStore } from './postgres-tasks.js';
 
-type Row = Record<string, unknown>;
-
 // BIGINT columns hold epoch milliseconds: well inside Number's exact range.
 pg.types.setTypeParser(20, (v) => Number(v));
 
 const MIGRATION_LOCK = 0x61757468; // "auth"
-
-const keyFromRow = (r: Row): SigningKeyRecord => ({
-  kid: r.kid as string,
-  alg: r.alg as SigningKeyRecord['alg'],
-  owner: r.owner as string,
-  privatePem: r.private_pem as string,
-  publicPem: r.public_pem as string,
-  createdAt: Number(r.created_at),
-  retiredAt: r.retired_at === null ? null : Number(r.retired_at),
-  publishedUntil: r.published_until === null ? null : Number(r.published_until),
-});
-
-const saFromRow = (r: Row): ServiceAccountRecord => ({
-  email: r.email as string,
-  uniqueId: r.unique_id as string,
-  projectId: r.project_id as string,
-  displayName: r.display_name as string,
-  disabled: Boolean(r.disabled),
-  createdAt: Number(r.created_at),
-});
-
-const policyFromRow = (r: Row): PolicyVersionRecord => ({
-  seq: Number(r.seq),
-  resource: r.resource as string,
-  policy: r.policy as IamPolicy,
-  createdAt: Number(r.created_at),
-});
 
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
@@ -151,8 +123,7 @@ export class PostgresStore implements Store {
 
   async getAccessToken(tokenHash: string): Promise<AccessTokenRecord | null> {
     const r = (await this.pool.query('SELECT * FROM access_tokens WHERE token_hash = $1', [tokenHash])).rows[0] as Row | undefined;
-    if (!r) return null;
-    return { tokenHash: r.token_hash as string, principal: r.principal as string, scopes: r.scopes as string[], issuedAt: Number(r.issued_at), expiresAt: Number(r.expires_at) };
+    return r ? accessTokenFromRow(r) : null;
   }
 
   async deleteExpiredAccessTokens(now: number): Promise<number> {

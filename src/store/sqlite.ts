@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { IamPolicy } from '../iam/policy.js';
+import { accessTokenFromRow, keyFromRow, policyFromRow, saFromRow, type Row } from './core-rows.js';
 import { EMPTY_ETAG } from '../iam/policy.js';
 import { loadMigrations } from './migrations.js';
 import type {
@@ -16,34 +17,6 @@ import type {
 import type { TaskStore } from './task-store.js';
 import { SqliteTaskStore } from './sqlite-tasks.js';
 
-type Row = Record<string, unknown>;
-
-const keyFromRow = (r: Row): SigningKeyRecord => ({
-  kid: r.kid as string,
-  alg: r.alg as SigningKeyRecord['alg'],
-  owner: r.owner as string,
-  privatePem: r.private_pem as string,
-  publicPem: r.public_pem as string,
-  createdAt: Number(r.created_at),
-  retiredAt: r.retired_at === null ? null : Number(r.retired_at),
-  publishedUntil: r.published_until === null ? null : Number(r.published_until),
-});
-
-const saFromRow = (r: Row): ServiceAccountRecord => ({
-  email: r.email as string,
-  uniqueId: r.unique_id as string,
-  projectId: r.project_id as string,
-  displayName: r.display_name as string,
-  disabled: Boolean(r.disabled),
-  createdAt: Number(r.created_at),
-});
-
-const policyFromRow = (r: Row): PolicyVersionRecord => ({
-  seq: Number(r.seq),
-  resource: r.resource as string,
-  policy: JSON.parse(r.policy as string) as IamPolicy,
-  createdAt: Number(r.created_at),
-});
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -122,14 +95,7 @@ export class SqliteStore implements Store {
 
   async getAccessToken(tokenHash: string): Promise<AccessTokenRecord | null> {
     const r = this.db.prepare('SELECT * FROM access_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
-    if (!r) return null;
-    return {
-      tokenHash: r.token_hash as string,
-      principal: r.principal as string,
-      scopes: JSON.parse(r.scopes as string) as string[],
-      issuedAt: Number(r.issued_at),
-      expiresAt: Number(r.expires_at),
-    };
+    return r ? accessTokenFromRow(r) : null;
   }
 
   async deleteExpiredAccessTokens(now: number): Promise<number> {

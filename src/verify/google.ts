@@ -3,29 +3,17 @@
 // same refusal codes, evidence and remedies as authplane's front door; refusals are thrown as DenialError.
 
 import { DenialError } from './denial.js';
-import type { KeySource, VerifyAlgorithm } from './keys.js';
+import type { KeySource } from './keys.js';
 import { RemoteKeySource, resolveKeyUrl } from './remote.js';
-import type { Surface } from './codes.js';
-import { GOOGLE_ISSUERS, IAP_ISSUER, Verifier, type VerifiedToken } from './verifier.js';
+import { GOOGLE_ISSUERS, IAP_ISSUER, Verifier, type VerifiedToken, type VerifierOptions } from './verifier.js';
 import type { AudienceOwnerLookup } from './audience.js';
 
-export interface VerifyTokenOptions {
+/** The Verifier's own options (documented there), with IAP's defaults for assertions. */
+type SharedOptions = Pick<VerifierOptions, 'issuers' | 'algorithms' | 'clockSkewSec' | 'maxLifetimeSec' | 'requireEmail' | 'allowAudiencePath' | 'surface'>;
+
+export interface VerifyTokenOptions extends SharedOptions {
   /** The audience(s) your service accepts: its URL(s) or custom audience(s). Required. */
   audience: string | readonly string[];
-  /** Accepted issuers. Default: Google's (ID tokens) or IAP's (assertions). */
-  issuers?: readonly string[];
-  /** Accepted algorithms. Default ['RS256'] (ID tokens) or ['ES256'] (assertions). */
-  algorithms?: readonly VerifyAlgorithm[];
-  /** Seconds. Default 300. */
-  clockSkewSec?: number;
-  /** Seconds; tokens with exp this far ahead or more are refused. Default 86400. */
-  maxLifetimeSec?: number;
-  /** Require a string email claim. Default false. */
-  requireEmail?: boolean;
-  /** Accept a root-URL audience plus a path. Default false (see docs/refusal-codes.md). */
-  allowAudiencePath?: boolean;
-  /** Whose words a refusal carries. Default 'library'. */
-  surface?: Surface;
   /** Epoch milliseconds to verify at. Default now. */
   now?: number;
   audienceOwner?: AudienceOwnerLookup;
