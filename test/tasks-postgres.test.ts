@@ -79,8 +79,10 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
       while (times[i]! - times[j]! > 1000) j++;
       worst = Math.max(worst, i - j + 1);
     }
-    // Slack: a dispatch is stamped when sent, up to ~100 ms after its claim on a loaded 2-core box.
-    assert.ok(worst <= RATE * 1.1 + BURST, `at most ${RATE + BURST} (+10 % timing slack) in any 1 s window, saw ${worst}`);
+    // Slack: a dispatch is stamped when sent, up to ~250 ms after its claim while the suite loads both
+    // cores, so a 1 s window of stamps may hold 1.25 s of tokens. Two unshared buckets would show about
+    // twice the rate here, and the span check below holds the average to the rate strictly.
+    assert.ok(worst <= RATE * 1.25 + BURST, `at most ${RATE + BURST} (+25 % stamping slack) in any 1 s window, saw ${worst}`);
     const spanS = (times.at(-1)! - times[0]!) / 1000;
     assert.ok(spanS >= (N - BURST) / RATE - 0.25, `${N} tasks at ${RATE}/s take ≥ ${((N - BURST) / RATE).toFixed(2)} s, took ${spanS.toFixed(2)} s`);
     console.log(`# created ${N} in ${createdMs} ms over gRPC; delivered over ${spanS.toFixed(2)} s (${(N / spanS).toFixed(0)}/s, limit ${RATE}/s); worst 1 s window ${worst}; split ${sent.join(' + ')}`);
