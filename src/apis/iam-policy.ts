@@ -2,7 +2,7 @@
 // Every product registers its own URLs (Cloud Run services, IAP, queues) through `iamPolicyRoutes`,
 // mapping Google's resource name to an internal key; the semantics live here once.
 
-import { isKnownRole, roleGrants } from '../iam/roles.js';
+import { isKnownRole } from '../iam/roles.js';
 import type { IamBinding, IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
 import { callerOf } from './caller.js';
@@ -120,6 +120,3 @@ export function iamPolicyRoutes(router: Router, platform: Platform, base: string
     return { body: held.length ? { permissions: held } : {} };
   });
 }
-
-/** Whether any role grants `permission` (used by tests and `explain`). */
-export const anyRoleGrants = (roles: string[], permission: string) => roles.some((r) => roleGrants(r, permission));
