@@ -23,7 +23,7 @@ import { denialResponse } from '../verify/response.js';
 import type { RefusedToken, VerifiedToken, VerifyCall, Verifier, VerifyResult } from '../verify/verifier.js';
 import { pickCredential, type Credential } from './credential.js';
 import type { IngressPolicy } from './ingress.js';
-import { invokerDenial, type InvokerDecisions, type MemberResolver } from './invoker.js';
+import { INVOKE_PERMISSION, invokerDenial, type MemberResolver } from './invoker.js';
 import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, sendTooLarge, upstreamHeaders, type HeaderEdits, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
 
 export const REQUEST_ID_HEADER = 'x-authplane-request-id';
@@ -36,7 +36,6 @@ export interface FrontDoorDeps {
   log: RequestLog;
   ingress: IngressPolicy;
   members: MemberResolver;
-  decisions: InvokerDecisions;
   agents: UpstreamAgents;
   upstream: UpstreamTarget;
 }
@@ -253,7 +252,7 @@ export class FrontDoor {
   }
 
   private iamCheck(member: string | null, principal: string, internal: boolean, edits: HeaderEdits, token: TokenSummary, path: string): Checked {
-    const decision = this.deps.decisions.check(member, this.resource);
+    const decision = this.deps.platform.iam.check(member, INVOKE_PERMISSION, this.resource);
     const who = member ?? `the unknown principal ${principal}`;
     if (decision.allowed) return { ok: true, admitted: { internal, edits, principal: who, token } };
     return { ok: false, denial: invokerDenial(decision, who, path), internal, principal: who, token, googleVisible: true };
@@ -261,7 +260,7 @@ export class FrontDoor {
 
   /** A request without a usable token still passes when allUsers may invoke (a public service). */
   private publicOr(internal: boolean, edits: HeaderEdits, denial: Denial, token: TokenSummary | undefined): Checked {
-    if (this.deps.decisions.check(null, this.resource).allowed) return { ok: true, admitted: { internal, edits, principal: 'allUsers', ...(token ? { token } : {}) } };
+    if (this.deps.platform.iam.check(null, INVOKE_PERMISSION, this.resource).allowed) return { ok: true, admitted: { internal, edits, principal: 'allUsers', ...(token ? { token } : {}) } };
     return { ok: false, denial, internal, googleVisible: true, ...(token ? { token } : {}) };
   }
 

@@ -1,6 +1,6 @@
 // The Cloud Run invoker check: does the caller hold run.routes.invoke on services/NAME, as the front
-// end answering this request sees IAM right now (propagation included)? Never cached: a decision is
-// only true for the moment and front end it was made on.
+// end answering this request sees IAM right now (propagation included)? IAM itself remembers decisions
+// only once no change can still be propagating (Iam.check).
 
 import type { IamDecision } from '../iam/iam.js';
 import type { Platform } from '../platform.js';
@@ -66,44 +66,4 @@ export function invokerDenial(decision: IamDecision, principal: string, path: st
     rolesGranting: decision.rolesGranting,
     frontEnd: decision.frontEnd,
   });
-}
-
-/**
- * IAM decisions for run.routes.invoke, remembered only while they cannot change: once the resource's and
- * the project's policies (by etag) have been unchanged for the propagation maximum, every front end sees
- * the same newest version, so a decision holds until either policy changes. Before that (a change is
- * propagating) every request is checked afresh on a random front end. This keeps iam.check (which builds
- * member lists and sorts the role catalog) off the hot path without caching past propagation.
- */
-export class InvokerDecisions {
-  private readonly states = new Map<string, { svcEtag: string; projEtag: string; since: number; decisions: Map<string, IamDecision> }>();
-  private readonly project: string;
-
-  constructor(private readonly platform: Platform) {
-    this.project = `projects/${platform.config.project.id}`;
-  }
-
-  check(member: string | null, resource: string): IamDecision {
-    const { iam } = this.platform;
-    const now = this.platform.clock();
-    const svcEtag = iam.getPolicy(resource).etag;
-    const projEtag = iam.getPolicy(this.project).etag;
-    let state = this.states.get(resource);
-    if (state === undefined || state.svcEtag !== svcEtag || state.projEtag !== projEtag) {
-      state = { svcEtag, projEtag, since: now, decisions: new Map() };
-      this.states.set(resource, state);
-    }
-    const stable = now >= state.since + iam.propagation.maxMs;
-    const key = member ?? 'allUsers';
-    if (stable) {
-      const known = state.decisions.get(key);
-      if (known !== undefined) return known;
-    }
-    const decision = iam.check(member, INVOKE_PERMISSION, resource, { now });
-    if (stable) {
-      if (state.decisions.size >= 10_000) state.decisions.clear();
-      state.decisions.set(key, decision);
-    }
-    return decision;
-  }
 }

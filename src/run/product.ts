@@ -12,7 +12,7 @@ import { Verifier } from '../verify/verifier.js';
 import { cloudRunAdminRoutes } from './admin-api.js';
 import { FrontDoor } from './front-door.js';
 import { IngressPolicy } from './ingress.js';
-import { InvokerDecisions, MemberResolver } from './invoker.js';
+import { MemberResolver } from './invoker.js';
 import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
 
@@ -61,7 +61,6 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
   const verifier = new Verifier({ keys: keyRingSource(platform.identity.keys, platform.clock), clock: platform.clock, surface: 'run', cacheSize: tokenCacheSize() });
   const ingress = new IngressPolicy(platform.internalSecret, config.vpc.cidrs);
   const members = new MemberResolver(platform);
-  const decisions = new InvokerDecisions(platform);
   const agents = new UpstreamAgents();
   const doors: FrontDoor[] = [];
   const supervisors: Supervisor[] = [];
@@ -80,7 +79,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
     const starting: Promise<void>[] = [];
     for (const svc of config.services) {
       const entry = platform.directory.get(svc.name)!;
-      const door = new FrontDoor(entry, { platform, verifier, log, ingress, members, decisions, agents, upstream: NOT_STARTED });
+      const door = new FrontDoor(entry, { platform, verifier, log, ingress, members, agents, upstream: NOT_STARTED });
       const bound = await door.listen(config.server.host, svc.port);
       doors.push(door);
       const hostPort = `${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`;
