@@ -2,8 +2,9 @@
 // file's token_uri (JWT-bearer grant). With `target_audience` the answer is an ID token; with `scope`, an
 // access token. Key files authplane creates point token_uri at authplane, so they work unchanged.
 
-import { createPrivateKey, createSign, type KeyObject } from 'node:crypto';
+import { createPrivateKey, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { signJwt } from '../lib/jwt.js';
 import { CLOUD_PLATFORM_SCOPE, GOOGLE_TOKEN_URL } from './endpoints.js';
 import { TokenFetchError } from './errors.js';
 import { call, failure, jwtExpiry } from './lib/http.js';
@@ -52,10 +53,6 @@ export function readKeyFile(keyFile: string | ServiceAccountKeyFile): ServiceAcc
   return k as ServiceAccountKeyFile;
 }
 
-function b64url(v: unknown): string {
-  return Buffer.from(JSON.stringify(v)).toString('base64url');
-}
-
 export function keyFileSource(options: KeyFileSourceOptions): TokenSource {
   const key = readKeyFile(options.keyFile);
   let privateKey: KeyObject;
@@ -71,8 +68,7 @@ export function keyFileSource(options: KeyFileSourceOptions): TokenSource {
   const exchange = async (extra: Record<string, unknown>, signal: AbortSignal | undefined, what: string) => {
     const iat = Math.floor(clock() / 1000);
     const header = { alg: 'RS256', typ: 'JWT', ...(key.private_key_id ? { kid: key.private_key_id } : {}) };
-    const input = `${b64url(header)}.${b64url({ iss: key.client_email, sub: key.client_email, aud: tokenUrl, iat, exp: iat + 3600, ...extra })}`;
-    const assertion = `${input}.${createSign('RSA-SHA256').update(input).sign(privateKey).toString('base64url')}`;
+    const assertion = signJwt(header, { iss: key.client_email, sub: key.client_email, aud: tokenUrl, iat, exp: iat + 3600, ...extra }, privateKey);
     const r = await call(
       fetchImpl,
       tokenUrl,

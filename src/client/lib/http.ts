@@ -1,6 +1,7 @@
 // Internal: calling token endpoints and turning their failures into TokenFetchErrors with Google's
 // status and authplane's refusal code when present. Tokens never appear in messages.
 
+import { decodeJwt } from '../../lib/jwt.js';
 import { TokenFetchError, type TokenFetchErrorCode } from '../errors.js';
 
 export interface CallResult {
@@ -51,12 +52,6 @@ export function failure(code: TokenFetchErrorCode, what: string, url: string, r:
 
 /** A JWT's exp in epoch milliseconds, or `fallback` when it cannot be read. */
 export function jwtExpiry(token: string, fallback: number): number {
-  const parts = token.split('.');
-  if (parts.length !== 3) return fallback;
-  try {
-    const claims = JSON.parse(Buffer.from(parts[1]!, 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof claims.exp === 'number' ? claims.exp * 1000 : fallback;
-  } catch {
-    return fallback;
-  }
+  const exp = decodeJwt(token)?.claims['exp'];
+  return typeof exp === 'number' ? exp * 1000 : fallback;
 }
