@@ -56,6 +56,8 @@ export class FrontDoor {
   readonly resource: string;
   private call!: VerifyCall;
   private readonly internalEdits: HeaderEdits = { remove: [INTERNAL_HEADER] };
+  private gates: Platform['gates'] = [];
+  private gatesSeen = 0;
   /** Upgraded (WebSocket) sockets: no longer HTTP connections, so closeAllConnections does not see them. */
   private readonly upgraded = new Set<Duplex>();
 
@@ -183,9 +185,18 @@ export class FrontDoor {
       };
     }
     const edits: HeaderEdits = marker === undefined ? {} : this.internalEdits;
-    const gates = platform.gates.length === 0 ? undefined : platform.gates.filter((g) => g.applies(this.entry));
-    if (gates !== undefined && gates.length > 0) return this.runGates(req, gates, decision.internal, edits);
+    const gates = this.gatesFor(platform.gates);
+    if (gates.length > 0) return this.runGates(req, gates, decision.internal, edits);
     return this.invokerCheck(req, decision.internal, edits, undefined, undefined);
+  }
+
+  /** The gates guarding this service, recomputed only when a product registers another. */
+  private gatesFor(all: Platform['gates']): Platform['gates'] {
+    if (this.gatesSeen !== all.length) {
+      this.gates = all.filter((g) => g.applies(this.entry));
+      this.gatesSeen = all.length;
+    }
+    return this.gates;
   }
 
   private async runGates(req: IncomingMessage, gates: Platform['gates'], internal: boolean, baseEdits: HeaderEdits): Promise<Checked> {
