@@ -10,6 +10,7 @@
 //      identity headers and signed assertion, and IAP's service agent's ID token for the invoker check.
 
 import type { IncomingMessage } from 'node:http';
+import { memberForEmail } from '../run/invoker.js';
 import type { FrontDoorGate, GateOutcome, GateRequest } from '../services/gate.js';
 import type { ServiceEntry } from '../services/directory.js';
 import { deny, type Denial } from '../verify/denial.js';
@@ -19,7 +20,7 @@ import { IAP_ACCOUNT_PREFIX } from './assertion.js';
 import { redeemCode } from './authorization-code.js';
 import { clearCookie, withoutCookies } from './cookies.js';
 import { accessDeniedPage, escapeHtml, sessionRefreshedPage, signedOutPage, signinFailedPage } from './pages.js';
-import { IAP_CREDENTIAL_HEADERS, memberFor, pickIapCredential, ProgrammaticAccess, type IapIdentity } from './programmatic.js';
+import { IAP_CREDENTIAL_HEADERS, pickIapCredential, ProgrammaticAccess, type IapIdentity } from './programmatic.js';
 import { IAP_CALLBACK_PATH, safeTarget, serviceOrigins } from './redirect.js';
 import type { IapRuntime } from './runtime.js';
 import { IAP_COOKIE_PREFIX, sessionCookieName, xsrfCookieName } from './session.js';
@@ -96,7 +97,7 @@ export class IapGate implements FrontDoorGate {
     const session = this.rt.sessions.read(req.headers.cookie, clientId, service.config.name);
     if (session.kind === 'valid') {
       const s = session.session;
-      return { email: s.email, userId: s.userId, member: memberFor(s.email), via: 'session-cookie' };
+      return { email: s.email, userId: s.userId, member: memberForEmail(s.email), via: 'session-cookie' };
     }
 
     // No credential at all: browsers go to sign-in, scripts get 401.

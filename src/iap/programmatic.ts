@@ -11,6 +11,7 @@ import type { ServiceEntry } from '../services/directory.js';
 import type { KeyRing } from '../identity/keys.js';
 import type { Identity } from '../identity/identity.js';
 import { decodeJwt } from '../lib/jwt.js';
+import { memberForEmail } from '../run/invoker.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { keyRingSource, type KeySource } from '../verify/keys.js';
 import { GOOGLE_ISSUERS, Verifier } from '../verify/verifier.js';
@@ -38,8 +39,6 @@ export interface IapIdentity {
 
 /** A signed JWT must expire within an hour of being issued (Google's rule for service-account JWTs). */
 export const SA_JWT_MAX_LIFETIME_S = 3600;
-
-export const memberFor = (email: string): string => (email.endsWith('.gserviceaccount.com') ? `serviceAccount:${email}` : `user:${email}`);
 
 /**
  * The bearer credential, if any. An Authorization header with another scheme (Basic, …) belongs to the
@@ -118,7 +117,7 @@ export class ProgrammaticAccess {
       const r = await this.idTokens.verifyAsync(token, { audiences: ProgrammaticAccess.idTokenAudiences(service) });
       if (!r.ok) return { ok: false, denial: r.denial };
       const email = r.email!;
-      return { ok: true, identity: { email, userId: String(r.claims.sub ?? ''), member: memberFor(email), via: 'id-token', header } };
+      return { ok: true, identity: { email, userId: String(r.claims.sub ?? ''), member: memberForEmail(email), via: 'id-token', header } };
     }
 
     const email = iss as string;
@@ -134,7 +133,7 @@ export class ProgrammaticAccess {
       return { ok: false, denial: deny('TOKEN_MALFORMED', 'iap', { ...evidence, reason: `its exp is ${claims.exp - claims.iat} s after iat; a service-account JWT may live at most ${SA_JWT_MAX_LIFETIME_S} s` }) };
     }
     const sa = await this.identity.findServiceAccount(email);
-    return { ok: true, identity: { email, userId: sa?.uniqueId ?? '', member: memberFor(email), via: 'service-account-jwt', header } };
+    return { ok: true, identity: { email, userId: sa?.uniqueId ?? '', member: memberForEmail(email), via: 'service-account-jwt', header } };
   }
 
   /** A verifier that trusts only `email`'s own keys, with `email` as the issuer. */
