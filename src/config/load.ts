@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { AuthplaneConfig, GatewayAuthentication } from './types.js';
@@ -249,6 +250,15 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
       return m;
     });
     return { resource, role: b.role, members };
+  });
+
+  c.vpc.cidrs.forEach((cidr, i) => {
+    const [addr, bits, extra] = cidr.split('/');
+    const family = isIP(addr ?? '');
+    const prefix = bits === undefined ? (family === 6 ? 128 : 32) : Number(bits);
+    if (family === 0 || extra !== undefined || !Number.isInteger(prefix) || prefix < 0 || prefix > (family === 6 ? 128 : 32)) {
+      ctx.report(`vpc.cidrs[${i}]`, `${JSON.stringify(cidr)} is not an address range`, 'write a CIDR such as 10.8.0.0/16 or fd00::/8 (or a single address)');
+    }
   });
 
   if (c.iam.propagation.max < c.iam.propagation.min) {
