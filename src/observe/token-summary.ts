@@ -1,6 +1,7 @@
 // How a credential appears in logs: decoded header and claims for JWTs, shape only for anything else.
 // Never the signature, never the whole token.
 
+import { parseSegment } from '../verify/verifier.js';
 import type { TokenSummary } from './request-log.js';
 
 export function summarizeToken(header: string, token: string): TokenSummary {
@@ -12,13 +13,4 @@ export function summarizeToken(header: string, token: string): TokenSummary {
   }
   // The prefix tells an access token (ya29.) or a refresh token (1//) apart without revealing it.
   return { header, opaque: { length: token.length, prefix: token.slice(0, Math.min(5, Math.floor(token.length / 4))) } };
-}
-
-function parseSegment(seg: string): Record<string, unknown> | undefined {
-  try {
-    const v = JSON.parse(Buffer.from(seg, 'base64url').toString('utf8')) as unknown;
-    return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
-  } catch {
-    return undefined;
-  }
 }

@@ -402,7 +402,8 @@ function parseClaims(seg: string): Record<string, unknown> | null {
   }
 }
 
-function parseSegment(seg: string): Record<string, unknown> | null {
+/** A base64url JSON-object segment of a JWT, decoded; null when it is not one. Off the hot path (the claims use parseClaims). */
+export function parseSegment(seg: string): Record<string, unknown> | null {
   try {
     const v = JSON.parse(Buffer.from(seg, 'base64url').toString('utf8')) as unknown;
     return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : null;
