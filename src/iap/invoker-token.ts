@@ -2,38 +2,30 @@
 // agent (service-NUMBER@gcp-sa-iap.iam.gserviceaccount.com) with an ID token for the service's URL in
 // X-Serverless-Authorization. The service must grant that agent roles/run.invoker, as on Google.
 
-import type { Identity } from '../identity/identity.js';
+import { TokenCache } from '../client/token-cache.js';
+import { ID_TOKEN_LIFETIME_S, type Identity } from '../identity/identity.js';
 import type { ServiceEntry } from '../services/directory.js';
 
-/** Reuse a token until this close to its expiry (what Google's clients do). */
-const REFRESH_MARGIN_S = 300;
-
 export class InvokerTokens {
-  private readonly byService = new Map<string, { token: string; exp: number }>();
+  /** Per service, reused until 5 minutes before expiry; concurrent first requests share one mint. */
+  private readonly cache: TokenCache;
 
   constructor(
     private readonly identity: Identity,
     private readonly clock: () => number,
-  ) {}
-
-  get serviceAgent(): string {
-    return this.identity.iapServiceAgent;
-  }
-
-  /** The audience IAP mints for: the service's run.app URL. */
-  static audience(service: ServiceEntry): string {
-    return service.urls.deterministic ?? service.urls.hashed;
+  ) {
+    this.cache = new TokenCache({ clock });
   }
 
   async tokenFor(service: ServiceEntry): Promise<string> {
-    const now = this.clock() / 1000;
-    const hit = this.byService.get(service.config.name);
-    if (hit && hit.exp - REFRESH_MARGIN_S > now) return hit.token;
-    const agent = await this.identity.findServiceAccount(this.serviceAgent);
-    if (!agent) throw new Error(`IAP's service agent ${this.serviceAgent} does not exist (Identity.init() creates it)`);
-    const token = await this.identity.mintIdToken(agent, { audience: InvokerTokens.audience(service), includeEmail: true });
-    const exp = Math.floor(now) + 3600;
-    this.byService.set(service.config.name, { token, exp });
-    return token;
+    const t = await this.cache.get(service.config.name, async () => {
+      const email = this.identity.iapServiceAgent;
+      const agent = await this.identity.findServiceAccount(email);
+      if (!agent) throw new Error(`IAP's service agent ${email} does not exist (Identity.init() creates it)`);
+      // The audience IAP mints for: the service's run.app URL.
+      const token = await this.identity.mintIdToken(agent, { audience: service.urls.deterministic ?? service.urls.hashed, includeEmail: true });
+      return { token, expiresAt: this.clock() + ID_TOKEN_LIFETIME_S * 1000 };
+    });
+    return t.token;
   }
 }
