@@ -4,12 +4,13 @@
 // reachable it still reports what can be known offline (structure, algorithm, issuer, time, audience).
 
 import { parseArgs } from 'node:util';
+import { audienceForUrl } from '../client/audience.js';
 import { decodeJwt } from '../lib/jwt.js';
 import { INVOKE_PERMISSION, invokerDenial, memberForEmail } from '../run/invoker.js';
 import { audienceEvidence, audienceMatches, diagnoseAudience } from '../verify/audience.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { staticKeySource } from '../verify/keys.js';
-import { RemoteKeySource } from '../verify/remote.js';
+import { AUTHPLANE_JWKS_PATH, RemoteKeySource } from '../verify/remote.js';
 import { GOOGLE_ISSUERS, Verifier, type VerifyResult } from '../verify/verifier.js';
 import type { IamDecision } from '../iam/iam.js';
 import { apiUrl, callApi } from './api-client.js';
@@ -59,7 +60,8 @@ export async function run(args: string[]): Promise<number> {
   let token = values.token === '-' ? (await readStdin()).trim() : values.token;
   token = token.replace(/^bearer\s+/i, '');
   try {
-    new URL(values.url);
+    // Google's audience rules (client/audience.ts) take http(s) URLs only.
+    if (!/^https?:$/.test(new URL(values.url).protocol)) throw new TypeError('not http(s)');
   } catch {
     console.error(`authplane explain: --url ${values.url} is not a URL (write it with its scheme, e.g. https://update-123456789012.us-central1.run.app/)`);
     return 2;
@@ -83,16 +85,6 @@ export function serviceForUrl(services: ServiceState[], url: string): ServiceSta
   );
 }
 
-/** The audience Google's samples derive from a URL: the origin, or the function's URL for cloudfunctions.net. */
-export function audienceForUrl(url: string): string {
-  const u = new URL(url);
-  if (u.hostname.endsWith('.cloudfunctions.net')) {
-    const fn = u.pathname.split('/').filter(Boolean)[0];
-    return fn ? `${u.origin}/${fn}` : u.origin;
-  }
-  return u.origin;
-}
-
 export async function explain(token: string, url: string, opts: { offline: boolean }): Promise<Finding> {
   const decoded = decodeJwt(token);
   const base = { url, notes: [] as string[], ...(decoded ? { header: decoded.header, claims: decoded.claims } : {}) };
@@ -111,7 +103,7 @@ export async function explain(token: string, url: string, opts: { offline: boole
   if (!svc) base.notes.push(`${url} is not one of authplane's services; checked against the audience ${audiences[0]} only.`);
   if (svc?.iap) base.notes.push(`IAP guards ${svc.name}: IAP checks its own audience (the OAuth client ID) first; this is Cloud Run's check.`);
   if (svc && svc.ingress !== 'all') base.notes.push(`${svc.name}'s ingress is ${svc.ingress}: a request from outside the project (curl from your machine) gets 404 INGRESS_BLOCKED before any token check.`);
-  const keys = new RemoteKeySource({ url: `${apiUrl()}/oauth2/v3/certs` });
+  const keys = new RemoteKeySource({ url: apiUrl() + AUTHPLANE_JWKS_PATH });
   const verifier = new Verifier({ keys, surface: 'run', cacheSize: 0 });
   const audienceOwner = (aud: string) => {
     const owner = services!.find((s) => s !== svc && s.audiences.some((a) => a.replace(/\/$/, '') === aud.replace(/\/$/, '')));

@@ -4,10 +4,11 @@
 // status, the token's claims and, on refusal, the code with its explanation from the request log.
 
 import { parseArgs } from 'node:util';
+import { audienceForUrl } from '../client/audience.js';
 import { decodeJwt } from '../lib/jwt.js';
 import type { RefusalCode } from '../verify/codes.js';
 import { apiUrl, callApi } from './api-client.js';
-import { audienceForUrl, denialLines, serviceForUrl, type ServiceState } from './explain.js';
+import { denialLines, serviceForUrl, type ServiceState } from './explain.js';
 import { resolveAccount } from './token.js';
 
 const HELP = `usage: authplane invoke --impersonate SA [-X METHOD] [--data BODY] [-H 'Name: value']… [options] URL
