@@ -5,7 +5,7 @@
 import { DenialError } from './denial.js';
 import type { KeySource } from './keys.js';
 import { RemoteKeySource, resolveKeyUrl } from './remote.js';
-import { GOOGLE_ISSUERS, IAP_ISSUER, Verifier, type VerifiedToken, type VerifierOptions } from './verifier.js';
+import { DEFAULT_CLOCK_SKEW_SEC, DEFAULT_MAX_LIFETIME_SEC, GOOGLE_ISSUERS, IAP_ISSUER, Verifier, type VerifiedToken, type VerifierOptions } from './verifier.js';
 import type { AudienceOwnerLookup } from './audience.js';
 
 /** The Verifier's own options (documented there), with IAP's defaults for assertions. */
@@ -42,8 +42,8 @@ export function verifierFor(kind: Kind, options: Omit<VerifyTokenOptions, 'audie
   const settings = {
     issuers: options.issuers ?? (kind === 'iap' ? [IAP_ISSUER] : GOOGLE_ISSUERS),
     algorithms: options.algorithms ?? (kind === 'iap' ? (['ES256'] as const) : (['RS256'] as const)),
-    clockSkewSec: options.clockSkewSec ?? 300,
-    maxLifetimeSec: options.maxLifetimeSec ?? 86_400,
+    clockSkewSec: options.clockSkewSec ?? DEFAULT_CLOCK_SKEW_SEC,
+    maxLifetimeSec: options.maxLifetimeSec ?? DEFAULT_MAX_LIFETIME_SEC,
   };
   const settingsKey = JSON.stringify(settings);
   if (options.keys !== undefined) {

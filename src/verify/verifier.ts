@@ -20,6 +20,9 @@ import { SUPPORTED_ALGORITHMS, type KeySource, type VerifyAlgorithm } from './ke
 export const GOOGLE_ISSUERS: readonly string[] = Object.freeze(['https://accounts.google.com', 'accounts.google.com']);
 /** Issuer of IAP's signed header `x-goog-iap-jwt-assertion`. */
 export const IAP_ISSUER = 'https://cloud.google.com/iap';
+/** google-auth-library's defaults; `verifierFor` keys its shared verifiers on the settings with these filled in. */
+export const DEFAULT_CLOCK_SKEW_SEC = 300;
+export const DEFAULT_MAX_LIFETIME_SEC = 86_400;
 
 export interface VerifierOptions {
   /** Where public keys come from: `keyRingSource(ring)` in process, `RemoteKeySource` elsewhere. */
@@ -129,8 +132,8 @@ export class Verifier {
     if (this.algorithms.length === 0 || this.algorithms.some((a) => !SUPPORTED_ALGORITHMS.includes(a))) {
       throw new TypeError(`Verifier: options.algorithms must be a non-empty subset of ${SUPPORTED_ALGORITHMS.join(', ')}`);
     }
-    this.clockSkewSec = nonNegative('clockSkewSec', options.clockSkewSec ?? 300);
-    this.maxLifetimeSec = nonNegative('maxLifetimeSec', options.maxLifetimeSec ?? 86_400);
+    this.clockSkewSec = nonNegative('clockSkewSec', options.clockSkewSec ?? DEFAULT_CLOCK_SKEW_SEC);
+    this.maxLifetimeSec = nonNegative('maxLifetimeSec', options.maxLifetimeSec ?? DEFAULT_MAX_LIFETIME_SEC);
     this.requireEmail = options.requireEmail ?? false;
     this.allowAudiencePath = options.allowAudiencePath ?? false;
     this.surface = options.surface ?? 'library';
