@@ -42,6 +42,7 @@ export const INTERNAL_HEADER = 'x-authplane-internal';
 export async function createPlatform(config: AuthplaneConfig, store: Store, dataDir: string, clock: () => number = Date.now): Promise<Platform> {
   const identity = new Identity(store, config, clock);
   await identity.init();
+  identity.startSweeping();
   const iam = new Iam(store, config.project.id, config.iam.propagation, clock);
   await iam.start();
   const internalSecret = await store.getOrCreateSetting('internal-secret', randomBytes(24).toString('base64url'));

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { GCLOUD_CLIENT_ID } from '../identity/identity.js';
 import { callApi } from './api-client.js';
 
 const HELP = `usage: authplane token --impersonate SA [--audience URL] [--include-email] [--access-token [--scopes S,…]]
@@ -36,7 +37,7 @@ export async function run(args: string[]): Promise<number> {
     console.log(r.accessToken);
   } else {
     const r = await callApi<{ token: string }>('POST', `${base}:generateIdToken`, {
-      audience: values.audience ?? '32555940559.apps.googleusercontent.com',
+      audience: values.audience ?? GCLOUD_CLIENT_ID,
       includeEmail: values['include-email'] ?? false,
     });
     console.log(r.token);

@@ -42,6 +42,7 @@ export interface AccessTokenGrant {
 export class Identity {
   readonly keys: KeyRing;
   private readonly accessTokenCache = new Map<string, AccessTokenRecord>();
+  private sweeper: NodeJS.Timeout | undefined;
   private readonly saCache = new Map<string, ServiceAccountRecord>();
 
   constructor(
@@ -66,10 +67,6 @@ export class Identity {
 
   get iapServiceAgent(): string {
     return `service-${this.config.project.number}@gcp-sa-iap.iam.gserviceaccount.com`;
-  }
-
-  get cloudTasksServiceAgent(): string {
-    return `service-${this.config.project.number}@gcp-sa-cloudtasks.iam.gserviceaccount.com`;
   }
 
   async createServiceAccount(nameOrEmail: string, displayName: string): Promise<ServiceAccountRecord> {
@@ -103,10 +100,6 @@ export class Identity {
     return this.store.listServiceAccounts();
   }
 
-  isUser(email: string): boolean {
-    return this.config.users.some((u) => u.email === email);
-  }
-
   /** A Google ID token for a service account, with exactly Google's claims (REFERENCE §4). */
   async mintIdToken(sa: ServiceAccountRecord, req: IdTokenRequest): Promise<string> {
     await this.keys.refresh();
@@ -124,25 +117,6 @@ export class Identity {
     return signJwt({ alg: 'RS256', kid: key.record.kid, typ: 'JWT' }, claims, key.privateKey);
   }
 
-  /** A user's ID token, as `gcloud auth print-identity-token` gives (aud = gcloud's client id unless set). */
-  async mintUserIdToken(email: string, audience = GCLOUD_CLIENT_ID, lifetimeS = ID_TOKEN_LIFETIME_S): Promise<string> {
-    await this.keys.refresh();
-    const iat = Math.floor(this.clock() / 1000);
-    const sub = String(BigInt('0x' + sha256Hex(email).slice(0, 15)));
-    const claims: JwtClaims = {
-      aud: audience,
-      azp: audience,
-      email,
-      email_verified: true,
-      exp: iat + lifetimeS,
-      iat,
-      iss: GOOGLE_ISSUER,
-      sub,
-    };
-    const key = this.keys.signingKey('RS256');
-    return signJwt({ alg: 'RS256', kid: key.record.kid, typ: 'JWT' }, claims, key.privateKey);
-  }
-
   /** A stable numeric id for a user, like Google's account ids. */
   userId(email: string): string {
     return String(BigInt('0x' + sha256Hex(email).slice(0, 15)));
@@ -154,8 +128,30 @@ export class Identity {
     const now = this.clock();
     const record: AccessTokenRecord = { tokenHash: sha256Hex(token), principal, scopes, issuedAt: now, expiresAt: now + lifetimeS * 1000 };
     await this.store.putAccessToken(record);
-    this.accessTokenCache.set(record.tokenHash, record);
+    this.remember(record);
     return { token, record };
+  }
+
+  private remember(rec: AccessTokenRecord): void {
+    if (this.accessTokenCache.size >= 10_000) this.accessTokenCache.clear();
+    this.accessTokenCache.set(rec.tokenHash, rec);
+  }
+
+  /** Deletes expired access tokens every `intervalMs`, from the store and from memory (until `stop`). */
+  startSweeping(intervalMs = 10 * 60_000): void {
+    this.sweeper = setInterval(() => void this.sweep().catch((e: unknown) => console.error('authplane: sweeping expired access tokens:', e)), intervalMs);
+    this.sweeper.unref();
+  }
+
+  /** Forgets expired access tokens; returns how many the store deleted. */
+  async sweep(): Promise<number> {
+    const now = this.clock();
+    for (const [hash, rec] of this.accessTokenCache) if (rec.expiresAt <= now) this.accessTokenCache.delete(hash);
+    return this.store.deleteExpiredAccessTokens(now);
+  }
+
+  stop(): void {
+    if (this.sweeper) clearInterval(this.sweeper);
   }
 
   /** The record of a live access token, or null (unknown, or expired). */
@@ -164,10 +160,7 @@ export class Identity {
     let rec = this.accessTokenCache.get(hash) ?? null;
     if (!rec) {
       rec = await this.store.getAccessToken(hash);
-      if (rec) {
-        if (this.accessTokenCache.size > 10_000) this.accessTokenCache.clear();
-        this.accessTokenCache.set(hash, rec);
-      }
+      if (rec) this.remember(rec);
     }
     if (!rec || rec.expiresAt <= this.clock()) return null;
     return rec;

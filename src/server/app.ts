@@ -50,7 +50,10 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
 
   try {
     const platform = await createPlatform(config, store, opts.dataDir, opts.clock);
-    cleanups.push(async () => platform.iam.stop());
+    cleanups.push(async () => {
+      platform.iam.stop();
+      platform.identity.stop();
+    });
 
     // IAM from config: the default principal owns the project, so an unauthenticated script works.
     const seeds = new Map<string, { role: string; members: string[] }[]>();
