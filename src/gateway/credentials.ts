@@ -9,9 +9,9 @@
 import type { GatewayConfig } from '../config/types.js';
 import { cachedSource } from '../client/token-cache.js';
 import { impersonatedSource } from '../client/impersonated-source.js';
+import { jwtExpiry } from '../client/lib/http.js';
 import { metadataServerSource } from '../client/metadata-source.js';
 import type { Token, TokenSource } from '../client/source.js';
-import { decodeJwt } from '../lib/jwt.js';
 import type { Platform } from '../platform.js';
 
 type Cached = TokenSource & { readonly cache: { fetches: number } };
@@ -36,8 +36,7 @@ export class GatewayCredentials {
         const sa = await platform.identity.findServiceAccount(email);
         if (!sa) throw new Error(`service account ${email} does not exist`);
         const token = await platform.identity.mintIdToken(sa, { audience, includeEmail: request.includeEmail === true });
-        const exp = decodeJwt(token)?.claims.exp;
-        return { token, expiresAt: typeof exp === 'number' ? exp * 1000 : clock() + 3600_000 };
+        return { token, expiresAt: jwtExpiry(token, clock() + 3600_000) };
       },
       accessToken: (scopes) => metadata.accessToken(scopes),
     };
