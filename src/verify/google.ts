@@ -5,7 +5,7 @@
 import { DenialError } from './denial.js';
 import type { KeySource } from './keys.js';
 import { RemoteKeySource, resolveKeyUrl } from './remote.js';
-import { DEFAULT_CLOCK_SKEW_SEC, DEFAULT_MAX_LIFETIME_SEC, GOOGLE_ISSUERS, IAP_ISSUER, Verifier, type VerifiedToken, type VerifierOptions } from './verifier.js';
+import { DEFAULT_CLOCK_SKEW_SEC, DEFAULT_MAX_LIFETIME_SEC, GOOGLE_ISSUERS, IAP_ISSUER, Verifier, type VerifiedToken, type VerifierOptions, type VerifyCall } from './verifier.js';
 import type { AudienceOwnerLookup } from './audience.js';
 
 /** The Verifier's own options (documented there), with IAP's defaults for assertions. */
@@ -67,21 +67,29 @@ export function verifierFor(kind: Kind, options: Omit<VerifyTokenOptions, 'audie
   return v;
 }
 
-async function verifyKind(kind: Kind, token: string | undefined | null, options: VerifyTokenOptions): Promise<VerifiedToken> {
-  if (!options || options.audience === undefined) throw new TypeError(`options.audience is required: the audience(s) your service accepts`);
+/**
+ * The per-call half of the options as a VerifyCall (fields set only when given), checked: a caller's
+ * mistake is a TypeError. `who` prefixes the messages ('' for the library functions).
+ */
+export function verifyCallOf(options: VerifyTokenOptions, who = ''): VerifyCall {
+  if (!options || options.audience === undefined) throw new TypeError(`${who}options.audience is required: the audience(s) your service accepts`);
   const audiences = typeof options.audience === 'string' ? [options.audience] : options.audience;
   if (!Array.isArray(audiences) || audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
-    throw new TypeError('options.audience must be a non-empty string or a non-empty list of them');
+    throw new TypeError(`${who}options.audience must be a non-empty string or a non-empty list of them`);
   }
-  const verifier = verifierFor(kind, options);
-  const result = await verifier.verifyAsync(token, {
-    audiences,
+  return {
+    audiences: [...audiences], // a copy: the caller's list may change after a middleware is built
     ...(options.requireEmail !== undefined && { requireEmail: options.requireEmail }),
     ...(options.allowAudiencePath !== undefined && { allowAudiencePath: options.allowAudiencePath }),
     ...(options.surface !== undefined && { surface: options.surface }),
     ...(options.now !== undefined && { now: options.now }),
     ...(options.audienceOwner !== undefined && { audienceOwner: options.audienceOwner }),
-  });
+  };
+}
+
+async function verifyKind(kind: Kind, token: string | undefined | null, options: VerifyTokenOptions): Promise<VerifiedToken> {
+  const call = verifyCallOf(options);
+  const result = await verifierFor(kind, options).verifyAsync(token, call);
   if (!result.ok) throw new DenialError(result.denial);
   return result;
 }

@@ -3,7 +3,7 @@
 
 import { pickCredential, type CredentialHeader, type CredentialKind, type HeaderGetter } from '../credential.js';
 import { deny, type Denial } from '../denial.js';
-import { verifierFor, type VerifyTokenOptions } from '../google.js';
+import { verifierFor, verifyCallOf, type VerifyTokenOptions } from '../google.js';
 import { denialResponse, type DenialResponse } from '../response.js';
 import type { VerifiedToken } from '../verifier.js';
 
@@ -27,22 +27,12 @@ export type AuthOutcome = { readonly ok: true; readonly identity: AuthplaneIdent
 
 /** Checks options once, when the middleware is built (a caller's mistake is a TypeError, not a 500 later). */
 export function authenticator(options: AuthOptions): (get: HeaderGetter, path: string) => Promise<AuthOutcome> {
-  if (!options || options.audience === undefined) throw new TypeError('authplane/verify middleware: options.audience is required');
-  const audiences = typeof options.audience === 'string' ? [options.audience] : [...options.audience];
-  if (audiences.length === 0 || audiences.some((a) => typeof a !== 'string' || a === '')) {
-    throw new TypeError('authplane/verify middleware: options.audience must be a non-empty string or list of them');
-  }
+  const call = verifyCallOf(options, 'authplane/verify middleware: ');
   const kind = options.credential ?? 'id-token';
   if (kind !== 'id-token' && kind !== 'iap-assertion') throw new TypeError(`authplane/verify middleware: unknown credential kind ${String(kind)}`);
   const verifier = verifierFor(kind === 'iap-assertion' ? 'iap' : 'id-token', options);
-  const surface = options.surface ?? 'library';
-  const call = {
-    audiences,
-    surface,
-    ...(options.requireEmail !== undefined && { requireEmail: options.requireEmail }),
-    ...(options.allowAudiencePath !== undefined && { allowAudiencePath: options.allowAudiencePath }),
-    ...(options.audienceOwner !== undefined && { audienceOwner: options.audienceOwner }),
-  };
+  const surface = call.surface ?? 'library';
+  const { audiences } = call;
   return async (get, path) => {
     const cred = pickCredential(get, kind);
     if (!cred.ok) {
