@@ -94,4 +94,12 @@ describe('IAM propagation {min: 2s, max: 6s}', () => {
     assert.equal(ghost.status, 400);
     assert.match(((await ghost.json()) as { error: { message: string } }).error.message, /ghost@demo-project.iam.gserviceaccount.com does not exist/);
   });
+
+  test('concurrent addBinding on a resource without a policy keeps both members (etag-checked)', async () => {
+    const resource = 'serviceAccounts/invoker@demo-project.iam.gserviceaccount.com';
+    const a = 'user:a@example.com';
+    const b = 'user:b@example.com';
+    await Promise.all([ap.platform.iam.addBinding(resource, 'roles/iam.serviceAccountUser', a), ap.platform.iam.addBinding(resource, 'roles/iam.serviceAccountUser', b)]);
+    assert.deepEqual(ap.platform.iam.getPolicy(resource).bindings, [{ role: 'roles/iam.serviceAccountUser', members: [a, b] }]);
+  });
 });

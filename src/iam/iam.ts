@@ -192,21 +192,19 @@ export class Iam {
   }
 
   /** Adds `member` to `role` on `resource`, keeping the rest (gcloud add-iam-policy-binding). */
-  async addBinding(resource: string, role: string, member: string): Promise<IamPolicy> {
-    for (;;) {
-      const current = this.getPolicy(resource);
-      const bindings = [...current.bindings, { role, members: [member] }];
-      const r = await this.setPolicy(resource, bindings, current.etag === emptyPolicy().etag ? null : current.etag);
-      if ('policy' in r) return r.policy;
-      await this.sync();
-    }
+  addBinding(resource: string, role: string, member: string): Promise<IamPolicy> {
+    return this.editBindings(resource, (bindings) => [...bindings, { role, members: [member] }]);
   }
 
-  async removeBinding(resource: string, role: string, member: string): Promise<IamPolicy> {
+  removeBinding(resource: string, role: string, member: string): Promise<IamPolicy> {
+    return this.editBindings(resource, (bindings) => bindings.map((b) => (b.role === role ? { role, members: b.members.filter((m) => m !== member) } : b)));
+  }
+
+  /** Read-modify-write with the etag read (the empty etag means "no policy yet"), retried on a conflict. */
+  private async editBindings(resource: string, edit: (bindings: IamBinding[]) => IamBinding[]): Promise<IamPolicy> {
     for (;;) {
       const current = this.getPolicy(resource);
-      const bindings = current.bindings.map((b) => (b.role === role ? { role, members: b.members.filter((m) => m !== member) } : b));
-      const r = await this.setPolicy(resource, bindings, current.etag === emptyPolicy().etag ? null : current.etag);
+      const r = await this.setPolicy(resource, edit(current.bindings), current.etag);
       if ('policy' in r) return r.policy;
       await this.sync();
     }
