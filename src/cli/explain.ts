@@ -147,7 +147,7 @@ function offline(token: string, url: string, base: { url: string; notes: string[
   return { ...common, accepted: true };
 }
 
-export function printFinding(f: Finding): void {
+function printFinding(f: Finding): void {
   const out: string[] = [];
   out.push(`url        ${f.url}${f.service ? `  (service ${f.service})` : ''}`);
   out.push(`audiences  ${f.audiences.join(', ')}`);

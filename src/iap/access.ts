@@ -6,8 +6,8 @@ import { iapResource } from '../iam/resources.js';
 import { deny, type Denial } from '../verify/denial.js';
 import type { IapIdentity } from './programmatic.js';
 
-export const IAP_ACCESS_PERMISSION = 'iap.webServiceVersions.accessViaIAP';
-export const IAP_ACCESSOR_ROLE = 'roles/iap.httpsResourceAccessor';
+const IAP_ACCESS_PERMISSION = 'iap.webServiceVersions.accessViaIAP';
+const IAP_ACCESSOR_ROLE = 'roles/iap.httpsResourceAccessor';
 
 /** undefined when access is granted; otherwise the refusal (403 Access denied). */
 export function checkIapAccess(iam: Iam, who: IapIdentity, service: string, now?: number): Denial | undefined {

@@ -12,13 +12,13 @@ import { IAP_ISSUER } from '../identity/identity.js';
 import { signJwt, type JwtClaims } from '../lib/jwt.js';
 
 /** Google: "exp … 10 minutes". */
-export const ASSERTION_LIFETIME_S = 600;
+const ASSERTION_LIFETIME_S = 600;
 /** A cached assertion is reused while it has at least this long to live. */
 const REUSE_MARGIN_S = ASSERTION_LIFETIME_S - 60;
 
 export const IAP_ACCOUNT_PREFIX = 'accounts.google.com:';
 
-export function assertionAudience(project: ProjectConfig, service: string): string {
+function assertionAudience(project: ProjectConfig, service: string): string {
   return `/projects/${project.number}/locations/${project.region}/services/${service}`;
 }
 

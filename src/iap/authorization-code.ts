@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import type { Sealer } from './seal.js';
 
 /** Google's codes are valid for minutes; two is plenty for a redirect. */
-export const CODE_LIFETIME_S = 120;
+const CODE_LIFETIME_S = 120;
 
 export interface AuthorizationCode {
   email: string;

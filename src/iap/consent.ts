@@ -8,7 +8,7 @@ import { parseCookies, setCookie } from './cookies.js';
 import { IAP_COOKIE_PREFIX } from './session.js';
 import type { Sealer } from './seal.js';
 
-export const CONSENT_COOKIE = `${IAP_COOKIE_PREFIX}SIGNIN_CONSENT`;
+const CONSENT_COOKIE = `${IAP_COOKIE_PREFIX}SIGNIN_CONSENT`;
 const CONSENT_LIFETIME_S = 400 * 24 * 3600; // browsers cap cookies at 400 days
 const MAX_GRANTS = 64;
 

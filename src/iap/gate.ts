@@ -26,9 +26,9 @@ import type { IapRuntime } from './runtime.js';
 import { IAP_COOKIE_PREFIX, sessionCookieName, xsrfCookieName } from './session.js';
 import { SIGNIN_PATH } from './signin.js';
 
-export const CLEAR_LOGIN_COOKIE_PATH = '/_gcp_iap/clear_login_cookie';
-export const IDENTITY_PATH = '/_gcp_iap/identity';
-export const SESSION_REFRESH_PATH = '/_gcp_iap/do_session_refresh';
+const CLEAR_LOGIN_COOKIE_PATH = '/_gcp_iap/clear_login_cookie';
+const IDENTITY_PATH = '/_gcp_iap/identity';
+const SESSION_REFRESH_PATH = '/_gcp_iap/do_session_refresh';
 
 /** Every answer IAP itself gives carries this (REFERENCE §5). */
 const GENERATED = { 'x-goog-iap-generated-response': 'true' } as const;

@@ -15,7 +15,7 @@ export function page(title: string, body: string): string {
 }
 
 /** Hidden inputs that carry the OAuth request from one sign-in step to the next. */
-export function hiddenFields(fields: Record<string, string>): string {
+function hiddenFields(fields: Record<string, string>): string {
   return Object.entries(fields)
     .map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`)
     .join('');

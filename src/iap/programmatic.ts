@@ -38,7 +38,7 @@ export interface IapIdentity {
 }
 
 /** A signed JWT must expire within an hour of being issued (Google's rule for service-account JWTs). */
-export const SA_JWT_MAX_LIFETIME_S = 3600;
+const SA_JWT_MAX_LIFETIME_S = 3600;
 
 /**
  * The bearer credential, if any. An Authorization header with another scheme (Basic, …) belongs to the

@@ -10,7 +10,7 @@ import { clearCookie, parseCookies, setCookie } from './cookies.js';
 import type { Sealer } from './seal.js';
 
 /** How long a browser session lasts before IAP signs the user in again (Google's default: 1 hour). */
-export const SESSION_LIFETIME_S = 3600;
+const SESSION_LIFETIME_S = 3600;
 /** How long a sign-in round trip may take (the XSRF nonce cookie's lifetime). */
 export const SIGNIN_WINDOW_S = 600;
 

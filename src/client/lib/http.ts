@@ -22,7 +22,7 @@ export async function call(fetchImpl: typeof fetch, url: string, init: RequestIn
 }
 
 /** Reads Google's `{"error":{"status","message"}}` or OAuth's `{"error","error_description"}`. */
-export function googleError(text: string): { status?: string; message?: string } {
+function googleError(text: string): { status?: string; message?: string } {
   try {
     const body = JSON.parse(text) as { error?: unknown; error_description?: unknown };
     if (body.error && typeof body.error === 'object') {
