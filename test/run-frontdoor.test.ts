@@ -232,6 +232,20 @@ describe('Cloud Run front door', () => {
     assert.equal(res.status, 200);
   });
 
+  it('the front door reads credentials with the library rule: empty Bearer, a bare JWT, two tokens in one value', async () => {
+    const token = await mint('tasks-invoker', updateUrl);
+    const empty = await call(update, { authorization: 'Bearer ' });
+    assert.equal(empty.status, 401);
+    assert.equal(empty.headers.get('x-authplane-denial'), 'TOKEN_MALFORMED');
+    assert.match(String(((await lastLog()).evidence as Record<string, unknown>).reason), /carries no token/);
+    const bare = await call(update, { authorization: token });
+    assert.equal(bare.headers.get('x-authplane-denial'), 'TOKEN_MALFORMED');
+    assert.match(String(((await lastLog()).evidence as Record<string, unknown>).reason), /without the "Bearer " scheme/);
+    const two = await call(update, { authorization: `Bearer ${token}, Bearer ${token}` });
+    assert.equal(two.status, 401);
+    assert.equal(two.headers.get('x-authplane-denial'), 'MULTIPLE_CREDENTIALS');
+  });
+
   it('two Authorization headers → 401 MULTIPLE_CREDENTIALS', async () => {
     const token = await mint('tasks-invoker', updateUrl);
     const u = new URL(update);

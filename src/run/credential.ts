@@ -1,21 +1,10 @@
-// Which credential the Cloud Run invoker check looks at (REFERENCE §1):
-// X-Serverless-Authorization wins over Authorization (which then passes to the container untouched);
-// more than one value of the header that counts, or more than one token in it, is refused.
-//
-// Node's parser keeps only the first of duplicated `authorization` headers, so duplicates are counted
-// on rawHeaders.
+// The front door reads its credential with the shared rule (verify/credential.ts: X-Serverless-Authorization
+// wins over Authorization; several values or several tokens are refused), from one scan of rawHeaders:
+// Node's parser keeps only the first of duplicated `authorization` headers, so duplicates are counted here.
 
-export type CredentialHeader = 'x-serverless-authorization' | 'authorization';
+import type { HeaderGetter } from '../verify/credential.js';
 
-export type Credential =
-  | { kind: 'none' }
-  | { kind: 'token'; header: CredentialHeader; token: string }
-  /** Several values of the header that counts. */
-  | { kind: 'multiple'; header: CredentialHeader; count: number; values: string[] }
-  /** A scheme other than Bearer (Basic, …). */
-  | { kind: 'scheme'; header: CredentialHeader; scheme: string; value: string };
-
-export function pickCredential(rawHeaders: readonly string[]): Credential {
+export function rawCredentialHeaders(rawHeaders: readonly string[]): HeaderGetter {
   let xsa: string[] | undefined;
   let auth: string[] | undefined;
   for (let i = 0; i < rawHeaders.length; i += 2) {
@@ -24,15 +13,5 @@ export function pickCredential(rawHeaders: readonly string[]): Credential {
     if (name.length === 13 && name.toLowerCase() === 'authorization') (auth ??= []).push(rawHeaders[i + 1]!);
     else if (name.length === 26 && name.toLowerCase() === 'x-serverless-authorization') (xsa ??= []).push(rawHeaders[i + 1]!);
   }
-  const header: CredentialHeader = xsa !== undefined ? 'x-serverless-authorization' : 'authorization';
-  const values = (xsa ?? auth)?.filter((v) => v.trim() !== '');
-  if (values === undefined || values.length === 0) return { kind: 'none' };
-  if (values.length > 1) return { kind: 'multiple', header, count: values.length, values };
-  const value = values[0]!.trim();
-  const space = value.indexOf(' ');
-  const scheme = space < 0 ? value : value.slice(0, space);
-  if (scheme.toLowerCase() !== 'bearer') return { kind: 'scheme', header, scheme, value };
-  const token = value.slice(space + 1).trim();
-  if (token === '') return { kind: 'none' };
-  return { kind: 'token', header, token };
+  return (name) => (name === 'authorization' ? auth : name === 'x-serverless-authorization' ? xsa : undefined);
 }

@@ -20,8 +20,9 @@ import type { ServiceEntry } from '../services/directory.js';
 import type { GateOutcome } from '../services/gate.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { denialResponse } from '../verify/response.js';
-import type { RefusedToken, VerifiedToken, VerifyCall, Verifier, VerifyResult } from '../verify/verifier.js';
-import { pickCredential, type Credential } from './credential.js';
+import type { VerifiedToken, VerifyCall, Verifier, VerifyResult } from '../verify/verifier.js';
+import { pickCredential } from '../verify/credential.js';
+import { rawCredentialHeaders } from './credential.js';
 import type { IngressPolicy } from './ingress.js';
 import { INVOKE_PERMISSION, invokerDenial, type MemberResolver } from './invoker.js';
 import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, sendTooLarge, upstreamHeaders, type HeaderEdits, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
@@ -224,32 +225,24 @@ export class FrontDoor {
 
   private invokerCheck(req: IncomingMessage, internal: boolean, edits: HeaderEdits, invokerToken: string | undefined, gatePrincipal: string | undefined): Checked | Promise<Checked> {
     if (!this.entry.config.invokerIamCheck) return { ok: true, admitted: { internal, edits, ...(gatePrincipal ? { principal: gatePrincipal } : {}) } };
-    const cred: Credential = invokerToken !== undefined ? { kind: 'token', header: 'x-serverless-authorization', token: invokerToken } : pickCredential(req.rawHeaders);
+    const cred: ValidCredential | ReturnType<typeof pickCredential> =
+      invokerToken !== undefined ? { ok: true, header: 'x-serverless-authorization', token: invokerToken } : pickCredential(rawCredentialHeaders(req.rawHeaders));
     const path = pathOf(req);
-    if (cred.kind !== 'token') {
-      const denial =
-        cred.kind === 'none'
-          ? (this.deps.verifier.verify(undefined, this.call) as RefusedToken).denial
-          : cred.kind === 'multiple'
-            ? deny('MULTIPLE_CREDENTIALS', 'run', { path, credentialCount: cred.count, header: `${cred.count} ${cred.header} headers`, audiences: this.entry.audiences, expectedAudience: this.entry.audiences[0] })
-            : deny('TOKEN_MALFORMED', 'run', {
-                path,
-                reason: `the ${cred.header} header uses the ${cred.scheme} scheme; Cloud Run expects "Bearer ID_TOKEN"`,
-                audiences: this.entry.audiences,
-                expectedAudience: this.entry.audiences[0],
-              });
-      return this.publicOr(internal, edits, denial, cred.kind === 'multiple' ? { header: cred.header, opaque: { length: cred.values.join(',').length, prefix: '' } } : undefined);
+    if (!cred.ok) {
+      const denial = deny(cred.code, 'run', { ...cred.evidence, path, audiences: this.entry.audiences, expectedAudience: this.entry.audiences[0] });
+      return this.publicOr(internal, edits, denial, undefined);
     }
     const result = this.deps.verifier.verify(cred.token, this.call);
+    const credential = cred as ValidCredential; // kind 'id-token': never the IAP assertion header
     // A kid nobody here knows may come from a rotation by another process on the same store:
     // verifyAsync re-reads the key ring (at most once a second) before refusing.
     if (!result.ok && result.denial.code === 'KEY_UNKNOWN') {
-      return this.deps.verifier.verifyAsync(cred.token, this.call).then((again) => this.afterVerify(again, cred, internal, edits, path));
+      return this.deps.verifier.verifyAsync(cred.token, this.call).then((again) => this.afterVerify(again, credential, internal, edits, path));
     }
-    return this.afterVerify(result, cred, internal, edits, path);
+    return this.afterVerify(result, credential, internal, edits, path);
   }
 
-  private afterVerify(result: VerifyResult, cred: Extract<Credential, { kind: 'token' }>, internal: boolean, edits: HeaderEdits, path: string): Checked | Promise<Checked> {
+  private afterVerify(result: VerifyResult, cred: ValidCredential, internal: boolean, edits: HeaderEdits, path: string): Checked | Promise<Checked> {
     if (!result.ok) {
       const token: TokenSummary = result.claims ? { header: cred.header, ...(result.header ? { jwtHeader: result.header } : {}), claims: result.claims } : summarizeToken(cred.header, cred.token);
       return this.publicOr(internal, edits, result.denial, token);
@@ -339,6 +332,9 @@ export class FrontDoor {
 }
 
 const NOT_INTERNAL = { internal: false, source: '' };
+
+/** The ID-token credential the invoker check verifies. */
+type ValidCredential = { ok: true; header: 'authorization' | 'x-serverless-authorization'; token: string };
 
 // One summary object per verified token and header: a cached token is logged on every request, and the
 // request log serialises each summary object once.
