@@ -235,9 +235,9 @@ export class FrontDoor {
     const result = this.deps.verifier.verify(cred.token, this.call);
     const credential = cred as ValidCredential; // kind 'id-token': never the IAP assertion header
     // A kid nobody here knows may come from a rotation by another process on the same store:
-    // verifyAsync re-reads the key ring (at most once a second) before refusing.
+    // the verifier re-reads the key ring (at most once a second) before refusing.
     if (!result.ok && result.denial.code === 'KEY_UNKNOWN') {
-      return this.deps.verifier.verifyAsync(cred.token, this.call).then((again) => this.afterVerify(again, credential, internal, edits, path));
+      return this.deps.verifier.retryWithFreshKeys(cred.token, this.call, result).then((again) => this.afterVerify(again, credential, internal, edits, path));
     }
     return this.afterVerify(result, credential, internal, edits, path);
   }

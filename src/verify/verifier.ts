@@ -278,7 +278,15 @@ export class Verifier {
   async verifyAsync(token: string | undefined | null, call: VerifyCall): Promise<VerifyResult> {
     const ready = this.keys.ready?.();
     if (ready !== undefined) await ready;
-    const result = this.verify(token, call);
+    return this.retryWithFreshKeys(token, call, this.verify(token, call));
+  }
+
+  /**
+   * Given the result of `verify`: after a KEY_UNKNOWN refusal, asks the key source to reload once (the
+   * source rate-limits) and verifies again if the keys changed; any other result comes back as it is.
+   * For synchronous callers that want `verifyAsync`'s second chance without verifying twice.
+   */
+  async retryWithFreshKeys(token: string | undefined | null, call: VerifyCall, result: VerifyResult): Promise<VerifyResult> {
     if (!result.ok && result.denial.code === 'KEY_UNKNOWN' && this.keys.refresh !== undefined && (await this.keys.refresh())) {
       return this.verify(token, call);
     }
