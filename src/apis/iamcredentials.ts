@@ -2,6 +2,7 @@
 //   POST /v1/projects/-/serviceAccounts/{EMAIL_OR_ID}:generateAccessToken | generateIdToken | signJwt | signBlob
 // with delegation chains and Google's permission checks and error shapes (REFERENCE §2).
 
+import { rfc3339Seconds } from '../lib/time.js';
 import type { ServiceAccountRecord } from '../store/store.js';
 import { serviceAccountResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
@@ -82,8 +83,6 @@ async function authorize(platform: Platform, req: ApiRequest, permission: string
   throw new Error('unreachable');
 }
 
-const rfc3339 = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
-
 export function iamCredentialsRoutes(router: Router, platform: Platform): void {
   const base = '/v1/projects/{project}/serviceAccounts/{account}';
   const { identity } = platform;
@@ -96,7 +95,7 @@ export function iamCredentialsRoutes(router: Router, platform: Platform): void {
     }
     const lifetime = parseLifetime(body.lifetime);
     const { token, record } = await identity.mintAccessToken(`serviceAccount:${sa.email}`, body.scope as string[], lifetime);
-    return { body: { accessToken: token, expireTime: rfc3339(record.expiresAt) } };
+    return { body: { accessToken: token, expireTime: rfc3339Seconds(record.expiresAt) } };
   });
 
   router.post(`${base}:generateIdToken`, async (req) => {

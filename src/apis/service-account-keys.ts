@@ -8,17 +8,13 @@
 // the account (POST /token, src/apis/oauth.ts). A new key becomes the account's own signing key (the one
 // signJwt/signBlob use); earlier keys keep working at the token endpoint, as user-managed keys do until deleted.
 
-import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
 import { serviceAccountResource } from '../iam/resources.js';
-import { MAX_TOKEN_LIFETIME_MS } from '../identity/keys.js';
+import { rfc3339Seconds } from '../lib/time.js';
 import type { Platform } from '../platform.js';
-import type { SigningKeyRecord } from '../store/store.js';
 import { callerOf } from './caller.js';
 import { ApiError, invalidArgument } from './errors.js';
 import { requirePermission } from './iam-policy.js';
 import type { Router } from './router.js';
-
-const rfc3339 = (ms: number) => new Date(Math.floor(ms / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 
 export function serviceAccountKeyRoutes(router: Router, platform: Platform): void {
   router.post('/v1/projects/{project}/serviceAccounts/{account}/keys', async (req) => {
@@ -42,22 +38,9 @@ export function serviceAccountKeyRoutes(router: Router, platform: Platform): voi
     if (!sa) throw new ApiError('NOT_FOUND', `Service account projects/${project}/serviceAccounts/${account} does not exist.`);
 
     const now = platform.clock();
-    const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const publicPem = pair.publicKey.export({ type: 'spki', format: 'pem' }).toString();
-    const privatePem = pair.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-    const record: SigningKeyRecord = {
-      // Google's key ids are 40 hex characters.
-      kid: createHash('sha1').update(publicPem).update(randomBytes(8)).digest('hex'),
-      alg: 'RS256',
-      owner: sa.email,
-      privatePem,
-      publicPem,
-      createdAt: now,
-      retiredAt: null,
-      publishedUntil: null,
-    };
-    await platform.store.rotateSigningKey(record, now, now + MAX_TOKEN_LIFETIME_MS);
-    await platform.identity.keys.reload();
+    // The new key becomes the account's own signing key (generated off the main thread).
+    const { record } = await platform.identity.keys.rotate('RS256', sa.email);
+    const privatePem = record.privatePem;
 
     const api = platform.apiUrl;
     const keyFile = {
@@ -78,7 +61,7 @@ export function serviceAccountKeyRoutes(router: Router, platform: Platform): voi
         name: `projects/${sa.projectId}/serviceAccounts/${sa.email}/keys/${record.kid}`,
         privateKeyType: 'TYPE_GOOGLE_CREDENTIALS_FILE',
         privateKeyData: Buffer.from(JSON.stringify(keyFile, null, 2)).toString('base64'),
-        validAfterTime: rfc3339(now),
+        validAfterTime: rfc3339Seconds(now),
         validBeforeTime: '9999-12-31T23:59:59Z',
         keyAlgorithm: 'KEY_ALG_RSA_2048',
         keyOrigin: 'GOOGLE_PROVIDED',

@@ -125,12 +125,15 @@ export class KeyRing {
     return this.publishedFor('').filter((k) => k.record.alg === alg);
   }
 
-  /** Rotates the platform's key for `alg`. */
-  async rotate(alg: SigningAlg): Promise<LoadedKey> {
+  /**
+   * Rotates the key for `alg` of `owner` ('' = the platform's; a service account email = that account's
+   * own key, as when a key file is created). The retired key stays published while its tokens may live.
+   */
+  async rotate(alg: SigningAlg, owner = ''): Promise<LoadedKey> {
     const now = this.clock();
-    const next = await generate(alg, now);
+    const next = await generate(alg, now, owner);
     await this.store.rotateSigningKey(next, now, now + MAX_TOKEN_LIFETIME_MS);
     await this.reload();
-    return this.signingKey(alg);
+    return this.active.get(`${alg}/${owner}`)!;
   }
 }
