@@ -2,11 +2,8 @@
 // impersonation, a key file). Sources fetch; caching is `cachedSource`'s job, so every source gets the same
 // early refresh and shared in-flight fetches.
 
-export interface Token {
-  readonly token: string;
-  /** Epoch milliseconds. */
-  readonly expiresAt: number;
-}
+export type { Token } from '../lib/token-cache.js';
+import type { Token } from '../lib/token-cache.js';
 
 export interface IdTokenRequest {
   /** Add the `email` and `email_verified` claims (IAP needs them). Sources that always add them ignore false. */

@@ -2,7 +2,7 @@
 // agent (service-NUMBER@gcp-sa-iap.iam.gserviceaccount.com) with an ID token for the service's URL in
 // X-Serverless-Authorization. The service must grant that agent roles/run.invoker, as on Google.
 
-import { TokenCache } from '../client/token-cache.js';
+import { TokenCache } from '../lib/token-cache.js';
 import { ID_TOKEN_LIFETIME_S, type Identity } from '../identity/identity.js';
 import type { ServiceEntry } from '../services/directory.js';
 

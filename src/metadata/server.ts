@@ -5,7 +5,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Platform } from '../platform.js';
 import type { ServiceAccountRecord } from '../store/store.js';
-import { DEFAULT_SCOPES } from '../identity/identity.js';
+import { DEFAULT_SCOPES, ID_TOKEN_LIFETIME_S } from '../identity/identity.js';
+import { TokenCache } from '../lib/token-cache.js';
 
 export interface MetadataServerOptions {
   name: string;
@@ -23,9 +24,6 @@ export interface RunningMetadataServer {
   hostPort: string;
   close(): Promise<void>;
 }
-
-/** Tokens are reused until this close to expiry, as the real metadata server does. */
-const REFRESH_MARGIN_MS = 5 * 60_000;
 
 const PREFIX = '/computeMetadata/v1/';
 
@@ -83,13 +81,15 @@ const notFound = (res: ServerResponse, path: string) =>
   reply(res, 404, 'html', `<!DOCTYPE html>\n<html lang=en>\n  <title>Error 404 (Not Found)!!1</title>\n  <p><b>404.</b> <ins>That’s an error.</ins>\n  <p>The requested URL <code>${path.replace(/[<>&"]/g, '')}</code> was not found on this server.  <ins>That’s all we know.</ins>\n`);
 
 class MetadataHandler {
-  private readonly accessTokens = new Map<string, { token: string; expiresAt: number }>();
-  private readonly idTokens = new Map<string, { token: string; expiresAt: number }>();
+  /** Tokens are reused until 5 minutes before expiry, as the real metadata server does. */
+  private readonly tokens: TokenCache;
 
   constructor(
     private readonly platform: Platform,
     private readonly sa: ServiceAccountRecord,
-  ) {}
+  ) {
+    this.tokens = new TokenCache({ clock: platform.clock });
+  }
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://metadata');
@@ -159,28 +159,20 @@ class MetadataHandler {
 
   private async token(res: ServerResponse, scopesParam: string | null): Promise<void> {
     const scopes = scopesParam ? scopesParam.split(/[,\s]+/).filter(Boolean) : DEFAULT_SCOPES;
-    const key = scopes.join(' ');
-    const now = this.platform.clock();
-    let cached = this.accessTokens.get(key);
-    if (!cached || cached.expiresAt - now < REFRESH_MARGIN_MS) {
+    const t = await this.tokens.get(`at\n${scopes.join(' ')}`, async () => {
       const grant = await this.platform.identity.mintAccessToken(`serviceAccount:${this.sa.email}`, scopes);
-      cached = { token: grant.token, expiresAt: grant.record.expiresAt };
-      this.accessTokens.set(key, cached);
-    }
-    reply(res, 200, 'json', JSON.stringify({ access_token: cached.token, expires_in: Math.floor((cached.expiresAt - now) / 1000), token_type: 'Bearer' }));
+      return { token: grant.token, expiresAt: grant.record.expiresAt };
+    });
+    reply(res, 200, 'json', JSON.stringify({ access_token: t.token, expires_in: Math.floor((t.expiresAt - this.platform.clock()) / 1000), token_type: 'Bearer' }));
   }
 
   private async identity(res: ServerResponse, params: URLSearchParams): Promise<void> {
     const audience = params.get('audience');
     if (!audience) return reply(res, 400, 'text', 'non-empty audience parameter required\n');
-    const now = this.platform.clock();
-    let cached = this.idTokens.get(audience);
-    if (!cached || cached.expiresAt - now < REFRESH_MARGIN_MS) {
-      const token = await this.platform.identity.mintIdToken(this.sa, { audience, includeEmail: true });
-      cached = { token, expiresAt: now + 3600_000 };
-      if (this.idTokens.size > 1000) this.idTokens.clear();
-      this.idTokens.set(audience, cached);
-    }
-    reply(res, 200, 'text', cached.token);
+    const t = await this.tokens.get(`id\n${audience}`, async () => ({
+      token: await this.platform.identity.mintIdToken(this.sa, { audience, includeEmail: true }),
+      expiresAt: this.platform.clock() + ID_TOKEN_LIFETIME_S * 1000,
+    }));
+    reply(res, 200, 'text', t.token);
   }
 }
