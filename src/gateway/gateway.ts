@@ -7,6 +7,7 @@ import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Serv
 import type { AddressInfo } from 'node:net';
 import { TokenFetchError } from '../client/errors.js';
 import type { GatewayConfig } from '../config/types.js';
+import { clientAddress } from '../lib/http-headers.js';
 import { listen } from '../metadata/server.js';
 import { requestLogFor, type RequestLogEntry, type RequestOutcome } from '../observe/request-log.js';
 import { INTERNAL_HEADER, type Platform } from '../platform.js';
@@ -92,7 +93,7 @@ export async function startGateway(platform: Platform, config: GatewayConfig, in
     delete headers[INTERNAL_HEADER];
     if (config.insideVpc) headers[INTERNAL_HEADER] = platform.internalSecret;
     const xff = req.headers['x-forwarded-for'];
-    headers['x-forwarded-for'] = [xff, req.socket.remoteAddress].filter(Boolean).join(', ');
+    headers['x-forwarded-for'] = [xff, clientAddress(req)].filter(Boolean).join(', ');
     headers['x-forwarded-proto'] = 'http';
     if (token) headers[token.header] = `Bearer ${token.value}`;
 

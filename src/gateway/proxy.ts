@@ -3,8 +3,7 @@
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-authenticate', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+import { HOP_BY_HOP } from '../lib/http-headers.js';
 
 /** `headers` without hop-by-hop headers; names are lower-case. */
 export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {

@@ -10,6 +10,7 @@ import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders,
 import { request as httpsRequest } from 'node:https';
 import { Pool, type Dispatcher } from 'undici';
 import { Readable, type Duplex } from 'node:stream';
+import { clientAddress, HOP_BY_HOP } from '../lib/http-headers.js';
 import { stripSignature } from '../lib/jwt.js';
 
 /** Responses up to this size (by Content-Length) are sent in one write. */
@@ -17,8 +18,6 @@ const SMALL_RESPONSE_BYTES = 64 * 1024;
 
 /** Cloud Run's request size limit for HTTP/1 (REFERENCE: 32 MiB). */
 export const MAX_REQUEST_BYTES = 32 * 1024 * 1024;
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
 export interface UpstreamTarget {
   protocol: 'http:' | 'https:';
@@ -78,11 +77,6 @@ function matchesAny(lower: string, patterns: readonly string[]): boolean {
     if (p.endsWith('*') ? lower.startsWith(p.slice(0, -1)) : lower === p) return true;
   }
   return false;
-}
-
-export function clientAddress(req: IncomingMessage): string {
-  const a = req.socket.remoteAddress ?? '';
-  return a.startsWith('::ffff:') ? a.slice(7) : a;
 }
 
 /** The response headers to pass back: everything but hop-by-hop (Node frames the body itself). */
