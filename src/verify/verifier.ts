@@ -242,6 +242,21 @@ export class Verifier {
     }
 
     // Signed by a trusted key: the remaining checks are about the claims.
+    return this.admitSigned(header, claims, token, call, nowMs);
+  }
+
+  /**
+   * Every check `verify` makes except the key lookup and the signature, for diagnosis only (offline
+   * `authplane explain`, where no keys are at hand). Never use its answer to admit a request.
+   */
+  diagnoseUnsigned(token: string | undefined | null, call: VerifyCall): VerifyResult {
+    const r = this.verify(token, call);
+    if (r.ok || r.denial.code !== 'KEY_UNKNOWN' || r.header === undefined || r.claims === undefined) return r;
+    return this.admitSigned(r.header, { ...r.claims }, undefined, call, call.now ?? this.clock());
+  }
+
+  /** The claim checks after a good signature; `token` set = remember the verified token in the cache. */
+  private admitSigned(header: Readonly<JwtHeader>, claims: Record<string, unknown>, token: string | undefined, call: VerifyCall, nowMs: number): VerifyResult {
     const exp = claims['exp'];
     const iat = claims['iat'];
     if (typeof exp !== 'number' || typeof iat !== 'number' || !Number.isFinite(exp) || !Number.isFinite(iat)) {
@@ -267,7 +282,7 @@ export class Verifier {
       expiresAt: exp,
     };
     const validUntilMs = (exp + this.clockSkewSec) * 1000;
-    if (this.cache !== undefined && validUntilMs > nowMs) this.cache.set(token, verified, validUntilMs);
+    if (token !== undefined && this.cache !== undefined && validUntilMs > nowMs) this.cache.set(token, verified, validUntilMs);
     return this.checkCall(verified, call, nowMs);
   }
 
