@@ -79,6 +79,13 @@ describe('validateConfig', () => {
     assertProblem(problemsOf({ server: { apiPort: 70000 } }), 'server.apiPort', /70000 is out of range/, /0 to 65535/);
   });
 
+  it('vpc.cidrs must be address ranges (checked before anything listens)', () => {
+    const problems = problemsOf({ vpc: { cidrs: ['10.8.0.0/16', '10.0.0.0/33', 'nonsense'] } });
+    assertProblem(problems, 'vpc.cidrs[1]', /"10\.0\.0\.0\/33" is not an address range/, /CIDR such as 10\.8\.0\.0\/16/);
+    assertProblem(problems, 'vpc.cidrs[2]', /"nonsense" is not an address range/, /CIDR/);
+    assert.equal(problems.length, 2);
+  });
+
   it('an unknown service account in a binding names the member and how to declare it', () => {
     const problems = problemsOf({
       ...SA,
