@@ -13,6 +13,7 @@ import { AUTHPLANE_JWKS_PATH, RemoteKeySource } from '../verify/remote.js';
 import { GOOGLE_ISSUERS, Verifier, type VerifyResult } from '../verify/verifier.js';
 import type { IamDecision } from '../iam/iam.js';
 import { apiUrl, callApi } from './api-client.js';
+import { serviceResource } from '../iam/resources.js';
 
 const HELP = `usage: authplane explain --token TOKEN --url URL [--offline] [--json]
 
@@ -120,7 +121,7 @@ export async function explain(token: string, url: string, opts: { offline: boole
     const sa = await callApi<{ email: string }>('GET', `/v1/projects/-/serviceAccounts/${encodeURIComponent(result.claims.sub)}`).catch(() => undefined);
     if (sa) member = `serviceAccount:${sa.email}`;
   }
-  const decision = await callApi<IamDecision>('POST', '/admin/v1/iam:check', { member: member ?? 'allUsers', permission: INVOKE_PERMISSION, resource: `services/${svc.name}` });
+  const decision = await callApi<IamDecision>('POST', '/admin/v1/iam:check', { member: member ?? 'allUsers', permission: INVOKE_PERMISSION, resource: serviceResource(svc.name) });
   if (decision.allowed) return { ...common, accepted: true, principal: member ?? result.principal, notes: [...common.notes, `allowed by ${decision.grantedBy?.role} on ${decision.grantedBy?.resource} (front end ${decision.frontEnd})`] };
   return { ...common, accepted: false, principal: member ?? result.principal, denial: invokerDenial(decision, member ?? `the unknown principal ${result.principal}`, path) };
 }

@@ -5,6 +5,7 @@ import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { AuthplaneConfig, GatewayAuthentication } from './types.js';
 import { bool, ConfigError, Ctx, duration, int, list, obj, oneOf, optStr, record, str, type Checker } from './schema-dsl.js';
 import { isKnownRole } from '../iam/roles.js';
+import { serviceResource } from '../iam/resources.js';
 
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SA_NAME = /^[a-z]([-a-z0-9]{4,28}[a-z0-9])$/;
@@ -226,7 +227,7 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
   const resources = new Set<string>([
     `projects/${project.id}`,
     ...[...saEmails].map((e) => `serviceAccounts/${e}`),
-    ...services.map((s) => `services/${s.name}`),
+    ...services.map((s) => serviceResource(s.name)),
     ...services.filter((s) => s.iap.enabled).map((s) => `iap/${s.name}`),
     ...c.queues.map((q) => `queues/${q.name}`),
   ]);

@@ -146,10 +146,6 @@ export class Iam {
     return list;
   }
 
-  get frontEnds(): number {
-    return this.propagation.frontEnds;
-  }
-
   /** When version `rec` becomes visible to `frontEnd`. */
   visibleAt(rec: PolicyVersionRecord, frontEnd: number): number {
     if (rec.createdAt === 0) return 0;

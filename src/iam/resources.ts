@@ -4,17 +4,6 @@
 // All but the project inherit the project's policy, as on Google. The REST surfaces translate
 // Google's long resource names (projects/P/locations/L/services/S …) to these keys.
 
-export type ResourceKind = 'project' | 'serviceAccount' | 'service' | 'iap' | 'queue';
-
-export function resourceKind(key: string): ResourceKind {
-  if (key.startsWith('projects/')) return 'project';
-  if (key.startsWith('serviceAccounts/')) return 'serviceAccount';
-  if (key.startsWith('services/')) return 'service';
-  if (key.startsWith('iap/')) return 'iap';
-  if (key.startsWith('queues/')) return 'queue';
-  throw new TypeError(`unknown IAM resource key: ${key}`);
-}
-
 export const projectResource = (projectId: string) => `projects/${projectId}`;
 export const serviceResource = (name: string) => `services/${name}`;
 export const iapResource = (name: string) => `iap/${name}`;

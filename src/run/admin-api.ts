@@ -12,6 +12,7 @@ import type { ApiRequest, Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
 import type { ServiceEntry } from '../services/directory.js';
 import { INGRESS_ENUM } from './ingress.js';
+import { serviceResource } from '../iam/resources.js';
 
 const DOMAIN = 'run.googleapis.com';
 
@@ -48,12 +49,12 @@ export function cloudRunAdminRoutes(router: Router, platform: Platform): void {
 
   router.get(`${base}/{service}`, async (req) => {
     const entry = find(req, 'run.services.get');
-    requirePermission(platform, await callerOf(platform, req.headers), 'run.services.get', `services/${entry.config.name}`, DOMAIN);
+    requirePermission(platform, await callerOf(platform, req.headers), 'run.services.get', serviceResource(entry.config.name), DOMAIN);
     return { body: serviceJson(platform, entry, started) };
   });
 
   iamPolicyRoutes(router, platform, `${base}/{service}`, {
-    resolve: (req) => `services/${find(req, 'run.services.getIamPolicy').config.name}`,
+    resolve: (req) => serviceResource(find(req, 'run.services.getIamPolicy').config.name),
     getPermission: 'run.services.getIamPolicy',
     setPermission: 'run.services.setIamPolicy',
     permissionPrefixes: ['run.'],

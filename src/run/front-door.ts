@@ -26,6 +26,7 @@ import { rawCredentialHeaders } from './credential.js';
 import type { IngressPolicy } from './ingress.js';
 import { INVOKE_PERMISSION, invokerDenial, type MemberResolver } from './invoker.js';
 import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, sendTooLarge, upstreamHeaders, type HeaderEdits, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { serviceResource } from '../iam/resources.js';
 
 export const REQUEST_ID_HEADER = 'x-authplane-request-id';
 /** How long a request waits for a (re)starting supervised service before 503. */
@@ -67,7 +68,7 @@ export class FrontDoor {
     private readonly deps: FrontDoorDeps,
   ) {
     this.name = entry.config.name;
-    this.resource = `services/${this.name}`;
+    this.resource = serviceResource(this.name);
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.server.on('clientError', (_e, socket) => {
