@@ -44,7 +44,6 @@ CREATE TABLE tasks (
 );
 CREATE UNIQUE INDEX tasks_name ON tasks (queue, id);
 CREATE INDEX tasks_due ON tasks (queue, next_at) WHERE state = 'queued';
-CREATE INDEX tasks_next ON tasks (next_at) WHERE state = 'queued';
 CREATE INDEX tasks_tombstones ON tasks (finished_at) WHERE state <> 'queued';
 
 CREATE TABLE task_attempts (

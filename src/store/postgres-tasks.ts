@@ -260,14 +260,6 @@ export class PostgresTaskStore implements TaskStore {
     });
   }
 
-  async nextDue(): Promise<number | null> {
-    const r = await this.pool.query(
-      "SELECT min(t.next_at) AS t FROM tasks t JOIN task_queues q ON q.id = t.queue WHERE t.state = 'queued' AND q.state = 'RUNNING' AND q.deleted_at IS NULL",
-    );
-    const t = (r.rows[0] as Row).t;
-    return t === null || t === undefined ? null : Number(t);
-  }
-
   async listAttempts(queue: string, taskId: string): Promise<AttemptRecord[]> {
     return (await this.pool.query('SELECT * FROM task_attempts WHERE queue = $1 AND task_id = $2 ORDER BY seq', [queue, taskId])).rows.map(attemptFromRow);
   }

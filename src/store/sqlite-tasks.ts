@@ -237,13 +237,6 @@ export class SqliteTaskStore implements TaskStore {
     return this.db.prepare("UPDATE tasks SET lease_id = NULL, next_at = ? WHERE state = 'queued' AND lease_id IS NOT NULL").run(now).changes;
   }
 
-  async nextDue(): Promise<number | null> {
-    const r = this.db
-      .prepare("SELECT min(t.next_at) AS t FROM tasks t JOIN task_queues q ON q.id = t.queue WHERE t.state = 'queued' AND q.state = 'RUNNING' AND q.deleted_at IS NULL")
-      .get() as Row;
-    return r.t === null ? null : Number(r.t);
-  }
-
   async listAttempts(queue: string, taskId: string): Promise<AttemptRecord[]> {
     return (this.db.prepare('SELECT * FROM task_attempts WHERE queue = ? AND task_id = ? ORDER BY seq').all(queue, taskId) as Row[]).map(attemptFromRow);
   }

@@ -187,8 +187,6 @@ export interface TaskStore {
   claimNow(queue: string, id: string, now: number, leaseGraceMs: number): Promise<TaskRecord | 'missing' | 'in-flight'>;
   /** Writes attempts' outcomes (in one transaction); completions whose lease was lost are ignored (their attempt is still recorded). */
   complete(results: Completion[]): Promise<void>;
-  /** The earliest nextAt among queued tasks of running queues (any process's), or null. */
-  nextDue(): Promise<number | null>;
   /** Recorded attempts of a task (every generation of the name), oldest first. */
   listAttempts(queue: string, taskId: string): Promise<AttemptRecord[]>;
   /**
