@@ -4,20 +4,25 @@
 // Creates and resumes NOTIFY `authplane_tasks` so every process's dispatcher wakes at once.
 import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
-import { attemptFromRow, claimable, QUEUE_COLUMNS, queueFromRow, queueValues, refill, taskFromRow, wakeForTokens } from './task-rows.js';
-import type {
-  AttemptRecord,
-  Claim,
-  Completion,
-  CreateQueueResult,
-  InsertTaskResult,
-  NewTask,
-  QueueRecord,
-  TaskRecord,
-  TaskStore,
-} from './task-store.js';
-
-type Row = Record<string, unknown>;
+import type { Row } from './core-rows.js';
+import {
+  attemptFromRow,
+  claimable,
+  completedAt,
+  completedState,
+  holdsName,
+  leased,
+  newTaskRecord,
+  nextWake,
+  openBucket,
+  QUEUE_COLUMNS,
+  QUEUE_INSERT_COLUMNS,
+  queueFromRow,
+  queueInsertValues,
+  queueValues,
+  taskFromRow,
+} from './task-rows.js';
+import type { AttemptRecord, Claim, Completion, CreateQueueResult, InsertTaskResult, NewTask, QueueRecord, TaskRecord, TaskStore } from './task-store.js';
 
 export const TASKS_CHANNEL = 'authplane_tasks';
 
@@ -26,7 +31,8 @@ interface PgOwner {
   tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T>;
 }
 
-const placeholders = (n: number, from = 1) => Array.from({ length: n }, (_, i) => `$${i + from}`).join(', ');
+const placeholders = (n: number) => Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
+const INSERT_QUEUE = `INSERT INTO task_queues (${QUEUE_INSERT_COLUMNS.join(', ')}) VALUES (${placeholders(QUEUE_INSERT_COLUMNS.length)})`;
 
 export class PostgresTaskStore implements TaskStore {
   /** `owner.pool` is read lazily: the store connects after constructing this. */
@@ -34,11 +40,6 @@ export class PostgresTaskStore implements TaskStore {
 
   private get pool(): pg.Pool {
     return this.owner.pool;
-  }
-
-  private insertQueueSql(): string {
-    const cols = [...QUEUE_COLUMNS, 'tokens', 'tokens_at'];
-    return `INSERT INTO task_queues (${cols.join(', ')}) VALUES (${placeholders(cols.length)})`;
   }
 
   async createQueue(q: QueueRecord, now: number, reuseBlockMs: number): Promise<CreateQueueResult> {
@@ -49,7 +50,7 @@ export class PostgresTaskStore implements TaskStore {
         if (Number(cur.deleted_at) + reuseBlockMs > now) return 'recently-deleted';
         await c.query('DELETE FROM task_queues WHERE id = $1', [q.id]);
       }
-      const r = await c.query(this.insertQueueSql() + ' ON CONFLICT (id) DO NOTHING', [...queueValues(q), q.maxBurstSize, now]);
+      const r = await c.query(INSERT_QUEUE + ' ON CONFLICT (id) DO NOTHING', queueInsertValues(q, now));
       return r.rowCount === 1 ? 'created' : 'exists';
     });
   }
@@ -61,7 +62,7 @@ export class PostgresTaskStore implements TaskStore {
       const cur = (await c.query('SELECT * FROM task_queues WHERE id = $1 FOR UPDATE', [q.id])).rows[0] as Row | undefined;
       if (!cur || cur.deleted_at !== null) {
         if (cur) await c.query('DELETE FROM task_queues WHERE id = $1', [q.id]);
-        await c.query(this.insertQueueSql(), [...queueValues(q), q.maxBurstSize, q.createdAt]);
+        await c.query(INSERT_QUEUE, queueInsertValues(q, q.createdAt));
         return;
       }
       await this.writeSettings(c, { ...q, state: queueFromRow(cur).state, createdAt: Number(cur.created_at) });
@@ -120,20 +121,16 @@ export class PostgresTaskStore implements TaskStore {
       SELECT seq, pg_notify($8, $9) FROM ins`;
     for (let i = 0; i < 3; i++) {
       const r = await this.pool.query(insertSql, values);
-      if (r.rows[0]) return { ok: true, task: this.fresh(t, Number((r.rows[0] as Row).seq)) };
+      if (r.rows[0]) return { ok: true, task: newTaskRecord(t, Number((r.rows[0] as Row).seq)) };
       const cur = await this.getTask(t.queue, t.id);
       if (!cur) continue; // deleted meanwhile: try again
-      if (cur.state === 'queued' || (cur.finishedAt ?? 0) + reuseWindowMs > now) return { ok: false, existing: cur };
+      if (holdsName(cur, now, reuseWindowMs)) return { ok: false, existing: cur };
       // An old tombstone: the name is free again.
       await this.pool.query("DELETE FROM tasks WHERE seq = $1 AND state <> 'queued'", [cur.seq]);
     }
     const existing = await this.getTask(t.queue, t.id);
     if (existing) return { ok: false, existing };
     throw new Error(`could not insert task ${t.queue}/${t.id}`);
-  }
-
-  private fresh(t: NewTask, seq: number): TaskRecord {
-    return { ...t, seq, dispatchCount: 0, responseCount: 0, executionCount: 0, firstAttemptAt: null, lastAttempt: null, state: 'queued', leaseId: null, nextAt: t.scheduleTime, finishedAt: null };
   }
 
   async getTask(queue: string, id: string): Promise<TaskRecord | null> {
@@ -162,17 +159,11 @@ export class PostgresTaskStore implements TaskStore {
       // The queue row is the shared state: lock it so processes take turns with the bucket.
       const qr = (await c.query('SELECT * FROM task_queues WHERE id = $1 FOR UPDATE', [queue])).rows[0] as Row | undefined;
       if (!qr || qr.deleted_at !== null || qr.state !== 'RUNNING') return { queue: qr ? queueFromRow(qr) : null, tasks: [], wakeAt: null, saturated: false };
-      const rate = Number(qr.max_dispatches_per_second);
-      const burst = Number(qr.max_burst_size);
-      const maxConcurrent = Number(qr.max_concurrent_dispatches);
-      // The bucket's clock never runs backwards: a claim that computed `now` before waiting for
-      // the row lock must not re-credit time another process already refilled.
-      const bucketAt = Math.max(now, Number(qr.tokens_at));
-      let tokens = refill(Number(qr.tokens), Number(qr.tokens_at), bucketAt, rate, burst);
+      const bucket = openBucket(qr, now);
       const inFlight = Number(
         ((await c.query("SELECT count(*) AS n FROM tasks WHERE queue = $1 AND state = 'queued' AND lease_id IS NOT NULL AND next_at > $2", [queue, now])).rows[0] as Row).n,
       );
-      const n = claimable(tokens, inFlight, maxConcurrent, max);
+      const n = claimable(bucket, inFlight, max);
       let tasks: TaskRecord[] = [];
       if (n > 0) {
         const leaseId = randomUUID();
@@ -187,19 +178,9 @@ export class PostgresTaskStore implements TaskStore {
         );
         tasks = r.rows.map(taskFromRow).sort((a, b) => a.scheduleTime - b.scheduleTime);
       }
-      tokens -= tasks.length;
-      const next = ((await c.query("UPDATE task_queues SET tokens = $1, tokens_at = $2 WHERE id = $3 RETURNING (SELECT min(next_at) FROM tasks WHERE queue = $3 AND state = 'queued') AS t", [tokens, bucketAt, queue])).rows[0] as Row).t;
-      let saturated = false;
-      let wakeAt: number | null = next === null || next === undefined ? null : Number(next);
-      if (wakeAt !== null && wakeAt <= now) {
-        if (inFlight + tasks.length >= maxConcurrent) {
-          wakeAt = null;
-          saturated = true;
-        }
-        else if (tokens < 1) wakeAt = wakeForTokens(tokens, now, rate, burst);
-        else wakeAt = now;
-      }
-      return { queue: queueFromRow(qr), tasks, wakeAt, saturated };
+      bucket.tokens -= tasks.length;
+      const next = ((await c.query("UPDATE task_queues SET tokens = $1, tokens_at = $2 WHERE id = $3 RETURNING (SELECT min(next_at) FROM tasks WHERE queue = $3 AND state = 'queued') AS t", [bucket.tokens, bucket.at, queue])).rows[0] as Row).t;
+      return { queue: queueFromRow(qr), tasks, ...nextWake(bucket, now, inFlight, tasks.length, next) };
     });
   }
 
@@ -209,10 +190,9 @@ export class PostgresTaskStore implements TaskStore {
       if (!r) return 'missing' as const;
       const t = taskFromRow(r);
       if (t.leaseId && t.nextAt > now) return 'in-flight' as const;
-      const leaseId = randomUUID();
-      const nextAt = now + t.dispatchDeadlineMs + leaseGraceMs;
-      await c.query('UPDATE tasks SET lease_id = $1, next_at = $2, dispatch_count = dispatch_count + 1, first_attempt_at = coalesce(first_attempt_at, $3) WHERE seq = $4', [leaseId, nextAt, now, t.seq]);
-      return { ...t, leaseId, nextAt, dispatchCount: t.dispatchCount + 1, firstAttemptAt: t.firstAttemptAt ?? now };
+      const l = leased(t, randomUUID(), now, leaseGraceMs);
+      await c.query('UPDATE tasks SET lease_id = $1, next_at = $2, dispatch_count = dispatch_count + 1, first_attempt_at = coalesce(first_attempt_at, $3) WHERE seq = $4', [l.leaseId, l.nextAt, now, l.seq]);
+      return l;
     });
   }
 
@@ -231,12 +211,12 @@ export class PostgresTaskStore implements TaskStore {
         [
           col((x) => x.seq),
           col((x) => x.leaseId),
-          col((x) => (x.outcome === 'retry' ? 'queued' : x.outcome)),
+          col(completedState),
           col((x) => x.nextAt),
           col((x) => x.responseCount),
           col((x) => x.executionCount),
           col((x) => JSON.stringify(x.lastAttempt)),
-          col((x) => (x.outcome === 'retry' ? null : x.lastAttempt.responseTime ?? x.attempt.dispatchTime)),
+          col(completedAt),
         ],
       );
       await c.query(

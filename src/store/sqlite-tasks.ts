@@ -2,20 +2,25 @@
 // (the single writer) that refills the queue's bucket, counts in-flight leases, and leases due rows.
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { attemptFromRow, claimable, QUEUE_COLUMNS, queueFromRow, queueValues, refill, taskFromRow, wakeForTokens } from './task-rows.js';
-import type {
-  AttemptRecord,
-  Claim,
-  Completion,
-  CreateQueueResult,
-  InsertTaskResult,
-  NewTask,
-  QueueRecord,
-  TaskRecord,
-  TaskStore,
-} from './task-store.js';
-
-type Row = Record<string, unknown>;
+import type { Row } from './core-rows.js';
+import {
+  attemptFromRow,
+  claimable,
+  completedAt,
+  completedState,
+  holdsName,
+  leased,
+  newTaskRecord,
+  nextWake,
+  openBucket,
+  QUEUE_COLUMNS,
+  QUEUE_INSERT_COLUMNS,
+  queueFromRow,
+  queueInsertValues,
+  queueValues,
+  taskFromRow,
+} from './task-rows.js';
+import type { AttemptRecord, Claim, Completion, CreateQueueResult, InsertTaskResult, NewTask, QueueRecord, TaskRecord, TaskStore } from './task-store.js';
 const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 export class SqliteTaskStore implements TaskStore {
@@ -33,9 +38,8 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   private prepare(db: Database.Database): Record<string, Database.Statement> {
-    const cols = [...QUEUE_COLUMNS, 'tokens', 'tokens_at'];
     return {
-      insertQueue: db.prepare(`INSERT INTO task_queues (${cols.join(', ')}) VALUES (${cols.map(() => '?').join(', ')})`),
+      insertQueue: db.prepare(`INSERT INTO task_queues (${QUEUE_INSERT_COLUMNS.join(', ')}) VALUES (${QUEUE_INSERT_COLUMNS.map(() => '?').join(', ')})`),
       getQueue: db.prepare('SELECT * FROM task_queues WHERE id = ?'),
       getTask: db.prepare('SELECT * FROM tasks WHERE queue = ? AND id = ?'),
       insertTask: db.prepare(
@@ -66,7 +70,7 @@ export class SqliteTaskStore implements TaskStore {
         if (Number(cur.deleted_at) + reuseBlockMs > now) return 'recently-deleted';
         this.db.prepare('DELETE FROM task_queues WHERE id = ?').run(q.id);
       }
-      this.stmts.insertQueue!.run(...queueValues(q).map(sqliteValue), q.maxBurstSize, now);
+      this.stmts.insertQueue!.run(...queueInsertValues(q, now).map(sqliteValue));
       return 'created';
     }).immediate();
   }
@@ -76,7 +80,7 @@ export class SqliteTaskStore implements TaskStore {
       const cur = this.stmts.getQueue!.get(q.id) as Row | undefined;
       if (!cur || cur.deleted_at !== null) {
         if (cur) this.db.prepare('DELETE FROM task_queues WHERE id = ?').run(q.id);
-        this.stmts.insertQueue!.run(...queueValues(q).map(sqliteValue), q.maxBurstSize, q.createdAt);
+        this.stmts.insertQueue!.run(...queueInsertValues(q, q.createdAt).map(sqliteValue));
         return;
       }
       // Config owns the settings; the state (paused or not) is the user's.
@@ -130,21 +134,17 @@ export class SqliteTaskStore implements TaskStore {
     if (!t.named) {
       // Generated IDs are unique: no lookup, one statement (the create hot path).
       const info = insert();
-      return { ok: true, task: this.fresh(t, Number(info.lastInsertRowid)) };
+      return { ok: true, task: newTaskRecord(t, Number(info.lastInsertRowid)) };
     }
     return this.db.transaction((): InsertTaskResult => {
       const cur = this.stmts.getTask!.get(t.queue, t.id) as Row | undefined;
       if (cur) {
         const existing = taskFromRow(cur);
-        if (existing.state === 'queued' || (existing.finishedAt ?? 0) + reuseWindowMs > now) return { ok: false, existing };
+        if (holdsName(existing, now, reuseWindowMs)) return { ok: false, existing };
         this.db.prepare('DELETE FROM tasks WHERE seq = ?').run(existing.seq);
       }
-      return { ok: true, task: this.fresh(t, Number(insert().lastInsertRowid)) };
+      return { ok: true, task: newTaskRecord(t, Number(insert().lastInsertRowid)) };
     }).immediate();
-  }
-
-  private fresh(t: NewTask, seq: number): TaskRecord {
-    return { ...t, seq, dispatchCount: 0, responseCount: 0, executionCount: 0, firstAttemptAt: null, lastAttempt: null, state: 'queued', leaseId: null, nextAt: t.scheduleTime, finishedAt: null };
   }
 
   async getTask(queue: string, id: string): Promise<TaskRecord | null> {
@@ -170,40 +170,21 @@ export class SqliteTaskStore implements TaskStore {
     return this.db.transaction((): Claim => {
       const qr = this.stmts.getQueue!.get(queue) as Row | undefined;
       if (!qr || qr.deleted_at !== null || qr.state !== 'RUNNING') return { queue: qr ? queueFromRow(qr) : null, tasks: [], wakeAt: null, saturated: false };
-      const rate = Number(qr.max_dispatches_per_second);
-      const burst = Number(qr.max_burst_size);
-      const maxConcurrent = Number(qr.max_concurrent_dispatches);
-      // The bucket's clock never runs backwards: a claim that computed `now` before waiting for
-      // the row lock must not re-credit time another process already refilled.
-      const bucketAt = Math.max(now, Number(qr.tokens_at));
-      let tokens = refill(Number(qr.tokens), Number(qr.tokens_at), bucketAt, rate, burst);
+      const bucket = openBucket(qr, now);
       const inFlight = Number((this.stmts.inFlight!.get(queue, now) as Row).n);
-      const n = claimable(tokens, inFlight, maxConcurrent, max);
+      const n = claimable(bucket, inFlight, max);
       const tasks: TaskRecord[] = [];
       if (n > 0) {
         for (const r of this.stmts.due!.all(queue, now, n) as Row[]) {
-          const t = taskFromRow(r);
-          const leaseId = randomUUID();
-          const nextAt = now + t.dispatchDeadlineMs + leaseGraceMs;
-          this.stmts.lease!.run(leaseId, nextAt, now, t.seq);
-          tasks.push({ ...t, leaseId, nextAt, dispatchCount: t.dispatchCount + 1, firstAttemptAt: t.firstAttemptAt ?? now });
+          const t = leased(taskFromRow(r), randomUUID(), now, leaseGraceMs);
+          this.stmts.lease!.run(t.leaseId, t.nextAt, now, t.seq);
+          tasks.push(t);
         }
       }
-      tokens -= tasks.length;
-      this.stmts.bucket!.run(tokens, bucketAt, queue);
+      bucket.tokens -= tasks.length;
+      this.stmts.bucket!.run(bucket.tokens, bucket.at, queue);
       const next = (this.stmts.minNext!.get(queue) as Row).t;
-      let saturated = false;
-      let wakeAt: number | null = next === null ? null : Number(next);
-      if (wakeAt !== null && wakeAt <= now) {
-        // More is due right now: what holds it back?
-        if (inFlight + tasks.length >= maxConcurrent) {
-          wakeAt = null;
-          saturated = true;
-        }
-        else if (tokens < 1) wakeAt = wakeForTokens(tokens, now, rate, burst);
-        else wakeAt = now;
-      }
-      return { queue: queueFromRow(qr), tasks, wakeAt, saturated };
+      return { queue: queueFromRow(qr), tasks, ...nextWake(bucket, now, inFlight, tasks.length, next) };
     }).immediate();
   }
 
@@ -213,10 +194,9 @@ export class SqliteTaskStore implements TaskStore {
       if (!r || r.state !== 'queued') return 'missing' as const;
       const t = taskFromRow(r);
       if (t.leaseId && t.nextAt > now) return 'in-flight' as const;
-      const leaseId = randomUUID();
-      const nextAt = now + t.dispatchDeadlineMs + leaseGraceMs;
-      this.stmts.lease!.run(leaseId, nextAt, now, t.seq);
-      return { ...t, leaseId, nextAt, dispatchCount: t.dispatchCount + 1, firstAttemptAt: t.firstAttemptAt ?? now };
+      const l = leased(t, randomUUID(), now, leaseGraceMs);
+      this.stmts.lease!.run(l.leaseId, l.nextAt, now, l.seq);
+      return l;
     }).immediate();
   }
 
@@ -224,9 +204,7 @@ export class SqliteTaskStore implements TaskStore {
     if (results.length === 0) return;
     this.db.transaction(() => {
       for (const c of results) {
-        const state = c.outcome === 'retry' ? 'queued' : c.outcome;
-        const finishedAt = c.outcome === 'retry' ? null : c.lastAttempt.responseTime ?? c.attempt.dispatchTime;
-        this.stmts.complete!.run(state, c.nextAt, c.nextAt, c.responseCount, c.executionCount, JSON.stringify(c.lastAttempt), finishedAt, c.seq, c.leaseId);
+        this.stmts.complete!.run(completedState(c), c.nextAt, c.nextAt, c.responseCount, c.executionCount, JSON.stringify(c.lastAttempt), completedAt(c), c.seq, c.leaseId);
         const a = c.attempt;
         this.stmts.attempt!.run(a.taskSeq, a.queue, a.taskId, a.attempt, a.scheduleTime, a.dispatchTime, a.responseTime, a.httpStatus, a.latencyMs, a.denial, a.error, a.worker);
       }

@@ -1,9 +1,8 @@
 // Row ⇄ record mapping and the token-bucket arithmetic shared by both Cloud Tasks stores, so the
 // SQLite and PostgreSQL claims compute exactly the same thing.
 
-import type { AttemptRecord, QueueRecord, TaskRecord } from './task-store.js';
-
-type Row = Record<string, unknown>;
+import type { Row } from './core-rows.js';
+import type { AttemptRecord, Claim, Completion, NewTask, QueueRecord, TaskRecord, TaskState } from './task-store.js';
 
 const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
@@ -73,6 +72,12 @@ export const QUEUE_COLUMNS = [
   'deleted_at',
 ] as const;
 
+/** Columns of a new queue row: QUEUE_COLUMNS, then its token bucket. */
+export const QUEUE_INSERT_COLUMNS = [...QUEUE_COLUMNS, 'tokens', 'tokens_at'] as const;
+
+/** Values for QUEUE_INSERT_COLUMNS: a new queue's bucket starts full at `tokensAt`. */
+export const queueInsertValues = (q: QueueRecord, tokensAt: number): unknown[] => [...queueValues(q), q.maxBurstSize, tokensAt];
+
 export function taskFromRow(r: Row): TaskRecord {
   return {
     seq: Number(r.seq),
@@ -112,9 +117,49 @@ export function attemptFromRow(r: Row): AttemptRecord {
   };
 }
 
-/** The bucket refilled up to `now`: Google's token bucket (rate tokens/s, capped at the burst size). */
-export function refill(tokens: number, tokensAt: number, now: number, rate: number, burst: number): number {
-  return Math.min(burst, tokens + (Math.max(0, now - tokensAt) * rate) / 1000);
+/** A new task's record, as inserted with sequence number `seq`. */
+export function newTaskRecord(t: NewTask, seq: number): TaskRecord {
+  return { ...t, seq, dispatchCount: 0, responseCount: 0, executionCount: 0, firstAttemptAt: null, lastAttempt: null, state: 'queued', leaseId: null, nextAt: t.scheduleTime, finishedAt: null };
+}
+
+/** Whether `existing` still holds its name: queued, or a tombstone younger than the reuse window. */
+export const holdsName = (existing: TaskRecord, now: number, reuseWindowMs: number): boolean =>
+  existing.state === 'queued' || (existing.finishedAt ?? 0) + reuseWindowMs > now;
+
+/** When a lease taken at `now` expires: the attempt's deadline plus the grace. */
+const leaseExpiry = (t: TaskRecord, now: number, leaseGraceMs: number): number => now + t.dispatchDeadlineMs + leaseGraceMs;
+
+/** `t` as leased at `now` under `leaseId` (what the lease UPDATE writes). */
+export function leased(t: TaskRecord, leaseId: string, now: number, leaseGraceMs: number): TaskRecord {
+  return { ...t, leaseId, nextAt: leaseExpiry(t, now, leaseGraceMs), dispatchCount: t.dispatchCount + 1, firstAttemptAt: t.firstAttemptAt ?? now };
+}
+
+/** The row state a completion writes: a retry stays queued; done and failed are tombstones. */
+export const completedState = (c: Completion): TaskState => (c.outcome === 'retry' ? 'queued' : c.outcome);
+
+/** finished_at of a completion: when a tombstone's name-reuse window starts (null while retrying). */
+export const completedAt = (c: Completion): number | null => (c.outcome === 'retry' ? null : c.lastAttempt.responseTime ?? c.attempt.dispatchTime);
+
+/** A running queue's limits and its token bucket, refilled for a claim at `now`. */
+export interface Bucket {
+  rate: number;
+  burst: number;
+  maxConcurrent: number;
+  /** The bucket's new clock (tokens_at to write back). */
+  at: number;
+  tokens: number;
+}
+
+/** Google's token bucket (rate tokens/s, capped at the burst size) of a locked queue row, refilled up to `now`. */
+export function openBucket(qr: Row, now: number): Bucket {
+  const rate = Number(qr.max_dispatches_per_second);
+  const burst = Number(qr.max_burst_size);
+  const tokensAt = Number(qr.tokens_at);
+  // The bucket's clock never runs backwards: a claim that computed `now` before waiting for
+  // the row lock must not re-credit time another process already refilled.
+  const at = Math.max(now, tokensAt);
+  const tokens = Math.min(burst, Number(qr.tokens) + (Math.max(0, at - tokensAt) * rate) / 1000);
+  return { rate, burst, maxConcurrent: Number(qr.max_concurrent_dispatches), at, tokens };
 }
 
 /**
@@ -122,12 +167,25 @@ export function refill(tokens: number, tokensAt: number, now: number, rate: numb
  * A tiny sliver of tokens is not worth a round trip while a backlog waits, so with a backlog a
  * claim waits until ~10 ms of rate has accrued (see `wakeForTokens`).
  */
-export function claimable(tokens: number, inFlight: number, maxConcurrent: number, max: number): number {
-  return Math.max(0, Math.min(Math.floor(tokens), maxConcurrent - inFlight, max));
+export function claimable(b: Bucket, inFlight: number, max: number): number {
+  return Math.max(0, Math.min(Math.floor(b.tokens), b.maxConcurrent - inFlight, max));
 }
 
 /** When the bucket next holds enough tokens for a worthwhile claim (≥ 1, or ~10 ms of rate). */
-export function wakeForTokens(tokens: number, now: number, rate: number, burst: number): number {
-  const want = Math.max(1, Math.min(burst, rate / 100));
-  return now + Math.max(1, Math.ceil(((want - tokens) * 1000) / rate));
+function wakeForTokens(b: Bucket, now: number): number {
+  const want = Math.max(1, Math.min(b.burst, b.rate / 100));
+  return now + Math.max(1, Math.ceil(((want - b.tokens) * 1000) / b.rate));
+}
+
+/**
+ * When the queue should be claimed again after a claim at `now` that took `taken` tasks (already
+ * spent from `b`), given the earliest next_at among its queued tasks (`next`, null when none).
+ */
+export function nextWake(b: Bucket, now: number, inFlight: number, taken: number, next: unknown): Pick<Claim, 'wakeAt' | 'saturated'> {
+  const wakeAt = next === null || next === undefined ? null : Number(next);
+  if (wakeAt === null || wakeAt > now) return { wakeAt, saturated: false };
+  // More is due right now: what holds it back?
+  if (inFlight + taken >= b.maxConcurrent) return { wakeAt: null, saturated: true };
+  if (b.tokens < 1) return { wakeAt: wakeForTokens(b, now), saturated: false };
+  return { wakeAt: now, saturated: false };
 }
