@@ -55,6 +55,7 @@ export interface AttemptSummary {
   responseTime: number | null;
   /** HTTP status, or null when no response arrived (timeout, connection refused). */
   httpStatus: number | null;
+  /** Why no response arrived (timeout, connection error). */
   error: string | null;
 }
 
@@ -87,31 +88,19 @@ export interface TaskRecord {
   finishedAt: number | null;
 }
 
-export interface NewTask {
-  queue: string;
-  id: string;
-  named: boolean;
-  httpRequest: HttpTarget;
-  scheduleTime: number;
-  createTime: number;
-  dispatchDeadlineMs: number;
-}
+/** What a create supplies; the store assigns the rest. */
+export type NewTask = Pick<TaskRecord, 'queue' | 'id' | 'named' | 'httpRequest' | 'scheduleTime' | 'createTime' | 'dispatchDeadlineMs'>;
 
-export interface AttemptRecord {
+/** One recorded attempt: its summary, plus which task, how long, and who sent it. */
+export interface AttemptRecord extends AttemptSummary {
   taskSeq: number;
   queue: string;
   taskId: string;
   /** 1-based. */
   attempt: number;
-  scheduleTime: number;
-  dispatchTime: number;
-  responseTime: number | null;
-  httpStatus: number | null;
   latencyMs: number;
   /** The front door's refusal code (x-authplane-denial), when it refused. */
   denial: string | null;
-  /** Why no response arrived (timeout, connection error). */
-  error: string | null;
   /** Which process dispatched it (host:pid). */
   worker: string;
 }

@@ -196,17 +196,13 @@ export class Dispatcher {
       executionCount: task.executionCount + (responded && o.httpStatus! < 500 ? 1 : 0),
       lastAttempt,
       attempt: {
+        ...lastAttempt,
         taskSeq: task.seq,
         queue: queue.id,
         taskId: task.id,
         attempt: task.dispatchCount,
-        scheduleTime: task.scheduleTime,
-        dispatchTime: o.dispatchTime,
-        responseTime: o.responseTime,
-        httpStatus: o.httpStatus,
         latencyMs: Math.round(o.latencyMs * 1000) / 1000,
         denial: o.denial,
-        error: o.error,
         worker: this.worker,
       },
     });
