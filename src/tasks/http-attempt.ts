@@ -33,8 +33,14 @@ export const etaHeader = (ms: number): string => (ms / 1000).toFixed(6);
 
 export async function buildHeaders(task: TaskRecord, queueId: string, tokens: TaskTokenCache): Promise<Record<string, string>> {
   const hr = task.httpRequest;
+  const token = hr.oidcToken
+    ? tokens.idToken(hr.oidcToken.serviceAccountEmail, hr.oidcToken.audience || hr.url)
+    : hr.oauthToken
+      ? tokens.accessToken(hr.oauthToken.serviceAccountEmail, hr.oauthToken.scope)
+      : undefined;
   const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(hr.headers)) if (!RESERVED.test(k)) headers[k] = v;
+  // With a token, the task's own Authorization header gives way to it.
+  for (const [k, v] of Object.entries(hr.headers)) if (!RESERVED.test(k) && !(token && k.toLowerCase() === 'authorization')) headers[k] = v;
   headers['User-Agent'] = 'Google-Cloud-Tasks';
   headers['X-CloudTasks-QueueName'] = queueId;
   headers['X-CloudTasks-TaskName'] = task.id;
@@ -47,13 +53,7 @@ export async function buildHeaders(task: TaskRecord, queueId: string, tokens: Ta
     // Recorded traffic shows it empty for HTTP targets.
     headers['X-CloudTasks-TaskRetryReason'] = '';
   }
-  if (hr.oidcToken) {
-    for (const k of Object.keys(headers)) if (k.toLowerCase() === 'authorization') delete headers[k];
-    headers['Authorization'] = `Bearer ${await tokens.idToken(hr.oidcToken.serviceAccountEmail, hr.oidcToken.audience || hr.url)}`;
-  } else if (hr.oauthToken) {
-    for (const k of Object.keys(headers)) if (k.toLowerCase() === 'authorization') delete headers[k];
-    headers['Authorization'] = `Bearer ${await tokens.accessToken(hr.oauthToken.serviceAccountEmail, hr.oauthToken.scope)}`;
-  }
+  if (token) headers['Authorization'] = `Bearer ${await token}`;
   return headers;
 }
 
