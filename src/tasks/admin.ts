@@ -10,6 +10,7 @@ import { projectResource, queueResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import type { AttemptRecord } from '../store/task-store.js';
 import { isRefusalCode, REFUSAL_CODES } from '../verify/codes.js';
+import { queueName } from './names.js';
 import { QUEUE_NOT_FOUND } from './service.js';
 
 const DOMAIN = 'cloudtasks.googleapis.com';
@@ -40,7 +41,7 @@ export function tasksAdminRoutes(router: Router, platform: Platform): void {
     return {
       body: {
         queues: queues.map((q) => ({
-          name: `projects/${platform.config.project.id}/locations/${q.location}/queues/${q.id}`,
+          name: queueName({ project: platform.config.project.id, location: q.location, queue: q.id }),
           id: q.id,
           state: q.state,
           rateLimits: { maxDispatchesPerSecond: q.maxDispatchesPerSecond, maxBurstSize: q.maxBurstSize, maxConcurrentDispatches: q.maxConcurrentDispatches },

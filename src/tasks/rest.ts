@@ -5,6 +5,7 @@
 import { callerOf } from '../apis/caller.js';
 import type { ApiRequest, ApiResponse, Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
+import { locationName, queueName, taskName } from './names.js';
 import { decodeJson, encodeJson, lookupType, type Obj } from './proto.js';
 import type { CloudTasksService } from './service.js';
 
@@ -28,9 +29,10 @@ interface RestRpc {
   query?: string[];
 }
 
-const loc = (p: Record<string, string>) => `projects/${p.project}/locations/${p.location}`;
-const queue = (p: Record<string, string>) => `${loc(p)}/queues/${p.queue}`;
-const task = (p: Record<string, string>) => `${queue(p)}/tasks/${p.task}`;
+type Params = Record<string, string>;
+const loc = (p: Params) => locationName({ project: p.project, location: p.location });
+const queue = (p: Params) => queueName({ project: p.project, location: p.location, queue: p.queue });
+const task = (p: Params) => taskName({ project: p.project, location: p.location, queue: p.queue, task: p.task });
 
 /** Query values arrive as strings; enums may be numbers ("2") or names ("FULL"). */
 function queryValue(key: string, v: string): unknown {
@@ -86,7 +88,7 @@ export function tasksRestRoutes(router: Router, platform: Platform, service: Clo
   bind('post', `${TASK}:run`, { request: `${PKG}RunTaskRequest`, response: T, path: (p) => ({ name: task(p) }), body: '*' }, (c, r) => s.runTask(c, r));
 
   // google.cloud.location.Locations, which the client also exposes: the emulated project's region.
-  const location = (p: Record<string, string>) => ({ name: `projects/${p.project}/locations/${p.location}`, locationId: p.location, displayName: p.location });
+  const location = (p: Record<string, string>) => ({ name: loc(p), locationId: p.location, displayName: p.location });
   router.get('/v2/projects/{project}/locations', async (req) => {
     await callerOf(platform, req.headers);
     return { body: { locations: [location({ project: req.params.project!, location: platform.config.project.region })] } };

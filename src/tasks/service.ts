@@ -11,7 +11,7 @@ import type { Platform } from '../platform.js';
 import type { QueueRecord, TaskRecord } from '../store/task-store.js';
 import { deny } from '../verify/denial.js';
 import type { Dispatcher } from './dispatcher.js';
-import { checkProject, parseLocation, parseQueue, parseTask, type QueueName } from './names.js';
+import { checkProject, locationName, parseLocation, parseQueue, parseTask, type QueueName } from './names.js';
 import { applyQueueMessage, expandMask, newQueueRecord, toQueueMessage } from './queue-model.js';
 import type { Obj } from './proto.js';
 import { generateTaskId, toTaskMessage, validateNewTask, viewOf } from './task-model.js';
@@ -138,7 +138,7 @@ export class CloudTasksService {
     const mask = expandMask((req.updateMask as { paths?: string[] } | undefined)?.paths);
     const cur = await this.store.getQueue(n.queue);
     if (!cur || cur.deletedAt !== null) {
-      return this.createQueue(caller, { parent: `projects/${n.project}/locations/${n.location}`, queue: msg });
+      return this.createQueue(caller, { parent: locationName(n), queue: msg });
     }
     this.need(caller, 'cloudtasks.queues.update', queueResource(n.queue));
     if (cur.location !== n.location) throw notFound(QUEUE_NOT_FOUND);
