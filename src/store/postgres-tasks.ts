@@ -24,7 +24,7 @@ import {
 } from './task-rows.js';
 import type { AttemptRecord, Claim, Completion, CreateQueueResult, InsertTaskResult, NewTask, QueueRecord, TaskRecord, TaskStore } from './task-store.js';
 
-export const TASKS_CHANNEL = 'authplane_tasks';
+const TASKS_CHANNEL = 'authplane_tasks';
 
 interface PgOwner {
   readonly pool: pg.Pool;

@@ -25,7 +25,7 @@ function toServiceError(e: unknown): Partial<grpc.StatusObject> {
   return { code: GRPC_CODE[err.status] as grpc.status, details: err.message, metadata };
 }
 
-export function tasksServiceDefinition(): grpc.ServiceDefinition {
+function tasksServiceDefinition(): grpc.ServiceDefinition {
   const svc = tasksRoot().lookupService(SERVICE_NAME);
   const def: Record<string, grpc.MethodDefinition<Obj, Obj>> = {};
   for (const m of svc.methodsArray) {

@@ -29,9 +29,9 @@ export interface AttemptOutcome {
 }
 
 /** X-CloudTasks-TaskETA: seconds since the epoch, fractional. */
-export const etaHeader = (ms: number): string => (ms / 1000).toFixed(6);
+const etaHeader = (ms: number): string => (ms / 1000).toFixed(6);
 
-export async function buildHeaders(task: TaskRecord, queueId: string, tokens: TaskTokenCache): Promise<Record<string, string>> {
+async function buildHeaders(task: TaskRecord, queueId: string, tokens: TaskTokenCache): Promise<Record<string, string>> {
   const hr = task.httpRequest;
   const token = hr.oidcToken
     ? tokens.idToken(hr.oidcToken.serviceAccountEmail, hr.oidcToken.audience || hr.url)

@@ -2,8 +2,8 @@
 
 import { ApiError, invalidArgument } from '../apis/errors.js';
 
-export const QUEUE_ID = /^[A-Za-z0-9-]{1,100}$/;
-export const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;
+const QUEUE_ID = /^[A-Za-z0-9-]{1,100}$/;
+const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;
 const PROJECT_ID = /^[A-Za-z0-9:.-]+$/;
 const LOCATION_ID = /^[A-Za-z0-9-]+$/;
 

@@ -10,18 +10,18 @@ import { fromProto3JSON, toProto3JSON } from 'proto3-json-serializer';
 import { invalidArgument } from '../apis/errors.js';
 
 /** The package's protos/ folder, found from both src/ (tsx) and dist/src/ (compiled). */
-export function protosRoot(): string {
+function protosRoot(): string {
   const here = fileURLToPath(import.meta.url);
   return fileURLToPath(new URL(here.includes('/dist/') ? '../../../protos/' : '../../protos/', import.meta.url));
 }
 
-export const TASKS_PROTO = 'google/cloud/tasks/v2/cloudtasks.proto';
+const TASKS_PROTO = 'google/cloud/tasks/v2/cloudtasks.proto';
 export const SERVICE_NAME = 'google.cloud.tasks.v2.CloudTasks';
 
 let root: protobuf.Root | undefined;
 
 /** The descriptor generated from the .proto files by scripts/build-protos.mjs (test/tasks-protos.test.ts keeps them in step). */
-export const TASKS_DESCRIPTOR = 'google-cloud-tasks-v2.json';
+const TASKS_DESCRIPTOR = 'google-cloud-tasks-v2.json';
 
 /** Parses the .proto files themselves (≈ 60–150 ms): what the committed descriptor is built from. */
 export function parseTasksProtos(): protobuf.Root {
@@ -44,7 +44,7 @@ export function tasksRoot(): protobuf.Root {
 
 export const lookupType = (name: string): protobuf.Type => tasksRoot().lookupType(name);
 
-export const OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: false, oneofs: false };
+const OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: false, oneofs: false };
 
 export type Obj = Record<string, unknown>;
 

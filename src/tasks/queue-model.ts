@@ -6,11 +6,11 @@ import type { QueueRecord } from '../store/task-store.js';
 import { queueName, type QueueName } from './names.js';
 import { fromMs, snakeToCamel, toMs, type Obj, type ProtoTime } from './proto.js';
 
-export const MAX_RATE = 500;
-export const MAX_CONCURRENT = 5000;
+const MAX_RATE = 500;
+const MAX_CONCURRENT = 5000;
 
 /** Google's defaults for a queue created through the API (REFERENCE §7). */
-export const QUEUE_DEFAULTS = {
+const QUEUE_DEFAULTS = {
   maxDispatchesPerSecond: 500,
   maxConcurrentDispatches: 1000,
   maxAttempts: 100,

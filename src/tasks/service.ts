@@ -19,7 +19,7 @@ import { QUEUE_TOMBSTONE_MS } from './dispatcher.js';
 
 const DOMAIN = 'cloudtasks.googleapis.com';
 export const QUEUE_NOT_FOUND = 'Queue does not exist. If you just created the queue, wait at least a minute for the queue to initialize.';
-export const TASK_TOMBSTONE =
+const TASK_TOMBSTONE =
   'The task no longer exists, though a task with this name existed recently. The task either successfully completed or was deleted.';
 const TASK_NOT_FOUND = 'Requested entity was not found.';
 const MAX_QUEUE_PAGE = 9800;

@@ -9,14 +9,14 @@ import { taskName } from './names.js';
 import { notImplementedAppEngine } from './queue-model.js';
 import { fromMs, toMs, type Obj, type ProtoTime } from './proto.js';
 
-export const MAX_SCHEDULE_AHEAD_MS = 30 * 24 * 3_600_000;
-export const MIN_DEADLINE_MS = 15_000;
-export const MAX_DEADLINE_MS = 30 * 60_000;
-export const DEFAULT_DEADLINE_MS = 10 * 60_000;
-export const MAX_HEADERS_BYTES = 80 * 1024;
+const MAX_SCHEDULE_AHEAD_MS = 30 * 24 * 3_600_000;
+const MIN_DEADLINE_MS = 15_000;
+const MAX_DEADLINE_MS = 30 * 60_000;
+const DEFAULT_DEADLINE_MS = 10 * 60_000;
+const MAX_HEADERS_BYTES = 80 * 1024;
 /** Google's quota page says 1 MB for a task; the API reference still says 100 KB. authplane takes 1 MB. */
-export const MAX_TASK_BYTES = 1024 * 1024;
-export const MAX_URL_LENGTH = 2083;
+const MAX_TASK_BYTES = 1024 * 1024;
+const MAX_URL_LENGTH = 2083;
 const METHODS: HttpMethodName[] = ['POST', 'GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'];
 const BODY_METHODS = new Set<HttpMethodName>(['POST', 'PUT', 'PATCH']);
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -97,7 +97,7 @@ export function validateNewTask(task: Obj, now: number): ValidTask {
 }
 
 /** google.rpc.Code for an HTTP status, as Cloud Tasks reports attempts. */
-export function rpcStatusFor(httpStatus: number | null): GoogleStatus | 'OK' {
+function rpcStatusFor(httpStatus: number | null): GoogleStatus | 'OK' {
   if (httpStatus === null) return 'UNAVAILABLE';
   if (httpStatus >= 200 && httpStatus < 300) return 'OK';
   const map: Record<number, GoogleStatus> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED', 429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 501: 'NOT_IMPLEMENTED', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' };
