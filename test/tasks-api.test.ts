@@ -157,9 +157,10 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
       const [paused] = await client.pauseQueue({ name: queueName });
       assert.equal(paused.state, 'PAUSED');
       const n0 = t.received.length;
-      const [later] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/paused-${transport}` } } });
+      // Both carry a body, so the BASIC view's omission of it below is observable.
+      const [later] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/paused-${transport}`, body: Buffer.from('later') } } });
       assert.match(later.name!, /\/tasks\/\d+$/);
-      const [other] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/deleted-${transport}` } } });
+      const [other] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/deleted-${transport}`, body: Buffer.from('other') } } });
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(t.received.length, n0, 'paused queue dispatches nothing');
       const [listed] = await client.listTasks({ parent: queueName });
