@@ -1,10 +1,10 @@
 // Tokens for task attempts, minted once per (service account, audience | scope) and reused until
 // 5 minutes before expiry, as Google's own token sources do: an RS256 signature costs ≈ 0.4 ms of
 // CPU, so minting per attempt would cap dispatch near 2,300/s per core. The caching itself is the
-// client library's TokenCache (same margin, one shared mint per key).
+// shared TokenCache (lib/token-cache.ts: same margin, one shared mint per key).
 
-import { TokenCache } from '../client/token-cache.js';
 import { decodeJwt } from '../lib/jwt.js';
+import { TokenCache } from '../lib/token-cache.js';
 import type { Platform } from '../platform.js';
 
 export class TaskTokenCache {
