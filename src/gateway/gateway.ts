@@ -17,6 +17,7 @@ import { faults, sendFault, type GatewayFault } from './faults.js';
 import { endToEndHeaders, proxy } from './proxy.js';
 import { compileRoute, matchRoute, type CompiledRoute, type RouteMatch } from './route-match.js';
 import { targetFor, type TargetRequest } from './target.js';
+import { hostPort } from '../lib/host-port.js';
 
 /** How long a target may take to start answering (Apigee's default io.timeout.millis is 55 s). */
 const TARGET_TIMEOUT_MS = 55_000;
@@ -135,7 +136,7 @@ export async function startGateway(platform: Platform, config: GatewayConfig, in
   server.keepAliveTimeout = 65_000;
   await listen(server, config.port, platform.config.server.host);
   const host = platform.config.server.host;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${(server.address() as AddressInfo).port}`;
+  const url = `http://${hostPort(host, (server.address() as AddressInfo).port)}`;
   return {
     name: config.name,
     url,

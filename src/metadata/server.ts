@@ -7,6 +7,7 @@ import type { Platform } from '../platform.js';
 import type { ServiceAccountRecord } from '../store/store.js';
 import { DEFAULT_SCOPES, ID_TOKEN_LIFETIME_S } from '../identity/identity.js';
 import { TokenCache } from '../lib/token-cache.js';
+import { hostPort } from '../lib/host-port.js';
 
 export interface MetadataServerOptions {
   name: string;
@@ -45,7 +46,7 @@ export async function startMetadataServer(platform: Platform, opts: MetadataServ
     serviceAccount: sa.email,
     host: opts.host,
     port,
-    hostPort: `${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${port}`,
+    hostPort: hostPort(opts.host, port),
     close: () => new Promise((resolve) => {
       server.close(() => resolve());
       server.closeAllConnections();

@@ -15,6 +15,7 @@ import { IngressPolicy } from './ingress.js';
 import { MemberResolver } from './invoker.js';
 import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
+import { hostPort } from '../lib/host-port.js';
 
 export const cloudRunProduct: Product = {
   name: 'run',
@@ -82,8 +83,8 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
       const door = new FrontDoor(entry, { platform, verifier, log, ingress, members, agents, upstream: NOT_STARTED });
       const bound = await door.listen(config.server.host, svc.port);
       doors.push(door);
-      const hostPort = `${bound.host.includes(':') ? `[${bound.host}]` : bound.host}:${bound.port}`;
-      listeners.push({ name: `front door ${svc.name}`, url: `http://${hostPort}` });
+      const address = hostPort(bound.host, bound.port);
+      listeners.push({ name: `front door ${svc.name}`, url: `http://${address}` });
       if (!svc.command) {
         door.setUpstream(upstreamUrlTarget(svc));
         continue;

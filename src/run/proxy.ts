@@ -12,6 +12,7 @@ import { Pool, type Dispatcher } from 'undici';
 import { Readable, type Duplex } from 'node:stream';
 import { clientAddress, HOP_BY_HOP } from '../lib/http-headers.js';
 import { stripSignature } from '../lib/jwt.js';
+import { hostPort } from '../lib/host-port.js';
 
 /** Responses up to this size (by Content-Length) are sent in one write. */
 const SMALL_RESPONSE_BYTES = 64 * 1024;
@@ -105,7 +106,7 @@ export class UpstreamAgents {
   private readonly pools = new Map<string, Pool>();
 
   pool(target: UpstreamTarget): Pool {
-    const origin = `${target.protocol}//${target.host.includes(':') ? `[${target.host}]` : target.host}:${target.port}`;
+    const origin = `${target.protocol}//${hostPort(target.host, target.port)}`;
     let pool = this.pools.get(origin);
     if (pool === undefined) {
       pool = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });

@@ -16,6 +16,7 @@ import type { Listener, Product, StartedProduct } from '../product.js';
 import { openStore } from '../store/open.js';
 import { PRODUCTS } from './products.js';
 import { dashboardRoutes } from '../ui/dashboard.js';
+import { hostPort } from '../lib/host-port.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -36,7 +37,7 @@ export interface RunningAuthplane {
   stop(): Promise<void>;
 }
 
-const url = (host: string, port: number) => `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+const url = (host: string, port: number) => `http://${hostPort(host, port)}`;
 
 export async function startAuthplane(opts: StartOptions): Promise<RunningAuthplane> {
   const { config } = opts;

@@ -4,6 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type { AuthplaneConfig, ServiceConfig } from '../config/types.js';
+import { hostPort } from '../lib/host-port.js';
 
 export interface ServiceUrls {
   /** https://NAME-NUMBER.REGION.run.app (when the label fits in 63 characters). */
@@ -77,9 +78,9 @@ export class ServiceDirectory {
     const entry = this.byName.get(name);
     if (!entry) throw new Error(`unknown service ${name}`);
     entry.frontDoor = { host, port };
-    const hostPort = `${host.includes(':') ? `[${host}]` : host}:${port}`;
-    entry.urls.local = `http://${hostPort}`;
-    this.byHost.set(hostPort, entry);
+    const local = hostPort(host, port);
+    entry.urls.local = `http://${local}`;
+    this.byHost.set(local, entry);
     this.byHost.set(`localhost:${port}`, entry);
     this.refreshAudiences(entry);
   }
@@ -105,7 +106,7 @@ export class ServiceDirectory {
     const service = this.byHost.get(u.host);
     if (!service?.frontDoor) return undefined;
     const { host, port } = service.frontDoor;
-    return { service, localUrl: `http://${host.includes(':') ? `[${host}]` : host}:${port}${u.pathname}${u.search}` };
+    return { service, localUrl: `http://${hostPort(host, port)}${u.pathname}${u.search}` };
   }
 
   /** The service (if any) whose accepted audiences include `aud` (for "another service's URL" hints). */

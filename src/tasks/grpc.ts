@@ -9,6 +9,7 @@ import { ApiError, GRPC_CODE } from '../apis/errors.js';
 import type { Platform } from '../platform.js';
 import { decodeBinary, encodeBinary, SERVICE_NAME, tasksRoot, type Obj } from './proto.js';
 import type { CloudTasksService } from './service.js';
+import { hostPort } from '../lib/host-port.js';
 
 export interface RunningGrpc {
   host: string;
@@ -65,9 +66,8 @@ export async function startTasksGrpc(platform: Platform, service: CloudTasksServ
   }
   server.addService(def, handlers);
   const { host, grpcPort } = platform.config.server;
-  const bindHost = host.includes(':') ? `[${host}]` : host;
   const port = await new Promise<number>((resolve, reject) =>
-    server.bindAsync(`${bindHost}:${grpcPort}`, grpc.ServerCredentials.createInsecure(), (err, p) => {
+    server.bindAsync(hostPort(host, grpcPort), grpc.ServerCredentials.createInsecure(), (err, p) => {
       if (err) {
         reject(
           /EADDRINUSE|address already in use/i.test(err.message)
@@ -77,11 +77,11 @@ export async function startTasksGrpc(platform: Platform, service: CloudTasksServ
       } else resolve(p);
     }),
   );
-  const hostPort = `${bindHost}:${port}`;
+  const address = hostPort(host, port);
   return {
     host,
     port,
-    hostPort,
+    hostPort: address,
     stop: () =>
       new Promise<void>((resolve) => {
         const timer = setTimeout(() => {

@@ -10,6 +10,7 @@ import { startTasksGrpc } from './grpc.js';
 import { queueFromConfig } from './queue-model.js';
 import { tasksRestRoutes } from './rest.js';
 import { CloudTasksService } from './service.js';
+import { hostPort } from '../lib/host-port.js';
 
 interface TasksRuntime {
   dispatcher: Dispatcher;
@@ -41,7 +42,7 @@ export const tasksProduct: Product = {
     tasksAdminRoutes(router, platform);
     // Known before the gRPC port binds when it is fixed, so services started earlier can get it.
     const { host, grpcPort } = platform.config.server;
-    if (grpcPort !== 0) platform.grpcHostPort = `${host.includes(':') ? `[${host}]` : host}:${grpcPort}`;
+    if (grpcPort !== 0) platform.grpcHostPort = hostPort(host, grpcPort);
   },
 
   async start(platform: Platform): Promise<StartedProduct> {
