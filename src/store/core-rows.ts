@@ -6,7 +6,7 @@ import type { AccessTokenRecord, PolicyVersionRecord, ServiceAccountRecord, Sign
 export type Row = Record<string, unknown>;
 
 /** A JSON column: SQLite returns text, PostgreSQL's jsonb is already parsed. */
-const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
+export const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 
 export const keyFromRow = (r: Row): SigningKeyRecord => ({
   kid: r.kid as string,

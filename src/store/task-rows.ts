@@ -1,10 +1,9 @@
 // Row ⇄ record mapping and the token-bucket arithmetic shared by both Cloud Tasks stores, so the
 // SQLite and PostgreSQL claims compute exactly the same thing.
 
-import type { Row } from './core-rows.js';
+import { json, type Row } from './core-rows.js';
 import type { AttemptRecord, Claim, Completion, NewTask, QueueRecord, TaskRecord, TaskState } from './task-store.js';
 
-const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export function queueFromRow(r: Row): QueueRecord {
