@@ -129,3 +129,7 @@ export const unauthenticated = (): ApiError =>
     'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
     [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'ACCESS_TOKEN_TYPE_UNSUPPORTED', domain: 'googleapis.com' }],
   );
+
+/** setIamPolicy with a stale etag (Google: ABORTED, 409). */
+export const concurrentPolicyChange = (): ApiError =>
+  new ApiError('ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');

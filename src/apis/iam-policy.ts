@@ -6,7 +6,7 @@ import { isKnownRole } from '../iam/roles.js';
 import type { IamBinding, IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
 import { callerOf } from './caller.js';
-import { ApiError, invalidArgument, permissionDenied } from './errors.js';
+import { concurrentPolicyChange, invalidArgument, permissionDenied } from './errors.js';
 import type { ApiRequest, Router } from './router.js';
 
 export interface PolicyResourceSpec {
@@ -100,7 +100,7 @@ export function iamPolicyRoutes(router: Router, platform: Platform, base: string
     const etag = typeof body.policy.etag === 'string' && body.policy.etag ? body.policy.etag : null;
     const result = await platform.iam.setPolicy(resource, bindings, etag);
     if ('conflict' in result) {
-      throw new ApiError('ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+      throw concurrentPolicyChange();
     }
     return { body: policyJson(result.policy) };
   });

@@ -3,7 +3,7 @@
 // and REST (rest.ts) are thin translators around this. Refusals are ApiErrors with Google's
 // status and words plus authplane's code.
 
-import { ApiError, invalidArgument, notFound, permissionDenied } from '../apis/errors.js';
+import { ApiError, concurrentPolicyChange, invalidArgument, notFound, permissionDenied } from '../apis/errors.js';
 import { requirePermission, validateBindings } from '../apis/iam-policy.js';
 import { projectResource, queueResource, serviceAccountResource } from '../iam/resources.js';
 import type { IamPolicy } from '../iam/policy.js';
@@ -207,7 +207,7 @@ export class CloudTasksService {
     const bindings = await validateBindings(this.platform, ((policy.bindings as Obj[] | undefined) ?? []).map((b) => ({ role: b.role, members: b.members ?? [], ...(b.condition ? { condition: b.condition } : {}) })));
     const etag = policy.etag && (policy.etag as Buffer).length ? Buffer.from(policy.etag as Buffer).toString('base64') : null;
     const result = await this.platform.iam.setPolicy(r, bindings, etag);
-    if ('conflict' in result) throw new ApiError('ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+    if ('conflict' in result) throw concurrentPolicyChange();
     return policyOut(result.policy);
   }
 
