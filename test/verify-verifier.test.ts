@@ -200,6 +200,22 @@ test('evidence carries the claims that mattered, never the signature', () => {
   assert.ok(!JSON.stringify(r).includes(sig.slice(0, 20)));
 });
 
+test('a character outside ASCII is refused wherever it is, even one Node would decode as the signed byte', () => {
+  const v = verifier();
+  const token = idToken();
+  const [h, c, s] = token.split('.') as [string, string, string];
+  // U+0141 'Ł' has the low byte of 'A': base64url decoding reads it as 'A', so the header, claims and
+  // signature would all decode to what was signed.
+  const alias = (seg: string) => seg.replace(/A/, 'Ł');
+  assert.ok(h.includes('A') && c.includes('A') && s.includes('A'), 'fixture has an A in every segment');
+  for (const bad of [`${alias(h)}.${c}.${s}`, `${h}.${alias(c)}.${s}`, `${h}.${c}.${alias(s)}`, `${h}.${c}.${s.slice(0, -1)}é`]) {
+    const d = refused(v.verify(bad, call), 'TOKEN_MALFORMED');
+    assert.match(d.evidence['reason'] as string, /a JWT is ASCII/);
+  }
+  assert.match(refused(v.verify(`${h}.${c}.${alias(s)}`, call), 'TOKEN_MALFORMED').evidence['reason'] as string, /"Ł" \(U\+0141\)/);
+  assert.ok(v.verify(token, call).ok, 'the untouched token still verifies');
+});
+
 test('IAP assertions: ES256 from cloud.google.com/iap', () => {
   const v = verifier({ algorithms: ['ES256'], issuers: [IAP_ISSUER] });
   const aud = '/projects/123456789012/locations/us-central1/services/update';

@@ -103,6 +103,17 @@ const MAX_TOKEN_LENGTH = 16 * 1024;
 const CLAIMS_SCRATCH = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
 const SIG_SCRATCH = Buffer.allocUnsafeSlow(MAX_TOKEN_LENGTH);
 const SIGNED_SCRATCH = Buffer.allocUnsafeSlow(3 * MAX_TOKEN_LENGTH);
+// Views of a scratch buffer's first n bytes, kept: a view is an allocation, and the lengths repeat
+// (every RS256 signature is 256 bytes; one issuer's signing inputs differ by a few bytes).
+const SIG_VIEWS: Buffer[] = [];
+const SIGNED_VIEWS: Buffer[] = [];
+const MAX_KEPT_VIEW = 4096;
+function view(buf: Buffer, kept: Buffer[], n: number): Buffer {
+  if (n > MAX_KEPT_VIEW) return buf.subarray(0, n);
+  return (kept[n] ??= buf.subarray(0, n));
+}
+// TextEncoder.encodeInto is a V8 builtin: ≈ 4× faster than Buffer#write(…, 'latin1') (≈ 80 vs 350 ns here).
+const UTF8 = new TextEncoder();
 const HEADER_CACHE_SIZE = 256;
 
 export class Verifier {
@@ -167,9 +178,10 @@ export class Verifier {
       return this.refuseOpaque(token, call);
     }
     // Most tokens share the last header seen (one signing key): compare before hashing a new slice.
+    // (`===` on the slice, not startsWith: V8 takes a slow path for startsWith here, ≈ 0.5 µs a token.)
     let header: Readonly<JwtHeader> | null | undefined;
     const last = this.lastHeaderSeg;
-    if (last.length === first && token.startsWith(last)) {
+    if (last.length === first && token.slice(0, first) === last) {
       header = this.lastHeader;
     } else {
       const headerSeg = token.slice(0, first);
@@ -215,14 +227,15 @@ export class Verifier {
       return this.refuseClaims(call, 'KEY_UNKNOWN', header, claims, nowMs, { keySource: this.keys.name });
     }
     const sigSeg = token.slice(second + 1);
-    // Decoded into scratch buffers: no allocation per token (≈ 0.5 µs of the ≈ 2 µs decoding costs).
-    // The signing input is copied as Latin-1, exact for ASCII (a JWS is ASCII); a string with other
-    // characters takes UTF-8, so a character above U+00FF can never alias an ASCII byte.
-    const signature = SIG_SCRATCH.subarray(0, SIG_SCRATCH.write(sigSeg, 0, 'base64url'));
-    const signed = SIGNED_SCRATCH.subarray(
-      0,
-      Buffer.byteLength(token, 'utf8') === token.length ? SIGNED_SCRATCH.write(token, 0, second, 'latin1') : SIGNED_SCRATCH.write(token.slice(0, second), 0, 'utf8'),
-    );
+    // A JWS is ASCII. Encoding the whole token in one call tells whether it is, for free: a character
+    // above U+007F takes more than one byte. Refused otherwise, because Node's base64url decoder reads such
+    // a character by its low byte ('Ł', U+0141, as 'A'), so a token could differ from the one signed.
+    if (UTF8.encodeInto(token, SIGNED_SCRATCH).written !== token.length) {
+      return this.refuseClaims(call, 'TOKEN_MALFORMED', header, claims, nowMs, { reason: nonAsciiReason(token) });
+    }
+    // Into scratch buffers: no allocation per token (≈ 0.5 µs of the ≈ 2 µs decoding costs).
+    const signed = view(SIGNED_SCRATCH, SIGNED_VIEWS, second);
+    const signature = view(SIG_SCRATCH, SIG_VIEWS, SIG_SCRATCH.write(sigSeg, 0, 'base64url'));
     const valid =
       alg === 'RS256'
         ? cryptoVerify('sha256', signed, key, signature)
@@ -408,6 +421,13 @@ export class Verifier {
         : `it has ${token.split('.').length} dot-separated segments; a JWT has 3`);
     return this.refuse(call, 'TOKEN_MALFORMED', { ...base, reason });
   }
+}
+
+function nonAsciiReason(token: string): string {
+  const chars = [...token];
+  const at = chars.findIndex((ch) => ch.charCodeAt(0) > 0x7f);
+  const ch = chars[at]!;
+  return `it contains ${JSON.stringify(ch)} (U+${ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}) at character ${at + 1}; a JWT is ASCII (base64url and dots)`;
 }
 
 /** The usual copy-and-paste slips, named. */
