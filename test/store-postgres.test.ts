@@ -6,16 +6,22 @@ import { storeConformance } from './store-conformance.js';
 import { freshDatabase, stopPostgres } from './support/postgres.js';
 
 describe('store conformance: PostgreSQL', () => {
+  // CREATE DATABASE is most of a short case's time: the next case's database is made while the
+  // current case runs (this file: about 10.5 s → 8.4 s on a 2-core machine).
+  let next: Promise<string> | undefined;
   // pg's Pool.end() resolves before its sockets close; let them close before the server stops,
   // or each one reports "terminating connection due to administrator command".
   after(async () => {
+    await next?.catch(() => undefined);
     await new Promise((r) => setTimeout(r, 200));
     await stopPostgres();
   });
   storeConformance({
     kind: 'postgres',
     async fresh() {
-      const url = await freshDatabase();
+      const url = await (next ?? freshDatabase());
+      next = freshDatabase();
+      next.catch(() => undefined); // a failure surfaces in the case that awaits it
       return { open: () => PostgresStore.connect(url, { max: 4 }) };
     },
   });
