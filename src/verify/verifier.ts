@@ -15,6 +15,7 @@ import { VerifiedTokenCache, type CacheStats } from './cache.js';
 import type { RefusalCode, Surface } from './codes.js';
 import { deny, type Denial, type Evidence } from './denial.js';
 import { SUPPORTED_ALGORITHMS, type KeySource, type VerifyAlgorithm } from './keys.js';
+import { verifyRs256 } from './rs256.js';
 
 /** Issuers of Google ID tokens (google-auth-library's list; the bare one is legacy). */
 export const GOOGLE_ISSUERS: readonly string[] = Object.freeze(['https://accounts.google.com', 'accounts.google.com']);
@@ -238,7 +239,7 @@ export class Verifier {
     const signature = view(SIG_SCRATCH, SIG_VIEWS, SIG_SCRATCH.write(sigSeg, 0, 'base64url'));
     const valid =
       alg === 'RS256'
-        ? cryptoVerify('sha256', signed, key, signature)
+        ? verifyRs256(key, signed, signature)
         : signature.length === 64 && cryptoVerify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature);
     if (!valid) {
       // Base64url decoding skips stray characters, so a pasted slip can decode fine and only break the signature.

@@ -1,0 +1,59 @@
+// RS256 (RSASSA-PKCS1-v1_5 with SHA-256) verification by encode-and-compare, RFC 8017 §8.2.2:
+// recover the encoded message with the public key (RSAVP1), build the one encoding a SHA-256 signature
+// of the signing input can have, and compare every byte. It is the method the RFC recommends (no
+// parsing of the recovered block, so none of the padding-parsing mistakes), and it skips the
+// per-call set-up of crypto.verify, ≈ 0.8 µs of ≈ 25 µs.
+// Any error (a signature not below the modulus, a provider that refuses raw RSA, as FIPS builds may)
+// falls back to crypto.verify, which then gives the answer.
+
+import * as crypto from 'node:crypto';
+
+/** DER of DigestInfo { sha256, NULL } followed by the 32-byte hash (RFC 8017 §9.2 note 1). */
+const SHA256_DIGEST_INFO = Buffer.from('3031300d060960864801650304020105000420', 'hex');
+const HASH_LENGTH = 32;
+
+interface RsaShape {
+  /** Modulus length in bytes (k). */
+  k: number;
+  /** 0x00 0x01 0xFF… 0x00 DigestInfo: every byte of the encoding but the hash. */
+  prefix: Buffer;
+  /** The key with raw RSA (no padding): publicDecrypt then returns the encoded message itself. */
+  raw: crypto.RsaPublicKey;
+}
+
+const shapes = new WeakMap<crypto.KeyObject, RsaShape | null>();
+
+function shapeOf(key: crypto.KeyObject): RsaShape | null {
+  let shape = shapes.get(key);
+  if (shape !== undefined) return shape;
+  const bits = key.asymmetricKeyType === 'rsa' ? key.asymmetricKeyDetails?.modulusLength : undefined;
+  shape = null;
+  if (bits !== undefined && bits % 8 === 0 && bits >= 1024) {
+    const k = bits / 8;
+    const prefix = Buffer.alloc(k - HASH_LENGTH, 0xff);
+    prefix[0] = 0x00;
+    prefix[1] = 0x01;
+    prefix[k - HASH_LENGTH - SHA256_DIGEST_INFO.length - 1] = 0x00;
+    SHA256_DIGEST_INFO.copy(prefix, k - HASH_LENGTH - SHA256_DIGEST_INFO.length);
+    shape = { k, prefix, raw: { key, padding: crypto.constants.RSA_NO_PADDING } };
+  }
+  shapes.set(key, shape);
+  return shape;
+}
+
+const sha256: (data: Uint8Array) => Buffer =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'buffer') : (data) => crypto.createHash('sha256').update(data).digest();
+
+/** True when `signature` is an RS256 signature of `signed` by the RSA public `key`. */
+export function verifyRs256(key: crypto.KeyObject, signed: Uint8Array, signature: Uint8Array): boolean {
+  const shape = shapeOf(key);
+  if (shape === null || signature.length !== shape.k) return crypto.verify('sha256', signed, key, signature);
+  let em: Buffer;
+  try {
+    em = crypto.publicDecrypt(shape.raw, signature);
+  } catch {
+    return crypto.verify('sha256', signed, key, signature);
+  }
+  const p = shape.prefix.length;
+  return em.length === shape.k && em.compare(shape.prefix, 0, p, 0, p) === 0 && em.compare(sha256(signed), 0, HASH_LENGTH, p, shape.k) === 0;
+}
