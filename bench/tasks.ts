@@ -2,14 +2,20 @@
 // dispatch rate from a backlog (OIDC through a front door → 2xx), scheduled-task lateness p50/p99;
 // on SQLite (one process) and PostgreSQL (two processes), printed against DESIGN.md's bars.
 //   node dist/bench/tasks.js [--quick] [--sqlite-only]
-// Everything talks to 127.0.0.1 only and stops by itself.
+// authplane runs as `authplane start` child processes, as users run it; this process holds only the
+// clients and the counting target. Everything talks to 127.0.0.1 only and stops by itself.
+// Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
-import { startTestAuthplane, type TestAuthplane } from '../test/support/authplane.js';
+import { testConfig } from '../test/support/authplane.js';
+import { startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
-import { tasksDispatcher } from '../src/tasks/product.js';
+import { lookupType } from '../src/tasks/proto.js';
 
 const quick = process.argv.includes('--quick');
 const sqliteOnly = process.argv.includes('--sqlite-only');
@@ -25,14 +31,18 @@ interface Target {
   server: Server;
   url: string;
   count: number;
+  /** Distinct tokens seen: the dispatcher should mint one per service account and audience, then reuse it. */
+  tokens: Set<string>;
   lateness: number[];
   onCount?: () => void;
 }
 
 async function target(): Promise<Target> {
-  const t: Target = { server: undefined as never, url: '', count: 0, lateness: [] };
+  const t: Target = { server: undefined as never, url: '', count: 0, tokens: new Set(), lateness: [] };
   t.server = createServer((req, res) => {
     t.count++;
+    const auth = req.headers.authorization;
+    if (auth !== undefined) t.tokens.add(auth);
     if (req.url?.startsWith('/late')) t.lateness.push(Date.now() - Number(req.headers['x-cloudtasks-tasketa']) * 1000);
     req.resume();
     res.writeHead(200).end();
@@ -44,7 +54,7 @@ async function target(): Promise<Target> {
   return t;
 }
 
-const config = (upstream: string, paused: boolean) => ({
+const config = (upstream: string) => ({
   serviceAccounts: [{ name: 'tasks-invoker' }, { name: 'update-runtime' }],
   services: [{ name: 'update', upstream, serviceAccount: 'update-runtime' }],
   iam: { bindings: [{ resource: 'services/update', role: 'roles/run.invoker', members: [`serviceAccount:${SA}`] }] },
@@ -53,7 +63,6 @@ const config = (upstream: string, paused: boolean) => ({
     ...Array.from({ length: QUEUES }, (_, i) => ({ name: `backlog-${i}`, rateLimits: { maxDispatchesPerSecond: 500, maxConcurrentDispatches: 1000 } })),
     { name: 'late' },
   ],
-  tasks: paused ? {} : {},
 });
 
 async function pool(n: number, inFlight: number, fn: (i: number) => Promise<unknown>): Promise<number> {
@@ -71,20 +80,90 @@ const pct = (xs: number[], p: number) => {
 };
 const bar = (v: number, goal: number, higher = true) => `${v.toFixed(0).padStart(7)}  (bar ${higher ? '≥' : '≤'} ${goal}) ${higher ? (v >= goal ? 'ok' : 'BELOW') : v <= goal ? 'ok' : 'ABOVE'}`;
 
-async function run(label: string, aps: TestAuthplane[], t: Target): Promise<void> {
-  console.log(`\n== ${label} ==`);
-  const grpcClients = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(ap.platform.grpcHostPort!.split(':').pop()), sslCreds: grpc.credentials.createInsecure() }));
-  const restClients = aps.map((ap) => new CloudTasksClient({ fallback: 'rest', protocol: 'http', servicePath: '127.0.0.1', port: Number(new URL(ap.apiUrl).port), authClient: { getRequestHeaders: async () => new Headers(), fetch: (u: string, i: RequestInit) => fetch(u, i) } as never }));
+/** CPU milliseconds used so far by the processes `pids` (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
+function cpuMsOf(pids: number[]): number {
+  try {
+    return pids.reduce((sum, pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return sum + (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime
+    }, 0);
+  } catch {
+    return NaN;
+  }
+}
+
+/** Where the CPU went during a phase of `n` tasks: authplane's processes and this one (clients, target). */
+async function cpuPerTask<T>(aps: StartedCli[], n: number, phase: () => Promise<T>): Promise<{ result: T; line: string }> {
+  const pids = aps.map((a) => a.pid);
+  const ap0 = cpuMsOf(pids);
+  const me0 = process.cpuUsage();
+  const result = await phase();
+  const me = process.cpuUsage(me0);
+  const apUs = ((cpuMsOf(pids) - ap0) * 1000) / n;
+  const meUs = (me.user + me.system) / n;
+  return { result, line: `    CPU per task: authplane ${apUs.toFixed(0)} µs, bench client and target ${meUs.toFixed(0)} µs` };
+}
+
+/**
+ * CreateTask over a bare @grpc/grpc-js channel (the copy google-gax uses), without gax's layers: shows
+ * authplane's own capacity, since on a 2-core machine the gax client's CPU per call is the larger share.
+ */
+function leanCreateTask(grpcUrl: string): { create(req: { parent: string; task: object }): Promise<void>; close(): void } {
+  const client = new grpc.Client(new URL(grpcUrl).host, grpc.credentials.createInsecure());
+  const reqType = lookupType('google.cloud.tasks.v2.CreateTaskRequest');
+  const serialize = (r: object) => Buffer.from(reqType.encode(reqType.fromObject(r)).finish());
+  const deserialize = (b: Buffer) => b; // the Task is not needed
+  return {
+    create: (req) =>
+      new Promise((resolve, reject) => {
+        client.makeUnaryRequest('/google.cloud.tasks.v2.CloudTasks/CreateTask', serialize, deserialize, req, (err) => (err ? reject(err) : resolve()));
+      }),
+    close: () => client.close(),
+  };
+}
+
+/** `authplane start` as `n` child processes on one config (and one database when given). */
+async function startInstances(n: number, t: Target, databaseUrl?: string): Promise<{ instances: StartedCli[]; stop(): Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'authplane-bench-'));
+  const file = join(dir, 'authplane.yaml');
+  writeFileSync(file, JSON.stringify(testConfig(config(t.url)), null, 2)); // JSON is YAML
+  const profile = process.env.AUTHPLANE_BENCH_PROFILE;
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const instances: StartedCli[] = [];
+  const stop = async () => {
+    for (const i of instances) await i.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    for (let i = 0; i < n; i++) {
+      instances.push(await startCli(['--config', file, '--data', join(dir, `data-${i}`), ...(databaseUrl ? ['--database', databaseUrl] : [])], { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs }));
+    }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { instances, stop };
+}
+
+async function run(label: string, aps: StartedCli[], t: Target): Promise<void> {
+  console.log(`\n== ${label} (pids ${aps.map((a) => a.pid).join(', ')}) ==`);
+  const portOf = (u: string) => Number(new URL(u).port);
+  const grpcClients = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: portOf(ap.url('grpc')), sslCreds: grpc.credentials.createInsecure() }));
+  const restClients = aps.map((ap) => new CloudTasksClient({ fallback: 'rest', protocol: 'http', servicePath: '127.0.0.1', port: portOf(ap.url('api')), authClient: { getRequestHeaders: async () => new Headers(), fetch: (u: string, i: RequestInit) => fetch(u, i) } as never }));
   const sink = `${t.url}/sink`;
 
   // Create rate: paused queue so dispatch does not compete.
   const q = `${LOC}/queues/create-bench`;
   await grpcClients[0]!.pauseQueue({ name: q });
   const task = { httpRequest: { url: sink, oidcToken: { serviceAccountEmail: SA } } };
-  const g = await pool(CREATE_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: q, task }));
-  console.log(`create over gRPC, 64 in flight      ${bar(g, 5000)} tasks/s`);
-  const r = await pool(CREATE_N, 64, (i) => restClients[i % aps.length]!.createTask({ parent: q, task }));
-  console.log(`create over REST, 64 in flight      ${bar(r, 5000)} tasks/s`);
+  const g = await cpuPerTask(aps, CREATE_N, () => pool(CREATE_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: q, task })));
+  console.log(`create over gRPC, 64 in flight      ${bar(g.result, 5000)} tasks/s\n${g.line}`);
+  const leanClients = aps.map((ap) => leanCreateTask(ap.url('grpc')));
+  const l = await cpuPerTask(aps, CREATE_N, () => pool(CREATE_N, 64, (i) => leanClients[i % aps.length]!.create({ parent: q, task })));
+  console.log(`create over gRPC, lean client       ${bar(l.result, 5000)} tasks/s\n${l.line}`);
+  for (const c of leanClients) c.close();
+  const r = await cpuPerTask(aps, CREATE_N, () => pool(CREATE_N, 64, (i) => restClients[i % aps.length]!.createTask({ parent: q, task })));
+  console.log(`create over REST, 64 in flight      ${bar(r.result, 5000)} tasks/s\n${r.line}`);
   await grpcClients[0]!.purgeQueue({ name: q });
 
   // Dispatch from a backlog: fill paused queues, resume all, time deliveries (OIDC via the front door).
@@ -92,14 +171,17 @@ async function run(label: string, aps: TestAuthplane[], t: Target): Promise<void
   const oidc = { httpRequest: { url: URL_, oidcToken: { serviceAccountEmail: SA } } };
   await pool(DISPATCH_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: `${LOC}/queues/backlog-${i % QUEUES}`, task: oidc }));
   const before = t.count;
+  t.tokens.clear();
   const done = new Promise<void>((resolve) => (t.onCount = () => t.count - before >= DISPATCH_N && resolve()));
   const start = performance.now();
-  for (let i = 0; i < QUEUES; i++) await grpcClients[0]!.resumeQueue({ name: `${LOC}/queues/backlog-${i}` });
-  await Promise.race([done, new Promise((r2) => setTimeout(r2, 120_000))]);
+  const d = await cpuPerTask(aps, DISPATCH_N, async () => {
+    for (let i = 0; i < QUEUES; i++) await grpcClients[0]!.resumeQueue({ name: `${LOC}/queues/backlog-${i}` });
+    await Promise.race([done, new Promise((r2) => setTimeout(r2, 120_000))]);
+  });
   const secs = (performance.now() - start) / 1000;
   t.onCount = undefined;
-  console.log(`dispatch from backlog, OIDC → 2xx   ${bar((t.count - before) / secs, 5000)} tasks/s (${t.count - before}/${DISPATCH_N} in ${secs.toFixed(1)} s, ${QUEUES} queues × 500/s)`);
-  console.log(`  tokens minted: ${aps.map((ap) => tasksDispatcher(ap.platform).tokens.minted).join(' + ')} (reused per SA and audience)`);
+  console.log(`dispatch from backlog, OIDC → 2xx   ${bar((t.count - before) / secs, 5000)} tasks/s (${t.count - before}/${DISPATCH_N} in ${secs.toFixed(1)} s, ${QUEUES} queues × 500/s)\n${d.line}`);
+  console.log(`  distinct ID tokens at the target: ${t.tokens.size} (minted once per process, SA and audience, then reused; the front door removes signatures)`);
 
   // Lateness: tasks scheduled 300 ms+ ahead, spread over ~1 s.
   t.lateness = [];
@@ -117,26 +199,30 @@ async function run(label: string, aps: TestAuthplane[], t: Target): Promise<void
 
 async function main(): Promise<void> {
   const t = await target();
-  const sqlite = await startTestAuthplane(config(t.url, false));
   try {
-    await run('SQLite, one process', [sqlite], t);
-  } finally {
-    await sqlite.stop();
-  }
-  if (!sqliteOnly) {
-    const databaseUrl = await freshDatabase();
-    const a = await startTestAuthplane(config(t.url, false), { databaseUrl });
-    const b = await startTestAuthplane(config(t.url, false), { databaseUrl });
+    const sqlite = await startInstances(1, t);
     try {
-      await run('PostgreSQL, two processes', [a, b], t);
+      await run('SQLite, one process', sqlite.instances, t);
     } finally {
-      await a.stop();
-      await b.stop();
-      await stopPostgres();
+      await sqlite.stop();
     }
+    if (!sqliteOnly) {
+      const databaseUrl = await freshDatabase();
+      try {
+        const pg = await startInstances(2, t, databaseUrl);
+        try {
+          await run('PostgreSQL, two processes', pg.instances, t);
+        } finally {
+          await pg.stop();
+        }
+      } finally {
+        await stopPostgres();
+      }
+    }
+  } finally {
+    t.server.close();
+    t.server.closeAllConnections();
   }
-  t.server.close();
-  t.server.closeAllConnections();
 }
 
 main().then(
