@@ -904,16 +904,16 @@ export function storeConformance(backend: StoreBackend): void {
         const [a, b] = await handles(2);
         assert.equal(typeof b!.tasks.subscribe, backend.kind === 'postgres' ? 'function' : 'undefined');
         if (!b!.tasks.subscribe) return;
-        const heard: Array<[string, number]> = [];
-        const unsubscribe = await b!.tasks.subscribe((queue, at) => heard.push([queue, at]));
+        const heard: Array<[string, number, string]> = [];
+        const unsubscribe = await b!.tasks.subscribe((queue, at, news) => heard.push([queue, at, news]));
         try {
           await a!.tasks.createQueue(queueRecord('q', { state: 'PAUSED' }), T0, 0);
           await insertOk(a!.tasks, newTask('q', 'x', T0 + 1_234));
           await eventually('the create notification', () => heard.length >= 1);
-          assert.deepEqual(heard[0], ['q', T0 + 1_234]);
+          assert.deepEqual(heard[0], ['q', T0 + 1_234, 'task']);
           await a!.tasks.updateQueue(queueRecord('q'));
           await eventually('the resume notification', () => heard.length >= 2);
-          assert.equal(heard[1]![0], 'q');
+          assert.deepEqual([heard[1]![0], heard[1]![2]], ['q', 'running']);
         } finally {
           await unsubscribe();
         }

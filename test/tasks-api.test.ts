@@ -161,10 +161,11 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
       const [later] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/paused-${transport}`, body: Buffer.from('later') } } });
       assert.match(later.name!, /\/tasks\/\d+$/);
       const [other] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/deleted-${transport}`, body: Buffer.from('other') } } });
+      const [held] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/held-${transport}` } } });
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(t.received.length, n0, 'paused queue dispatches nothing');
       const [listed] = await client.listTasks({ parent: queueName });
-      assert.deepEqual(listed.map((x) => x.name).sort(), [later.name, other.name].sort());
+      assert.deepEqual(listed.map((x) => x.name).sort(), [later.name, other.name, held.name].sort());
       assert.equal(Buffer.from((listed[0]!.httpRequest?.body as Uint8Array | undefined) ?? []).length, 0, 'BASIC view has no body');
 
       const [ran] = await client.runTask({ name: later.name! });
@@ -174,6 +175,9 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
       await assert.rejects(client.deleteTask({ name: other.name! }), (e: unknown) => rpc(e).code === 5);
       const [resumed] = await client.resumeQueue({ name: queueName });
       assert.equal(resumed.state, 'RUNNING');
+      const resumedAt = Date.now();
+      await until(() => t.received.some((r) => r.url === `/held-${transport}`));
+      assert.ok(Date.now() - resumedAt < 1_000, 'a task held by the pause goes out at resume, not at the next sweep');
       await new Promise((r) => setTimeout(r, 200));
       assert.equal(t.received.filter((r) => r.url === `/deleted-${transport}`).length, 0, 'deleted task never runs');
       assert.equal(t.received.filter((r) => r.url === `/paused-${transport}`).length, 1, 'a run task does not fire again at its old time');

@@ -22,7 +22,7 @@ import {
   queueValues,
   taskFromRow,
 } from './task-rows.js';
-import type { AttemptRecord, Claim, Completion, CreateQueueResult, InsertTaskResult, NewTask, QueueRecord, TaskRecord, TaskStore } from './task-store.js';
+import type { AttemptRecord, Claim, Completion, CreateQueueResult, InsertTaskResult, NewTask, QueueNews, QueueRecord, TaskRecord, TaskStore } from './task-store.js';
 
 const TASKS_CHANNEL = 'authplane_tasks';
 
@@ -90,7 +90,7 @@ export class PostgresTaskStore implements TaskStore {
       const cur = (await c.query('SELECT * FROM task_queues WHERE id = $1 FOR UPDATE', [q.id])).rows[0] as Row | undefined;
       if (!cur || cur.deleted_at !== null) return null;
       await this.writeSettings(c, q);
-      if (q.state === 'RUNNING') await c.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, `${q.id} ${Date.now()}`]);
+      if (q.state === 'RUNNING') await c.query('SELECT pg_notify($1, $2)', [TASKS_CHANNEL, `${q.id} ${Date.now()} running`]);
       return queueFromRow((await c.query('SELECT * FROM task_queues WHERE id = $1', [q.id])).rows[0] as Row);
     });
   }
@@ -251,12 +251,13 @@ export class PostgresTaskStore implements TaskStore {
     await this.pool.query('DELETE FROM task_queues WHERE deleted_at IS NOT NULL AND deleted_at < $1', [now - queueTombstoneMs]);
   }
 
-  async subscribe(fn: (queue: string, at: number) => void): Promise<() => Promise<void>> {
+  async subscribe(fn: (queue: string, at: number, news: QueueNews) => void): Promise<() => Promise<void>> {
     const client = await this.pool.connect();
     const onNotification = (msg: pg.Notification) => {
       if (msg.channel !== TASKS_CHANNEL || !msg.payload) return;
-      const sp = msg.payload.lastIndexOf(' ');
-      fn(msg.payload.slice(0, sp), Number(msg.payload.slice(sp + 1)));
+      // "QUEUE AT" (a task is due) or "QUEUE AT running"; queue IDs hold no spaces.
+      const [queue, at, running] = msg.payload.split(' ');
+      fn(queue!, Number(at), running === 'running' ? 'running' : 'task');
     };
     client.on('notification', onNotification);
     await client.query(`LISTEN ${TASKS_CHANNEL}`);

@@ -133,6 +133,9 @@ export interface Claim {
 }
 
 export type CreateQueueResult = 'created' | 'exists' | 'recently-deleted';
+
+/** What a notification says: a task is due, or the queue runs (so a dispatcher that saw it paused claims again). */
+export type QueueNews = 'task' | 'running';
 export type InsertTaskResult = { ok: true; task: TaskRecord } | { ok: false; existing: TaskRecord };
 
 export interface TaskStore {
@@ -179,11 +182,11 @@ export interface TaskStore {
   /** Recorded attempts of a task (every generation of the name), oldest first. */
   listAttempts(queue: string, taskId: string): Promise<AttemptRecord[]>;
   /**
-   * Other processes' news (PostgreSQL LISTEN/NOTIFY): `fn(queue, at)` when a task becomes due at
-   * `at` or a queue starts running. Absent on SQLite, where one process owns the file.
-   * Resolves to an unsubscribe function.
+   * Other processes' news (PostgreSQL LISTEN/NOTIFY): `fn(queue, at, 'task')` when a task becomes due
+   * at `at`, `fn(queue, at, 'running')` when a queue starts running (created, resumed, updated while
+   * running). Absent on SQLite, where one process owns the file. Resolves to an unsubscribe function.
    */
-  subscribe?(fn: (queue: string, at: number) => void): Promise<() => Promise<void>>;
+  subscribe?(fn: (queue: string, at: number, news: QueueNews) => void): Promise<() => Promise<void>>;
   /**
    * SQLite only (one process owns the file): at start, every lease left behind is a dead process's
    * attempt, due again now rather than when its lease would expire. Returns how many.

@@ -32,6 +32,13 @@ interface QueueWake {
   running: boolean;
   again: boolean;
   saturated: boolean;
+  /**
+   * The last claim or listing found the queue paused or gone: new tasks do not wake it (a claim
+   * would find nothing), only news that it runs. Saves a claim per create on a paused queue.
+   */
+  idle: boolean;
+  /** Bumped by news that the queue runs, so a claim that started before cannot mark it idle after. */
+  epoch: number;
 }
 
 export class Dispatcher {
@@ -65,7 +72,9 @@ export class Dispatcher {
 
   async start(): Promise<void> {
     await this.store.releaseOrphanedLeases?.(this.platform.clock());
-    if (this.store.subscribe) this.unsubscribe = await this.store.subscribe((queue, at) => this.wake(queue, at));
+    if (this.store.subscribe) {
+      this.unsubscribe = await this.store.subscribe((queue, at, news) => (news === 'running' ? this.queueRuns(queue) : this.wake(queue, at)));
+    }
     const safety = setInterval(() => void this.wakeAll(), this.opts.safetyIntervalMs ?? 5_000);
     const sweep = setInterval(() => void this.sweep(), this.opts.sweepIntervalMs ?? 60_000);
     safety.unref();
@@ -87,7 +96,10 @@ export class Dispatcher {
   private async wakeAll(): Promise<void> {
     if (this.stopped) return;
     try {
-      for (const q of await this.store.listQueues()) this.wake(q.id);
+      for (const q of await this.store.listQueues()) {
+        if (q.state === 'RUNNING') this.queueRuns(q.id);
+        else this.wakeOf(q.id).idle = true;
+      }
     } catch (e) {
       console.error('authplane: tasks: cannot list queues:', (e as Error).message);
     }
@@ -98,11 +110,25 @@ export class Dispatcher {
     await this.store.sweep(this.platform.clock(), nameReuseWindowMs, retentionMs, QUEUE_TOMBSTONE_MS).catch((e: unknown) => console.error('authplane: tasks sweep:', (e as Error).message));
   }
 
-  /** Asks for a claim on `queue` at `at` (default: now). */
+  private wakeOf(queue: string): QueueWake {
+    let w = this.wakes.get(queue);
+    if (!w) this.wakes.set(queue, (w = { running: false, again: false, saturated: false, idle: false, epoch: 0 }));
+    return w;
+  }
+
+  /** News that `queue` runs (created, resumed, updated): claim it again even if it was seen paused. */
+  queueRuns(queue: string): void {
+    const w = this.wakeOf(queue);
+    w.idle = false;
+    w.epoch++;
+    this.wake(queue);
+  }
+
+  /** Asks for a claim on `queue` at `at` (default: now), unless the queue was last seen paused or gone. */
   wake(queue: string, at?: number): void {
     if (this.stopped) return;
-    let w = this.wakes.get(queue);
-    if (!w) this.wakes.set(queue, (w = { running: false, again: false, saturated: false }));
+    const w = this.wakeOf(queue);
+    if (w.idle) return;
     const delay = at === undefined ? 0 : at - this.platform.clock();
     if (delay <= 0) {
       if (w.running) {
@@ -138,8 +164,14 @@ export class Dispatcher {
         if (this.stopped) return;
         w.again = false;
         const now = this.platform.clock();
+        const epoch = w.epoch;
         const claim = await this.store.claim(queue, now, this.maxBatch, this.leaseGraceMs);
         w.saturated = claim.saturated;
+        if (claim.queue === null || claim.queue.state !== 'RUNNING' || claim.queue.deletedAt !== null) {
+          if (w.epoch === epoch) w.idle = true;
+          if (!w.again || w.idle) return;
+          continue;
+        }
         if (claim.queue) for (const t of claim.tasks) this.dispatch(t, claim.queue);
         if (claim.saturated) {
           // A completion will wake us; other processes' completions are caught by this fallback.

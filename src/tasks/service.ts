@@ -125,7 +125,7 @@ export class CloudTasksService {
     if (result === 'recently-deleted') {
       throw new ApiError('FAILED_PRECONDITION', 'The queue cannot be created because a queue with this name existed too recently.');
     }
-    this.dispatcher.wake(record.id);
+    this.dispatcher.queueRuns(record.id);
     return this.queueOut(record);
   }
 
@@ -144,7 +144,7 @@ export class CloudTasksService {
     if (cur.location !== n.location) throw notFound(QUEUE_NOT_FOUND);
     const updated = await this.store.updateQueue(applyQueueMessage(cur, msg, mask));
     if (!updated) throw notFound(QUEUE_NOT_FOUND);
-    this.dispatcher.wake(n.queue);
+    this.dispatcher.queueRuns(n.queue);
     return this.queueOut(updated);
   }
 
@@ -181,7 +181,7 @@ export class CloudTasksService {
     const q = await this.liveQueue(n);
     const updated = await this.store.updateQueue({ ...q, state });
     if (!updated) throw notFound(QUEUE_NOT_FOUND);
-    if (state === 'RUNNING') this.dispatcher.wake(n.queue);
+    if (state === 'RUNNING') this.dispatcher.queueRuns(n.queue);
     return this.queueOut(updated);
   }
 
