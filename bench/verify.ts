@@ -5,8 +5,10 @@
 // The median round counts. A third line compares with the least any verifier must do (decode the claims and
 // the signature, copy the signing input, crypto.verify): the bare baseline gets those bytes prepared, so the
 // gap between the two ratios is the cost of reading a token at all (≈ 2–3 µs of ≈ 26 µs for 789-byte tokens).
-// Measured on the 2-core reference machine, busy with other work (load ≈ 1.5): 0.84–0.88 vs bare,
-// 0.93–1.0 vs minimal, cached 1.4–3.0 M/s.
+// The verifier wins ≈ 0.8 µs back by checking RS256 by encode-and-compare (src/verify/rs256.ts) rather
+// than through crypto.verify's per-call set-up, so it can beat the minimal line.
+// Measured on the 2-core reference machine: 0.92–0.94 vs bare, 1.02–1.03 vs minimal, cached 2.6–3.1 M/s;
+// single rounds swing ±0.07 on this VM, so read the median, not a round.
 
 import { generateKeyPairSync, verify as cryptoVerify, type KeyObject } from 'node:crypto';
 import { signJwt } from '../src/lib/jwt.js';

@@ -22,6 +22,7 @@ import {
   queueValues,
   taskFromRow,
 } from './task-rows.js';
+import { PostgresCreateBatch } from './postgres-create-batch.js';
 import type { AttemptRecord, Claim, Completion, CreateQueueResult, InsertTaskResult, NewTask, QueueNews, QueueRecord, TaskRecord, TaskStore } from './task-store.js';
 
 const TASKS_CHANNEL = 'authplane_tasks';
@@ -35,8 +36,12 @@ const placeholders = (n: number) => Array.from({ length: n }, (_, i) => `$${i + 
 const INSERT_QUEUE = `INSERT INTO task_queues (${QUEUE_INSERT_COLUMNS.join(', ')}) VALUES (${placeholders(QUEUE_INSERT_COLUMNS.length)})`;
 
 export class PostgresTaskStore implements TaskStore {
+  private readonly creates: PostgresCreateBatch;
+
   /** `owner.pool` is read lazily: the store connects after constructing this. */
-  constructor(private readonly owner: PgOwner) {}
+  constructor(private readonly owner: PgOwner) {
+    this.creates = new PostgresCreateBatch(() => this.pool, TASKS_CHANNEL);
+  }
 
   private get pool(): pg.Pool {
     return this.owner.pool;
@@ -113,6 +118,11 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async insertTask(t: NewTask, now: number, reuseWindowMs: number): Promise<InsertTaskResult> {
+    if (!t.named) {
+      // The create hot path: batched with the other creates of this turn.
+      const seq = await this.creates.insert(t);
+      if (seq !== null) return { ok: true, task: newTaskRecord(t, seq) };
+    }
     const values = [t.queue, t.id, t.named, JSON.stringify(t.httpRequest), t.scheduleTime, t.createTime, t.dispatchDeadlineMs, TASKS_CHANNEL, `${t.queue} ${t.scheduleTime}`];
     // One round trip: insert (unless the name is taken) and tell every process when it is due.
     const insertSql = `WITH ins AS (

@@ -20,14 +20,18 @@ import {
   queueValues,
   taskFromRow,
 } from './task-rows.js';
+import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import type { AttemptRecord, Claim, Completion, CreateQueueResult, InsertTaskResult, NewTask, QueueRecord, TaskRecord, TaskStore } from './task-store.js';
 const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 export class SqliteTaskStore implements TaskStore {
   private prepared: Record<string, Database.Statement> | undefined;
+  private readonly creates: SqliteGroupCommit;
 
   /** `owner.db` is read lazily: the store opens and migrates the file after constructing this. */
-  constructor(private readonly owner: { readonly db: Database.Database }) {}
+  constructor(private readonly owner: { readonly db: Database.Database }) {
+    this.creates = new SqliteGroupCommit(() => this.db);
+  }
 
   private get db(): Database.Database {
     return this.owner.db;
@@ -128,15 +132,13 @@ export class SqliteTaskStore implements TaskStore {
     }).immediate();
   }
 
+  /** Creates commit in groups (the create hot path): see sqlite-group-commit.ts. */
   async insertTask(t: NewTask, now: number, reuseWindowMs: number): Promise<InsertTaskResult> {
-    const insert = () =>
-      this.stmts.insertTask!.run(t.queue, t.id, t.named ? 1 : 0, JSON.stringify(t.httpRequest), t.scheduleTime, t.createTime, t.dispatchDeadlineMs, t.scheduleTime);
-    if (!t.named) {
-      // Generated IDs are unique: no lookup, one statement (the create hot path).
-      const info = insert();
-      return { ok: true, task: newTaskRecord(t, Number(info.lastInsertRowid)) };
-    }
-    return this.db.transaction((): InsertTaskResult => {
+    return this.creates.run((): InsertTaskResult => {
+      const insert = () =>
+        this.stmts.insertTask!.run(t.queue, t.id, t.named ? 1 : 0, JSON.stringify(t.httpRequest), t.scheduleTime, t.createTime, t.dispatchDeadlineMs, t.scheduleTime);
+      // Generated IDs are unique: no lookup, one statement.
+      if (!t.named) return { ok: true, task: newTaskRecord(t, Number(insert().lastInsertRowid)) };
       const cur = this.stmts.getTask!.get(t.queue, t.id) as Row | undefined;
       if (cur) {
         const existing = taskFromRow(cur);
@@ -144,7 +146,7 @@ export class SqliteTaskStore implements TaskStore {
         this.db.prepare('DELETE FROM tasks WHERE seq = ?').run(existing.seq);
       }
       return { ok: true, task: newTaskRecord(t, Number(insert().lastInsertRowid)) };
-    }).immediate();
+    });
   }
 
   async getTask(queue: string, id: string): Promise<TaskRecord | null> {
