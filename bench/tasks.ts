@@ -22,6 +22,7 @@ const sqliteOnly = process.argv.includes('--sqlite-only');
 const CREATE_N = quick ? 3000 : 20000;
 const DISPATCH_N = quick ? 6000 : 30000;
 const LATE_N = quick ? 200 : 1000;
+const LATE_PER_S = 200; // under the queue's 500/s, so the rate limit delays none of them
 const QUEUES = 12; // 12 × Google's 500/s cap: the bar (5,000/s) is 10× one queue
 const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
 const URL_ = 'https://update-123456789012.us-central1.run.app/';
@@ -183,18 +184,18 @@ async function run(label: string, aps: StartedCli[], t: Target): Promise<void> {
   console.log(`dispatch from backlog, OIDC → 2xx   ${bar((t.count - before) / secs, 5000)} tasks/s (${t.count - before}/${DISPATCH_N} in ${secs.toFixed(1)} s, ${QUEUES} queues × 500/s)\n${d.line}`);
   console.log(`  distinct ID tokens at the target: ${t.tokens.size} (minted once per process, SA and audience, then reused; the front door removes signatures)`);
 
-  // Lateness: tasks spread over ~1 s, the first far enough ahead that all are created before it is due.
+  // Lateness: tasks spread at LATE_PER_S, the first far enough ahead that all are created before it is due.
   t.lateness = [];
   const lead = 500 + LATE_N;
   const base = Date.now() + lead;
   const createdBy = Date.now();
   await pool(LATE_N, 16, (i) => {
-    const at = base + Math.floor((i * 1000) / LATE_N);
+    const at = base + Math.floor((i * 1000) / LATE_PER_S);
     return grpcClients[i % aps.length]!.createTask({ parent: `${LOC}/queues/late`, task: { scheduleTime: { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 }, httpRequest: { url: `${t.url}/late` } } });
   });
   const createMs = Date.now() - createdBy;
   if (createMs > lead) console.log(`  (creating the ${LATE_N} scheduled tasks took ${createMs} ms, past the first one's time: lateness includes that)`);
-  const endBy = Date.now() + 10_000;
+  const endBy = base + (LATE_N * 1000) / LATE_PER_S + 10_000;
   while (t.lateness.length < LATE_N && Date.now() < endBy) await new Promise((r2) => setTimeout(r2, 50));
   console.log(`scheduled lateness p50             ${bar(pct(t.lateness, 50), 20, false)} ms`);
   console.log(`scheduled lateness p99             ${bar(pct(t.lateness, 99), 20, false)} ms (${t.lateness.length}/${LATE_N} fired)`);
