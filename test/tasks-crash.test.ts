@@ -3,39 +3,23 @@
 // was in flight (sent, outcome not yet written) at the kill.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startCli } from './support/cli.js';
 
 const N = 10_000;
 const QUEUES = 4;
 const CONCURRENCY = 200;
 const LOC = 'projects/demo-project/locations/us-central1';
 
-function startChild(configFile: string, dataDir: string): Promise<{ child: ChildProcess; apiUrl: string }> {
-  const child = spawn(process.execPath, ['dist/src/cli/main.js', 'start', '--config', configFile, '--data', dataDir], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return new Promise((resolve, reject) => {
-    let out = '';
-    let apiUrl = '';
-    const timer = setTimeout(() => reject(new Error(`authplane did not get ready:\n${out}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      apiUrl ||= /^api\s+(\S+)/m.exec(out)?.[1] ?? '';
-      if (out.includes('authplane ready')) {
-        clearTimeout(timer);
-        resolve({ child, apiUrl });
-      }
-    });
-    child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`authplane exited (${code}):\n${out}`));
-    });
-  });
-}
+const startChild = async (configFile: string, dataDir: string) => {
+  const started = await startCli(['--config', configFile, '--data', dataDir]);
+  return { child: started.child, apiUrl: started.url('api') };
+};
 
 describe('Cloud Tasks survives SIGKILL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authplane-crash-'));

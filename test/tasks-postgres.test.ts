@@ -1,14 +1,17 @@
-// Two authplane processes on one PostgreSQL share a queue: 2,000 tasks each succeed exactly once
-// at a counting target, both processes dispatch, and the queue's one rate limit holds across them.
+// Two `authplane start` processes on one PostgreSQL share a queue: 2,000 tasks each succeed exactly
+// once at a counting target, both processes dispatch, and the queue's one rate limit holds across them.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
-import { tasksDispatcher, tasksProduct } from '../src/tasks/product.js';
-import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
 import pg from 'pg';
+import { testConfig } from './support/authplane.js';
+import { startCli, type StartedCli } from './support/cli.js';
 import { freshDatabase, stopPostgres } from './support/postgres.js';
 
 const RATE = 400;
@@ -16,10 +19,11 @@ const BURST = 100; // burstFor(400) caps at 100
 const N = 2000;
 
 describe('Cloud Tasks on PostgreSQL with two processes', () => {
-  const aps: TestAuthplane[] = [];
+  const aps: StartedCli[] = [];
   let server: Server;
   const delivered = new Map<string, number>();
   let databaseUrl = '';
+  let dir = '';
 
   before(async () => {
     server = createServer((req, res) => {
@@ -30,19 +34,23 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     databaseUrl = await freshDatabase();
-    const config = { queues: [{ name: 'shared', rateLimits: { maxDispatchesPerSecond: RATE, maxConcurrentDispatches: 500 } }] };
-    aps.push(await startTestAuthplane(config, { databaseUrl, products: [tasksProduct] }));
-    aps.push(await startTestAuthplane(config, { databaseUrl, products: [tasksProduct] }));
+    dir = mkdtempSync(join(tmpdir(), 'authplane-tasks-pg-'));
+    const config = join(dir, 'authplane.yaml');
+    writeFileSync(config, JSON.stringify(testConfig({ queues: [{ name: 'shared', rateLimits: { maxDispatchesPerSecond: RATE, maxConcurrentDispatches: 500 } }] }))); // JSON is YAML
+    for (const name of ['a', 'b']) {
+      aps.push(await startCli(['--config', config, '--database', databaseUrl, '--data', join(dir, name)], { env: { AUTHPLANE_DATABASE_URL: '' } }));
+    }
   });
   after(async () => {
     for (const ap of aps) await ap.stop();
     await new Promise<void>((r) => server.close(() => r()));
     await stopPostgres();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   test(`${N} tasks created through both processes: each delivered exactly once, within one shared ${RATE}/s limit`, async () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/count`;
-    const clients = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(ap.platform.grpcHostPort!.split(':').pop()), sslCreds: grpc.credentials.createInsecure() }));
+    const clients = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(ap.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() }));
     const parent = 'projects/demo-project/locations/us-central1/queues/shared';
     let next = 0;
     const started = Date.now();
@@ -63,16 +71,19 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
     assert.equal(delivered.size, N, 'every task delivered');
     const dupes = [...delivered.entries()].filter(([, n]) => n !== 1);
     assert.deepEqual(dupes, [], 'no task delivered twice');
-    const sent = aps.map((ap) => tasksDispatcher(ap.platform).sent);
+    // Who dispatched and when, from the attempts both processes recorded. The worker is host:pid:…
+    const db = new pg.Client({ connectionString: databaseUrl });
+    await db.connect();
+    const rows = (await db.query("SELECT dispatch_time, worker FROM task_attempts WHERE queue = 'shared' ORDER BY dispatch_time")).rows as { dispatch_time: string | number; worker: string }[];
+    await db.end();
+    const sent = aps.map((ap) => rows.filter((r) => r.worker.split(':')[1] === String(ap.pid)).length);
     assert.ok(sent[0]! > 0 && sent[1]! > 0, `both processes dispatched (${sent.join(' + ')})`);
+    assert.equal(sent[0]! + sent[1]!, N, 'every attempt was made by one of the two processes');
 
     // The shared bucket, judged on when each process dispatched (arrival times at a target in this
     // busy test process bunch up): in any 1 s window at most RATE + BURST dispatches, and the
     // whole run no faster than the rate.
-    const db = new pg.Client({ connectionString: databaseUrl });
-    await db.connect();
-    const times = (await db.query("SELECT dispatch_time FROM task_attempts WHERE queue = 'shared' ORDER BY dispatch_time")).rows.map((r: { dispatch_time: string | number }) => Number(r.dispatch_time));
-    await db.end();
+    const times = rows.map((r) => Number(r.dispatch_time));
     assert.equal(times.length, N, 'one recorded attempt per task');
     let worst = 0;
     for (let i = 0, j = 0; i < times.length; i++) {
