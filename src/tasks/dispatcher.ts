@@ -96,9 +96,14 @@ export class Dispatcher {
   private async wakeAll(): Promise<void> {
     if (this.stopped) return;
     try {
+      // As in claimLoop: news that a queue runs, heard while the listing was on its way, wins over it.
+      const epochs = new Map([...this.wakes].map(([id, w]) => [id, w.epoch]));
       for (const q of await this.store.listQueues()) {
         if (q.state === 'RUNNING') this.queueRuns(q.id);
-        else this.wakeOf(q.id).idle = true;
+        else {
+          const w = this.wakeOf(q.id);
+          if (w.epoch === (epochs.get(q.id) ?? 0)) w.idle = true;
+        }
       }
     } catch (e) {
       console.error('authplane: tasks: cannot list queues:', (e as Error).message);
@@ -172,7 +177,7 @@ export class Dispatcher {
           if (!w.again || w.idle) return;
           continue;
         }
-        if (claim.queue) for (const t of claim.tasks) this.dispatch(t, claim.queue);
+        for (const t of claim.tasks) this.dispatch(t, claim.queue);
         if (claim.saturated) {
           // A completion will wake us; other processes' completions are caught by this fallback.
           this.wake(queue, this.platform.clock() + 50);

@@ -41,8 +41,8 @@ function shapeOf(key: crypto.KeyObject): RsaShape | null {
   return shape;
 }
 
-// The hash as a 32-character Latin-1 ('binary') string: a small heap string, where a Buffer would be an ArrayBuffer
-// with memory outside the heap for the garbage collector to track (≈ 0.2 µs a token, measured).
+// The hash as a 32-character Latin-1 ('binary') string: a small heap string, where a Buffer would be an
+// ArrayBuffer with memory outside the heap for the garbage collector to track (bench/verify: 0.90–0.93 → 0.95–0.96).
 const sha256Latin1: (data: Uint8Array) => string =
   typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'binary') : (data) => crypto.createHash('sha256').update(data).digest('binary');
 
