@@ -8,6 +8,7 @@ import { Identity } from './identity/identity.js';
 import type { RunningMetadataServer } from './metadata/server.js';
 import { ServiceDirectory } from './services/directory.js';
 import type { FrontDoorGate } from './services/gate.js';
+import type { RouteInfo } from './apis/router.js';
 import type { Store } from './store/store.js';
 
 export interface Platform {
@@ -32,8 +33,10 @@ export interface Platform {
    * check and strip. Shared by every process of one emulator through the store.
    */
   readonly internalSecret: string;
-  /** host:port of the Cloud Tasks gRPC server once it listens (CLOUD_TASKS_EMULATOR_HOST for supervised services). */
+  /** host:port of the gRPC port once it listens (CLOUD_TASKS_EMULATOR_HOST for supervised services). */
   grpcHostPort?: string;
+  /** Every API route with who may call it, once registered (the route-table test and the docs read it). */
+  routes: RouteInfo[];
 }
 
 /** The header that carries `internalSecret`. */
@@ -46,5 +49,5 @@ export async function createPlatform(config: AuthplaneConfig, store: Store, data
   const iam = new Iam(store, config.project.id, config.iam.propagation, clock);
   await iam.start();
   const internalSecret = await store.getOrCreateSetting('internal-secret', randomBytes(24).toString('base64url'));
-  return { config, store, identity, iam, clock, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret };
+  return { config, store, identity, iam, clock, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret, routes: [] };
 }

@@ -1,6 +1,7 @@
 // How a product (Cloud Run front door, IAP, Cloud Tasks, gateway) plugs into `authplane start`.
 // The server composes products; products never import each other.
 
+import type { GrpcServer } from './apis/grpc-server.js';
 import type { Router } from './apis/router.js';
 import type { Platform } from './platform.js';
 
@@ -19,6 +20,8 @@ export interface Product {
   readonly name: string;
   /** Registers REST routes on the API port (called before the API port listens). */
   routes?(router: Router, platform: Platform): void;
+  /** Adds gRPC services to the gRPC port (called before it listens; the port opens only if a product adds one). */
+  grpc?(server: GrpcServer, platform: Platform): void;
   /** Starts listeners and background work (called after the API port and metadata servers listen). */
   start?(platform: Platform): Promise<StartedProduct>;
 }

@@ -201,6 +201,7 @@ describe('IAP programmatic access (rows 1, 2, 3)', () => {
     const id = r.headers.get('x-authplane-request-id');
     assert.ok(id, 'refusals carry a request id');
     const admin = await ap.platform.identity.mintAccessToken('user:owner@example.com');
+    await ap.platform.iam.addBinding('projects/demo-project', 'roles/owner', 'user:owner@example.com');
     const logged = (await (await ap.api(`/admin/v1/requests/${id}`, { headers: { authorization: `Bearer ${admin.token}` } })).json()) as { remedy?: string; evidence?: { member?: string } };
     assert.equal(logged.evidence?.member, `serviceAccount:${AGENT}`);
     assert.ok(logged.remedy?.includes(AGENT), logged.remedy);

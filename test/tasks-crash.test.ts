@@ -51,7 +51,7 @@ describe('Cloud Tasks survives SIGKILL', () => {
     const created = new Set<number>();
     const create = async (i: number) => {
       const q = `${LOC}/queues/crash-${i % QUEUES}`;
-      const res = await fetch(`${ap.apiUrl}/v2/${q}/tasks`, { method: 'POST', body: JSON.stringify({ task: { name: `${q}/tasks/t${i}`, httpRequest: { url: target } } }) });
+      const res = await fetch(`${ap.apiUrl}/v2/${q}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { name: `${q}/tasks/t${i}`, httpRequest: { url: target } } }) });
       if (res.status === 200 || res.status === 409) created.add(i);
       await res.arrayBuffer();
     };

@@ -1,23 +1,20 @@
 // authplane's own admin API (not Google's): state, key rotation, IAM checks and binding edits.
-// The CLI and the dashboard are thin clients of these routes. Callers need roles/owner on the project.
+// The CLI and the dashboard are thin clients of these routes.
 
 import type { SigningAlg } from '../store/store.js';
 import { isKnownRole } from '../iam/roles.js';
 import { projectResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
-import { callerOf } from './caller.js';
 import { invalidArgument } from './errors.js';
-import { requirePermission } from './iam-policy.js';
 import type { Router } from './router.js';
 
 export function adminRoutes(router: Router, platform: Platform): void {
-  const requireOwner = async (headers: Parameters<typeof callerOf>[1]) => {
-    const caller = await callerOf(platform, headers);
-    requirePermission(platform, caller, 'resourcemanager.projects.setIamPolicy', projectResource(platform.config.project.id), 'authplane');
-    return caller;
-  };
+  const api = router.for('authplane.admin');
+  const project = () => projectResource(platform.config.project.id);
+  // Changing keys or IAM is what a project owner may do (resourcemanager.projects.setIamPolicy).
+  const owner = { permission: 'resourcemanager.projects.setIamPolicy', on: project } as const;
 
-  router.get('/admin/v1/state', async () => {
+  api.get('/admin/v1/state', { permission: 'resourcemanager.projects.get', on: project, quiet: true }, async () => {
     const { config, directory } = platform;
     return {
       body: {
@@ -40,8 +37,7 @@ export function adminRoutes(router: Router, platform: Platform): void {
     };
   });
 
-  router.post('/admin/v1/keys:rotate', async (req) => {
-    await requireOwner(req.headers);
+  api.post('/admin/v1/keys:rotate', owner, async (req) => {
     const body = await req.json<{ alg?: unknown }>();
     const alg = (body.alg ?? 'RS256') as SigningAlg;
     if (alg !== 'RS256' && alg !== 'ES256') throw invalidArgument('alg must be RS256 or ES256', 'alg');
@@ -50,30 +46,24 @@ export function adminRoutes(router: Router, platform: Platform): void {
   });
 
   // Explains an IAM decision as one front end sees it (what `authplane iam check` prints).
-  router.post('/admin/v1/iam:check', async (req) => {
-    await callerOf(platform, req.headers);
+  api.post('/admin/v1/iam:check', { permission: 'resourcemanager.projects.getIamPolicy', on: project }, async (req) => {
     const b = await req.json<{ member?: unknown; permission?: unknown; resource?: unknown; frontEnd?: unknown }>();
-    if (typeof b.member !== 'string' || typeof b.permission !== 'string' || typeof b.resource !== 'string') {
-      throw invalidArgument('member, permission and resource are required strings');
-    }
+    for (const f of ['member', 'permission', 'resource'] as const) if (typeof b[f] !== 'string' || b[f] === '') throw invalidArgument(`${f} is required (a string)`, f);
     await platform.iam.sync();
-    const decision = platform.iam.check(b.member, b.permission, b.resource, typeof b.frontEnd === 'number' ? { frontEnd: b.frontEnd } : {});
+    const decision = platform.iam.check(b.member as string, b.permission as string, b.resource as string, typeof b.frontEnd === 'number' ? { frontEnd: b.frontEnd } : {});
     return { body: decision };
   });
 
   // Adds or removes one binding, keeping the rest (gcloud add-iam-policy-binding / remove-…).
-  router.post('/admin/v1/iam:{op}', async (req) => {
+  api.post('/admin/v1/iam:{op}', owner, async (req) => {
     const op = req.params.op;
-    if (op !== 'addBinding' && op !== 'removeBinding') throw invalidArgument(`unknown operation ${op}`);
-    await requireOwner(req.headers);
+    if (op !== 'addBinding' && op !== 'removeBinding') throw invalidArgument(`unknown operation ${op}: use iam:addBinding or iam:removeBinding`, 'name');
     const b = await req.json<{ resource?: unknown; role?: unknown; member?: unknown }>();
-    if (typeof b.resource !== 'string' || typeof b.role !== 'string' || typeof b.member !== 'string') {
-      throw invalidArgument('resource, role and member are required strings');
-    }
-    if (!isKnownRole(b.role)) throw invalidArgument(`Role ${b.role} is not supported for this resource.`, 'role');
-    const policy = op === 'addBinding' ? await platform.iam.addBinding(b.resource, b.role, b.member) : await platform.iam.removeBinding(b.resource, b.role, b.member);
+    for (const f of ['resource', 'role', 'member'] as const) if (typeof b[f] !== 'string' || b[f] === '') throw invalidArgument(`${f} is required (a string)`, f);
+    if (!isKnownRole(b.role as string)) throw invalidArgument(`Role ${String(b.role)} is not supported for this resource.`, 'role');
+    const policy = op === 'addBinding' ? await platform.iam.addBinding(b.resource as string, b.role as string, b.member as string) : await platform.iam.removeBinding(b.resource as string, b.role as string, b.member as string);
     return { body: policy };
   });
 
-  router.get('/admin/v1/iam/{resource=**}', async (req) => ({ body: platform.iam.getPolicy(req.params.resource!) }));
+  api.get('/admin/v1/iam/{resource=**}', { permission: 'resourcemanager.projects.getIamPolicy', on: project }, async (req) => ({ body: platform.iam.getPolicy(req.params.resource!) }));
 }

@@ -1,22 +1,58 @@
-// Who is calling an API: the principal behind an authplane access token, or the configured
-// default principal when the request carries no credentials (so a developer's script works out of
-// the box), or UNAUTHENTICATED.
+// Who is calling an API and whether they may: the principal behind an authplane access token (or the
+// configured default principal when the request carries no credential, so a developer's script works out
+// of the box), and IAM's answer for a permission on a resource, refused in Google's words.
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Platform } from '../platform.js';
-import { unauthenticated } from './errors.js';
+import { apiRefusal, permissionDenied } from './errors.js';
 
-/** The IAM member (`user:…` / `serviceAccount:…`) making the call. */
+/** The IAM member (`user:…` / `serviceAccount:…`) making the call. Throws TOKEN_MISSING or ACCESS_TOKEN_INVALID. */
 export async function callerOf(platform: Platform, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Promise<string> {
   const auth = headers['authorization'];
   const value = Array.isArray(auth) ? auth[0] : auth;
-  if (!value) {
+  if (value === undefined || value === '') {
     if (platform.config.defaultPrincipal) return platform.config.defaultPrincipal;
-    throw unauthenticated();
+    throw apiRefusal('TOKEN_MISSING', { expectedAudience: '(an access token has no audience)', headers: ['authorization'] });
   }
-  const m = /^Bearer\s+(\S+)$/i.exec(value);
-  if (!m) throw unauthenticated();
-  const rec = await platform.identity.resolveAccessToken(m[1]!);
-  if (!rec) throw unauthenticated();
+  const m = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(value);
+  if (!m) throw apiRefusal('ACCESS_TOKEN_INVALID', { reason: /^bearer/i.test(value) ? 'it is not "Bearer" and one token' : `it uses the ${value.split(' ')[0]} scheme, not Bearer` });
+  const token = m[1]!;
+  const rec = await platform.identity.resolveAccessToken(token);
+  if (!rec) {
+    const reason = token.split('.').length === 3 ? 'it is a JWT (an ID token?), not an access token' : 'no unexpired access token of this authplane has this value (expired, revoked, minted elsewhere, or from before a reset)';
+    throw apiRefusal('ACCESS_TOKEN_INVALID', { reason });
+  }
   return rec.principal;
+}
+
+/**
+ * Throws Google's PERMISSION_DENIED unless `member` holds `permission` on `resource` as this front end sees
+ * IAM now; the code says whether the binding is missing or still propagating. `domain` is the refusing API
+ * (ErrorInfo.domain, e.g. run.googleapis.com).
+ */
+export function requirePermission(platform: Platform, member: string, permission: string, resource: string, domain = 'iam.googleapis.com'): void {
+  const decision = platform.iam.check(member, permission, resource);
+  if (decision.allowed) return;
+  const p = decision.propagating;
+  if (p) {
+    throw permissionDenied(permission, domain, 'IAM_NOT_YET_PROPAGATED', {
+      path: '/',
+      principal: member,
+      member: p.grant.member,
+      role: p.grant.role,
+      resource: p.grant.resource,
+      grantedAt: new Date(p.changedAt).toISOString(),
+      visibleAt: new Date(p.visibleAt).toISOString(),
+      fullyVisibleAt: new Date(p.fullyVisibleAt).toISOString(),
+      frontEnd: decision.frontEnd,
+    });
+  }
+  throw permissionDenied(permission, domain, 'PERMISSION_DENIED', {
+    principal: member,
+    member,
+    resource,
+    role: decision.rolesGranting[0] ?? 'a role that grants it',
+    rolesGranting: decision.rolesGranting,
+    frontEnd: decision.frontEnd,
+  });
 }

@@ -1,135 +1,56 @@
-// Google's API error shape, produced in one place for REST (and mapped to gRPC status codes).
-//   {"error":{"code":403,"message":"…","status":"PERMISSION_DENIED","details":[…]}}
+// Google API refusals, built from the one code table (src/verify/codes.ts) and thrown as the one refusal
+// type, DenialError. The router (REST) and the gRPC servers encode them into Google's shapes with
+// verify/response.ts; nothing else writes an error body.
 
-export type GoogleStatus =
-  | 'INVALID_ARGUMENT'
-  | 'FAILED_PRECONDITION'
-  | 'OUT_OF_RANGE'
-  | 'UNAUTHENTICATED'
-  | 'PERMISSION_DENIED'
-  | 'NOT_FOUND'
-  | 'ABORTED'
-  | 'ALREADY_EXISTS'
-  | 'RESOURCE_EXHAUSTED'
-  | 'CANCELLED'
-  | 'DATA_LOSS'
-  | 'UNKNOWN'
-  | 'INTERNAL'
-  | 'NOT_IMPLEMENTED'
-  | 'UNAVAILABLE'
-  | 'DEADLINE_EXCEEDED';
+import { deny, DenialError, type DenyOptions, type Evidence } from '../verify/denial.js';
+import { REFUSAL_CODES, type CodeSpec, type RefusalCode, type RpcStatus } from '../verify/codes.js';
 
-export const HTTP_STATUS: Record<GoogleStatus, number> = {
-  INVALID_ARGUMENT: 400,
-  FAILED_PRECONDITION: 400,
-  OUT_OF_RANGE: 400,
-  UNAUTHENTICATED: 401,
-  PERMISSION_DENIED: 403,
-  NOT_FOUND: 404,
-  ABORTED: 409,
-  ALREADY_EXISTS: 409,
-  RESOURCE_EXHAUSTED: 429,
-  CANCELLED: 499,
-  DATA_LOSS: 500,
-  UNKNOWN: 500,
-  INTERNAL: 500,
-  NOT_IMPLEMENTED: 501,
-  UNAVAILABLE: 503,
-  DEADLINE_EXCEEDED: 504,
-};
-
-/** gRPC status codes by name (google.rpc.Code). */
-export const GRPC_CODE: Record<GoogleStatus, number> = {
-  CANCELLED: 1,
-  UNKNOWN: 2,
-  INVALID_ARGUMENT: 3,
-  DEADLINE_EXCEEDED: 4,
-  NOT_FOUND: 5,
-  ALREADY_EXISTS: 6,
-  PERMISSION_DENIED: 7,
-  RESOURCE_EXHAUSTED: 8,
-  FAILED_PRECONDITION: 9,
-  ABORTED: 10,
-  OUT_OF_RANGE: 11,
-  NOT_IMPLEMENTED: 12,
-  INTERNAL: 13,
-  UNAVAILABLE: 14,
-  DATA_LOSS: 15,
-  UNAUTHENTICATED: 16,
-};
-
-export interface ErrorDetail {
-  '@type': string;
-  [k: string]: unknown;
+/** A refusal on an API surface: `code` from the table, `evidence` fills its templates. */
+export function apiRefusal(code: RefusalCode, evidence: Evidence = {}, options: DenyOptions = {}): DenialError {
+  return new DenialError(deny(code, 'api', evidence, options));
 }
 
-/** An API failure in Google's terms. `denial` is authplane's refusal code, sent as x-authplane-denial. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: GoogleStatus,
-    message: string,
-    readonly details: ErrorDetail[] = [],
-    readonly denial?: { code: string; explanation?: string; remedy?: string; evidence?: Record<string, unknown> },
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
+/** INVALID_ARGUMENT naming the field (proto field path, e.g. `task.http_request.url`). */
+export const invalidArgument = (message: string, field: string, evidence: Evidence = {}): DenialError => apiRefusal('INVALID_ARGUMENT', { ...evidence, message, field });
 
-  get httpStatus(): number {
-    return HTTP_STATUS[this.status];
-  }
+/** NOT_FOUND with Google's words `message`; `resource` names what is missing, for people. */
+export const notFound = (message: string, resource: string, evidence: Evidence = {}): DenialError => apiRefusal('RESOURCE_NOT_FOUND', { ...evidence, message, resource });
 
-  toJSON(): { error: { code: number; message: string; status: GoogleStatus; details?: ErrorDetail[] } } {
-    return {
-      error: {
-        code: this.httpStatus,
-        message: this.message,
-        status: this.status,
-        ...(this.details.length ? { details: this.details } : {}),
-      },
-    };
-  }
-}
+export const alreadyExists = (resource: string, message = 'Requested entity already exists'): DenialError => apiRefusal('ALREADY_EXISTS', { message, resource });
 
-/** IAM's refusal: "Permission 'P' denied on resource (or it may not exist)." with ErrorInfo. */
-export function permissionDenied(
-  permission: string,
-  denial?: ApiError['denial'],
-  opts: { domain?: string; message?: string } = {},
-): ApiError {
-  return new ApiError(
-    'PERMISSION_DENIED',
-    opts.message ?? `Permission '${permission}' denied on resource (or it may not exist).`,
-    [
-      {
-        '@type': 'type.googleapis.com/google.rpc.ErrorInfo',
-        reason: 'IAM_PERMISSION_DENIED',
-        domain: opts.domain ?? 'iam.googleapis.com',
-        metadata: { permission },
-      },
-    ],
-    denial,
-  );
-}
+/** FAILED_PRECONDITION: Google's words, and what to do about it. */
+export const failedPrecondition = (message: string, fix: string, evidence: Evidence = {}): DenialError => apiRefusal('FAILED_PRECONDITION', { ...evidence, message, fix });
 
-export const invalidArgument = (message: string, field?: string): ApiError =>
-  new ApiError(
-    'INVALID_ARGUMENT',
-    message,
-    field
-      ? [{ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field, description: message }] }]
-      : [],
-  );
-
-export const notFound = (message: string): ApiError => new ApiError('NOT_FOUND', message);
-
-export const unauthenticated = (): ApiError =>
-  new ApiError(
-    'UNAUTHENTICATED',
-    'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
-    [{ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'ACCESS_TOKEN_TYPE_UNSUPPORTED', domain: 'googleapis.com' }],
-  );
+/** UNIMPLEMENTED: a Google feature authplane does not emulate. */
+export const notSupported = (message: string, fix: string): DenialError => apiRefusal('NOT_SUPPORTED', { message, fix });
 
 /** setIamPolicy with a stale etag (Google: ABORTED, 409). */
-export const concurrentPolicyChange = (): ApiError =>
-  new ApiError('ABORTED', 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.');
+export const policyEtagConflict = (resource: string, etag: string): DenialError => apiRefusal('POLICY_ETAG_CONFLICT', { resource, etag });
+
+/**
+ * IAM's refusal: "Permission 'P' denied on resource (or it may not exist)." with ErrorInfo
+ * {reason: IAM_PERMISSION_DENIED, domain, metadata.permission}. `code` is the authplane code that explains
+ * it best (PERMISSION_DENIED, IAM_NOT_YET_PROPAGATED, IMPERSONATION_DENIED, ACT_AS_DENIED, …).
+ */
+export function permissionDenied(permission: string, domain: string, code: RefusalCode = 'PERMISSION_DENIED', evidence: Evidence = {}): DenialError {
+  const g: CodeSpec['google'] = REFUSAL_CODES[code].google;
+  return apiRefusal(code, { ...evidence, permission, domain }, g.api?.status === 403 ? {} : { answerAs: 'PERMISSION_DENIED' });
+}
+
+/** The google.rpc.Code an HTTP status maps to (google/rpc/code.proto's HTTP mapping), e.g. for task attempts. */
+export function rpcStatusForHttp(httpStatus: number): RpcStatus | 'OK' {
+  if (httpStatus >= 200 && httpStatus < 300) return 'OK';
+  const byStatus: Record<number, RpcStatus> = {
+    400: 'INVALID_ARGUMENT',
+    401: 'UNAUTHENTICATED',
+    403: 'PERMISSION_DENIED',
+    404: 'NOT_FOUND',
+    409: 'ABORTED',
+    429: 'RESOURCE_EXHAUSTED',
+    499: 'CANCELLED',
+    501: 'UNIMPLEMENTED',
+    503: 'UNAVAILABLE',
+    504: 'DEADLINE_EXCEEDED',
+  };
+  return byStatus[httpStatus] ?? (httpStatus >= 500 ? 'INTERNAL' : httpStatus >= 400 ? 'FAILED_PRECONDITION' : 'UNKNOWN');
+}

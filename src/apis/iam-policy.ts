@@ -5,9 +5,8 @@
 import { isKnownRole } from '../iam/roles.js';
 import type { IamBinding, IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
-import { callerOf } from './caller.js';
-import { concurrentPolicyChange, invalidArgument, permissionDenied } from './errors.js';
-import type { ApiRequest, Router } from './router.js';
+import { invalidArgument, policyEtagConflict } from './errors.js';
+import type { ApiRequest, RouteRegistrar } from './router.js';
 
 export interface PolicyResourceSpec {
   /** Internal resource key (e.g. services/update), or throws NOT_FOUND. */
@@ -16,8 +15,6 @@ export interface PolicyResourceSpec {
   setPermission: string;
   /** Permissions a testIamPermissions call may ask about on this resource (prefix such as "run."). */
   permissionPrefixes: string[];
-  /** The error domain in ErrorInfo (run.googleapis.com, iam.googleapis.com, …). */
-  domain: string;
 }
 
 const MEMBER = /^(user|serviceAccount|group|domain):[^\s]+$/;
@@ -49,65 +46,34 @@ export async function validateBindings(platform: Platform, raw: unknown): Promis
   return out;
 }
 
-/** Throws Google's PERMISSION_DENIED (with authplane's code) unless `member` holds `permission` on `resource`. */
-export function requirePermission(platform: Platform, member: string, permission: string, resource: string, domain = 'iam.googleapis.com'): void {
-  const decision = platform.iam.check(member, permission, resource);
-  if (decision.allowed) return;
-  const role = decision.rolesGranting[0] ?? 'a role that grants it';
-  const propagating = decision.propagating;
-  throw permissionDenied(
-    permission,
-    propagating
-      ? {
-          code: 'IAM_NOT_YET_PROPAGATED',
-          explanation: `${member} was granted ${propagating.grant.role} on ${propagating.grant.resource}, but the change has not reached every front end yet.`,
-          remedy: `Retry after ${new Date(propagating.fullyVisibleAt).toISOString()} (IAM changes take a while to propagate on Google too).`,
-          evidence: { member, permission, resource, frontEnd: decision.frontEnd, visibleAt: propagating.visibleAt, fullyVisibleAt: propagating.fullyVisibleAt },
-        }
-      : {
-          code: 'PERMISSION_DENIED',
-          explanation: `${member} does not hold ${permission} on ${resource} (nor on its project).`,
-          remedy: `Grant ${role} on ${resource} to ${member}: authplane iam add ${resource} ${role} ${member}`,
-          evidence: { member, permission, resource, rolesGranting: decision.rolesGranting },
-        },
-    { domain },
-  );
-}
-
 function policyJson(p: IamPolicy) {
   return { version: p.version, etag: p.etag, ...(p.bindings.length ? { bindings: p.bindings } : {}) };
 }
 
 /** Registers `BASE:getIamPolicy`, `BASE:setIamPolicy`, `BASE:testIamPermissions` for one resource family. */
-export function iamPolicyRoutes(router: Router, platform: Platform, base: string, spec: PolicyResourceSpec, opts: { getMethod?: 'GET' | 'POST' | 'BOTH' } = {}): void {
-  const get = async (req: ApiRequest) => {
-    const resource = await spec.resolve(req);
-    const caller = await callerOf(platform, req.headers);
-    requirePermission(platform, caller, spec.getPermission, resource, spec.domain);
-    return { body: policyJson(platform.iam.getPolicy(resource)) };
-  };
+export function iamPolicyRoutes(api: RouteRegistrar, platform: Platform, base: string, spec: PolicyResourceSpec, opts: { getMethod?: 'GET' | 'POST' | 'BOTH' } = {}): void {
+  const get = async (req: ApiRequest) => ({ body: policyJson(platform.iam.getPolicy(await spec.resolve(req))) });
+  const getAccess = { permission: spec.getPermission, on: spec.resolve };
   const getMethod = opts.getMethod ?? 'BOTH';
-  if (getMethod !== 'POST') router.get(`${base}:getIamPolicy`, get);
-  if (getMethod !== 'GET') router.post(`${base}:getIamPolicy`, get);
+  if (getMethod !== 'POST') api.get(`${base}:getIamPolicy`, getAccess, get);
+  if (getMethod !== 'GET') api.post(`${base}:getIamPolicy`, getAccess, get);
 
-  router.post(`${base}:setIamPolicy`, async (req) => {
+  api.post(`${base}:setIamPolicy`, { permission: spec.setPermission, on: spec.resolve }, async (req) => {
     const resource = await spec.resolve(req);
-    const caller = await callerOf(platform, req.headers);
-    requirePermission(platform, caller, spec.setPermission, resource, spec.domain);
-    const body = await req.json<{ policy?: { bindings?: unknown; etag?: unknown } }>();
-    if (!body.policy || typeof body.policy !== 'object') throw invalidArgument('policy is required.', 'policy');
-    const bindings = await validateBindings(platform, body.policy.bindings);
-    const etag = typeof body.policy.etag === 'string' && body.policy.etag ? body.policy.etag : null;
+    const body = await req.json<{ policy?: unknown }>();
+    const policy = body.policy;
+    if (policy === undefined || policy === null) throw invalidArgument('policy is required.', 'policy');
+    if (typeof policy !== 'object' || Array.isArray(policy)) throw invalidArgument('Invalid JSON payload received. policy must be a Policy object.', 'policy');
+    const p = policy as { bindings?: unknown; etag?: unknown };
+    const bindings = await validateBindings(platform, p.bindings);
+    const etag = typeof p.etag === 'string' && p.etag ? p.etag : null;
     const result = await platform.iam.setPolicy(resource, bindings, etag);
-    if ('conflict' in result) {
-      throw concurrentPolicyChange();
-    }
+    if ('conflict' in result) throw policyEtagConflict(resource, String(etag));
     return { body: policyJson(result.policy) };
   });
 
-  router.post(`${base}:testIamPermissions`, async (req) => {
+  api.post(`${base}:testIamPermissions`, { authenticated: 'testIamPermissions answers which of the listed permissions the caller itself holds' }, async (req) => {
     const resource = await spec.resolve(req);
-    const caller = await callerOf(platform, req.headers);
     const body = await req.json<{ permissions?: unknown }>();
     if (!Array.isArray(body.permissions)) throw invalidArgument('permissions must be a list.', 'permissions');
     const held: string[] = [];
@@ -115,7 +81,7 @@ export function iamPolicyRoutes(router: Router, platform: Platform, base: string
       if (typeof p !== 'string' || !spec.permissionPrefixes.some((x) => p.startsWith(x))) {
         throw invalidArgument(`Permission ${String(p)} is not valid for this resource.`, 'permissions');
       }
-      if (platform.iam.check(caller, p, resource).allowed) held.push(p);
+      if (platform.iam.check(req.caller, p, resource).allowed) held.push(p);
     }
     return { body: held.length ? { permissions: held } : {} };
   });

@@ -6,8 +6,7 @@ import { rfc3339Seconds } from '../lib/time.js';
 import type { ServiceAccountRecord } from '../store/store.js';
 import { serviceAccountResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
-import { callerOf } from './caller.js';
-import { ApiError, invalidArgument, permissionDenied } from './errors.js';
+import { apiRefusal, failedPrecondition, invalidArgument, permissionDenied } from './errors.js';
 import type { ApiRequest, Router } from './router.js';
 
 const MAX_LIFETIME_S = 3600;
@@ -26,12 +25,14 @@ function parseLifetime(v: unknown): number {
 
 const DELEGATE = /^projects\/-\/serviceAccounts\/(.+)$/;
 
+const DOMAIN = 'iam.googleapis.com';
+
 /** Resolves a delegation chain and checks each hop; returns the target account. */
 async function authorize(platform: Platform, req: ApiRequest, permission: string, delegatesRaw: unknown): Promise<ServiceAccountRecord> {
   if (req.params.project !== '-') {
     throw invalidArgument(`The resource name is invalid: projects/${req.params.project}/serviceAccounts/${req.params.account}. Use the wildcard character '-' in place of the project ID: projects/-/serviceAccounts/${req.params.account}.`, 'name');
   }
-  const caller = await callerOf(platform, req.headers);
+  const caller = req.caller;
   if (delegatesRaw !== undefined && !Array.isArray(delegatesRaw)) throw invalidArgument('delegates must be a list.', 'delegates');
   const delegates = ((delegatesRaw as unknown[] | undefined) ?? []).map((d, i) => {
     const m = typeof d === 'string' ? DELEGATE.exec(d) : null;
@@ -46,37 +47,24 @@ async function authorize(platform: Platform, req: ApiRequest, permission: string
     const sa = await platform.identity.findServiceAccount(chain[i]!);
     const resource = serviceAccountResource(sa?.email ?? chain[i]!);
     const decision = platform.iam.check(principal, needed, resource);
+    const evidence = { principal, member: principal, serviceAccount: sa?.email ?? chain[i]!, chain: [caller, ...chain], hop: i };
     if (!sa) {
-      // Google only admits the account is missing to callers who could otherwise use it.
-      if (decision.allowed) {
-        throw new ApiError('NOT_FOUND', `Not found; Gaia id not found for email ${chain[i]}`, [], {
-          code: 'SERVICE_ACCOUNT_UNKNOWN',
-          explanation: `There is no service account ${chain[i]} in this project.`,
-          remedy: `Check the email (NAME@${platform.config.project.id}.iam.gserviceaccount.com) or add it under serviceAccounts in the config.`,
-          evidence: { account: chain[i] },
-        });
-      }
-      throw permissionDenied(needed, {
-        code: 'SERVICE_ACCOUNT_UNKNOWN',
-        explanation: `There is no service account ${chain[i]}, and ${principal} holds no permission that would let Google say so: Google answers 403, as if it were a permission problem.`,
-        remedy: `Check the email (NAME@${platform.config.project.id}.iam.gserviceaccount.com) or add it under serviceAccounts in the config.`,
-        evidence: { account: chain[i], caller: principal },
-      });
+      // Google admits the account is missing only to callers who could otherwise use it; others get 403.
+      if (decision.allowed) throw apiRefusal('SERVICE_ACCOUNT_UNKNOWN', evidence);
+      throw permissionDenied(needed, DOMAIN, 'SERVICE_ACCOUNT_UNKNOWN', evidence);
     }
     if (!decision.allowed) {
       const p = decision.propagating;
-      throw permissionDenied(needed, {
-        code: p ? 'IAM_NOT_YET_PROPAGATED' : 'IMPERSONATION_DENIED',
-        explanation: p
-          ? `${principal} was granted ${p.grant.role} on ${p.grant.resource}, but the change has not reached this front end yet.`
-          : `${principal} may not ${last ? `use ${permission} on` : 'delegate through'} ${sa.email}${i > 0 ? ` (hop ${i + 1} of the delegation chain)` : ''}.`,
-        remedy: p
-          ? `Retry after ${new Date(p.fullyVisibleAt).toISOString()}.`
-          : `Grant roles/iam.serviceAccountTokenCreator on serviceAccounts/${sa.email} to ${principal}: authplane iam add serviceAccounts/${sa.email} roles/iam.serviceAccountTokenCreator ${principal}`,
-        evidence: { caller: principal, target: sa.email, permission: needed, chain: [caller, ...chain], hop: i },
-      });
+      throw permissionDenied(
+        needed,
+        DOMAIN,
+        p ? 'IAM_NOT_YET_PROPAGATED' : 'IMPERSONATION_DENIED',
+        p
+          ? { ...evidence, member: p.grant.member, role: p.grant.role, resource: p.grant.resource, grantedAt: new Date(p.changedAt).toISOString(), visibleAt: new Date(p.visibleAt).toISOString(), frontEnd: decision.frontEnd }
+          : evidence,
+      );
     }
-    if (sa.disabled) throw new ApiError('FAILED_PRECONDITION', `Service account ${sa.email} is disabled.`);
+    if (sa.disabled) throw failedPrecondition(`Service account ${sa.email} is disabled.`, `Enable the account (gcloud iam service-accounts enable ${sa.email}).`);
     if (last) return sa;
     principal = `serviceAccount:${sa.email}`;
   }
@@ -86,8 +74,11 @@ async function authorize(platform: Platform, req: ApiRequest, permission: string
 export function iamCredentialsRoutes(router: Router, platform: Platform): void {
   const base = '/v1/projects/{project}/serviceAccounts/{account}';
   const { identity } = platform;
+  const api = router.for('iamcredentials.googleapis.com');
+  // The permission is checked on the last account of the delegation chain, which only the body names.
+  const on = (permission: string) => ({ permission, checkedBy: 'handler' }) as const;
 
-  router.post(`${base}:generateAccessToken`, async (req) => {
+  api.post(`${base}:generateAccessToken`, on('iam.serviceAccounts.getAccessToken'), async (req) => {
     const body = await req.json<{ delegates?: unknown; scope?: unknown; lifetime?: unknown }>();
     const sa = await authorize(platform, req, 'iam.serviceAccounts.getAccessToken', body.delegates);
     if (!Array.isArray(body.scope) || body.scope.length === 0 || body.scope.some((s) => typeof s !== 'string')) {
@@ -98,7 +89,7 @@ export function iamCredentialsRoutes(router: Router, platform: Platform): void {
     return { body: { accessToken: token, expireTime: rfc3339Seconds(record.expiresAt) } };
   });
 
-  router.post(`${base}:generateIdToken`, async (req) => {
+  api.post(`${base}:generateIdToken`, on('iam.serviceAccounts.getOpenIdToken'), async (req) => {
     const body = await req.json<{ delegates?: unknown; audience?: unknown; includeEmail?: unknown; useEmailAzp?: unknown }>();
     const sa = await authorize(platform, req, 'iam.serviceAccounts.getOpenIdToken', body.delegates);
     if (typeof body.audience !== 'string' || !body.audience) throw invalidArgument('Audience required.', 'audience');
@@ -106,7 +97,7 @@ export function iamCredentialsRoutes(router: Router, platform: Platform): void {
     return { body: { token } };
   });
 
-  router.post(`${base}:signJwt`, async (req) => {
+  api.post(`${base}:signJwt`, on('iam.serviceAccounts.signJwt'), async (req) => {
     const body = await req.json<{ delegates?: unknown; payload?: unknown }>();
     const sa = await authorize(platform, req, 'iam.serviceAccounts.signJwt', body.delegates);
     if (typeof body.payload !== 'string') throw invalidArgument('Payload required.', 'payload');
@@ -125,7 +116,7 @@ export function iamCredentialsRoutes(router: Router, platform: Platform): void {
     return { body: await identity.signJwtFor(sa, claims) };
   });
 
-  router.post(`${base}:signBlob`, async (req) => {
+  api.post(`${base}:signBlob`, on('iam.serviceAccounts.signBlob'), async (req) => {
     const body = await req.json<{ delegates?: unknown; payload?: unknown }>();
     const sa = await authorize(platform, req, 'iam.serviceAccounts.signBlob', body.delegates);
     if (typeof body.payload !== 'string') throw invalidArgument('Payload required.', 'payload');

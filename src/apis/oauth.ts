@@ -6,8 +6,10 @@ import { decodeJwt } from '../lib/jwt.js';
 import type { LoadedKey } from '../identity/keys.js';
 import { GOOGLE_ISSUER } from '../identity/identity.js';
 import type { Platform } from '../platform.js';
-import { ApiError } from './errors.js';
-import type { Router } from './router.js';
+import { deny, DenialError, type Evidence } from '../verify/denial.js';
+import type { RefusalCode } from '../verify/codes.js';
+import { notFound } from './errors.js';
+import type { ApiRequest, Router } from './router.js';
 
 /** How long clients may cache key sets (Google sends several hours; we keep it short so rotations show). */
 const KEYS_MAX_AGE_S = 300;
@@ -17,16 +19,21 @@ const cacheHeaders = { 'cache-control': `public, max-age=${KEYS_MAX_AGE_S}, must
 const jwks = (keys: LoadedKey[]) => ({ keys: keys.map((k) => k.jwk) });
 const pemMap = (keys: LoadedKey[]) => Object.fromEntries(keys.map((k) => [k.record.kid, k.record.publicPem]));
 
-/** OAuth's error shape for the token and tokeninfo endpoints: {"error":"invalid_grant","error_description":"…"}. */
-function oauthError(status: number, error: string, description: string) {
-  return { status, body: { error, error_description: description } };
-}
+/** A refusal of the token or tokeninfo endpoint, in OAuth's shape ({"error","error_description"}). */
+const oauthRefusal = (code: RefusalCode, evidence: Evidence) => new DenialError(deny(code, 'oauth', evidence));
+
+const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+const BAD_LIFETIME =
+  'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.';
+const grantInvalid = (message: string, reason: string, fix: string) => oauthRefusal('OAUTH_GRANT_INVALID', { message, reason, fix });
 
 export function oauthRoutes(router: Router, platform: Platform): void {
   const { identity } = platform;
   const keys = identity.keys;
+  const oauth = router.for('oauth2.googleapis.com');
+  const keySet = { public: 'public keys: anyone verifies tokens with them', quiet: true } as const;
 
-  router.get('/.well-known/openid-configuration', () => ({
+  oauth.get('/.well-known/openid-configuration', { public: 'OIDC discovery document', quiet: true }, () => ({
     headers: cacheHeaders,
     body: {
       issuer: GOOGLE_ISSUER,
@@ -54,46 +61,45 @@ export function oauthRoutes(router: Router, platform: Platform): void {
   };
   const certsV3 = async () => ({ headers: cacheHeaders, body: jwks(await published('RS256')) });
   const certsV1 = async () => ({ headers: cacheHeaders, body: pemMap(await published('RS256')) });
-  router.get('/oauth2/v3/certs', certsV3);
-  router.get('/oauth2/v1/certs', certsV1);
+  oauth.get('/oauth2/v3/certs', keySet, certsV3);
+  oauth.get('/oauth2/v1/certs', keySet, certsV1);
 
   // IAP's assertion keys, at gstatic's paths.
-  router.get('/iap/verify/public_key-jwk', async () => ({ headers: cacheHeaders, body: jwks(await published('ES256')) }));
-  router.get('/iap/verify/public_key', async () => ({ headers: cacheHeaders, body: pemMap(await published('ES256')) }));
+  oauth.get('/iap/verify/public_key-jwk', keySet, async () => ({ headers: cacheHeaders, body: jwks(await published('ES256')) }));
+  oauth.get('/iap/verify/public_key', keySet, async () => ({ headers: cacheHeaders, body: pemMap(await published('ES256')) }));
 
-  // A service account's own keys (what signJwt and signBlob sign with), at googleapis.com's paths.
+  // A service account's own keys (what signJwt, signBlob and key files sign with), at googleapis.com's paths.
   const saKeys = async (email: string) => {
     const sa = await identity.findServiceAccount(email);
-    if (!sa) throw new ApiError('NOT_FOUND', `Service account ${email} does not exist.`);
+    if (!sa) throw notFound(`Service account ${email} does not exist.`, `serviceAccounts/${email}`);
     await keys.refresh(0);
     return keys.publishedFor(sa.email);
   };
-  router.get('/service_accounts/v1/jwk/{email}', async (r) => ({ headers: cacheHeaders, body: jwks(await saKeys(r.params.email!)) }));
-  router.get('/service_accounts/v1/metadata/x509/{email}', async (r) => ({ headers: cacheHeaders, body: pemMap(await saKeys(r.params.email!)) }));
+  oauth.get('/service_accounts/v1/jwk/{email}', keySet, async (r) => ({ headers: cacheHeaders, body: jwks(await saKeys(r.params.email!)) }));
+  oauth.get('/service_accounts/v1/metadata/x509/{email}', keySet, async (r) => ({ headers: cacheHeaders, body: pemMap(await saKeys(r.params.email!)) }));
 
   // OAuth token endpoint: the JWT-bearer grant google-auth-library's JWT client uses with a key file.
   // The assertion must be signed by one of the service account's own keys.
-  router.post('/token', async (r) => {
+  oauth.post('/token', { public: 'the OAuth token endpoint authenticates the client by its signed assertion' }, async (r) => {
     const form = (r.headers['content-type'] ?? '').includes('json') ? new URLSearchParams(await r.json<Record<string, string>>()) : await r.form();
     const grant = form.get('grant_type');
-    if (grant !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
-      return oauthError(400, 'unsupported_grant_type', `Invalid grant_type: ${grant ?? ''}`);
-    }
+    if (grant !== JWT_BEARER) throw oauthRefusal('OAUTH_GRANT_TYPE_UNSUPPORTED', { grantType: grant ?? '(none)', supported: [JWT_BEARER] });
     const assertion = form.get('assertion') ?? '';
     const jwt = decodeJwt(assertion);
-    if (!jwt) return oauthError(400, 'invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.');
+    const keyFileFix = 'Sign the assertion with the key file\'s private key, iss = the client_email, iat = now and exp ≤ iat + 3600 (google-auth-library\'s JWT client does this).';
+    if (!jwt) throw grantInvalid(BAD_LIFETIME, 'the assertion is not a JWT', keyFileFix);
     const iss = String(jwt.claims.iss ?? '');
     const sa = await identity.findServiceAccount(iss);
-    if (!sa) return oauthError(400, 'invalid_grant', 'Invalid grant: account not found');
+    if (!sa) throw grantInvalid('Invalid grant: account not found', `no service account ${iss || '(no iss)'} exists`, 'Use a key file of a service account that exists here (authplane creates key files with POST …/serviceAccounts/EMAIL/keys).');
     await keys.refresh(0);
     const key = jwt.header.kid ? keys.byId(jwt.header.kid) : undefined;
     const ok = key && key.record.owner === sa.email && verify('sha256', Buffer.from(jwt.signingInput), key.publicKey, jwt.signature);
-    if (!ok) return oauthError(400, 'invalid_grant', 'Invalid JWT Signature.');
+    if (!ok) throw grantInvalid('Invalid JWT Signature.', `the assertion is not signed by a key of ${sa.email} (kid ${jwt.header.kid ?? '(none)'})`, keyFileFix);
     const now = Math.floor(platform.clock() / 1000);
     const exp = Number(jwt.claims.exp);
     const iat = Number(jwt.claims.iat);
     if (!(exp > now - 300) || !(iat < now + 300) || exp - iat > 3600) {
-      return oauthError(400, 'invalid_grant', 'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.');
+      throw grantInvalid(BAD_LIFETIME, `iat ${jwt.claims.iat} and exp ${jwt.claims.exp} are not a window of at most an hour around now (${now})`, keyFileFix);
     }
     if (typeof jwt.claims.target_audience === 'string') {
       return { body: { id_token: await identity.mintIdToken(sa, { audience: jwt.claims.target_audience, includeEmail: true }) } };
@@ -104,13 +110,13 @@ export function oauthRoutes(router: Router, platform: Platform): void {
   });
 
   // tokeninfo: Google answers with claims as strings, and 400 invalid_token for anything it cannot verify.
-  const tokeninfo = async (r: Parameters<Parameters<Router['get']>[1]>[0]) => {
+  const tokeninfo = async (r: ApiRequest) => {
     const params = r.method === 'POST' ? await r.form() : r.query;
     const idToken = params.get('id_token');
     const accessToken = params.get('access_token');
     if (accessToken) {
       const rec = await identity.resolveAccessToken(accessToken);
-      if (!rec) return oauthError(400, 'invalid_token', 'Invalid Value');
+      if (!rec) throw oauthRefusal('ACCESS_TOKEN_INVALID', { reason: 'no unexpired access token of this authplane has this value' });
       const email = rec.principal.replace(/^(user|serviceAccount):/, '');
       const sa = rec.principal.startsWith('serviceAccount:') ? await identity.findServiceAccount(email) : null;
       const sub = sa ? sa.uniqueId : identity.userId(email);
@@ -131,25 +137,27 @@ export function oauthRoutes(router: Router, platform: Platform): void {
     }
     if (idToken) {
       const jwt = decodeJwt(idToken);
+      if (!jwt) throw oauthRefusal('TOKEN_MALFORMED', { reason: 'it is not a JWT' });
       // A kid another process on the same database created since our last reload: re-read (≤ 1/s).
-      if (jwt?.header.kid && !keys.byId(jwt.header.kid)) await keys.refresh(1_000);
-      const key = jwt?.header.kid ? keys.byId(jwt.header.kid) : undefined;
-        const now = Math.floor(platform.clock() / 1000);
-      const valid =
-        jwt &&
-        key &&
-        key.record.owner === '' &&
-        jwt.header.alg === 'RS256' &&
-        verify('sha256', Buffer.from(jwt.signingInput), key.publicKey, jwt.signature) &&
-        Number(jwt.claims.exp) > now;
-      if (!valid || !jwt) return oauthError(400, 'invalid_token', 'Invalid Value');
+      if (jwt.header.kid && !keys.byId(jwt.header.kid)) await keys.refresh(1_000);
+      const key = jwt.header.kid ? keys.byId(jwt.header.kid) : undefined;
+      const now = Math.floor(platform.clock() / 1000);
+      const evidence = { kid: jwt.header.kid ?? null, alg: jwt.header.alg, iss: jwt.claims.iss ?? null, email: jwt.claims.email ?? null };
+      if (!key) throw oauthRefusal('KEY_UNKNOWN', { ...evidence, keySource: "Google's ID-token keys" });
+      // Only Google's own ID-token keys make a Google ID token; a service account's key makes a self-signed JWT.
+      if (key.record.owner !== '') throw oauthRefusal('SELF_SIGNED_JWT', { ...evidence, signer: key.record.owner });
+      if (jwt.header.alg !== 'RS256' || !verify('sha256', Buffer.from(jwt.signingInput), key.publicKey, jwt.signature)) {
+        throw oauthRefusal('SIGNATURE_INVALID', { ...evidence, reason: 'the signature does not verify' });
+      }
+      if (!(Number(jwt.claims.exp) > now)) throw oauthRefusal('TOKEN_EXPIRED', { ...evidence, expIso: new Date(Number(jwt.claims.exp) * 1000).toISOString(), expiredForSec: now - Number(jwt.claims.exp), clockSkewSec: 0 });
       const claims = Object.fromEntries(Object.entries(jwt.claims).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
       return { body: { ...claims, alg: jwt.header.alg, kid: jwt.header.kid, typ: jwt.header.typ ?? 'JWT' } };
     }
-    return oauthError(400, 'invalid_request', 'Either access_token, id_token, or token_handle required');
+    throw oauthRefusal('INVALID_ARGUMENT', { message: 'Either access_token, id_token, or token_handle required', field: 'access_token' });
   };
-  router.get('/tokeninfo', tokeninfo);
-  router.post('/tokeninfo', tokeninfo);
-  router.get('/oauth2/v3/tokeninfo', tokeninfo);
-  router.get('/oauth2/v1/tokeninfo', tokeninfo);
+  const checksItself = { public: 'tokeninfo checks the token it is given; the token is the credential' } as const;
+  oauth.get('/tokeninfo', checksItself, tokeninfo);
+  oauth.post('/tokeninfo', checksItself, tokeninfo);
+  oauth.get('/oauth2/v3/tokeninfo', checksItself, tokeninfo);
+  oauth.get('/oauth2/v1/tokeninfo', checksItself, tokeninfo);
 }

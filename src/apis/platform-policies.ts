@@ -1,5 +1,5 @@
 // IAM policies of the core's own resources: the project (Resource Manager v1/v3) and service
-// accounts (IAM v1), at Google's paths.
+// accounts (IAM v1), at Google's paths; and service accounts' get and list.
 
 import { projectResource, serviceAccountResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
@@ -11,39 +11,34 @@ export function platformPolicyRoutes(router: Router, platform: Platform): void {
   const { project } = platform.config;
   const projectKey = (req: ApiRequest) => {
     const p = req.params.project;
-    if (p !== project.id && p !== project.number) throw notFound(`Project ${p} not found or permission denied.`);
+    if (p !== project.id && p !== project.number) throw notFound(`Project ${p} not found or permission denied.`, `projects/${p}`);
     return projectResource(project.id);
   };
   const projectSpec = {
     resolve: projectKey,
     getPermission: 'resourcemanager.projects.getIamPolicy',
     setPermission: 'resourcemanager.projects.setIamPolicy',
-    permissionPrefixes: ['resourcemanager.', 'run.', 'iam.', 'iap.', 'cloudtasks.'],
-    domain: 'cloudresourcemanager.googleapis.com',
+    permissionPrefixes: ['resourcemanager.', 'run.', 'iam.', 'iap.', 'cloudtasks.', 'logging.'],
   };
-  iamPolicyRoutes(router, platform, '/v1/projects/{project}', projectSpec, { getMethod: 'POST' });
-  iamPolicyRoutes(router, platform, '/v3/projects/{project}', projectSpec, { getMethod: 'POST' });
+  const crm = router.for('cloudresourcemanager.googleapis.com');
+  iamPolicyRoutes(crm, platform, '/v1/projects/{project}', projectSpec, { getMethod: 'POST' });
+  iamPolicyRoutes(crm, platform, '/v3/projects/{project}', projectSpec, { getMethod: 'POST' });
 
   // iam.googleapis.com: projects/P/serviceAccounts/EMAIL (P may be '-').
+  const iam = router.for('iam.googleapis.com');
+  const accountKey = async (req: ApiRequest) => {
+    const sa = await platform.identity.findServiceAccount(req.params.account!);
+    if (!sa) throw notFound(`Unknown service account`, `projects/${req.params.project}/serviceAccounts/${req.params.account}`);
+    return serviceAccountResource(sa.email);
+  };
   iamPolicyRoutes(
-    router,
+    iam,
     platform,
     '/v1/projects/{project}/serviceAccounts/{account}',
-    {
-      resolve: async (req) => {
-        const sa = await platform.identity.findServiceAccount(req.params.account!);
-        if (!sa) throw notFound(`Unknown service account`);
-        return serviceAccountResource(sa.email);
-      },
-      getPermission: 'iam.serviceAccounts.getIamPolicy',
-      setPermission: 'iam.serviceAccounts.setIamPolicy',
-      permissionPrefixes: ['iam.serviceAccounts.'],
-      domain: 'iam.googleapis.com',
-    },
+    { resolve: accountKey, getPermission: 'iam.serviceAccounts.getIamPolicy', setPermission: 'iam.serviceAccounts.setIamPolicy', permissionPrefixes: ['iam.serviceAccounts.'] },
     { getMethod: 'POST' },
   );
 
-  // Service accounts: get and list (iam.googleapis.com v1).
   const saJson = (sa: { email: string; uniqueId: string; projectId: string; displayName: string; disabled: boolean }) => ({
     name: `projects/${sa.projectId}/serviceAccounts/${sa.email}`,
     projectId: sa.projectId,
@@ -53,12 +48,12 @@ export function platformPolicyRoutes(router: Router, platform: Platform): void {
     oauth2ClientId: sa.uniqueId,
     ...(sa.disabled ? { disabled: true } : {}),
   });
-  router.get('/v1/projects/{project}/serviceAccounts', async () => ({
+  iam.get('/v1/projects/{project}/serviceAccounts', { permission: 'iam.serviceAccounts.list', on: projectKey }, async () => ({
     body: { accounts: (await platform.identity.listServiceAccounts()).map(saJson) },
   }));
-  router.get('/v1/projects/{project}/serviceAccounts/{account}', async (req) => {
+  iam.get('/v1/projects/{project}/serviceAccounts/{account}', { permission: 'iam.serviceAccounts.get', on: accountKey }, async (req) => {
     const sa = await platform.identity.findServiceAccount(req.params.account!);
-    if (!sa) throw notFound(`Unknown service account`);
+    if (!sa) throw notFound(`Unknown service account`, `projects/${req.params.project}/serviceAccounts/${req.params.account}`);
     return { body: saJson(sa) };
   });
 }

@@ -1,9 +1,36 @@
-// A small HTTP router for the API port. Routes are `METHOD /path/{var}/{rest=**}:verb` patterns
-// in Google's URL-template style; handlers get parsed params, query, body and the caller.
-// Every thrown ApiError becomes Google's error JSON here, in one place.
+// The API port's router. Routes are `METHOD /path/{var}/{rest=**}:verb` patterns in Google's URL-template
+// style, and every route declares who may call it when it is registered (STYLE §14):
+//
+//   { public: 'why' }                         anyone (discovery, keys, health, endpoints that authenticate
+//                                              the client themselves);
+//   { permission, on: req => resource }       an authenticated caller holding `permission` on the resource,
+//                                              checked here before the handler runs;
+//   { permission, checkedBy: 'handler' }      an authenticated caller; the handler checks the permission on
+//                                              a resource only the request body names (IAM Credentials'
+//                                              delegation chains, Cloud Tasks RPCs shared with gRPC);
+//   { authenticated: 'why' }                  any authenticated caller, no permission (testIamPermissions
+//                                              answers about the caller's own permissions).
+//
+// Here, in one place: authentication (callerOf), authorization, the same-origin rule for state-changing
+// requests (a web page must not change IAM through the user's browser), body limits, the error boundary
+// (every refusal is a DenialError encoded by verify/response.ts; anything else is logged once with its
+// request id and answered with Google's 500), and one request-log entry per API call.
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApiError, invalidArgument } from './errors.js';
+import type { Platform } from '../platform.js';
+import { requestLogFor, denialFields, type RequestLogEntry } from '../observe/request-log.js';
+import { deny, DenialError, type Denial } from '../verify/denial.js';
+import { denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
+import { callerOf, requirePermission } from './caller.js';
+import { apiRefusal, invalidArgument, notFound } from './errors.js';
+
+/** Who may call a route; see the file header. `quiet` routes (health, key sets, the request log itself) are not logged. */
+export type Access = (
+  | { readonly public: string }
+  | { readonly permission: string; readonly on: (req: ApiRequest) => string | Promise<string> }
+  | { readonly permission: string; readonly checkedBy: 'handler' }
+  | { readonly authenticated: string }
+) & { readonly quiet?: boolean };
 
 export interface ApiRequest {
   method: string;
@@ -13,6 +40,10 @@ export interface ApiRequest {
   headers: IncomingMessage['headers'];
   raw: IncomingMessage;
   res: ServerResponse;
+  /** The IAM member calling (`allUsers` on public routes). */
+  caller: string;
+  /** The request log's id for this call (x-authplane-request-id). */
+  id: string;
   /** The body as text (read lazily, bounded). */
   text(): Promise<string>;
   /** The body as a JSON object; INVALID_ARGUMENT when it is not one. Empty body = {}. */
@@ -30,14 +61,27 @@ export interface ApiResponse {
 
 export type Handler = (req: ApiRequest) => Promise<ApiResponse | undefined> | ApiResponse | undefined;
 
-interface Route {
-  method: string;
+/** A registered route, as the route-table test and the docs enumerate them. */
+export interface RouteInfo {
+  readonly method: string;
+  readonly pattern: string;
+  /** The Google API it belongs to (request log `service`, ErrorInfo domain), e.g. cloudtasks.googleapis.com. */
+  readonly service: string;
+  readonly access: Access;
+}
+
+interface Route extends RouteInfo {
   regex: RegExp;
   names: string[];
   handler: Handler;
 }
 
-const MAX_BODY = 32 * 1024 * 1024;
+/** Google Front End's limit for a request body (Cloud Run's HTTP/1 limit; googleapis JSON bodies are far smaller). */
+export const MAX_BODY_BYTES = 32 * 1024 * 1024;
+/** Deepest JSON nesting accepted: protobuf's JSON parser stops at 100 (google/protobuf/util/json_util.h). */
+export const MAX_JSON_DEPTH = 100;
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Compiles `/v1/projects/{project}/serviceAccounts/{account}:generateIdToken` into a regex. */
 function compile(pattern: string): { regex: RegExp; names: string[] } {
@@ -61,29 +105,63 @@ function compile(pattern: string): { regex: RegExp; names: string[] } {
   return { regex: new RegExp(`^${re}$`), names };
 }
 
-export class Router {
-  private readonly routes: Route[] = [];
+/** Registers routes of one Google API (its service name labels log entries and ErrorInfo). */
+export class RouteRegistrar {
+  constructor(
+    private readonly router: Router,
+    readonly service: string,
+  ) {}
 
-  add(method: string, pattern: string, handler: Handler): this {
-    const { regex, names } = compile(pattern);
-    this.routes.push({ method, regex, names, handler });
+  add(method: string, pattern: string, access: Access, handler: Handler): this {
+    if (!access || !('public' in access || 'authenticated' in access || ('permission' in access && ('on' in access || 'checkedBy' in access)))) {
+      throw new TypeError(`route ${method} ${pattern}: declare who may call it (public, authenticated, permission + on, or permission + checkedBy)`);
+    }
+    this.router.register({ method, pattern, service: this.service, access, handler, ...compile(pattern) });
     return this;
   }
-  get(pattern: string, handler: Handler): this {
-    return this.add('GET', pattern, handler);
+  get(pattern: string, access: Access, handler: Handler): this {
+    return this.add('GET', pattern, access, handler);
   }
-  post(pattern: string, handler: Handler): this {
-    return this.add('POST', pattern, handler);
+  post(pattern: string, access: Access, handler: Handler): this {
+    return this.add('POST', pattern, access, handler);
   }
-  patch(pattern: string, handler: Handler): this {
-    return this.add('PATCH', pattern, handler);
+  patch(pattern: string, access: Access, handler: Handler): this {
+    return this.add('PATCH', pattern, access, handler);
   }
-  delete(pattern: string, handler: Handler): this {
-    return this.add('DELETE', pattern, handler);
+  put(pattern: string, access: Access, handler: Handler): this {
+    return this.add('PUT', pattern, access, handler);
+  }
+  delete(pattern: string, access: Access, handler: Handler): this {
+    return this.add('DELETE', pattern, access, handler);
+  }
+}
+
+export class Router {
+  private readonly table: Route[] = [];
+
+  constructor(private readonly platform: Platform) {}
+
+  /** The registrar for one Google API's routes, e.g. `router.for('cloudtasks.googleapis.com')`. */
+  for(service: string): RouteRegistrar {
+    return new RouteRegistrar(this, service);
   }
 
-  /** Answers the request; returns false when no route matched the path (so another handler may try). */
-  async handle(raw: IncomingMessage, res: ServerResponse): Promise<boolean> {
+  /** @internal Called by RouteRegistrar. */
+  register(route: Route): void {
+    this.table.push(route);
+  }
+
+  /** Every registered route with its access policy. */
+  routes(): RouteInfo[] {
+    return this.table.map(({ method, pattern, service, access }) => ({ method, pattern, service, access }));
+  }
+
+  /** Answers the request: a route's answer, Google's 404, or a refusal. Never throws. */
+  async handle(raw: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = performance.now();
+    const log = requestLogFor(this.platform);
+    const id = log.newId();
+    const method = raw.method ?? 'GET';
     const url = new URL(raw.url ?? '/', 'http://x');
     let path: string;
     try {
@@ -91,32 +169,104 @@ export class Router {
     } catch {
       path = url.pathname;
     }
-    const method = raw.method ?? 'GET';
+    let route: Route | undefined;
+    let params: Record<string, string> = {};
     let pathMatched = false;
-    for (const route of this.routes) {
-      const m = route.regex.exec(path);
+    for (const r of this.table) {
+      const m = r.regex.exec(path);
       if (!m) continue;
       pathMatched = true;
-      if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
-      const params: Record<string, string> = {};
-      route.names.forEach((n, i) => (params[n] = m[i + 1]!));
-      const req = makeRequest(raw, res, method, path, params, url.searchParams);
-      try {
-        send(res, (await route.handler(req)) ?? { status: 204 });
-      } catch (e) {
-        sendError(res, e);
+      if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
+      route = r;
+      params = {};
+      r.names.forEach((n, i) => (params[n] = m[i + 1]!));
+      break;
+    }
+    const req = makeRequest(raw, res, method, path, params, url.searchParams, id);
+    let outcome: Pick<RequestLogEntry, 'status' | 'outcome'> & { denial?: Denial; error?: string };
+    try {
+      if (!route) {
+        throw notFound(
+          pathMatched ? `Method ${method} is not allowed on ${path}.` : `The requested URL ${path} was not found on this server.`,
+          `${method} ${path}`,
+        );
       }
-      return true;
+      await this.admit(route, req);
+      const answer = (await route.handler(req)) ?? { status: 204 };
+      send(res, answer, id);
+      outcome = { status: answer.status ?? 200, outcome: 'answered' };
+    } catch (e) {
+      if (e instanceof DenialError) {
+        sendDenial(res, e.denial, id);
+        outcome = { status: e.denial.status, outcome: 'refused', denial: e.denial };
+      } else {
+        // The one place an unexpected error surfaces: logged once, with the id that finds it.
+        console.error(`authplane: internal error in ${method} ${path} (request ${id}):`, e);
+        const denial = deny('INTERNAL_ERROR', 'api', { requestId: id, reason: (e as Error)?.message ?? String(e) });
+        sendDenial(res, denial, id);
+        outcome = { status: 500, outcome: 'failed', denial, error: String((e as Error)?.stack ?? e).split('\n').slice(0, 3).join(' | ') };
+      }
     }
-    if (pathMatched) {
-      sendError(res, new ApiError('NOT_FOUND', `Method ${method} is not allowed on ${path}.`));
-      return true;
+    if (route?.access.quiet && outcome.status < 400) return;
+    const entry: RequestLogEntry = {
+      id,
+      time: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      surface: 'api',
+      service: route?.service ?? 'authplane',
+      method,
+      path,
+      source: raw.socket?.remoteAddress ?? '',
+      internal: false,
+      status: outcome.status,
+      outcome: outcome.outcome,
+      googleVisible: true,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      ...(req.caller !== 'allUsers' ? { principal: req.caller } : {}),
+      ...(outcome.denial ? denialFields(outcome.denial) : {}),
+      ...(outcome.error ? { error: outcome.error } : {}),
+    };
+    log.record(entry);
+  }
+
+  /** The route's policy: same-origin writes, then who is calling, then whether they may. */
+  private async admit(route: Route, req: ApiRequest): Promise<void> {
+    if (!SAFE_METHODS.has(req.method)) this.sameOrigin(route, req);
+    if ('public' in route.access) return;
+    req.caller = await callerOf(this.platform, req.headers);
+    if ('on' in route.access) {
+      const resource = await route.access.on(req);
+      requirePermission(this.platform, req.caller, route.access.permission, resource, route.service);
     }
-    return false;
+  }
+
+  /**
+   * A state-changing request must not come from another web origin, and (for non-public routes) must be
+   * one a web page cannot send without a CORS preflight: JSON, or carrying an Authorization header.
+   */
+  private sameOrigin(route: Route, req: ApiRequest): void {
+    const origin = req.headers.origin;
+    const own = this.ownOrigins();
+    const refuse = (reason: string) => apiRefusal('CROSS_ORIGIN_REFUSED', { reason, method: req.method, path: req.path, origin: own[0] ?? this.platform.apiUrl });
+    if (origin !== undefined && !own.includes(origin)) throw refuse(`its Origin is ${origin}, not authplane's own`);
+    if ('public' in route.access || req.headers.authorization !== undefined) return;
+    const type = String(req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+    const hasBody = req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0' || req.headers['transfer-encoding'] !== undefined;
+    if (type === 'application/json' || type.endsWith('+json') || (!hasBody && type === '')) return;
+    throw refuse(`its content-type is ${type || '(none)'} with a body, which a web page can send to any site without asking; API calls send application/json`);
+  }
+
+  private ownOrigins(): string[] {
+    const api = this.platform.apiUrl;
+    if (!api) return [];
+    const u = new URL(api);
+    const out = [u.origin];
+    if (u.hostname === '127.0.0.1') out.push(`${u.protocol}//localhost:${u.port}`);
+    if (u.hostname === 'localhost') out.push(`${u.protocol}//127.0.0.1:${u.port}`);
+    return out;
   }
 }
 
-function makeRequest(raw: IncomingMessage, res: ServerResponse, method: string, path: string, params: Record<string, string>, query: URLSearchParams): ApiRequest {
+function makeRequest(raw: IncomingMessage, res: ServerResponse, method: string, path: string, params: Record<string, string>, query: URLSearchParams, id: string): ApiRequest {
   let body: Promise<string> | undefined;
   const text = () => (body ??= readBody(raw));
   return {
@@ -127,17 +277,22 @@ function makeRequest(raw: IncomingMessage, res: ServerResponse, method: string, 
     headers: raw.headers,
     raw,
     res,
+    caller: 'allUsers',
+    id,
     text,
     async json<T>() {
       const t = await text();
       if (!t.trim()) return {} as T;
+      if (jsonDepth(t) > MAX_JSON_DEPTH) {
+        throw invalidArgument(`Invalid JSON payload received. The JSON is nested more than ${MAX_JSON_DEPTH} levels deep.`, 'request body');
+      }
       let v: unknown;
       try {
         v = JSON.parse(t);
       } catch (e) {
-        throw invalidArgument(`Invalid JSON payload received. ${(e as Error).message}`);
+        throw invalidArgument(`Invalid JSON payload received. ${(e as Error).message}`, 'request body');
       }
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('Invalid JSON payload received. Expected an object.');
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('Invalid JSON payload received. Expected an object.', 'request body');
       return v as T;
     },
     async form() {
@@ -146,15 +301,44 @@ function makeRequest(raw: IncomingMessage, res: ServerResponse, method: string, 
   };
 }
 
+/** Deepest nesting of `[`/`{` outside strings (JSON.parse recurses and overflows the stack long before V8's limit is useful). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) max = depth;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const tooLarge = () => apiRefusal('REQUEST_TOO_LARGE', { size: MAX_BODY_BYTES + 1, limit: MAX_BODY_BYTES });
+    if (declared > MAX_BODY_BYTES) {
+      // Answer first and close the connection after (Google Front End does the same), without reading it all.
+      req.resume();
+      reject(tooLarge());
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
+    let over = false;
     req.on('data', (c: Buffer) => {
+      if (over) return;
       size += c.length;
-      if (size > MAX_BODY) {
-        reject(new ApiError('INVALID_ARGUMENT', `Request payload size exceeds the limit: ${MAX_BODY} bytes.`));
-        req.destroy();
+      if (size > MAX_BODY_BYTES) {
+        over = true;
+        chunks.length = 0;
+        reject(tooLarge());
         return;
       }
       chunks.push(c);
@@ -164,9 +348,10 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-export function send(res: ServerResponse, r: ApiResponse): void {
+export function send(res: ServerResponse, r: ApiResponse, requestId?: string): void {
   if (res.headersSent) return;
   const headers: Record<string, string | string[]> = { ...(r.headers ?? {}) };
+  if (requestId !== undefined) headers[REQUEST_ID_HEADER] = requestId;
   let payload: string | Buffer | undefined;
   if (r.body === undefined || r.body === null) payload = undefined;
   else if (typeof r.body === 'string' || Buffer.isBuffer(r.body)) payload = r.body;
@@ -178,10 +363,15 @@ export function send(res: ServerResponse, r: ApiResponse): void {
   res.end(payload);
 }
 
-export function sendError(res: ServerResponse, e: unknown): void {
-  const err = e instanceof ApiError ? e : new ApiError('INTERNAL', 'Internal error encountered.');
-  if (!(e instanceof ApiError)) console.error('authplane: internal error', e);
-  const headers: Record<string, string> = {};
-  if (err.denial) headers['x-authplane-denial'] = err.denial.code;
-  send(res, { status: err.httpStatus, headers, body: err.toJSON() });
+/** A refusal in Google's API shape, with its code and the request id. */
+export function sendDenial(res: ServerResponse, denial: Denial, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const out = denialResponse(denial, { requestId });
+  // An oversized body is answered before it is read: close the connection rather than drain it.
+  if (denial.code === 'REQUEST_TOO_LARGE') out.headers['connection'] = 'close';
+  res.writeHead(out.status, { ...out.headers, 'content-length': String(Buffer.byteLength(out.body)) });
+  res.end(out.body);
 }

@@ -11,18 +11,21 @@
 import { serviceAccountResource } from '../iam/resources.js';
 import { rfc3339Seconds } from '../lib/time.js';
 import type { Platform } from '../platform.js';
-import { callerOf } from './caller.js';
-import { ApiError, invalidArgument } from './errors.js';
-import { requirePermission } from './iam-policy.js';
+import { invalidArgument, notFound } from './errors.js';
 import type { Router } from './router.js';
 
 export function serviceAccountKeyRoutes(router: Router, platform: Platform): void {
-  router.post('/v1/projects/{project}/serviceAccounts/{account}/keys', async (req) => {
+  const iam = router.for('iam.googleapis.com');
+  const missing = (project: string, account: string) => notFound(`Service account projects/${project}/serviceAccounts/${account} does not exist.`, `projects/${project}/serviceAccounts/${account}`);
+  // Google checks the permission on the account as named, so a missing account is a 403 to those who may not know.
+  const onAccount = async (req: { params: Record<string, string> }) => {
+    const sa = await platform.identity.findServiceAccount(req.params.account!);
+    return serviceAccountResource(sa?.email ?? req.params.account!);
+  };
+  iam.post('/v1/projects/{project}/serviceAccounts/{account}/keys', { permission: 'iam.serviceAccountKeys.create', on: onAccount }, async (req) => {
     const { project, account } = req.params as { project: string; account: string };
     const projectId = platform.config.project.id;
-    if (project !== '-' && project !== projectId) {
-      throw new ApiError('NOT_FOUND', `Service account projects/${project}/serviceAccounts/${account} does not exist.`);
-    }
+    if (project !== '-' && project !== projectId) throw missing(project, account);
     const body = await req.json<{ privateKeyType?: unknown; keyAlgorithm?: unknown }>();
     const type = body.privateKeyType ?? 'TYPE_GOOGLE_CREDENTIALS_FILE';
     if (type !== 'TYPE_GOOGLE_CREDENTIALS_FILE') {
@@ -32,10 +35,8 @@ export function serviceAccountKeyRoutes(router: Router, platform: Platform): voi
     if (alg !== 'KEY_ALG_RSA_2048' && alg !== 'KEY_ALG_UNSPECIFIED') {
       throw invalidArgument(`keyAlgorithm ${String(alg)} is not supported by authplane; use KEY_ALG_RSA_2048.`, 'keyAlgorithm');
     }
-    const caller = await callerOf(platform, req.headers);
     const sa = await platform.identity.findServiceAccount(account);
-    requirePermission(platform, caller, 'iam.serviceAccountKeys.create', serviceAccountResource(sa?.email ?? account));
-    if (!sa) throw new ApiError('NOT_FOUND', `Service account projects/${project}/serviceAccounts/${account} does not exist.`);
+    if (!sa) throw missing(project, account);
 
     const now = platform.clock();
     // The new key becomes the account's own signing key (generated off the main thread).

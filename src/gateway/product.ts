@@ -1,15 +1,10 @@
-// The gateway product: one Apigee-style gateway per `gateways:` entry, plus the IAM API's service-account
-// keys endpoint (so key-file clients, authplane/client's keyFileSource included, work against authplane).
+// The gateway product: one Apigee-style gateway per `gateways:` entry.
 
-import { serviceAccountKeyRoutes } from '../apis/service-account-keys.js';
 import type { Product, StartedProduct } from '../product.js';
 import { startGateway, type RunningGateway } from './gateway.js';
 
 export const gatewayProduct: Product = {
   name: 'gateway',
-  routes(router, platform) {
-    serviceAccountKeyRoutes(router, platform);
-  },
   async start(platform): Promise<StartedProduct> {
     const running: RunningGateway[] = [];
     try {

@@ -37,8 +37,10 @@ const TASKS_ADMIN = [
   'cloudtasks.tasks.run',
 ];
 const PROJECT_READ = ['resourcemanager.projects.get', 'resourcemanager.projects.getIamPolicy'];
+// Cloud Logging reads (entries.list, and authplane's request log).
+const LOGS_READ = ['logging.logEntries.list', 'logging.logs.list'];
 
-const VIEWER = [...PROJECT_READ, ...RUN_READ, ...SA_READ, ...TASKS_READ];
+const VIEWER = [...PROJECT_READ, ...RUN_READ, ...SA_READ, ...TASKS_READ, ...LOGS_READ];
 // Editor holds actAs and invoke on Google too: that is why "editor can do everything but IAM" surprises people.
 const EDITOR = [
   ...VIEWER,
@@ -78,6 +80,7 @@ export const ROLES: Readonly<Record<string, readonly string[]>> = {
   'roles/iam.serviceAccountKeyAdmin': [...SA_KEYS, 'iam.serviceAccounts.get', 'iam.serviceAccounts.list'],
   'roles/iap.httpsResourceAccessor': IAP_ACCESS,
   'roles/iap.admin': IAP_ADMIN,
+  'roles/logging.viewer': LOGS_READ,
   'roles/cloudtasks.enqueuer': TASKS_ENQUEUE,
   'roles/cloudtasks.viewer': TASKS_READ,
   'roles/cloudtasks.admin': TASKS_ADMIN,

@@ -63,12 +63,15 @@ export function signinRoutes(router: Router, platform: Platform, runtime: () => 
     return { status: 302, headers: { location, 'cache-control': 'no-store', ...(setCookies.length ? { 'set-cookie': setCookies } : {}) } };
   };
 
-  router.get(SIGNIN_PATH, (req) => {
+  // The sign-in pages are public, like accounts.google.com: they are where a caller becomes known.
+  const pages = router.for('accounts.google.com');
+  const signIn = { public: 'sign-in pages: where a browser user authenticates' } as const;
+  pages.get(SIGNIN_PATH, signIn, (req) => {
     const r = oauthRequest(req.query);
     return r.ok ? html(accountChooserPage(r.appName, users, r.fields)) : r.response;
   });
 
-  router.post(SIGNIN_PATH, async (req) => {
+  pages.post(SIGNIN_PATH, signIn, async (req) => {
     const rt = await runtime();
     const form = await req.form();
     const r = oauthRequest(form);
@@ -86,7 +89,7 @@ export function signinRoutes(router: Router, platform: Platform, runtime: () => 
     return html(consentPage(r.appName, r.clientId, email, rt.sealer.seal('pending', pending)));
   });
 
-  router.post(`${SIGNIN_PATH}/consent`, async (req) => {
+  pages.post(`${SIGNIN_PATH}/consent`, signIn, async (req) => {
     const rt = await runtime();
     const form = await req.form();
     const pending = rt.sealer.open<PendingConsent>('pending', form.get('pending') ?? undefined);

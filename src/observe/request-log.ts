@@ -1,6 +1,7 @@
-// The structured request log: one JSON object per front-door request (outcome, code, explanation,
-// evidence), appended to DATA_DIR/requests.log as JSON lines and kept in a bounded in-memory ring for the
-// admin API (GET /admin/v1/requests) and `authplane invoke`.
+// The structured request log: one JSON object per request authplane answers — front doors, IAP, gateways,
+// the REST and gRPC APIs — with its outcome and, for a refusal, its code, explanation, remedy and evidence.
+// Appended to DATA_DIR/requests.log as JSON lines and kept in a bounded in-memory ring for the admin API
+// (GET /admin/v1/requests), the dashboard and `authplane invoke`.
 //
 // Tokens appear only as their decoded header and claims (`tokenSummary`), never whole and never with
 // their signature: the log is meant to be pasted into a bug report.
@@ -23,7 +24,13 @@ export type RequestOutcome =
   /** The service could not be reached or failed mid-response. */
   | 'upstream-error'
   /** A gate answered without refusing (IAP's redirect to sign-in, its /_gcp_iap/ pages). */
-  | 'answered-by-gate';
+  | 'answered-by-gate'
+  /** An API call that succeeded. */
+  | 'answered'
+  /** authplane failed while answering (a bug: 500 with the request id). */
+  | 'failed';
+
+export const REQUEST_OUTCOMES: readonly RequestOutcome[] = ['proxied', 'refused', 'too-large', 'upstream-error', 'answered-by-gate', 'answered', 'failed'];
 
 export interface TokenSummary {
   /** Which header carried it. */
@@ -38,8 +45,9 @@ export interface RequestLogEntry {
   id: string;
   /** ISO time the request arrived. */
   time: string;
-  /** Which product answered: 'run' (front door), 'iap', 'gateway'. */
+  /** Which product answered: 'run' (front door), 'iap', 'gateway', 'api' (REST or gRPC), 'metadata', 'dispatch'. */
   surface: string;
+  /** The Cloud Run service or gateway; for API calls the Google API (cloudtasks.googleapis.com, …). */
   service: string;
   method: string;
   path: string;
@@ -72,8 +80,11 @@ export interface RequestLogEntry {
 export interface RequestQuery {
   limit?: number;
   service?: string;
+  surface?: string;
   code?: string;
   outcome?: RequestOutcome;
+  principal?: string;
+  status?: number;
 }
 
 const FLUSH_INTERVAL_MS = 200;
@@ -123,8 +134,11 @@ export class RequestLog {
     for (let i = 1; i <= this.count && out.length < limit; i++) {
       const e = this.ring[(this.next - i + this.capacity) % this.capacity]!;
       if (q.service !== undefined && e.service !== q.service) continue;
+      if (q.surface !== undefined && e.surface !== q.surface) continue;
       if (q.code !== undefined && e.code !== q.code) continue;
       if (q.outcome !== undefined && e.outcome !== q.outcome) continue;
+      if (q.principal !== undefined && e.principal !== q.principal) continue;
+      if (q.status !== undefined && e.status !== q.status) continue;
       out.push(e);
     }
     return out;

@@ -5,9 +5,8 @@
 // P may be the project id or number, as on Google. Services come from the config; they are read-only.
 
 import { createHash } from 'node:crypto';
-import { callerOf } from '../apis/caller.js';
-import { ApiError } from '../apis/errors.js';
-import { iamPolicyRoutes, requirePermission } from '../apis/iam-policy.js';
+import { apiRefusal, notFound } from '../apis/errors.js';
+import { iamPolicyRoutes } from '../apis/iam-policy.js';
 import type { ApiRequest, Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
 import type { ServiceEntry } from '../services/directory.js';
@@ -20,45 +19,46 @@ export function cloudRunAdminRoutes(router: Router, platform: Platform): void {
   const { config } = platform;
   const started = new Date().toISOString();
 
-  const checkLocation = (req: ApiRequest, what: string) => {
+  const api = router.for(DOMAIN);
+  /** The project's key when the path names this project and region; Google's answers otherwise. */
+  const checkLocation = (req: ApiRequest, what: string): string => {
     const { project, location } = req.params;
     if (project !== config.project.id && project !== config.project.number) {
-      throw new ApiError('PERMISSION_DENIED', `Permission '${what}' denied on resource 'projects/${project}/locations/${location}' (or it may not exist).`);
+      throw apiRefusal('PROJECT_NOT_EMULATED', { project, emulated: config.project.id, emulatedNumber: config.project.number, permission: what, errorMetadata: { consumer: `projects/${project}`, service: DOMAIN } });
     }
     if (location !== config.project.region && location !== '-') {
-      throw new ApiError('NOT_FOUND', `Location ${location} is not available for project ${config.project.id}; this emulator's services are in ${config.project.region}.`);
+      throw notFound(`Location ${location} is not available for project ${config.project.id}; this emulator's services are in ${config.project.region}.`, `projects/${project}/locations/${location}`);
     }
+    return `projects/${config.project.id}`;
   };
 
   const find = (req: ApiRequest, permission: string): ServiceEntry => {
     checkLocation(req, permission);
     const entry = platform.directory.get(req.params.service!);
     if (!entry) {
-      throw new ApiError('NOT_FOUND', `Resource '${req.params.service}' of kind 'SERVICE' in region '${config.project.region}' in project '${config.project.id}' does not exist.`);
+      throw notFound(
+        `Resource '${req.params.service}' of kind 'SERVICE' in region '${config.project.region}' in project '${config.project.id}' does not exist.`,
+        `projects/${config.project.id}/locations/${config.project.region}/services/${req.params.service}`,
+      );
     }
     return entry;
   };
 
   const base = '/v2/projects/{project}/locations/{location}/services';
 
-  router.get(base, async (req) => {
-    checkLocation(req, 'run.services.list');
-    requirePermission(platform, await callerOf(platform, req.headers), 'run.services.list', `projects/${config.project.id}`, DOMAIN);
-    return { body: { services: platform.directory.all().map((e) => serviceJson(platform, e, started)) } };
-  });
+  api.get(base, { permission: 'run.services.list', on: (req) => checkLocation(req, 'run.services.list') }, async () => ({
+    body: { services: platform.directory.all().map((e) => serviceJson(platform, e, started)) },
+  }));
 
-  router.get(`${base}/{service}`, async (req) => {
-    const entry = find(req, 'run.services.get');
-    requirePermission(platform, await callerOf(platform, req.headers), 'run.services.get', serviceResource(entry.config.name), DOMAIN);
-    return { body: serviceJson(platform, entry, started) };
-  });
+  api.get(`${base}/{service}`, { permission: 'run.services.get', on: (req) => serviceResource(find(req, 'run.services.get').config.name) }, async (req) => ({
+    body: serviceJson(platform, find(req, 'run.services.get'), started),
+  }));
 
-  iamPolicyRoutes(router, platform, `${base}/{service}`, {
+  iamPolicyRoutes(api, platform, `${base}/{service}`, {
     resolve: (req) => serviceResource(find(req, 'run.services.getIamPolicy').config.name),
     getPermission: 'run.services.getIamPolicy',
     setPermission: 'run.services.setIamPolicy',
     permissionPrefixes: ['run.'],
-    domain: DOMAIN,
   });
 }
 

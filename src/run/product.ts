@@ -26,11 +26,7 @@ export const cloudRunProduct: Product = {
   start: startCloudRun,
 };
 
-/**
- * The emulator's gRPC address for CLOUD_TASKS_EMULATOR_HOST. The tasks product publishes it at route time
- * when server.grpcPort is fixed; with grpcPort 0 it is known only after this product started, so the
- * variable is left unset rather than wrong (docs/run.md).
- */
+/** The emulator's gRPC address for CLOUD_TASKS_EMULATOR_HOST (the gRPC port listens before products start). */
 function grpcHostPort(platform: Platform): Record<string, string> {
   return platform.grpcHostPort ? { CLOUD_TASKS_EMULATOR_HOST: platform.grpcHostPort } : {};
 }

@@ -5,11 +5,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthplaneConfig } from '../config/types.js';
 import { adminRoutes } from '../apis/admin.js';
-import { ApiError } from '../apis/errors.js';
+import { GrpcServer } from '../apis/grpc-server.js';
 import { iamCredentialsRoutes } from '../apis/iamcredentials.js';
 import { oauthRoutes } from '../apis/oauth.js';
 import { platformPolicyRoutes } from '../apis/platform-policies.js';
-import { Router, sendError } from '../apis/router.js';
+import { Router } from '../apis/router.js';
+import { serviceAccountKeyRoutes } from '../apis/service-account-keys.js';
 import { listen, startMetadataServer } from '../metadata/server.js';
 import { createPlatform, type Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
@@ -68,28 +69,33 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     for (const [resource, bindings] of seeds) await platform.iam.seed(resource, bindings);
 
     // The API port.
-    const router = new Router();
-    router.get('/healthz', () => ({ headers: { 'content-type': 'text/plain' }, body: 'ok' }));
+    const router = new Router(platform);
+    router.for('authplane').get('/healthz', { public: 'health check', quiet: true }, () => ({ headers: { 'content-type': 'text/plain' }, body: 'ok' }));
     oauthRoutes(router, platform);
     iamCredentialsRoutes(router, platform);
     platformPolicyRoutes(router, platform);
+    serviceAccountKeyRoutes(router, platform);
     adminRoutes(router, platform);
     dashboardRoutes(router, platform);
     for (const p of products) p.routes?.(router, platform);
-    const api: Server = createServer((req, res) => {
-      router
-        .handle(req, res)
-        .then((handled) => {
-          if (!handled) sendError(res, new ApiError('NOT_FOUND', `The requested URL ${(req.url ?? '/').split('?')[0]} was not found on this server.`));
-        })
-        .catch((e: unknown) => sendError(res, e));
-    });
+    platform.routes = router.routes();
+    const api: Server = createServer((req, res) => void router.handle(req, res));
     api.keepAliveTimeout = 65_000;
     await listen(api, config.server.apiPort, config.server.host);
     cleanups.push(() => closeServer(api));
     const apiUrl = url(config.server.host, (api.address() as AddressInfo).port);
     platform.apiUrl = apiUrl;
     const listeners: Listener[] = [{ name: 'api', url: apiUrl }];
+
+    // The gRPC port, when a product serves a gRPC API; it listens before products start, so supervised
+    // services get its address (CLOUD_TASKS_EMULATOR_HOST).
+    const grpc = new GrpcServer(platform);
+    for (const p of products) p.grpc?.(grpc, platform);
+    if (!grpc.empty) {
+      platform.grpcHostPort = await grpc.listen(config.server.host, config.server.grpcPort);
+      cleanups.push(() => grpc.stop());
+      listeners.push({ name: 'grpc', url: `http://${platform.grpcHostPort}` });
+    }
 
     // Metadata servers: one per workload, service and gateway.
     const identities = [

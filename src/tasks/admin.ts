@@ -2,9 +2,7 @@
 // with the front door's refusal code, so a user sees *why* attempt 3 failed. `authplane tasks`
 // and the dashboard read these routes.
 
-import { callerOf } from '../apis/caller.js';
 import { notFound } from '../apis/errors.js';
-import { requirePermission } from '../apis/iam-policy.js';
 import type { Router } from '../apis/router.js';
 import { projectResource, queueResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
@@ -33,10 +31,10 @@ function attemptView(a: AttemptRecord) {
 
 export function tasksAdminRoutes(router: Router, platform: Platform): void {
   const store = platform.store.tasks;
+  const api = router.for(DOMAIN);
+  const onQueue = (req: { params: Record<string, string> }) => queueResource(req.params.queue!);
 
-  router.get('/admin/v1/queues', async (req) => {
-    const caller = await callerOf(platform, req.headers);
-    requirePermission(platform, caller, 'cloudtasks.queues.list', projectResource(platform.config.project.id), DOMAIN);
+  api.get('/admin/v1/queues', { permission: 'cloudtasks.queues.list', on: () => projectResource(platform.config.project.id) }, async () => {
     const queues = await store.listQueues();
     return {
       body: {
@@ -52,12 +50,10 @@ export function tasksAdminRoutes(router: Router, platform: Platform): void {
     };
   });
 
-  router.get('/admin/v1/queues/{queue}/tasks', async (req) => {
+  api.get('/admin/v1/queues/{queue}/tasks', { permission: 'cloudtasks.tasks.list', on: onQueue }, async (req) => {
     const queue = req.params.queue!;
-    const caller = await callerOf(platform, req.headers);
-    requirePermission(platform, caller, 'cloudtasks.tasks.list', queueResource(queue), DOMAIN);
     const q = await store.getQueue(queue);
-    if (!q || q.deletedAt !== null) throw notFound(QUEUE_NOT_FOUND);
+    if (!q || q.deletedAt !== null) throw notFound(QUEUE_NOT_FOUND, `queues/${queue}`);
     const limit = Math.min(1000, Number(req.query.get('limit') ?? 100) || 100);
     const tasks = await store.listTasks(queue, Number(req.query.get('after') ?? 0), limit);
     return {
@@ -76,13 +72,11 @@ export function tasksAdminRoutes(router: Router, platform: Platform): void {
     };
   });
 
-  router.get('/admin/v1/queues/{queue}/tasks/{task}/attempts', async (req) => {
+  api.get('/admin/v1/queues/{queue}/tasks/{task}/attempts', { permission: 'cloudtasks.tasks.get', on: onQueue }, async (req) => {
     const { queue, task } = req.params as { queue: string; task: string };
-    const caller = await callerOf(platform, req.headers);
-    requirePermission(platform, caller, 'cloudtasks.tasks.get', queueResource(queue), DOMAIN);
     const t = await store.getTask(queue, task);
     const attempts = await store.listAttempts(queue, task);
-    if (!t && attempts.length === 0) throw notFound(`No task ${task} in queue ${queue}, and no recorded attempts of one.`);
+    if (!t && attempts.length === 0) throw notFound(`No task ${task} in queue ${queue}, and no recorded attempts of one.`, `queues/${queue}/tasks/${task}`);
     return {
       body: {
         task: t

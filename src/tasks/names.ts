@@ -1,6 +1,6 @@
 // Cloud Tasks resource names: projects/P/locations/L[/queues/Q[/tasks/T]], with Google's ID rules.
 
-import { ApiError, invalidArgument } from '../apis/errors.js';
+import { apiRefusal, invalidArgument } from '../apis/errors.js';
 
 const QUEUE_ID = /^[A-Za-z0-9-]{1,100}$/;
 const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;
@@ -68,12 +68,10 @@ export function parseTask(name: unknown, field = 'name'): TaskName {
 /** The emulator hosts one project, known by its ID or number; other projects look like Google's "no access". */
 export function checkProject(loc: LocationName, projectId: string, projectNumber: string): void {
   if (loc.project === projectId || loc.project === projectNumber) return;
-  throw new ApiError('PERMISSION_DENIED', `Permission denied on resource project ${loc.project}.`, [
-    { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'CONSUMER_INVALID', domain: 'googleapis.com', metadata: { consumer: `projects/${loc.project}`, service: 'cloudtasks.googleapis.com' } },
-  ], {
-    code: 'PERMISSION_DENIED',
-    explanation: `authplane emulates project ${projectId} (number ${projectNumber}); ${loc.project} is not it.`,
-    remedy: `Use projects/${projectId}/locations/LOCATION in resource names, or change project.id in authplane.yaml.`,
-    evidence: { project: loc.project, emulated: projectId },
+  throw apiRefusal('PROJECT_NOT_EMULATED', {
+    project: loc.project,
+    emulated: projectId,
+    emulatedNumber: projectNumber,
+    errorMetadata: { consumer: `projects/${loc.project}`, service: 'cloudtasks.googleapis.com' },
   });
 }

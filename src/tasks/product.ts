@@ -6,11 +6,10 @@ import type { Platform } from '../platform.js';
 import type { Product, StartedProduct } from '../product.js';
 import { tasksAdminRoutes } from './admin.js';
 import { Dispatcher } from './dispatcher.js';
-import { startTasksGrpc } from './grpc.js';
+import { tasksGrpc } from './grpc.js';
 import { queueFromConfig } from './queue-model.js';
 import { tasksRestRoutes } from './rest.js';
 import { CloudTasksService } from './service.js';
-import { hostPort } from '../lib/host-port.js';
 
 interface TasksRuntime {
   dispatcher: Dispatcher;
@@ -40,29 +39,22 @@ export const tasksProduct: Product = {
     const { service } = runtime(platform);
     tasksRestRoutes(router, platform, service);
     tasksAdminRoutes(router, platform);
-    // Known before the gRPC port binds when it is fixed, so services started earlier can get it.
-    const { host, grpcPort } = platform.config.server;
-    if (grpcPort !== 0) platform.grpcHostPort = hostPort(host, grpcPort);
+  },
+
+  grpc(server, platform) {
+    tasksGrpc(server, runtime(platform).service);
   },
 
   async start(platform: Platform): Promise<StartedProduct> {
-    const { dispatcher, service } = runtime(platform);
+    const { dispatcher } = runtime(platform);
     const { project } = platform.config;
     for (const q of platform.config.queues) {
       await platform.store.tasks.upsertConfigQueue({ ...queueFromConfig(q, project.id, project.region), createdAt: platform.clock() });
     }
-    const grpc = await startTasksGrpc(platform, service);
-    platform.grpcHostPort = grpc.hostPort;
-    try {
-      await dispatcher.start();
-    } catch (e) {
-      await grpc.stop();
-      throw e;
-    }
+    await dispatcher.start();
     return {
-      listeners: [{ name: 'grpc (Cloud Tasks)', url: `http://${grpc.hostPort}` }],
+      listeners: [],
       async stop() {
-        await grpc.stop();
         await dispatcher.stop();
         runtimes.delete(platform);
       },

@@ -1,10 +1,10 @@
 // Queue ⇄ Google's Queue message: defaults, limits and field masks as the real API applies them.
 
-import { ApiError, invalidArgument } from '../apis/errors.js';
+import { invalidArgument, notSupported } from '../apis/errors.js';
 import type { QueueConfig } from '../config/types.js';
 import type { QueueRecord } from '../store/task-store.js';
 import { queueName, type QueueName } from './names.js';
-import { fromMs, snakeToCamel, toMs, type Obj, type ProtoTime } from './proto.js';
+import { fromMs, snakeToCamel, toMs, type Obj, type ProtoTime } from '../apis/proto.js';
 
 const MAX_RATE = 500;
 const MAX_CONCURRENT = 5000;
@@ -97,8 +97,11 @@ export function expandMask(paths: string[] | undefined): Set<Updatable> {
   return out;
 }
 
-export const notImplementedAppEngine = (): ApiError =>
-  new ApiError('NOT_IMPLEMENTED', 'authplane emulates Cloud Tasks HTTP targets only: App Engine routing and App Engine tasks are not supported.');
+export const notImplementedAppEngine = () =>
+  notSupported(
+    'authplane emulates Cloud Tasks HTTP targets only: App Engine routing and App Engine tasks are not supported.',
+    'Use an HTTP target (task.httpRequest with a URL, e.g. the service\'s run.app URL) instead of appEngineHttpRequest / appEngineRoutingOverride.',
+  );
 
 /**
  * Applies the masked fields of a Queue message onto `base` (a new queue: defaults), validating

@@ -2,11 +2,11 @@
 // proto3 JSON in and out, enums as numbers with `$alt=json;enum-encoding=int` (what
 // @google-cloud/tasks sends in fallback mode) and as names otherwise.
 
-import { callerOf } from '../apis/caller.js';
 import type { ApiRequest, ApiResponse, Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
 import { locationName, queueName, taskName } from './names.js';
-import { decodeJson, encodeJson, lookupType, type Obj } from './proto.js';
+import { decodeJson, encodeJson, type Obj } from '../apis/proto.js';
+import { lookupType } from './proto.js';
 import type { CloudTasksService } from './service.js';
 
 const PKG = 'google.cloud.tasks.v2.';
@@ -42,9 +42,12 @@ function queryValue(key: string, v: string): unknown {
 }
 
 export function tasksRestRoutes(router: Router, platform: Platform, service: CloudTasksService): void {
+  const api = router.for('cloudtasks.googleapis.com');
   const bind = (verb: 'get' | 'post' | 'patch' | 'delete', pattern: string, rpc: RestRpc, method: Method) => {
-    router[verb](pattern, async (req: ApiRequest): Promise<ApiResponse> => {
-      const caller = await callerOf(platform, req.headers);
+    // CloudTasksService checks each RPC's permission itself: gRPC calls it too, without this router.
+    const access = { permission: `cloudtasks (per RPC: ${rpc.request.replace(PKG, '').replace(/Request$/, '')})`, checkedBy: 'handler' } as const;
+    api[verb](pattern, access, async (req: ApiRequest): Promise<ApiResponse> => {
+      const caller = req.caller;
       const json: Obj = {};
       for (const key of rpc.query ?? []) {
         const v = req.query.get(key);
@@ -89,12 +92,9 @@ export function tasksRestRoutes(router: Router, platform: Platform, service: Clo
 
   // google.cloud.location.Locations, which the client also exposes: the emulated project's region.
   const location = (p: Record<string, string>) => ({ name: loc(p), locationId: p.location, displayName: p.location });
-  router.get('/v2/projects/{project}/locations', async (req) => {
-    await callerOf(platform, req.headers);
-    return { body: { locations: [location({ project: req.params.project!, location: platform.config.project.region })] } };
-  });
-  router.get(LOC, async (req) => {
-    await callerOf(platform, req.headers);
-    return { body: location(req.params) };
-  });
+  const project = () => `projects/${platform.config.project.id}`;
+  api.get('/v2/projects/{project}/locations', { permission: 'cloudtasks.locations.list', on: project }, async (req) => ({
+    body: { locations: [location({ project: req.params.project!, location: platform.config.project.region })] },
+  }));
+  api.get(LOC, { permission: 'cloudtasks.locations.get', on: project }, async (req) => ({ body: location(req.params) }));
 }

@@ -1,19 +1,19 @@
 // google.cloud.tasks.v2.CloudTasks, transport-free: every RPC takes the calling IAM member and the
 // request in the shared object shape (proto.ts) and returns the response in it. gRPC (grpc.ts)
-// and REST (rest.ts) are thin translators around this. Refusals are ApiErrors with Google's
+// and REST (rest.ts) are thin translators around this. Refusals are DenialErrors with Google's
 // status and words plus authplane's code.
 
-import { ApiError, concurrentPolicyChange, invalidArgument, notFound, permissionDenied } from '../apis/errors.js';
-import { requirePermission, validateBindings } from '../apis/iam-policy.js';
+import { alreadyExists, apiRefusal, failedPrecondition, invalidArgument, notFound, permissionDenied, policyEtagConflict } from '../apis/errors.js';
+import { requirePermission } from '../apis/caller.js';
+import { validateBindings } from '../apis/iam-policy.js';
 import { projectResource, queueResource, serviceAccountResource } from '../iam/resources.js';
 import type { IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
 import type { QueueRecord, TaskRecord } from '../store/task-store.js';
-import { deny } from '../verify/denial.js';
 import type { Dispatcher } from './dispatcher.js';
-import { checkProject, locationName, parseLocation, parseQueue, parseTask, type QueueName } from './names.js';
+import { checkProject, locationName, parseLocation, parseQueue, parseTask, queueName, taskName, type QueueName } from './names.js';
 import { applyQueueMessage, expandMask, newQueueRecord, toQueueMessage } from './queue-model.js';
-import type { Obj } from './proto.js';
+import type { Obj } from '../apis/proto.js';
 import { generateTaskId, toTaskMessage, validateNewTask, viewOf } from './task-model.js';
 import { QUEUE_TOMBSTONE_MS } from './dispatcher.js';
 
@@ -70,7 +70,7 @@ export class CloudTasksService {
   private async liveQueue(n: QueueName): Promise<QueueRecord> {
     checkProject(n, this.project.id, this.project.number);
     const q = await this.store.getQueue(n.queue);
-    if (!q || q.deletedAt !== null || q.location !== n.location) throw notFound(QUEUE_NOT_FOUND);
+    if (!q || q.deletedAt !== null || q.location !== n.location) throw notFound(QUEUE_NOT_FOUND, queueName(n));
     return q;
   }
 
@@ -121,9 +121,9 @@ export class CloudTasksService {
     }
     const record = applyQueueMessage(newQueueRecord({ ...n, project: this.project.id }, this.now), msg, expandMask(undefined));
     const result = await this.store.createQueue(record, this.now, QUEUE_TOMBSTONE_MS);
-    if (result === 'exists') throw new ApiError('ALREADY_EXISTS', 'Requested entity already exists');
+    if (result === 'exists') throw alreadyExists(queueName(n));
     if (result === 'recently-deleted') {
-      throw new ApiError('FAILED_PRECONDITION', 'The queue cannot be created because a queue with this name existed too recently.');
+      throw failedPrecondition('The queue cannot be created because a queue with this name existed too recently.', 'Choose another queue name: a deleted queue\'s name stays reserved for 7 days.');
     }
     this.dispatcher.queueRuns(record.id);
     return this.queueOut(record);
@@ -141,9 +141,9 @@ export class CloudTasksService {
       return this.createQueue(caller, { parent: locationName(n), queue: msg });
     }
     this.need(caller, 'cloudtasks.queues.update', queueResource(n.queue));
-    if (cur.location !== n.location) throw notFound(QUEUE_NOT_FOUND);
+    if (cur.location !== n.location) throw notFound(QUEUE_NOT_FOUND, queueName(n));
     const updated = await this.store.updateQueue(applyQueueMessage(cur, msg, mask));
-    if (!updated) throw notFound(QUEUE_NOT_FOUND);
+    if (!updated) throw notFound(QUEUE_NOT_FOUND, queueName(n));
     this.dispatcher.queueRuns(n.queue);
     return this.queueOut(updated);
   }
@@ -153,7 +153,7 @@ export class CloudTasksService {
     checkProject(n, this.project.id, this.project.number);
     this.need(caller, 'cloudtasks.queues.delete', queueResource(n.queue));
     await this.liveQueue(n);
-    if (!(await this.store.deleteQueue(n.queue, this.now))) throw notFound(QUEUE_NOT_FOUND);
+    if (!(await this.store.deleteQueue(n.queue, this.now))) throw notFound(QUEUE_NOT_FOUND, queueName(n));
     return {};
   }
 
@@ -180,7 +180,7 @@ export class CloudTasksService {
     this.need(caller, permission, queueResource(n.queue));
     const q = await this.liveQueue(n);
     const updated = await this.store.updateQueue({ ...q, state });
-    if (!updated) throw notFound(QUEUE_NOT_FOUND);
+    if (!updated) throw notFound(QUEUE_NOT_FOUND, queueName(n));
     if (state === 'RUNNING') this.dispatcher.queueRuns(n.queue);
     return this.queueOut(updated);
   }
@@ -203,11 +203,11 @@ export class CloudTasksService {
     const r = await this.iamResource(req.resource);
     this.need(caller, 'cloudtasks.queues.setIamPolicy', r);
     const policy = req.policy as Obj | undefined;
-    if (!policy) throw invalidArgument('policy is required.', 'policy');
+    if (!policy || typeof policy !== 'object') throw invalidArgument('policy is required.', 'policy');
     const bindings = await validateBindings(this.platform, ((policy.bindings as Obj[] | undefined) ?? []).map((b) => ({ role: b.role, members: b.members ?? [], ...(b.condition ? { condition: b.condition } : {}) })));
     const etag = policy.etag && (policy.etag as Buffer).length ? Buffer.from(policy.etag as Buffer).toString('base64') : null;
     const result = await this.platform.iam.setPolicy(r, bindings, etag);
-    if ('conflict' in result) throw concurrentPolicyChange();
+    if ('conflict' in result) throw policyEtagConflict(r, String(etag));
     return policyOut(result.policy);
   }
 
@@ -246,8 +246,9 @@ export class CloudTasksService {
 
   private async liveTask(queue: string, id: string): Promise<TaskRecord> {
     const t = await this.store.getTask(queue, id);
-    if (!t) throw notFound(TASK_NOT_FOUND);
-    if (t.state !== 'queued') throw notFound(TASK_TOMBSTONE);
+    const name = taskName({ project: this.project.id, location: this.project.region, queue, task: id });
+    if (!t) throw notFound(TASK_NOT_FOUND, name);
+    if (t.state !== 'queued') throw notFound(TASK_TOMBSTONE, name);
     return t;
   }
 
@@ -273,7 +274,7 @@ export class CloudTasksService {
     const sa = valid.httpRequest.oidcToken?.serviceAccountEmail ?? valid.httpRequest.oauthToken?.serviceAccountEmail;
     if (sa) await this.checkActAs(caller, sa);
     const result = await this.store.insertTask({ queue: n.queue, id, named, ...valid, createTime: now }, now, this.platform.config.tasks.nameReuseWindowMs);
-    if (!result.ok) throw new ApiError('ALREADY_EXISTS', 'Requested entity already exists');
+    if (!result.ok) throw alreadyExists(taskName({ project: this.project.id, location: n.location, queue: n.queue, task: id }));
     this.dispatcher.wake(n.queue, valid.scheduleTime);
     return this.taskOut(result.task, q, req.responseView);
   }
@@ -282,18 +283,13 @@ export class CloudTasksService {
   private async checkActAs(caller: string, email: string): Promise<void> {
     const account = await this.platform.identity.findServiceAccount(email);
     const evidence = { principal: caller, member: caller, serviceAccount: email };
-    if (!account) {
-      const denial = deny('SERVICE_ACCOUNT_UNKNOWN', 'api', evidence);
-      const actAs = deny('ACT_AS_DENIED', 'api', evidence);
-      throw permissionDenied('iam.serviceAccounts.actAs', denial, { message: actAs.message });
-    }
+    if (!account) throw apiRefusal('SERVICE_ACCOUNT_UNKNOWN', { ...evidence, permission: 'iam.serviceAccounts.actAs', domain: DOMAIN }, { answerAs: 'ACT_AS_DENIED' });
     if (account.projectId !== this.project.id) {
       throw invalidArgument(`The service account ${email} must belong to the queue's project ${this.project.id}.`, 'task.http_request.oidc_token.service_account_email');
     }
     const decision = this.platform.iam.check(caller, 'iam.serviceAccounts.actAs', serviceAccountResource(account.email));
     if (decision.allowed) return;
-    const denial = deny('ACT_AS_DENIED', 'api', { ...evidence, ...(decision.propagating ? { propagating: decision.propagating } : {}) });
-    throw permissionDenied('iam.serviceAccounts.actAs', denial, { message: denial.message });
+    throw permissionDenied('iam.serviceAccounts.actAs', DOMAIN, 'ACT_AS_DENIED', { ...evidence, ...(decision.propagating ? { propagating: decision.propagating } : {}) });
   }
 
   async deleteTask(caller: string, req: Obj): Promise<Obj> {
@@ -302,8 +298,8 @@ export class CloudTasksService {
     this.need(caller, 'cloudtasks.tasks.delete', queueResource(n.queue));
     await this.liveQueue(n);
     const r = await this.store.deleteTask(n.queue, n.task, this.now);
-    if (r === 'missing') throw notFound(TASK_NOT_FOUND);
-    if (r === 'tombstone') throw notFound(TASK_TOMBSTONE);
+    if (r === 'missing') throw notFound(TASK_NOT_FOUND, taskName(n));
+    if (r === 'tombstone') throw notFound(TASK_TOMBSTONE, taskName(n));
     return {};
   }
 
@@ -316,10 +312,10 @@ export class CloudTasksService {
     const claimed = await this.store.claimNow(n.queue, n.task, this.now, 30_000);
     if (claimed === 'missing') {
       await this.liveTask(n.queue, n.task); // throws the right NOT_FOUND
-      throw notFound(TASK_NOT_FOUND);
+      throw notFound(TASK_NOT_FOUND, taskName(n));
     }
     if (claimed === 'in-flight') {
-      throw new ApiError('FAILED_PRECONDITION', 'The task is being dispatched right now; RunTask can run it again once the current attempt completes.');
+      throw failedPrecondition('The task is being dispatched right now; RunTask can run it again once the current attempt completes.', 'Wait for the current attempt to finish (authplane tasks attempts shows it), then run the task again.');
     }
     this.dispatcher.dispatch(claimed, q);
     return this.taskOut(claimed, q, req.responseView);

@@ -3,11 +3,13 @@
 
 import { randomBytes } from 'node:crypto';
 import { invalidArgument } from '../apis/errors.js';
-import { GRPC_CODE, type GoogleStatus } from '../apis/errors.js';
+import { rpcStatusForHttp } from '../apis/errors.js';
+import { GRPC_CODES } from '../verify/response.js';
+import type { RpcStatus } from '../verify/codes.js';
 import type { AttemptSummary, HttpMethodName, HttpTarget, TaskRecord } from '../store/task-store.js';
 import { taskName } from './names.js';
 import { notImplementedAppEngine } from './queue-model.js';
-import { fromMs, toMs, type Obj, type ProtoTime } from './proto.js';
+import { fromMs, toMs, type Obj, type ProtoTime } from '../apis/proto.js';
 
 const MAX_SCHEDULE_AHEAD_MS = 30 * 24 * 3_600_000;
 const MIN_DEADLINE_MS = 15_000;
@@ -97,17 +99,14 @@ export function validateNewTask(task: Obj, now: number): ValidTask {
 }
 
 /** google.rpc.Code for an HTTP status, as Cloud Tasks reports attempts. */
-function rpcStatusFor(httpStatus: number | null): GoogleStatus | 'OK' {
-  if (httpStatus === null) return 'UNAVAILABLE';
-  if (httpStatus >= 200 && httpStatus < 300) return 'OK';
-  const map: Record<number, GoogleStatus> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ABORTED', 429: 'RESOURCE_EXHAUSTED', 499: 'CANCELLED', 501: 'NOT_IMPLEMENTED', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' };
-  return map[httpStatus] ?? (httpStatus >= 500 ? 'INTERNAL' : httpStatus >= 400 ? 'FAILED_PRECONDITION' : 'UNKNOWN');
+function rpcStatusFor(httpStatus: number | null): RpcStatus | 'OK' {
+  return httpStatus === null ? 'UNAVAILABLE' : rpcStatusForHttp(httpStatus);
 }
 
 function attemptMessage(a: AttemptSummary): Obj {
   const status = rpcStatusFor(a.httpStatus);
-  const code = status === 'OK' ? 0 : GRPC_CODE[status];
-  const name = status === 'NOT_IMPLEMENTED' ? 'UNIMPLEMENTED' : status;
+  const code = GRPC_CODES[status];
+  const name = status;
   return {
     scheduleTime: fromMs(a.scheduleTime),
     dispatchTime: fromMs(a.dispatchTime),

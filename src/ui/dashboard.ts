@@ -63,6 +63,9 @@ setInterval(refresh, 2000);
 
 export function dashboardRoutes(router: Router, _platform: Platform): void {
   const page = () => ({ headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: PAGE });
-  router.get('/ui', page);
-  router.get('/ui/', page);
+  const ui = router.for('authplane.ui');
+  // The page holds no data: it reads the admin API, which checks the browser's caller.
+  const access = { public: 'a static page; its data comes from the admin API', quiet: true } as const;
+  ui.get('/ui', access, page);
+  ui.get('/ui/', access, page);
 }

@@ -5,22 +5,61 @@
 // Templates use `{name}` placeholders filled from the denial's evidence (see denial.ts `fillTemplate`).
 // Google's messages marked "authplane wording" in the docs are not recorded from real traffic.
 
-/** Where a refusal is answered: each surface speaks Google's words for that product. */
-export type Surface = 'run' | 'iap' | 'api' | 'library';
+/**
+ * Where a refusal is answered: each surface speaks Google's words for that product.
+ * - `run`: a Cloud Run front door (Google Front End HTML pages);
+ * - `iap`: Identity-Aware Proxy (plain text, `X-Goog-IAP-Generated-Response: true`);
+ * - `api`: a googleapis.com REST or gRPC API (`{"error":{code,message,status,details}}`, gRPC status);
+ * - `metadata`: a workload's metadata server (plain text);
+ * - `oauth`: the OAuth 2.0 token and tokeninfo endpoints (`{"error","error_description"}`, RFC 6749 §5.2);
+ * - `gateway`: the Apigee-style gateway (`{"fault":{faultstring,detail:{errorcode}}}`);
+ * - `library`: `authplane/verify` in the user's own service (Cloud Run's statuses and words).
+ */
+export type Surface = 'run' | 'iap' | 'api' | 'metadata' | 'oauth' | 'gateway' | 'library';
+
+export const SURFACES: readonly Surface[] = ['run', 'iap', 'api', 'metadata', 'oauth', 'gateway', 'library'];
 
 /** What Google answers on one surface. `message` may hold `{placeholders}`. */
 export interface GoogleAnswer {
   readonly status: number;
   readonly message: string;
-  /** Canonical google.rpc status name, for JSON/gRPC API surfaces. */
-  readonly rpcStatus?: string;
+  /** Canonical google.rpc status name (google/rpc/code.proto), for REST and gRPC API surfaces. */
+  readonly rpcStatus?: RpcStatus;
+  /** `google.rpc.ErrorInfo` sent in `details` (reason, domain); its metadata comes from the evidence. */
+  readonly errorInfo?: { readonly reason: string; readonly domain: string };
+  /** The OAuth 2.0 `error` value (RFC 6749 §5.2) on the `oauth` surface. */
+  readonly oauthError?: string;
+  /** Apigee's `fault.detail.errorcode` on the `gateway` surface. */
+  readonly errorcode?: string;
 }
+
+/** google.rpc.Code names, as Google's JSON errors spell them. */
+export type RpcStatus =
+  | 'CANCELLED'
+  | 'UNKNOWN'
+  | 'INVALID_ARGUMENT'
+  | 'DEADLINE_EXCEEDED'
+  | 'NOT_FOUND'
+  | 'ALREADY_EXISTS'
+  | 'PERMISSION_DENIED'
+  | 'RESOURCE_EXHAUSTED'
+  | 'FAILED_PRECONDITION'
+  | 'ABORTED'
+  | 'OUT_OF_RANGE'
+  | 'UNIMPLEMENTED'
+  | 'INTERNAL'
+  | 'UNAVAILABLE'
+  | 'DATA_LOSS'
+  | 'UNAUTHENTICATED';
 
 export interface CodeSpec {
   /** One line for the docs table: what the code means. */
   readonly summary: string;
-  /** Google's answer per surface. `library` falls back to `run`, then `api`; every code has `run` or `api`. */
-  readonly google: { readonly run?: GoogleAnswer; readonly iap?: GoogleAnswer; readonly api?: GoogleAnswer };
+  /**
+   * Google's answer per surface. Fallbacks (googleAnswer): `library` → `run` → `api`; `metadata`, `oauth`
+   * and `gateway` → their generic answer for the code's kind. Every code has `run` or `api`.
+   */
+  readonly google: { readonly run?: GoogleAnswer; readonly iap?: GoogleAnswer; readonly api?: GoogleAnswer; readonly metadata?: GoogleAnswer; readonly oauth?: GoogleAnswer; readonly gateway?: GoogleAnswer };
   readonly explanation: string;
   readonly remedy: string;
   /** Per-hint overrides (AUDIENCE_MISMATCH); the hint is `evidence.hint`. */
@@ -36,16 +75,30 @@ const RUN_403: GoogleAnswer = {
 const IAP_PARSE: GoogleAnswer = { status: 401, message: 'Invalid IAP credentials: Unable to parse JWT' };
 const IAP_SIGNATURE: GoogleAnswer = { status: 401, message: 'Invalid IAP credentials: JWT signature is invalid' };
 const IAP_DENIED: GoogleAnswer = { status: 403, message: '403 Access denied' };
+// ErrorInfo's domain is the API that refused; products put theirs in `evidence.domain` (default below).
 const API_PERMISSION: GoogleAnswer = {
   status: 403,
   message: "Permission '{permission}' denied on resource (or it may not exist).",
   rpcStatus: 'PERMISSION_DENIED',
+  errorInfo: { reason: 'IAM_PERMISSION_DENIED', domain: 'iam.googleapis.com' },
 };
+// Google's words for a bad or missing OAuth credential on googleapis.com (recorded across APIs).
 const API_UNAUTHENTICATED: GoogleAnswer = {
   status: 401,
-  message: 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+  message:
+    'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
   rpcStatus: 'UNAUTHENTICATED',
+  errorInfo: { reason: 'ACCESS_TOKEN_TYPE_UNSUPPORTED', domain: 'googleapis.com' },
 };
+const API_CREDENTIALS_MISSING: GoogleAnswer = {
+  status: 401,
+  message:
+    'Request is missing required authentication credential. Expected OAuth 2 access token, login cookie or other valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+  rpcStatus: 'UNAUTHENTICATED',
+  errorInfo: { reason: 'CREDENTIALS_MISSING', domain: 'googleapis.com' },
+};
+/** An answer whose words are the instance's own (`evidence.message`): Google's API errors name the field or resource. */
+const apiAnswer = (status: number, rpcStatus: RpcStatus): GoogleAnswer => ({ status, message: '{message}', rpcStatus });
 
 const MINT_ID_TOKEN =
   'generateIdToken (not generateAccessToken), the metadata server\'s …/service-accounts/default/identity?audience=… (not …/token), or `gcloud auth print-identity-token` (not print-access-token)';
@@ -56,7 +109,7 @@ export const REFUSAL_CODES = {
     google: {
       run: { status: 403, message: 'The request was not authenticated. Either allow public access or set the proper Authorization header', rpcStatus: 'PERMISSION_DENIED' },
       iap: { status: 401, message: 'Invalid IAP credentials: empty token' },
-      api: API_UNAUTHENTICATED,
+      api: API_CREDENTIALS_MISSING,
     },
     explanation: 'The request carried no ID token: neither X-Serverless-Authorization nor Authorization held a Bearer credential.',
     remedy:
@@ -210,16 +263,116 @@ export const REFUSAL_CODES = {
         status: 403,
         message: 'The principal (user or service account) lacks IAM permission "iam.serviceAccounts.actAs" for the resource "{serviceAccount}" (or the resource may not exist).',
         rpcStatus: 'PERMISSION_DENIED',
+        errorInfo: { reason: 'IAM_PERMISSION_DENIED', domain: 'iam.googleapis.com' },
       },
     },
     explanation: '{principal} asked for work to run as {serviceAccount} but does not hold iam.serviceAccounts.actAs on it.',
     remedy: 'Grant roles/iam.serviceAccountUser on serviceAccounts/{serviceAccount} to {member}.',
   },
   SERVICE_ACCOUNT_UNKNOWN: {
-    summary: 'The named service account does not exist.',
+    summary: 'The named service account does not exist (Google answers 403 PERMISSION_DENIED to a caller who could not use it anyway).',
     google: { api: { status: 404, message: 'Not found; Gaia id not found for email {serviceAccount}', rpcStatus: 'NOT_FOUND' } },
     explanation: 'No service account {serviceAccount} exists in this project.',
     remedy: 'Check the email (NAME@PROJECT_ID.iam.gserviceaccount.com), or declare the account under serviceAccounts: in authplane.yaml.',
+  },
+  SELF_SIGNED_JWT: {
+    summary: 'A JWT signed by a service account\'s own key (signJwt, a key file), not by Google: never a Google ID token, whatever its claims say.',
+    google: { run: RUN_401, iap: IAP_SIGNATURE, api: API_UNAUTHENTICATED },
+    explanation:
+      'The token is signed with key {kid} of the service account {signer} (the kind of key behind signJwt and service-account key files), not with Google\'s ID-token keys. Such a JWT carries whatever claims its maker wrote (here iss {iss}, email {email}); Google accepts only ID tokens it signed itself, and publishes service-account keys only at googleapis.com/service_accounts/v1/jwk/{signer}.',
+    remedy:
+      'Ask Google for an ID token instead: generateIdToken for {signer} (iamcredentials …/serviceAccounts/{signer}:generateIdToken), the metadata server\'s …/service-accounts/default/identity?audience=…, or with a key file the JWT-bearer grant with target_audience (google-auth-library\'s getIdTokenClient does it). Behind IAP only, a service account may send a JWT it signed for itself in the documented form: iss = sub = its own email, aud = the resource URL, exp ≤ iat + 1 h.',
+  },
+  INVALID_ARGUMENT: {
+    summary: 'A request field is missing, malformed or out of range; Google\'s message names the field.',
+    google: {
+      api: apiAnswer(400, 'INVALID_ARGUMENT'),
+      metadata: { status: 400, message: '{message}' },
+      oauth: { status: 400, message: '{message}', oauthError: 'invalid_request' },
+    },
+    explanation: 'Google refuses the request because of {field}: {message}',
+    remedy: 'Correct {field}. REST bodies are proto3 JSON: lowerCamelCase field names, no unknown fields, durations as strings such as "10s", timestamps in RFC 3339, bytes in base64, 64-bit integers as strings.',
+  },
+  RESOURCE_NOT_FOUND: {
+    summary: 'The named resource (queue, task, service, service account, key, project, location) does not exist.',
+    google: { api: apiAnswer(404, 'NOT_FOUND'), metadata: { status: 404, message: '{message}' } },
+    explanation: '{resource} does not exist here{why}.',
+    remedy: 'Check the name {resource} (the project ID or number, the location, the spelling); list the collection to see what exists, or declare the resource in authplane.yaml.',
+  },
+  ALREADY_EXISTS: {
+    summary: 'A resource with this name exists, or existed too recently to reuse the name.',
+    google: { api: apiAnswer(409, 'ALREADY_EXISTS') },
+    explanation: '{resource} already exists, or existed recently: Google keeps a task\'s name reserved for about an hour after the task is gone.',
+    remedy: 'Use another name, or leave the name out and let the API choose one.',
+  },
+  FAILED_PRECONDITION: {
+    summary: 'The request is well-formed but the resource is not in a state that allows it.',
+    google: { api: apiAnswer(400, 'FAILED_PRECONDITION') },
+    explanation: '{message}',
+    remedy: '{fix}',
+  },
+  POLICY_ETAG_CONFLICT: {
+    summary: 'setIamPolicy carried a stale etag: the policy changed since it was read.',
+    google: { api: { status: 409, message: 'There were concurrent policy changes. Please retry the whole read-modify-write with exponential backoff.', rpcStatus: 'ABORTED' } },
+    explanation: 'The policy of {resource} changed after it was read: the etag sent ({etag}) is no longer the current one.',
+    remedy: 'Read the policy again (getIamPolicy), apply your change to what it returns, and set it with the new etag; gcloud add-iam-policy-binding does this read-modify-write for you.',
+  },
+  NOT_SUPPORTED: {
+    summary: 'A Google feature authplane does not emulate (e.g. App Engine targets).',
+    google: { api: apiAnswer(501, 'UNIMPLEMENTED') },
+    explanation: '{message}',
+    remedy: '{fix}',
+  },
+  ACCESS_TOKEN_INVALID: {
+    summary: 'An API call carried a credential that is not a valid, unexpired OAuth access token of this emulator.',
+    google: { api: API_UNAUTHENTICATED, oauth: { status: 400, message: 'Invalid Value', oauthError: 'invalid_token' } },
+    explanation: 'The API call\'s Authorization header does not hold a valid access token: {reason}.',
+    remedy:
+      'Send `Authorization: Bearer ACCESS_TOKEN` with an access token minted by this authplane (the metadata server\'s …/token, generateAccessToken, a key file\'s token_uri, or `gcloud auth print-access-token` under `authplane gcloud`), or send none to act as the default principal (when one is configured). ID tokens authenticate calls to your services, not to Google APIs.',
+  },
+  CROSS_ORIGIN_REFUSED: {
+    summary: 'A state-changing request came from a web page of another origin, or in a form a web page can send without asking (CSRF).',
+    google: { api: { status: 403, message: 'Cross-origin request refused: {reason}', rpcStatus: 'PERMISSION_DENIED' } },
+    explanation:
+      'authplane refused {method} {path}: {reason}. A web page on another site could otherwise change IAM or mint tokens through your browser, acting as the default principal.',
+    remedy:
+      'Send state-changing API calls from a program, not a web page: with `content-type: application/json` (every Google client does) or an Authorization header. Browser pages may call the API only from authplane\'s own origin ({origin}).',
+  },
+  REQUEST_TOO_LARGE: {
+    summary: 'The request body exceeds the limit (Google Front End answers 413).',
+    google: { run: { status: 413, message: 'Your client issued a request that was too large.' }, api: { status: 413, message: 'Your client issued a request that was too large.', rpcStatus: 'RESOURCE_EXHAUSTED' } },
+    explanation: 'The request body is {size} bytes or more; the limit is {limit} bytes.',
+    remedy: 'Send a smaller body: Cloud Run accepts up to 32 MiB per HTTP/1 request; Cloud Tasks up to 1 MB per task.',
+  },
+  INTERNAL_ERROR: {
+    summary: 'authplane failed while handling the request: a bug in authplane, not in the caller.',
+    google: { run: { status: 500, message: 'Internal Server Error' }, api: { status: 500, message: 'Internal error encountered.', rpcStatus: 'INTERNAL' } },
+    explanation: 'authplane failed while handling request {requestId}: {reason}.',
+    remedy: 'Retry; if it keeps failing, report it with the request id {requestId} (authplane\'s own output has the stack trace).',
+  },
+  METADATA_FLAVOR_MISSING: {
+    summary: 'A metadata-server request lacked `Metadata-Flavor: Google`, or came through a proxy (X-Forwarded-For).',
+    google: { metadata: { status: 403, message: '{message}' } },
+    explanation: 'The metadata server answers only requests that carry `Metadata-Flavor: Google` and no X-Forwarded-For header ({reason}); this protects it from requests a workload is tricked into forwarding (SSRF).',
+    remedy: 'Add the header `Metadata-Flavor: Google` (Google\'s client libraries send it); do not send metadata requests through a proxy.',
+  },
+  OAUTH_GRANT_INVALID: {
+    summary: 'The OAuth token endpoint refused a grant (bad assertion, unknown account, bad signature, wrong lifetime, unknown refresh token).',
+    google: { oauth: { status: 400, message: '{message}', oauthError: 'invalid_grant' }, api: { status: 400, message: '{message}', rpcStatus: 'INVALID_ARGUMENT' } },
+    explanation: 'The token endpoint refused the grant: {reason}.',
+    remedy: '{fix}',
+  },
+  OAUTH_GRANT_TYPE_UNSUPPORTED: {
+    summary: 'The OAuth token endpoint was asked for a grant type it does not serve.',
+    google: { oauth: { status: 400, message: 'Invalid grant_type: {grantType}', oauthError: 'unsupported_grant_type' }, api: { status: 400, message: 'Invalid grant_type: {grantType}', rpcStatus: 'INVALID_ARGUMENT' } },
+    explanation: 'grant_type {grantType} is not one the token endpoint serves ({supported}).',
+    remedy: 'Use one of {supported}: key files use urn:ietf:params:oauth:grant-type:jwt-bearer, gcloud\'s user credentials refresh_token.',
+  },
+  PROJECT_NOT_EMULATED: {
+    summary: 'A resource name names a project this authplane does not emulate.',
+    google: { api: { status: 403, message: 'Permission denied on resource project {project}.', rpcStatus: 'PERMISSION_DENIED', errorInfo: { reason: 'CONSUMER_INVALID', domain: 'googleapis.com' } } },
+    explanation: 'authplane emulates project {emulated} (number {emulatedNumber}); {project} is not it. Google answers a project the caller cannot see with this 403.',
+    remedy: 'Use projects/{emulated}/… (or the project number) in resource names, or set project.id in authplane.yaml to {project}.',
   },
 } as const satisfies Record<string, CodeSpec>;
 
@@ -231,11 +384,21 @@ export function isRefusalCode(value: unknown): value is RefusalCode {
   return typeof value === 'string' && Object.hasOwn(REFUSAL_CODES, value);
 }
 
-/** Google's answer for `code` on `surface`, with the documented fallbacks (library → run → api). */
+/** tokeninfo's answer for any token it cannot verify (recorded: `{"error":"invalid_token","error_description":"Invalid Value"}`). */
+const OAUTH_INVALID_TOKEN: GoogleAnswer = { status: 400, message: 'Invalid Value', oauthError: 'invalid_token' };
+
+/**
+ * Google's answer for `code` on `surface`. A surface without its own answer falls back: `library` → `run` →
+ * `api`; `oauth` → tokeninfo's invalid_token for token refusals, else `api`; `metadata` and `gateway` → `api`
+ * → `run`.
+ */
 export function googleAnswer(code: RefusalCode, surface: Surface): GoogleAnswer {
   const g: CodeSpec['google'] = REFUSAL_CODES[code].google;
-  const own = surface === 'library' ? undefined : g[surface];
-  const answer = own ?? g.run ?? g.api;
+  let answer: GoogleAnswer | undefined;
+  if (surface === 'library') answer = g.run ?? g.api;
+  else if (surface === 'oauth') answer = g.oauth ?? (g.run?.status === 401 ? OAUTH_INVALID_TOKEN : (g.api ?? g.run));
+  else if (surface === 'run' || surface === 'iap') answer = g[surface] ?? g.run ?? g.api;
+  else answer = g[surface] ?? g.api ?? g.run;
   if (!answer) throw new Error(`refusal code ${code} has no Google answer`);
   return answer;
 }

@@ -1,7 +1,7 @@
 // A refusal, in one shape for every product: Google's status and words, plus authplane's code,
 // explanation, remedy and the evidence they were built from.
 
-import { googleAnswer, REFUSAL_CODES, type CodeSpec, type RefusalCode, type Surface } from './codes.js';
+import { googleAnswer, REFUSAL_CODES, type CodeSpec, type RefusalCode, type RpcStatus, type Surface } from './codes.js';
 
 /** The AUDIENCE_MISMATCH diagnosis, in `evidence.hint` and `Denial.hint`. */
 export type AudienceHint =
@@ -18,6 +18,12 @@ export type AudienceHint =
 /** Values that mattered for a refusal: claim values, accepted values, times (seconds), bindings. Never a signature. */
 export type Evidence = Record<string, unknown>;
 
+/** One entry of Google's `error.details` (google.rpc.ErrorInfo, google.rpc.BadRequest, …), proto3 JSON with `@type`. */
+export interface ErrorDetail {
+  readonly '@type': string;
+  readonly [field: string]: unknown;
+}
+
 export interface Denial {
   readonly code: RefusalCode;
   readonly surface: Surface;
@@ -25,6 +31,12 @@ export interface Denial {
   readonly status: number;
   /** Google's own words on this surface. */
   readonly message: string;
+  /** google.rpc.Code name on API surfaces (REST `error.status`, the gRPC status). */
+  readonly rpcStatus?: RpcStatus;
+  /** Google's `error.details` on API surfaces (ErrorInfo, BadRequest). */
+  readonly details?: readonly ErrorDetail[];
+  /** The OAuth 2.0 `error` value on the `oauth` surface; Apigee's `errorcode` on the `gateway` surface. */
+  readonly errorCode?: string;
   /** What happened, for a person. */
   readonly explanation: string;
   /** What to change, for a person. */
@@ -50,26 +62,60 @@ export class DenialError extends Error {
   }
 }
 
+export interface DenyOptions {
+  /**
+   * Answer with Google's status and words for this other code: where Google's answer hides the cause that
+   * authplane names (a missing service account is a 403 PERMISSION_DENIED to a caller without permission).
+   */
+  answerAs?: RefusalCode;
+}
+
 /**
  * Builds the Denial for `code` on `surface`. Products use this for their own refusals too
  * (PERMISSION_DENIED, IAM_NOT_YET_PROPAGATED, INGRESS_BLOCKED, …); put every value the code's
  * templates name into `evidence` (see docs/refusal-codes.md).
  */
-export function deny(code: RefusalCode, surface: Surface, evidence: Evidence = {}): Denial {
+export function deny(code: RefusalCode, surface: Surface, evidence: Evidence = {}, options: DenyOptions = {}): Denial {
   const spec: CodeSpec = REFUSAL_CODES[code];
-  const answer = googleAnswer(code, surface);
+  const answer = googleAnswer(options.answerAs ?? code, surface);
   const hint = typeof evidence['hint'] === 'string' ? (evidence['hint'] as AudienceHint) : undefined;
   const byHint = hint !== undefined ? spec.hints?.[hint] : undefined;
-  const denial: Denial = {
+  const message = fillTemplate(answer.message, { path: '/', ...evidence });
+  const details = answer.rpcStatus !== undefined ? errorDetails(options.answerAs ?? code, answer, message, evidence) : [];
+  const errorCode = answer.oauthError ?? answer.errorcode;
+  return {
     code,
     surface,
     status: answer.status,
-    message: fillTemplate(answer.message, { path: '/', ...evidence }),
+    message,
+    ...(answer.rpcStatus !== undefined ? { rpcStatus: answer.rpcStatus } : {}),
+    ...(details.length > 0 ? { details } : {}),
+    ...(errorCode !== undefined ? { errorCode } : {}),
     explanation: fillTemplate(byHint?.explanation ?? spec.explanation, evidence),
     remedy: fillTemplate(byHint?.remedy ?? spec.remedy, evidence),
+    ...(hint !== undefined ? { hint } : {}),
     evidence,
   };
-  return hint !== undefined ? { ...denial, hint } : denial;
+}
+
+/**
+ * Google's `details` for an API refusal: ErrorInfo (reason, domain = the refusing API, metadata such as the
+ * permission; REFERENCE §2) and, for a named field, BadRequest.fieldViolations.
+ */
+function errorDetails(code: RefusalCode, answer: ReturnType<typeof googleAnswer>, message: string, evidence: Evidence): ErrorDetail[] {
+  const out: ErrorDetail[] = [];
+  if (answer.errorInfo !== undefined) {
+    const metadata: Record<string, string> = {};
+    const extra = evidence['errorMetadata'];
+    if (extra !== null && typeof extra === 'object') for (const [k, v] of Object.entries(extra)) metadata[k] = String(v);
+    if (answer.errorInfo.reason === 'IAM_PERMISSION_DENIED' && typeof evidence['permission'] === 'string') metadata['permission'] = evidence['permission'];
+    const domain = typeof evidence['domain'] === 'string' ? evidence['domain'] : answer.errorInfo.domain;
+    out.push({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: answer.errorInfo.reason, domain, ...(Object.keys(metadata).length ? { metadata } : {}) });
+  }
+  if (code === 'INVALID_ARGUMENT' && typeof evidence['field'] === 'string') {
+    out.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: evidence['field'], description: message }] });
+  }
+  return out;
 }
 
 /** The placeholders a template names, e.g. `['aud', 'expectedAudience']`. */

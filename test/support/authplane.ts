@@ -46,10 +46,19 @@ export async function startTestAuthplane(
       if (!md) throw new Error(`no metadata server named ${name}`);
       return md.hostPort;
     },
-    api: (path, init) => fetch(running.apiUrl + path, init),
+    // Like every Google client, it sends bodies as JSON (authplane refuses other state-changing bodies).
+    api: (path, init) => fetch(running.apiUrl + path, withJsonBody(init)),
     async stop() {
       await running.stop();
       if (!opts.dataDir) rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** `init` with `content-type: application/json` when it has a body and names no content type. */
+export function withJsonBody(init: RequestInit | undefined): RequestInit | undefined {
+  if (init?.body === undefined || init.body === null) return init;
+  const headers = new Headers(init.headers);
+  if (!headers.has('content-type')) headers.set('content-type', 'application/json');
+  return { ...init, headers };
 }

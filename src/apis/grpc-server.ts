@@ -1,0 +1,179 @@
+// The gRPC port: one insecure server (like every Google emulator) that products add their Google services
+// to — Cloud Tasks, and any other API with a gRPC surface. Here, in one place, as the router does for REST:
+// who is calling (the `authorization` metadata: an authplane access token, or the default principal), the
+// error boundary (a DenialError becomes Google's gRPC status with its message and the `x-authplane-denial`
+// trailer; anything else is logged once and answered INTERNAL), and one request-log entry per call.
+
+import * as grpc from '@grpc/grpc-js';
+import type protobuf from 'protobufjs';
+import { hostPort } from '../lib/host-port.js';
+import { denialFields, requestLogFor, type RequestLogEntry } from '../observe/request-log.js';
+import type { Platform } from '../platform.js';
+import { deny, DenialError, type Denial } from '../verify/denial.js';
+import { grpcStatus } from '../verify/response.js';
+import { callerOf } from './caller.js';
+import { decodeBinary, encodeBinary, type Obj } from './proto.js';
+
+/** A unary RPC as products implement it: the calling IAM member and the request in the shared object shape. */
+export type UnaryMethod = (caller: string, request: Obj) => Promise<Obj>;
+
+/** Google's limit on a request message (the REST router applies the same to bodies). */
+const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+
+/** The grpc-js definition of `serviceName` from a protobufjs root (streaming flags included). */
+export function serviceDefinition(root: protobuf.Root, serviceName: string): grpc.ServiceDefinition {
+  const svc = root.lookupService(serviceName);
+  const def: Record<string, grpc.MethodDefinition<Obj, Obj>> = {};
+  for (const m of svc.methodsArray) {
+    m.resolve();
+    const req = m.resolvedRequestType!;
+    const res = m.resolvedResponseType!;
+    def[m.name] = {
+      path: `/${serviceName}/${m.name}`,
+      requestStream: Boolean(m.requestStream),
+      responseStream: Boolean(m.responseStream),
+      requestSerialize: (o: Obj) => encodeBinary(req, o),
+      requestDeserialize: (b: Buffer) => decodeBinary(req, b),
+      responseSerialize: (o: Obj) => encodeBinary(res, o),
+      responseDeserialize: (b: Buffer) => decodeBinary(res, b),
+    };
+  }
+  return def as grpc.ServiceDefinition;
+}
+
+export class GrpcServer {
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
+  private services = 0;
+  private address: string | undefined;
+
+  constructor(private readonly platform: Platform) {}
+
+  /** Whether any product added a service (the port is opened only then). */
+  get empty(): boolean {
+    return this.services === 0;
+  }
+
+  /** host:port once listening. */
+  get hostPort(): string | undefined {
+    return this.address;
+  }
+
+  /**
+   * Adds every method of `serviceName` as a unary RPC served by `impl[lowerCamelCase(method)]`, called with
+   * the authenticated caller. `api` is the Google API name (request log, ErrorInfo domain).
+   */
+  addUnaryService(root: protobuf.Root, serviceName: string, api: string, impl: object): void {
+    const def = serviceDefinition(root, serviceName);
+    const handlers: grpc.UntypedServiceImplementation = {};
+    for (const [name, method] of Object.entries(def)) {
+      const fn = (impl as Record<string, unknown>)[name[0]!.toLowerCase() + name.slice(1)];
+      if (typeof fn !== 'function') throw new Error(`${serviceName}: the implementation lacks ${name}`);
+      handlers[name] = this.unary(api, method.path, (caller, request) => (fn as UnaryMethod).call(impl, caller, request));
+    }
+    this.addService(def, handlers);
+  }
+
+  /** Adds a service with hand-written handlers (streaming RPCs); build them with `unary`, `authenticate`, `status` and `record`. */
+  addService(definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void {
+    this.server.addService(definition, handlers);
+    this.services++;
+  }
+
+  /** A unary handler with the port's rules: authentication, the error boundary, one log entry. */
+  unary(api: string, path: string, method: UnaryMethod): grpc.handleUnaryCall<Obj, Obj> {
+    return (call, callback) => {
+      const started = performance.now();
+      const id = requestLogFor(this.platform).newId();
+      let caller: string | undefined;
+      this.authenticate(call.metadata)
+        .then((c) => {
+          caller = c;
+          return method(c, call.request);
+        })
+        .then(
+          (out) => {
+            callback(null, out);
+            this.record(api, path, id, started, caller, 200, null);
+          },
+          (e: unknown) => {
+            const s = this.status(e, path, id);
+            callback(s.error);
+            this.record(api, path, id, started, caller, s.denial.status, s.denial, s.internal);
+          },
+        );
+    };
+  }
+
+  /** The caller of a call, from its `authorization` metadata (or the default principal). Throws a DenialError. */
+  authenticate(metadata: grpc.Metadata): Promise<string> {
+    const auth = metadata.get('authorization')[0];
+    return callerOf(this.platform, auth ? { authorization: String(auth) } : {});
+  }
+
+  /** An error as Google's gRPC status: refusals with their code and trailers; anything else INTERNAL, logged once. */
+  status(e: unknown, path: string, id: string): { error: Partial<grpc.StatusObject>; denial: Denial; internal: boolean } {
+    let denial: Denial;
+    let internal = false;
+    if (e instanceof DenialError) denial = e.denial;
+    else {
+      console.error(`authplane: internal error in gRPC ${path} (request ${id}):`, e);
+      denial = deny('INTERNAL_ERROR', 'api', { requestId: id, reason: (e as Error)?.message ?? String(e) });
+      internal = true;
+    }
+    const s = grpcStatus(denial, id);
+    const metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(s.trailers)) metadata.set(k, v);
+    return { error: { code: s.code as grpc.status, details: s.details, metadata }, denial, internal };
+  }
+
+  /** One request-log entry for a call (gRPC's path stands for the method; status is the HTTP equivalent). */
+  record(api: string, path: string, id: string, started: number, caller: string | undefined, status: number, denial: Denial | null, internal = false): void {
+    const entry: RequestLogEntry = {
+      id,
+      time: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      surface: 'api',
+      service: api,
+      method: 'POST',
+      path,
+      source: '',
+      internal: false,
+      status,
+      outcome: denial === null ? 'answered' : internal ? 'failed' : 'refused',
+      googleVisible: true,
+      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
+      ...(caller !== undefined ? { principal: caller } : {}),
+      ...(denial !== null ? denialFields(denial) : {}),
+    };
+    requestLogFor(this.platform).record(entry);
+  }
+
+  async listen(host: string, port: number): Promise<string> {
+    const bound = await new Promise<number>((resolve, reject) =>
+      this.server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (err, p) => {
+        if (err) {
+          reject(
+            /EADDRINUSE|address already in use/i.test(err.message)
+              ? new Error(`gRPC port ${port} on ${host} is already in use (server.grpcPort): stop the other process, or set server.grpcPort: 0 for any free port`)
+              : new Error(`cannot open the gRPC port ${hostPort(host, port)} (server.host / server.grpcPort): ${err.message}`),
+          );
+        } else resolve(p);
+      }),
+    );
+    this.address = hostPort(host, bound);
+    return this.address;
+  }
+
+  stop(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, 1_000);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}
+
