@@ -75,6 +75,28 @@ export interface RequestLogEntry {
   durationMs: number;
   /** Free-form detail for upstream errors. */
   error?: string;
+  /** Set on the attempts of Google's callers (surface 'dispatch'): which task, job or push delivery, and which attempt. */
+  dispatch?: DispatchAttempt;
+}
+
+/** One attempt of Cloud Tasks, Cloud Scheduler or a Pub/Sub push subscription calling a target. */
+export interface DispatchAttempt {
+  product: 'cloudtasks' | 'cloudscheduler' | 'pubsub';
+  /** The full resource name: projects/P/locations/L/queues/Q/tasks/T, projects/P/locations/L/jobs/J, projects/P/subscriptions/S. */
+  resource: string;
+  /** For a push delivery, the message id. */
+  messageId?: string;
+  /** 1 for the first attempt. */
+  attempt: number;
+  /** `METHOD URL` as the caller sent it (the task's URL, the job's uri, the push endpoint). */
+  target: string;
+  /** RFC 3339: when the attempt was due, and (after a failure) when the next one is. */
+  scheduleTime: string;
+  retryTime?: string;
+  /** Why the next attempt waits as long as it does: backoff, Retry-After, or why there is none (maxAttempts, maxRetryDuration). */
+  retryReason?: string;
+  /** The front door's request id when the target is a local service (its entry holds the admission's details). */
+  frontDoorRequestId?: string;
 }
 
 export interface RequestQuery {
