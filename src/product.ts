@@ -4,6 +4,7 @@
 import type { GrpcServer } from './apis/grpc-server.js';
 import type { Router } from './apis/router.js';
 import type { Platform } from './platform.js';
+import type { AuthplaneConfig } from './config/types.js';
 
 export interface Listener {
   /** e.g. "front door update", "grpc" — printed at start. */
@@ -16,8 +17,20 @@ export interface StartedProduct {
   stop(): Promise<void>;
 }
 
+/** An IAM binding a product needs seeded (as authplane.yaml's iam.bindings are). */
+export interface SeedBinding {
+  resource: string;
+  role: string;
+  members: string[];
+}
+
 export interface Product {
   readonly name: string;
+  /**
+   * Roles Google grants the product's service agent when its API is enabled (e.g. Cloud Scheduler's
+   * roles/cloudscheduler.serviceAgent on the project). Seeded like config bindings, so a user can revoke them.
+   */
+  serviceAgentBindings?(config: AuthplaneConfig): SeedBinding[];
   /** Registers REST routes on the API port (called before the API port listens). */
   routes?(router: Router, platform: Platform): void;
   /** Adds gRPC services to the gRPC port (called before it listens; the port opens only if a product adds one). */

@@ -4,7 +4,8 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Platform } from '../platform.js';
-import { apiRefusal, permissionDenied } from './errors.js';
+import { apiRefusal, invalidArgument, permissionDenied } from './errors.js';
+import { serviceAccountResource } from '../iam/resources.js';
 
 /** The IAM member (`user:…` / `serviceAccount:…`) making the call. Throws TOKEN_MISSING or ACCESS_TOKEN_INVALID. */
 export async function callerOf(platform: Platform, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Promise<string> {
@@ -55,4 +56,20 @@ export function requirePermission(platform: Platform, member: string, permission
     rolesGranting: decision.rolesGranting,
     frontEnd: decision.frontEnd,
   });
+}
+
+/**
+ * Google's rule for work that runs as a service account (a task's or a job's token, a push subscription's):
+ * the caller needs iam.serviceAccounts.actAs on it (ACT_AS_DENIED), and it must exist in the project (REFERENCE
+ * §7, §9, §10). `domain` is the refusing API; `field` names the account's field for the wrong-project error.
+ */
+export async function requireActAs(platform: Platform, caller: string, email: string, domain: string, field: string, owner: string): Promise<void> {
+  const account = await platform.identity.findServiceAccount(email);
+  const evidence = { principal: caller, member: caller, serviceAccount: email };
+  if (!account) throw apiRefusal('SERVICE_ACCOUNT_UNKNOWN', { ...evidence, permission: 'iam.serviceAccounts.actAs', domain }, { answerAs: 'ACT_AS_DENIED' });
+  const project = platform.config.project.id;
+  if (account.projectId !== project) throw invalidArgument(`The service account ${email} must belong to the ${owner}'s project ${project}.`, field);
+  const decision = platform.iam.check(caller, 'iam.serviceAccounts.actAs', serviceAccountResource(account.email));
+  if (decision.allowed) return;
+  throw permissionDenied('iam.serviceAccounts.actAs', domain, 'ACT_AS_DENIED', { ...evidence, ...(decision.propagating ? { propagating: decision.propagating } : {}) });
 }

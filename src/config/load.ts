@@ -6,6 +6,7 @@ import type { AuthplaneConfig, GatewayAuthentication } from './types.js';
 import { bool, ConfigError, Ctx, duration, int, list, obj, oneOf, optStr, record, str, type Checker } from './schema-dsl.js';
 import { isKnownRole } from '../iam/roles.js';
 import { serviceResource } from '../iam/resources.js';
+import { Schedule } from '../lib/cron-schedule.js';
 
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SA_NAME = /^[a-z]([-a-z0-9]{4,28}[a-z0-9])$/;
@@ -124,6 +125,37 @@ const schema = obj(
         { required: ['name'] },
       ),
     ),
+    schedulerJobs: list(
+      obj(
+        {
+          name: str({ pattern: /^[A-Za-z0-9_-]{1,500}$/, hint: 'a job ID is 1–500 letters, digits, hyphens or underscores' }),
+          description: str({ default: '' }),
+          schedule: str({ hint: 'a unix-cron schedule such as "0 3 * * *" (quote it)' }),
+          timeZone: str({ default: '' }),
+          paused: bool(false),
+          httpTarget: obj(
+            {
+              uri: str({ pattern: /^https?:\/\/\S+$/, hint: 'an absolute http(s) URL such as https://update-123456789012.us-central1.run.app/' }),
+              httpMethod: oneOf(['POST', 'GET', 'HEAD', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const, 'POST'),
+              headers: record(str()),
+              body: optStr(),
+              oidcToken: (x, p, c) => (x === undefined ? undefined : obj({ serviceAccountEmail: str(), audience: optStr() }, { required: ['serviceAccountEmail'] })(x, p, c)),
+              oauthToken: (x, p, c) => (x === undefined ? undefined : obj({ serviceAccountEmail: str(), scope: optStr() }, { required: ['serviceAccountEmail'] })(x, p, c)),
+            },
+            { required: ['uri'], optional: false },
+          ),
+          retryConfig: obj({
+            retryCount: int({ min: 0, max: 5, default: 0, hint: 'Cloud Scheduler allows 0 to 5 retries' }),
+            maxRetryDuration: duration('0s'),
+            minBackoffDuration: duration('5s'),
+            maxBackoffDuration: duration('3600s'),
+            maxDoublings: int({ min: 0, default: 5 }),
+          }),
+          attemptDeadline: duration('180s', { minMs: 15_000, maxMs: 30 * 60_000 }),
+        },
+        { required: ['name', 'schedule', 'httpTarget'] },
+      ),
+    ),
     workloads: list(obj({ name: str({ pattern: NAME }), serviceAccount: str(), metadataPort: int({ ...PORT, default: 0 }) }, { required: ['name', 'serviceAccount'] })),
     gateways: list(
       obj(
@@ -176,6 +208,7 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
   seenNames(c.serviceAccounts, 'serviceAccounts');
   seenNames(c.services, 'services');
   seenNames(c.queues, 'queues');
+  seenNames(c.schedulerJobs, 'schedulerJobs');
   seenNames(c.workloads, 'workloads');
   seenNames(c.gateways, 'gateways');
 
@@ -253,6 +286,39 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
     return { resource, role: b.role, members };
   });
 
+  const schedulerJobs = c.schedulerJobs.map((j, i) => {
+    const path = `schedulerJobs[${i}]`;
+    const parsed = Schedule.parse(j.schedule, j.timeZone);
+    if (!(parsed instanceof Schedule)) {
+      ctx.report(`${path}.${parsed.field === 'schedule' ? 'schedule' : 'timeZone'}`, parsed.error, parsed.field === 'schedule' ? 'write five fields, e.g. "0 3 * * *" (03:00 every day) or "*/5 * * * *"' : 'use a tz database name such as Europe/Paris, America/New_York or utc');
+    }
+    const t = j.httpTarget;
+    if (t.oidcToken && t.oauthToken) ctx.report(`${path}.httpTarget`, 'has both oidcToken and oauthToken', 'keep one: oidcToken for Cloud Run and your own endpoints, oauthToken for Google APIs');
+    if (t.body !== undefined && !['POST', 'PUT', 'PATCH'].includes(t.httpMethod)) ctx.report(`${path}.httpTarget.body`, `a body is only allowed with POST, PUT or PATCH (httpMethod is ${t.httpMethod})`, 'remove the body, or set httpMethod: POST');
+    if (j.retryConfig.minBackoffDuration > j.retryConfig.maxBackoffDuration) ctx.report(`${path}.retryConfig.minBackoffDuration`, 'is longer than maxBackoffDuration', 'set minBackoffDuration ≤ maxBackoffDuration');
+    const token = t.oidcToken
+      ? { oidcToken: { serviceAccountEmail: checkSa(t.oidcToken.serviceAccountEmail, `${path}.httpTarget.oidcToken.serviceAccountEmail`, true), ...(t.oidcToken.audience ? { audience: t.oidcToken.audience } : {}) } }
+      : t.oauthToken
+        ? { oauthToken: { serviceAccountEmail: checkSa(t.oauthToken.serviceAccountEmail, `${path}.httpTarget.oauthToken.serviceAccountEmail`, true), ...(t.oauthToken.scope ? { scope: t.oauthToken.scope } : {}) } }
+        : {};
+    return {
+      name: j.name,
+      description: j.description,
+      schedule: j.schedule,
+      timeZone: j.timeZone,
+      paused: j.paused,
+      httpTarget: { uri: t.uri, httpMethod: t.httpMethod, headers: t.headers, ...(t.body !== undefined ? { body: t.body } : {}), ...token },
+      retryConfig: {
+        retryCount: j.retryConfig.retryCount,
+        maxRetryDurationMs: j.retryConfig.maxRetryDuration,
+        minBackoffMs: j.retryConfig.minBackoffDuration,
+        maxBackoffMs: j.retryConfig.maxBackoffDuration,
+        maxDoublings: j.retryConfig.maxDoublings,
+      },
+      attemptDeadlineMs: j.attemptDeadline,
+    };
+  });
+
   c.vpc.cidrs.forEach((cidr, i) => {
     const [addr, bits, extra] = cidr.split('/');
     const family = isIP(addr ?? '');
@@ -293,6 +359,7 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
         maxDoublings: q.retryConfig.maxDoublings,
       },
     })),
+    schedulerJobs,
     workloads,
     gateways,
     tasks: { nameReuseWindowMs: c.tasks.nameReuseWindow, retentionMs: c.tasks.retention },

@@ -79,6 +79,30 @@ export interface QueueConfig {
   };
 }
 
+/** A Cloud Scheduler HTTP job declared in config (job.proto's Job, in YAML). */
+export interface SchedulerJobConfig {
+  /** The job ID. */
+  name: string;
+  description: string;
+  /** unix-cron, five fields. */
+  schedule: string;
+  /** tz database name; '' = UTC. */
+  timeZone: string;
+  /** Created paused (the state is the user's after the first start). */
+  paused: boolean;
+  httpTarget: {
+    uri: string;
+    httpMethod: 'POST' | 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
+    headers: Record<string, string>;
+    /** UTF-8 text sent as the body. */
+    body?: string;
+    oidcToken?: { serviceAccountEmail: string; audience?: string };
+    oauthToken?: { serviceAccountEmail: string; scope?: string };
+  };
+  retryConfig: { retryCount: number; maxRetryDurationMs: number; minBackoffMs: number; maxBackoffMs: number; maxDoublings: number };
+  attemptDeadlineMs: number;
+}
+
 export interface WorkloadConfig {
   name: string;
   serviceAccount: string;
@@ -126,6 +150,7 @@ export interface AuthplaneConfig {
   users: UserConfig[];
   services: ServiceConfig[];
   queues: QueueConfig[];
+  schedulerJobs: SchedulerJobConfig[];
   workloads: WorkloadConfig[];
   gateways: GatewayConfig[];
   tasks: TasksConfig;

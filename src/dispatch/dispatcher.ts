@@ -17,7 +17,7 @@ import { requestLogFor } from '../observe/request-log.js';
 import type { Platform } from '../platform.js';
 import { attemptEntry, type AttemptDescription } from './attempt-log.js';
 import { sendAttempt, type AttemptOutcome, type HttpAttemptRequest } from './http-attempt.js';
-import { every, type TimerHandle } from './timers.js';
+import type { TimerHandle } from './timers.js';
 import { DispatchTokens } from './tokens.js';
 
 /** A lane as listed at start and by the safety sweep. */
@@ -76,9 +76,9 @@ export interface DispatchSource<W, C> {
 export interface DispatcherOptions {
   /** Most items one claim takes. */
   maxBatch?: number;
-  /** Safety sweep over every lane (missed notifications), ms of the platform clock. */
+  /** Safety sweep over every lane (missed notifications), real ms. */
   safetyIntervalMs?: number;
-  /** Housekeeping, ms of the platform clock. */
+  /** Housekeeping (its cut-offs are read from the platform clock), real ms. */
   sweepIntervalMs?: number;
 }
 
@@ -107,7 +107,7 @@ export class Dispatcher<W, C> {
   private pending: Array<Settled<C> & { lane: string }> = [];
   private flushing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
-  private periodic: TimerHandle[] = [];
+  private intervals: NodeJS.Timeout[] = [];
   private unsubscribe: (() => Promise<void>) | undefined;
   private stopped = false;
   private readonly maxBatch: number;
@@ -132,15 +132,19 @@ export class Dispatcher<W, C> {
     if (this.source.subscribe) {
       this.unsubscribe = await this.source.subscribe((lane, at, news) => (news === 'running' ? this.laneRuns(lane) : this.wake(lane, at)));
     }
-    const { timers } = this.platform;
-    this.periodic.push(every(timers, this.clock, this.opts.safetyIntervalMs ?? 5_000, () => void this.wakeAll(), { unref: true }));
-    if (this.source.sweep) this.periodic.push(every(timers, this.clock, this.opts.sweepIntervalMs ?? 60_000, () => void this.sweep(), { unref: true }));
+    // Both run in real time: they look for lost notifications and old records, they decide no due time (a
+    // test's hand-moved clock would otherwise fire thousands of them when it skips a day).
+    const safety = setInterval(() => void this.wakeAll(), this.opts.safetyIntervalMs ?? 5_000);
+    const sweep = setInterval(() => void this.sweep(), this.opts.sweepIntervalMs ?? 60_000);
+    safety.unref();
+    sweep.unref();
+    this.intervals.push(safety, sweep);
     await this.wakeAll();
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const p of this.periodic) p.cancel();
+    for (const i of this.intervals) clearInterval(i);
     for (const w of this.wakes.values()) w.timer?.cancel();
     // Shutdown grace in real time (not a dispatch decision): attempts in flight get a moment to finish; the
     // rest keep their leases and run again elsewhere.

@@ -11,8 +11,8 @@ import { performance } from 'node:perf_hooks';
 import { INTERNAL_HEADER, type Platform } from '../platform.js';
 import { DENIAL_HEADER, REQUEST_ID_HEADER } from '../verify/response.js';
 import type { DispatchTokens } from './tokens.js';
+import type { HttpMethodName } from '../store/task-store.js';
 
-export type HttpMethodName = 'POST' | 'GET' | 'HEAD' | 'PUT' | 'DELETE' | 'PATCH' | 'OPTIONS';
 
 /** The token Google attaches: an ID token (oidcToken) or an access token (oauthToken). */
 export type AttemptToken = { kind: 'oidc'; serviceAccountEmail: string; audience: string } | { kind: 'oauth'; serviceAccountEmail: string; scope: string };

@@ -1,4 +1,4 @@
-// Waiting on the platform's clock. Every time decision of the dispatchers (when a queue is claimed
+// Waiting on the platform's clock. Every due-time decision of the dispatchers (when a queue is claimed
 // again, when a retry or a scheduled job is due, when an attempt's deadline passes) is "call me when
 // the clock reads T", asked of a Timers built from the injected clock. Production uses clockTimers
 // (setTimeout, re-armed until the injected clock really reads T); a test clock implements Timers itself
@@ -15,26 +15,6 @@ export interface Timers {
    * the process alive (housekeeping).
    */
   at(at: number, fn: () => void, options?: { unref?: boolean }): TimerHandle;
-}
-
-/** Calls `fn` every `intervalMs` of the clock until cancelled (the first call one interval from now). */
-export function every(timers: Timers, clock: () => number, intervalMs: number, fn: () => void, options?: { unref?: boolean }): TimerHandle {
-  let current: TimerHandle | undefined;
-  let cancelled = false;
-  const arm = (): void => {
-    current = timers.at(clock() + intervalMs, () => {
-      if (cancelled) return;
-      arm();
-      fn();
-    }, options);
-  };
-  arm();
-  return {
-    cancel() {
-      cancelled = true;
-      current?.cancel();
-    },
-  };
 }
 
 /**

@@ -36,11 +36,24 @@ const TASKS_ADMIN = [
   'cloudtasks.tasks.delete',
   'cloudtasks.tasks.run',
 ];
+// Cloud Scheduler (https://cloud.google.com/iam/docs/roles-permissions/cloudscheduler): jobs have no IAM policy
+// of their own; these are granted on the project.
+const SCHEDULER_READ = ['cloudscheduler.jobs.get', 'cloudscheduler.jobs.list', 'cloudscheduler.locations.get', 'cloudscheduler.locations.list'];
+const SCHEDULER_ADMIN = [
+  ...SCHEDULER_READ,
+  'cloudscheduler.jobs.create',
+  'cloudscheduler.jobs.update',
+  'cloudscheduler.jobs.delete',
+  'cloudscheduler.jobs.pause',
+  'cloudscheduler.jobs.enable',
+  'cloudscheduler.jobs.run',
+  'cloudscheduler.jobs.fullView',
+];
 const PROJECT_READ = ['resourcemanager.projects.get', 'resourcemanager.projects.getIamPolicy'];
 // Cloud Logging reads (entries.list, and authplane's request log).
 const LOGS_READ = ['logging.logEntries.list', 'logging.logs.list'];
 
-const VIEWER = [...PROJECT_READ, ...RUN_READ, ...SA_READ, ...TASKS_READ, ...LOGS_READ];
+const VIEWER = [...PROJECT_READ, ...RUN_READ, ...SA_READ, ...TASKS_READ, ...SCHEDULER_READ, ...LOGS_READ];
 // Editor holds actAs and invoke on Google too: that is why "editor can do everything but IAM" surprises people.
 const EDITOR = [
   ...VIEWER,
@@ -54,6 +67,7 @@ const EDITOR = [
   'iam.serviceAccounts.delete',
   ...SA_KEYS,
   ...TASKS_ADMIN.filter((p) => !p.endsWith('IamPolicy')),
+  ...SCHEDULER_ADMIN,
 ];
 const OWNER = [
   ...EDITOR,
@@ -86,6 +100,11 @@ export const ROLES: Readonly<Record<string, readonly string[]>> = {
   'roles/cloudtasks.admin': TASKS_ADMIN,
   'roles/cloudtasks.taskRunner': ['cloudtasks.tasks.run'],
   'roles/cloudtasks.taskDeleter': ['cloudtasks.tasks.delete'],
+  'roles/cloudscheduler.viewer': SCHEDULER_READ,
+  'roles/cloudscheduler.admin': SCHEDULER_ADMIN,
+  'roles/cloudscheduler.jobRunner': ['cloudscheduler.jobs.run', 'cloudscheduler.jobs.get', 'cloudscheduler.jobs.list'],
+  // The service agent mints the tokens of jobs (authplane's model of it: REFERENCE §10, docs/scheduler.md).
+  'roles/cloudscheduler.serviceAgent': ['iam.serviceAccounts.getOpenIdToken', 'iam.serviceAccounts.getAccessToken', 'iam.serviceAccounts.actAs'],
   'roles/cloudtasks.queueAdmin': TASKS_ADMIN.filter((p) => !p.startsWith('cloudtasks.tasks.') || p === 'cloudtasks.tasks.list'),
 };
 

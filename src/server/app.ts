@@ -68,6 +68,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       seeds.set(resource, list);
     };
     if (config.defaultPrincipal) addSeed(`projects/${config.project.id}`, 'roles/owner', [config.defaultPrincipal]);
+    for (const p of products) for (const b of p.serviceAgentBindings?.(config) ?? []) addSeed(b.resource, b.role, b.members);
     for (const b of config.iam.bindings) addSeed(b.resource, b.role, b.members);
     for (const [resource, bindings] of seeds) await platform.iam.seed(resource, bindings);
 

@@ -15,6 +15,8 @@ import type {
 } from './store.js';
 import type { TaskStore } from './task-store.js';
 import { PostgresTaskStore } from './postgres-tasks.js';
+import { PostgresSchedulerStore } from './postgres-scheduler.js';
+import type { SchedulerStore } from './scheduler-store.js';
 
 // BIGINT columns hold epoch milliseconds: well inside Number's exact range.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -24,6 +26,7 @@ const MIGRATION_LOCK = 0x61757468; // "auth"
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly tasks: TaskStore = new PostgresTaskStore(this);
+  readonly scheduler: SchedulerStore = new PostgresSchedulerStore(this);
 
   private constructor(readonly pool: pg.Pool) {}
 

@@ -16,12 +16,15 @@ import type {
 } from './store.js';
 import type { TaskStore } from './task-store.js';
 import { SqliteTaskStore } from './sqlite-tasks.js';
+import { SqliteSchedulerStore } from './sqlite-scheduler.js';
+import type { SchedulerStore } from './scheduler-store.js';
 
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   readonly tasks: TaskStore = new SqliteTaskStore(this);
+  readonly scheduler: SchedulerStore = new SqliteSchedulerStore(this);
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

@@ -4,6 +4,7 @@
 
 import type { IamPolicy } from '../iam/policy.js';
 import type { TaskStore } from './task-store.js';
+import type { SchedulerStore } from './scheduler-store.js';
 
 export type SigningAlg = 'RS256' | 'ES256';
 
@@ -58,6 +59,9 @@ export interface Store {
 
   /** Cloud Tasks queues, tasks and attempts (src/store/task-store.ts). */
   readonly tasks: TaskStore;
+
+  /** Cloud Scheduler jobs and their attempts (src/store/scheduler-store.ts). */
+  readonly scheduler: SchedulerStore;
 
   /** Atomically: the value of setting `key`, storing `value` first if it has none. */
   getOrCreateSetting(key: string, value: string): Promise<string>;

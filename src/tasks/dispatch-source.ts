@@ -7,6 +7,7 @@ import type { DispatchSource, LaneClaim, LaneStatus, Settled } from '../dispatch
 import type { AttemptOutcome, HttpAttemptRequest } from '../dispatch/http-attempt.js';
 import type { Platform } from '../platform.js';
 import type { Completion, QueueNews, QueueRecord, TaskRecord } from '../store/task-store.js';
+import { targetToken } from '../dispatch/http-target.js';
 import { taskName } from './names.js';
 import { nextDelayMs, retriesExhausted, retryAfterMs } from './retry.js';
 
@@ -59,6 +60,7 @@ export class TasksSource implements DispatchSource<ClaimedTask, Completion> {
 
   request({ task, queue }: ClaimedTask): HttpAttemptRequest {
     const hr = task.httpRequest;
+    const token = targetToken(hr);
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(hr.headers)) if (!RESERVED.test(k)) headers[k] = v;
     headers['User-Agent'] = 'Google-Cloud-Tasks';
@@ -78,11 +80,7 @@ export class TasksSource implements DispatchSource<ClaimedTask, Completion> {
       method: hr.httpMethod,
       headers,
       ...(hr.body ? { body: Buffer.from(hr.body, 'base64') } : {}),
-      ...(hr.oidcToken
-        ? { token: { kind: 'oidc' as const, serviceAccountEmail: hr.oidcToken.serviceAccountEmail, audience: hr.oidcToken.audience || hr.url } }
-        : hr.oauthToken
-          ? { token: { kind: 'oauth' as const, serviceAccountEmail: hr.oauthToken.serviceAccountEmail, scope: hr.oauthToken.scope } }
-          : {}),
+      ...(token ? { token } : {}),
       deadlineMs: task.dispatchDeadlineMs,
     };
   }

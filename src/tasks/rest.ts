@@ -2,11 +2,12 @@
 // proto3 JSON in and out, enums as numbers with `$alt=json;enum-encoding=int` (what
 // @google-cloud/tasks sends in fallback mode) and as names otherwise.
 
-import type { ApiRequest, ApiResponse, Router } from '../apis/router.js';
+import type { Router } from '../apis/router.js';
+import { restRpcBinder } from '../apis/rest-rpc.js';
 import type { Platform } from '../platform.js';
 import { locationName, queueName, taskName } from './names.js';
-import { decodeJson, encodeJson, type Obj } from '../apis/proto.js';
-import { lookupType } from './proto.js';
+import { tasksRoot } from './proto.js';
+import type { Obj } from '../apis/proto.js';
 import type { CloudTasksService } from './service.js';
 
 const PKG = 'google.cloud.tasks.v2.';
@@ -14,54 +15,13 @@ const LOC = '/v2/projects/{project}/locations/{location}';
 const QUEUE = `${LOC}/queues/{queue}`;
 const TASK = `${QUEUE}/tasks/{task}`;
 
-type Method = (caller: string, req: Obj) => Promise<Obj>;
-
-interface RestRpc {
-  /** Request message type. */
-  request: string;
-  /** Response message type. */
-  response: string;
-  /** Path params → request fields. */
-  path: (p: Record<string, string>, json: Obj) => Obj;
-  /** Which part of the request the body holds: '*' (all), a field name, or none. */
-  body?: '*' | string;
-  /** Query parameters accepted (camelCase request fields). */
-  query?: string[];
-}
-
 type Params = Record<string, string>;
 const loc = (p: Params) => locationName({ project: p.project, location: p.location });
 const queue = (p: Params) => queueName({ project: p.project, location: p.location, queue: p.queue });
 const task = (p: Params) => taskName({ project: p.project, location: p.location, queue: p.queue, task: p.task });
 
-/** Query values arrive as strings; enums may be numbers ("2") or names ("FULL"). */
-function queryValue(key: string, v: string): unknown {
-  if (key === 'pageSize') return Number(v);
-  if (key === 'responseView' && /^\d+$/.test(v)) return Number(v);
-  return v;
-}
-
 export function tasksRestRoutes(router: Router, platform: Platform, service: CloudTasksService): void {
-  const api = router.for('cloudtasks.googleapis.com');
-  const bind = (verb: 'get' | 'post' | 'patch' | 'delete', pattern: string, rpc: RestRpc, method: Method) => {
-    // CloudTasksService checks each RPC's permission itself: gRPC calls it too, without this router.
-    const access = { permission: `cloudtasks (per RPC: ${rpc.request.replace(PKG, '').replace(/Request$/, '')})`, checkedBy: 'handler' } as const;
-    api[verb](pattern, access, async (req: ApiRequest): Promise<ApiResponse> => {
-      const caller = req.caller;
-      const json: Obj = {};
-      for (const key of rpc.query ?? []) {
-        const v = req.query.get(key);
-        if (v !== null) json[key] = queryValue(key, v);
-      }
-      if (rpc.body === '*') Object.assign(json, await req.json());
-      else if (rpc.body) json[rpc.body] = await req.json();
-      Object.assign(json, rpc.path(req.params, json));
-      const request = decodeJson(lookupType(rpc.request), json, '');
-      const out = await method(caller, request);
-      const numericEnums = (req.query.get('$alt') ?? '').includes('enum-encoding=int');
-      return { body: encodeJson(lookupType(rpc.response), out, numericEnums) ?? {} };
-    });
-  };
+  const bind = restRpcBinder(router, 'cloudtasks.googleapis.com', tasksRoot, PKG);
   const s = service;
   const Q = `${PKG}Queue`;
   const T = `${PKG}Task`;
@@ -93,6 +53,7 @@ export function tasksRestRoutes(router: Router, platform: Platform, service: Clo
   // google.cloud.location.Locations, which the client also exposes: the emulated project's region.
   const location = (p: Record<string, string>) => ({ name: loc(p), locationId: p.location, displayName: p.location });
   const project = () => `projects/${platform.config.project.id}`;
+  const api = router.for('cloudtasks.googleapis.com');
   api.get('/v2/projects/{project}/locations', { permission: 'cloudtasks.locations.list', on: project }, async (req) => ({
     body: { locations: [location({ project: req.params.project!, location: platform.config.project.region })] },
   }));

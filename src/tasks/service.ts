@@ -3,10 +3,10 @@
 // and REST (rest.ts) are thin translators around this. Refusals are DenialErrors with Google's
 // status and words plus authplane's code.
 
-import { alreadyExists, apiRefusal, failedPrecondition, invalidArgument, notFound, permissionDenied, policyEtagConflict } from '../apis/errors.js';
-import { requirePermission } from '../apis/caller.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound, policyEtagConflict } from '../apis/errors.js';
+import { requireActAs, requirePermission } from '../apis/caller.js';
 import { validateBindings } from '../apis/iam-policy.js';
-import { projectResource, queueResource, serviceAccountResource } from '../iam/resources.js';
+import { projectResource, queueResource } from '../iam/resources.js';
 import type { IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
 import type { QueueRecord, TaskRecord } from '../store/task-store.js';
@@ -272,24 +272,14 @@ export class CloudTasksService {
     const now = this.now;
     const valid = validateNewTask(task, now);
     const sa = valid.httpRequest.oidcToken?.serviceAccountEmail ?? valid.httpRequest.oauthToken?.serviceAccountEmail;
-    if (sa) await this.checkActAs(caller, sa);
+    if (sa) {
+      const field = `task.http_request.${valid.httpRequest.oidcToken ? 'oidc' : 'oauth'}_token.service_account_email`;
+      await requireActAs(this.platform, caller, sa, DOMAIN, field, 'queue');
+    }
     const result = await this.store.insertTask({ queue: n.queue, id, named, ...valid, createTime: now }, now, this.platform.config.tasks.nameReuseWindowMs);
     if (!result.ok) throw alreadyExists(taskName({ project: this.project.id, location: n.location, queue: n.queue, task: id }));
     this.dispatcher.wake(n.queue, valid.scheduleTime);
     return this.taskOut(result.task, q, req.responseView);
-  }
-
-  /** The creator must be allowed to act as the task's service account, which must be in the queue's project. */
-  private async checkActAs(caller: string, email: string): Promise<void> {
-    const account = await this.platform.identity.findServiceAccount(email);
-    const evidence = { principal: caller, member: caller, serviceAccount: email };
-    if (!account) throw apiRefusal('SERVICE_ACCOUNT_UNKNOWN', { ...evidence, permission: 'iam.serviceAccounts.actAs', domain: DOMAIN }, { answerAs: 'ACT_AS_DENIED' });
-    if (account.projectId !== this.project.id) {
-      throw invalidArgument(`The service account ${email} must belong to the queue's project ${this.project.id}.`, 'task.http_request.oidc_token.service_account_email');
-    }
-    const decision = this.platform.iam.check(caller, 'iam.serviceAccounts.actAs', serviceAccountResource(account.email));
-    if (decision.allowed) return;
-    throw permissionDenied('iam.serviceAccounts.actAs', DOMAIN, 'ACT_AS_DENIED', { ...evidence, ...(decision.propagating ? { propagating: decision.propagating } : {}) });
   }
 
   async deleteTask(caller: string, req: Obj): Promise<Obj> {
