@@ -8,6 +8,8 @@ import { afterEach, describe, it } from 'node:test';
 import { EMPTY_ETAG, makePolicy, type IamBinding } from '../src/iam/policy.js';
 import type { AccessTokenRecord, ServiceAccountRecord, SigningAlg, SigningKeyRecord, Store } from '../src/store/store.js';
 import type { AttemptSummary, Completion, NewTask, QueueRecord, TaskRecord, TaskStore } from '../src/store/task-store.js';
+import type { JobCompletion, JobRecord, SchedulerStore } from '../src/store/scheduler-store.js';
+import type { DispatchAttemptRecord } from '../src/store/dispatch-attempts.js';
 
 /** One fresh, empty database. `open()` may be called several times: each call is a new handle on it. */
 export interface FreshDatabase {
@@ -190,6 +192,76 @@ async function eventually(what: string, ok: () => boolean, ms = 3_000): Promise<
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+}
+
+// Scheduler fixtures: a job due at T0 + MINUTE, attempts with an attempt deadline of DEADLINE.
+const MINUTE = 60_000;
+
+function jobRecord(id: string, over: Partial<JobRecord> = {}): JobRecord {
+  return {
+    id,
+    project: 'demo-project',
+    location: 'us-central1',
+    description: `the ${id} job`,
+    httpTarget: { url: `https://worker.example.com/jobs/${id}`, httpMethod: 'PUT', headers: { 'content-type': 'application/json' }, body: 'e30=', oidcToken: { serviceAccountEmail: 'runner@demo-project.iam.gserviceaccount.com', audience: '' } },
+    schedule: '* * * * *',
+    timeZone: 'Europe/Paris',
+    retryCount: 2,
+    maxRetryDurationMs: 0,
+    minBackoffMs: 5_000,
+    maxBackoffMs: 3_600_000,
+    maxDoublings: 5,
+    attemptDeadlineMs: DEADLINE,
+    state: 'ENABLED',
+    fromConfig: false,
+    createdAt: T0,
+    userUpdateTime: T0,
+    version: 1,
+    scheduleTime: T0 + MINUTE,
+    retryAt: null,
+    execution: null,
+    leaseId: null,
+    nextAt: T0 + MINUTE,
+    lastAttemptTime: null,
+    status: null,
+    ...over,
+  };
+}
+
+function jobAttempt(j: JobRecord, httpStatus: number | null, dispatchTime: number, over: Partial<DispatchAttemptRecord> = {}): DispatchAttemptRecord {
+  return {
+    product: 'cloudscheduler',
+    resource: j.id,
+    item: String(j.execution?.scheduleTime ?? 0),
+    attempt: j.execution?.attempts ?? 1,
+    scheduleTime: j.execution?.dueAt ?? dispatchTime,
+    dispatchTime,
+    responseTime: httpStatus === null ? null : dispatchTime + 3,
+    httpStatus,
+    latencyMs: 3.25,
+    denial: httpStatus === 403 ? 'PERMISSION_DENIED' : null,
+    frontDoorRequestId: httpStatus === 403 ? 'mk2x9-7' : null,
+    error: httpStatus === null ? 'DEADLINE_EXCEEDED: no response' : null,
+    worker: 'worker-host:4242:a1b2c3',
+    ...over,
+  };
+}
+
+/** The completion of claimed job `j` at `at`: a retry at `retryAt`, or back to the schedule at `next`. */
+function jobCompletion(j: JobRecord, httpStatus: number | null, at: number, next: { retryAt?: number; scheduleTime: number }): JobCompletion {
+  const retryAt = next.retryAt ?? null;
+  return {
+    id: j.id,
+    leaseId: j.leaseId,
+    version: j.version,
+    lastAttemptTime: at,
+    status: { code: httpStatus === 200 ? 0 : 7 },
+    scheduleTime: next.scheduleTime,
+    retryAt,
+    execution: retryAt === null ? null : j.execution,
+    nextAt: retryAt ?? next.scheduleTime,
+    attempt: jobAttempt(j, httpStatus, at),
+  };
 }
 
 export function storeConformance(backend: StoreBackend): void {
@@ -1059,4 +1131,135 @@ export function storeConformance(backend: StoreBackend): void {
       });
     });
   });
+
+  // The Cloud Scheduler store (src/store/scheduler-store.ts): what the scheduler service and its dispatcher rely on.
+  describe('scheduler', () => {
+    const withJob = async (over: Partial<JobRecord> = {}): Promise<SchedulerStore> => {
+      const { scheduler } = await freshStore();
+      assert.equal(await scheduler.createJob(jobRecord('j', over)), 'created');
+      return scheduler;
+    };
+    const claimOne = async (s: SchedulerStore, at: number): Promise<JobRecord> => {
+      const c = await s.claim(at, 10, GRACE);
+      assert.equal(c.jobs.length, 1, `one job claimed at ${at}`);
+      return c.jobs[0]!;
+    };
+
+    it('createJob inserts once; getJob reads it back as written; listJobs lists every job by ID', async () => {
+      const { scheduler } = await freshStore();
+      const b = jobRecord('b', { state: 'PAUSED', fromConfig: true, timeZone: '', httpTarget: { url: 'http://x/', httpMethod: 'POST', headers: {}, body: null, oauthToken: { serviceAccountEmail: 'a@demo-project.iam.gserviceaccount.com', scope: 's' } } });
+      const a = jobRecord('a', { status: { code: 13 }, lastAttemptTime: T0 - 5 });
+      assert.equal(await scheduler.createJob(b), 'created');
+      assert.equal(await scheduler.createJob(a), 'created');
+      assert.equal(await scheduler.createJob(jobRecord('a', { description: 'other' })), 'exists');
+      assert.deepEqual(await scheduler.getJob('b'), b);
+      assert.deepEqual(await scheduler.getJob('a'), a);
+      assert.equal(await scheduler.getJob('nobody'), null);
+      assert.deepEqual((await scheduler.listJobs()).map((j) => j.id), ['a', 'b']);
+      assert.equal(await scheduler.deleteJob('a'), true);
+      assert.equal(await scheduler.deleteJob('a'), false);
+      assert.deepEqual((await scheduler.listJobs()).map((j) => j.id), ['b']);
+    });
+
+    it('claim leases due enabled jobs with a new execution; not before they are due, never paused ones, never twice', async () => {
+      const s = await withJob();
+      await s.createJob(jobRecord('paused', { state: 'PAUSED' }));
+      await s.createJob(jobRecord('later', { scheduleTime: T0 + 2 * MINUTE, nextAt: T0 + 2 * MINUTE }));
+      const early = await s.claim(T0 + MINUTE - 1, 10, GRACE);
+      assert.deepEqual([early.jobs, early.wakeAt], [[], T0 + MINUTE]);
+      const at = T0 + MINUTE + 7;
+      const j = await claimOne(s, at);
+      assert.ok(j.leaseId);
+      assert.deepEqual(j, { ...jobRecord('j'), leaseId: j.leaseId, nextAt: at + LEASE, execution: { scheduleTime: T0 + MINUTE, dueAt: T0 + MINUTE, firstAttemptAt: at, attempts: 1, forced: false } });
+      assert.deepEqual(await s.getJob('j'), j);
+      const again = await s.claim(at, 10, GRACE);
+      assert.deepEqual([again.jobs, again.wakeAt], [[], at + LEASE], 'leased: not due until its lease expires (the earliest wake)');
+      const expired = await claimOne(s, at + LEASE);
+      assert.equal(expired.id, 'j', 'a lease that expired (a dead process) makes the job due again');
+      assert.deepEqual(expired.execution, { ...j.execution!, dueAt: at + LEASE, attempts: 2 }, 'the same execution, one more attempt');
+    });
+
+    it('complete under the lease writes the retry or the next run; every attempt is recorded, oldest first', async () => {
+      const s = await withJob();
+      const at = T0 + MINUTE;
+      const first = await claimOne(s, at);
+      await s.complete([jobCompletion(first, 403, at, { retryAt: at + 5_000, scheduleTime: at + MINUTE })]);
+      const waiting = await s.getJob('j');
+      assert.deepEqual(waiting, { ...first, leaseId: null, retryAt: at + 5_000, nextAt: at + 5_000, scheduleTime: at + MINUTE, lastAttemptTime: at, status: { code: 7 } });
+      const retry = await claimOne(s, at + 5_000);
+      assert.deepEqual(retry.execution, { ...first.execution!, dueAt: at + 5_000, attempts: 2 });
+      assert.equal(retry.retryAt, null);
+      await s.complete([jobCompletion(retry, 200, at + 5_000, { scheduleTime: at + MINUTE })]);
+      assert.deepEqual(await s.getJob('j'), { ...retry, leaseId: null, execution: null, nextAt: at + MINUTE, lastAttemptTime: at + 5_000, status: { code: 0 } });
+      assert.deepEqual(await s.listAttempts('j'), [jobAttempt(first, 403, at), jobAttempt(retry, 200, at + 5_000)]);
+      assert.deepEqual(await s.listAttempts('nobody'), []);
+    });
+
+    it('a due run wins over a pending retry: retries stop at the next scheduled run', async () => {
+      const s = await withJob();
+      const at = T0 + MINUTE;
+      const first = await claimOne(s, at);
+      // A retry at +70 s was recorded, but the next run (+60 s) comes first when the claim is late.
+      await s.complete([jobCompletion(first, 500, at, { retryAt: at + 70_000, scheduleTime: at + MINUTE })]);
+      const next = await claimOne(s, at + 80_000);
+      assert.deepEqual(next.execution, { scheduleTime: at + MINUTE, dueAt: at + MINUTE, firstAttemptAt: at + 80_000, attempts: 1, forced: false });
+    });
+
+    it('a user change during an attempt keeps the lease, and the attempt\'s completion keeps the change\'s schedule', async () => {
+      const s = await withJob();
+      const at = T0 + MINUTE;
+      const claimed = await claimOne(s, at);
+      const changed = { ...jobRecord('j', { schedule: '0 * * * *' }), version: 2, userUpdateTime: at + 1, scheduleTime: T0 + 60 * MINUTE, nextAt: T0 + 60 * MINUTE };
+      const updated = await s.updateJob(changed);
+      assert.deepEqual(updated, { ...changed, leaseId: claimed.leaseId, nextAt: claimed.nextAt }, 'settings written, lease kept');
+      assert.deepEqual((await s.claim(at + 2, 10, GRACE)).jobs, [], 'still in flight');
+      await s.complete([jobCompletion(claimed, 500, at, { retryAt: at + 5_000, scheduleTime: at + MINUTE })]);
+      const after = await s.getJob('j');
+      assert.deepEqual(
+        [after?.leaseId, after?.retryAt, after?.execution, after?.scheduleTime, after?.nextAt, after?.status],
+        [null, null, null, T0 + 60 * MINUTE, T0 + 60 * MINUTE, { code: 7 }],
+        'the old version\'s retry is dropped; its attempt still counts',
+      );
+      assert.equal((await s.listAttempts('j')).length, 1);
+      assert.equal(await s.updateJob(jobRecord('nobody')), null);
+    });
+
+    it('claimNow (RunJob) leases with a forced execution now, whatever the schedule; in flight → in-flight; a completion without the lease changes no schedule', async () => {
+      const s = await withJob({ state: 'PAUSED' });
+      assert.equal(await s.claimNow('nobody', T0, GRACE), 'missing');
+      const forced = await s.claimNow('j', T0 + 5, GRACE);
+      assert.ok(typeof forced === 'object');
+      assert.deepEqual(forced.execution, { scheduleTime: T0 + 5, dueAt: T0 + 5, firstAttemptAt: T0 + 5, attempts: 1, forced: true });
+      assert.equal(forced.nextAt, T0 + 5 + LEASE);
+      assert.equal(await s.claimNow('j', T0 + 6, GRACE), 'in-flight');
+      // The attempt sent beside it (no lease): recorded, status written, schedule untouched.
+      const beside = { ...jobCompletion({ ...forced, leaseId: null }, 200, T0 + 6, { scheduleTime: T0 + 999 }), leaseId: null };
+      await s.complete([beside]);
+      const j = await s.getJob('j');
+      assert.deepEqual([j?.leaseId, j?.scheduleTime, j?.lastAttemptTime, j?.status], [forced.leaseId, T0 + MINUTE, T0 + 6, { code: 0 }]);
+      assert.equal((await s.listAttempts('j')).length, 1);
+    });
+
+    it('concurrent claims from several handles take each due job exactly once', async () => {
+      const [a, b, c] = await handles(3);
+      for (let i = 0; i < 30; i++) await a!.scheduler.createJob(jobRecord(`j${String(i).padStart(2, '0')}`));
+      const at = T0 + MINUTE;
+      const claims = await Promise.all([a, b, c, a, b, c].map((h) => h!.scheduler.claim(at, 7, GRACE)));
+      const got = claims.flatMap((x) => x.jobs.map((j) => j.id)).sort();
+      assert.equal(new Set(got).size, got.length, 'no job claimed twice');
+      const rest = await a!.scheduler.claim(at, 100, GRACE);
+      assert.equal(got.length + rest.jobs.length, 30, 'and none lost');
+    });
+
+    it('sweep drops attempts older than the retention period', async () => {
+      const s = await withJob();
+      const old = await claimOne(s, T0 + MINUTE);
+      await s.complete([jobCompletion(old, 200, T0 + MINUTE, { scheduleTime: T0 + 2 * MINUTE })]);
+      const young = await claimOne(s, T0 + 2 * MINUTE);
+      await s.complete([jobCompletion(young, 200, T0 + 2 * MINUTE, { scheduleTime: T0 + 3 * MINUTE })]);
+      await s.sweep(T0 + 2 * MINUTE + 10_000, 10_000);
+      assert.deepEqual((await s.listAttempts('j')).map((x) => x.dispatchTime), [T0 + 2 * MINUTE]);
+    });
+  });
+
 }

@@ -100,11 +100,14 @@ export const inFlight = (j: JobRecord, now: number): boolean => j.leaseId !== nu
 
 /**
  * `j` as a claim at `now` leases it: a due run by the schedule starts a new execution (even over a pending
- * retry: retries stop at the next scheduled run), else the pending retry is the execution's next attempt.
+ * retry: retries stop at the next scheduled run), else the pending retry (or, after a lease expired, the
+ * attempt that was lost) is the execution's next attempt.
  * `forced` (RunJob) always starts a new execution at `now`.
  */
 export function leasedJob(j: JobRecord, leaseId: string, now: number, leaseGraceMs: number, forced = false): JobRecord {
-  const newRun = forced || j.execution === null || j.scheduleTime <= now;
+  // A run by the schedule is new when it is due and later than the execution in progress (whose own scheduled
+  // time stays in scheduleTime until its first attempt completes: a lease that expired continues it).
+  const newRun = forced || j.execution === null || (j.scheduleTime <= now && j.scheduleTime > j.execution.scheduleTime);
   const scheduled = forced ? now : j.scheduleTime;
   const execution = newRun
     ? { scheduleTime: scheduled, dueAt: scheduled, firstAttemptAt: now, attempts: 1, forced }
