@@ -132,6 +132,50 @@ describe('validateConfig', () => {
     assertProblem(problems, 'gateways[0].serviceAccount', /is required/, /serviceAccount: NAME/);
   });
 
+  it('schedulerJobs: DESIGN.md\'s example, with Google\'s defaults filled in', () => {
+    const c = validateConfig({
+      ...SA,
+      schedulerJobs: [{ name: 'nightly', schedule: '0 3 * * *', timeZone: 'Europe/Paris', httpTarget: { uri: 'https://update-123456789012.us-central1.run.app/', oidcToken: { serviceAccountEmail: 'tasks-invoker' } } }],
+    });
+    assert.deepEqual(c.schedulerJobs, [
+      {
+        name: 'nightly',
+        description: '',
+        schedule: '0 3 * * *',
+        timeZone: 'Europe/Paris',
+        paused: false,
+        httpTarget: { uri: 'https://update-123456789012.us-central1.run.app/', httpMethod: 'POST', headers: {}, oidcToken: { serviceAccountEmail: 'tasks-invoker@demo-project.iam.gserviceaccount.com' } },
+        retryConfig: { retryCount: 0, maxRetryDurationMs: 0, minBackoffMs: 5_000, maxBackoffMs: 3_600_000, maxDoublings: 5 },
+        attemptDeadlineMs: 180_000,
+      },
+    ]);
+  });
+
+  it('schedulerJobs: each problem names its path', () => {
+    const job = (over: Record<string, unknown>) => ({ name: 'j', schedule: '* * * * *', httpTarget: { uri: 'https://x.example.com/' }, ...over });
+    const problems = problemsOf({
+      ...SA,
+      schedulerJobs: [
+        job({ schedule: '0 3 * *' }),
+        job({ name: 'k', timeZone: 'Europe/Atlantis' }),
+        job({ name: 'l', httpTarget: { uri: 'https://x.example.com/', oidcToken: { serviceAccountEmail: 'nobody' } } }),
+        job({ name: 'm', retryConfig: { retryCount: 6 } }),
+        job({ name: 'n', httpTarget: { uri: 'https://x.example.com/', httpMethod: 'GET', body: 'x' } }),
+        job({ name: 'o', attemptDeadline: '5s' }),
+        job({ name: 'o' }),
+        { name: 'p', schedule: '* * * * *' },
+      ],
+    });
+    assertProblem(problems, 'schedulerJobs[0].schedule', /not a valid unix-cron schedule/, /five fields/);
+    assertProblem(problems, 'schedulerJobs[1].timeZone', /tz database/, /Europe\/Paris/);
+    assertProblem(problems, 'schedulerJobs[2].httpTarget.oidcToken.serviceAccountEmail', /nobody is not declared/, /serviceAccounts/);
+    assertProblem(problems, 'schedulerJobs[3].retryConfig.retryCount', /6 is out of range/, /from 0 to 5/);
+    assertProblem(problems, 'schedulerJobs[4].httpTarget.body', /only allowed with POST, PUT or PATCH/, /httpMethod: POST/);
+    assertProblem(problems, 'schedulerJobs[5].attemptDeadline', /out of range/, /duration/);
+    assertProblem(problems, 'schedulerJobs[6].name', /declared twice/, /its own name/);
+    assertProblem(problems, 'schedulerJobs[7].httpTarget', /is required/, /add httpTarget/);
+  });
+
   it('reports every problem in one run, and the message lists each with its fix', () => {
     try {
       validateConfig({ servicAccounts: [], server: { apiPort: 'x' }, iam: { propagation: { min: 'soon' } } }, 'my.yaml');

@@ -187,7 +187,7 @@ export const REFUSAL_CODES = {
       path: {
         explanation: 'The token\'s audience {aud} is this service\'s URL plus the path {audiencePath}. Cloud Run compares the audience with the service URL as a whole string; a path makes it a different audience.',
         remedy:
-          'Set the audience to {expectedAudience}, without the path {audiencePath}. Cloud Tasks defaults oidcToken.audience to the full task URL and Apigee\'s useTargetUrl appends the request path: set the audience explicitly (oidcToken.audience, or a literal <Audience>).',
+          'Set the audience to {expectedAudience}, without the path {audiencePath}. Cloud Tasks, Cloud Scheduler and Pub/Sub push default oidcToken.audience to the full URL (the task URL, the job\'s uri, the push endpoint) and Apigee\'s useTargetUrl appends the request path: set the audience explicitly (oidcToken.audience, or a literal <Audience>).',
       },
       scheme: {
         explanation: 'The token\'s audience {aud} names this service\'s host without the https:// scheme; an audience is a whole URL, compared as a string.',
