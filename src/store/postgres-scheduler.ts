@@ -61,13 +61,17 @@ export class PostgresSchedulerStore implements SchedulerStore {
   async claim(now: number, max: number, leaseGraceMs: number): Promise<JobClaim> {
     return this.owner.tx(async (c): Promise<JobClaim> => {
       const due = await c.query("SELECT * FROM scheduler_jobs WHERE state = 'ENABLED' AND next_at <= $1 ORDER BY next_at LIMIT $2 FOR UPDATE SKIP LOCKED", [now, max]);
-      const jobs: JobRecord[] = [];
-      for (const r of due.rows as Row[]) {
-        const j = leasedJob(jobFromRow(r), randomUUID(), now, leaseGraceMs);
-        await c.query(LEASE, leaseValues(j));
-        jobs.push(j);
-      }
-      const t = ((await c.query("SELECT min(next_at) AS t FROM scheduler_jobs WHERE state = 'ENABLED'")).rows[0] as Row).t;
+      const jobs = (due.rows as Row[]).map((r) => leasedJob(jobFromRow(r), randomUUID(), now, leaseGraceMs));
+      // One statement leases them all (a round trip per job cost ≈ 1 ms each: jobs due together fired late).
+      const next = await c.query(
+        `WITH leased AS (
+           UPDATE scheduler_jobs j SET execution = v.execution::jsonb, retry_at = NULL, lease_id = v.lease_id, next_at = v.next_at
+           FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) AS v(id, execution, lease_id, next_at)
+           WHERE j.id = v.id RETURNING j.next_at)
+         SELECT least((SELECT min(next_at) FROM leased), (SELECT min(next_at) FROM scheduler_jobs WHERE state = 'ENABLED' AND NOT (id = ANY($1::text[])))) AS t`,
+        [jobs.map((j) => j.id), jobs.map((j) => JSON.stringify(j.execution)), jobs.map((j) => j.leaseId), jobs.map((j) => j.nextAt)],
+      );
+      const t = (next.rows[0] as Row).t;
       return { jobs, wakeAt: t === null || t === undefined ? null : Number(t) };
     });
   }
