@@ -210,7 +210,9 @@ export class RequestLog {
       this.stream.on('error', (e) => console.error(`authplane: cannot write the request log ${file}: ${e.message}`));
     }
     const stream = this.stream;
-    this.writing = this.writing.then(() => new Promise<void>((resolve) => (stream.write(text) ? resolve() : stream.once('drain', () => resolve()))));
+    // The write's callback runs once the stream has taken the text, or failed to (a data dir that is gone):
+    // waiting for 'drain' instead never ended on a stream that had failed, and hung every later flush and close.
+    this.writing = this.writing.then(() => new Promise<void>((resolve) => void stream.write(text, () => resolve())));
     return this.writing;
   }
 
