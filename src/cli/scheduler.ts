@@ -2,6 +2,7 @@
 // door's refusal code and explanation — a thin client of the admin API (/admin/v1/jobs/…) and of Google's own
 // RunJob route.
 import { callApi } from './api-client.js';
+import { printAttempt, type AttemptLine } from './attempt-lines.js';
 
 const HELP = `usage:
   authplane scheduler jobs                    jobs with their schedule, state, next run and last status
@@ -20,19 +21,6 @@ interface Job {
   scheduleTime: string | null;
   lastAttemptTime: string | null;
   status: { code: number } | null;
-}
-
-interface Attempt {
-  execution: string;
-  attempt: number;
-  dispatchTime: string;
-  httpStatus: number | null;
-  latencyMs: number;
-  denial: string | null;
-  denialSummary?: string;
-  explanation?: string;
-  remedy?: string;
-  error: string | null;
 }
 
 export async function run(args: string[]): Promise<number> {
@@ -65,16 +53,10 @@ export async function run(args: string[]): Promise<number> {
     }
     case 'attempts': {
       if (rest.length !== 1) break;
-      const r = await callApi<{ job: { state: string; uri: string; schedule: string } | null; attempts: Attempt[] }>('GET', `/admin/v1/jobs/${encodeURIComponent(rest[0]!)}/attempts`);
+      const r = await callApi<{ job: { state: string; uri: string; schedule: string } | null; attempts: (AttemptLine & { execution: string })[] }>('GET', `/admin/v1/jobs/${encodeURIComponent(rest[0]!)}/attempts`);
       if (json) return print(r), 0;
       if (r.job) console.log(`job ${rest[0]} (${r.job.state}, "${r.job.schedule}") → ${r.job.uri}`);
-      for (const a of r.attempts) {
-        const outcome = a.httpStatus !== null ? String(a.httpStatus) : 'no response';
-        console.log(`run ${a.execution} #${String(a.attempt).padEnd(2)} ${a.dispatchTime}  ${outcome.padEnd(4)} ${a.latencyMs.toFixed(1).padStart(8)} ms${a.denial ? `  ${a.denial}: ${a.denialSummary ?? ''}` : ''}`);
-        if (a.explanation) console.log(`     why: ${a.explanation}`);
-        if (a.remedy) console.log(`     fix: ${a.remedy}`);
-        if (a.error) console.log(`     note: ${a.error}`);
-      }
+      for (const a of r.attempts) printAttempt(a, `run ${a.execution} `);
       return 0;
     }
   }

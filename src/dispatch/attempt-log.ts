@@ -8,6 +8,7 @@ import { requestLogFor, type DispatchAttempt, type RequestLogEntry } from '../ob
 import type { Platform } from '../platform.js';
 import { isRefusalCode, REFUSAL_CODES } from '../verify/codes.js';
 import type { AttemptOutcome } from './http-attempt.js';
+import type { AttemptFields } from '../store/dispatch-attempts.js';
 
 /** What the product says about an attempt beyond its outcome. */
 export interface AttemptDescription extends Omit<DispatchAttempt, 'product' | 'frontDoorRequestId'> {
@@ -69,6 +70,32 @@ export function attemptEntry(platform: Platform, product: DispatchAttempt['produ
     } else entry.code = o.denial;
   }
   return entry;
+}
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+/**
+ * A recorded attempt as the admin API shows it (`authplane tasks|scheduler attempts`, the dashboard): times in
+ * RFC 3339, the refusal code with its summary, and the front door's own explanation and fix while its entry is in
+ * this process's log.
+ */
+export function attemptView(platform: Platform, a: AttemptFields) {
+  const door = frontDoorRefusal(platform, a.frontDoorRequestId);
+  return {
+    attempt: a.attempt,
+    scheduleTime: isoOrNull(a.scheduleTime),
+    dispatchTime: isoOrNull(a.dispatchTime),
+    responseTime: isoOrNull(a.responseTime),
+    httpStatus: a.httpStatus,
+    latencyMs: a.latencyMs,
+    denial: a.denial,
+    ...(a.denial && isRefusalCode(a.denial) ? { denialSummary: REFUSAL_CODES[a.denial].summary } : {}),
+    frontDoorRequestId: a.frontDoorRequestId,
+    ...(door?.explanation ? { explanation: door.explanation } : {}),
+    ...(door?.remedy ? { remedy: door.remedy } : {}),
+    error: a.error,
+    worker: a.worker,
+  };
 }
 
 /** The refusal fields of the front door's entry `requestId`, while it is still in this process's log. */

@@ -12,6 +12,7 @@ import { INTERNAL_HEADER, type Platform } from '../platform.js';
 import { DENIAL_HEADER, REQUEST_ID_HEADER } from '../verify/response.js';
 import type { DispatchTokens } from './tokens.js';
 import type { HttpMethodName } from '../store/task-store.js';
+import type { AttemptFields } from '../store/dispatch-attempts.js';
 
 
 /** The token Google attaches: an ID token (oidcToken) or an access token (oauthToken). */
@@ -30,19 +31,10 @@ export interface HttpAttemptRequest {
   withoutToken?: string;
 }
 
-export interface AttemptOutcome {
-  dispatchTime: number;
-  responseTime: number | null;
-  /** null when no response arrived (deadline, connection error). */
-  httpStatus: number | null;
-  latencyMs: number;
-  /** The front door's refusal code (x-authplane-denial). */
-  denial: string | null;
-  /** The front door's request id (x-authplane-request-id): its request-log entry explains the refusal. */
-  frontDoorRequestId: string | null;
+/** What came of an attempt: the shared fields of every attempt record, and what only the dispatcher needs. */
+export interface AttemptOutcome extends Pick<AttemptFields, 'dispatchTime' | 'responseTime' | 'httpStatus' | 'latencyMs' | 'denial' | 'frontDoorRequestId' | 'error'> {
+  /** The target's Retry-After header. */
   retryAfter: string | undefined;
-  /** Why no response arrived, or why no token was attached. */
-  error: string | null;
   /** Whether it went to a local front door as internal traffic. */
   internal: boolean;
 }

@@ -4,35 +4,13 @@
 
 import { notFound } from '../apis/errors.js';
 import type { Router } from '../apis/router.js';
-import { frontDoorRefusal } from '../dispatch/attempt-log.js';
+import { attemptView } from '../dispatch/attempt-log.js';
 import { projectResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
-import type { DispatchAttemptRecord } from '../store/dispatch-attempts.js';
-import { isRefusalCode, REFUSAL_CODES } from '../verify/codes.js';
 import { jobName } from './names.js';
 import { JOB_NOT_FOUND } from './service.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function attemptView(platform: Platform, a: DispatchAttemptRecord) {
-  const door = frontDoorRefusal(platform, a.frontDoorRequestId);
-  return {
-    execution: iso(Number(a.item)),
-    attempt: a.attempt,
-    scheduleTime: iso(a.scheduleTime),
-    dispatchTime: iso(a.dispatchTime),
-    responseTime: iso(a.responseTime),
-    httpStatus: a.httpStatus,
-    latencyMs: a.latencyMs,
-    denial: a.denial,
-    ...(a.denial && isRefusalCode(a.denial) ? { denialSummary: REFUSAL_CODES[a.denial].summary } : {}),
-    frontDoorRequestId: a.frontDoorRequestId,
-    ...(door?.explanation ? { explanation: door.explanation } : {}),
-    ...(door?.remedy ? { remedy: door.remedy } : {}),
-    error: a.error,
-    worker: a.worker,
-  };
-}
 
 export function schedulerAdminRoutes(router: Router, platform: Platform): void {
   const store = platform.store.scheduler;
@@ -66,7 +44,7 @@ export function schedulerAdminRoutes(router: Router, platform: Platform): void {
     return {
       body: {
         job: j ? { id: j.id, state: j.state, schedule: j.schedule, timeZone: j.timeZone || 'UTC', uri: j.httpTarget.url } : null,
-        attempts: attempts.map((a) => attemptView(platform, a)),
+        attempts: attempts.map((a) => ({ execution: iso(Number(a.item)), ...attemptView(platform, a) })),
       },
     };
   });

@@ -5,6 +5,9 @@ import type { AccessTokenRecord, PolicyVersionRecord, ServiceAccountRecord, Sign
 
 export type Row = Record<string, unknown>;
 
+/** A nullable number column (PostgreSQL returns BIGINT as a string). */
+export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
+
 /** A JSON column: SQLite returns text, PostgreSQL's jsonb is already parsed. */
 export const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 

@@ -1,10 +1,9 @@
 // Row ⇄ record mapping and the lease arithmetic shared by both Cloud Scheduler stores, so the SQLite and
 // PostgreSQL claims compute exactly the same thing.
 
-import { json, type Row } from './core-rows.js';
+import { json, numOrNull, type Row } from './core-rows.js';
 import type { JobRecord } from './scheduler-store.js';
 
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export const JOB_COLUMNS = [
   'id',

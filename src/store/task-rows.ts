@@ -1,10 +1,10 @@
 // Row ⇄ record mapping and the token-bucket arithmetic shared by both Cloud Tasks stores, so the
 // SQLite and PostgreSQL claims compute exactly the same thing.
 
-import { json, type Row } from './core-rows.js';
+import { json, numOrNull, type Row } from './core-rows.js';
+import { attemptFieldsFromRow } from './dispatch-attempts.js';
 import type { AttemptRecord, Claim, Completion, NewTask, QueueRecord, TaskRecord, TaskState } from './task-store.js';
 
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export function queueFromRow(r: Row): QueueRecord {
   return {
@@ -104,16 +104,7 @@ export function attemptFromRow(r: Row): AttemptRecord {
     taskSeq: Number(r.task_seq),
     queue: r.queue as string,
     taskId: r.task_id as string,
-    attempt: Number(r.attempt),
-    scheduleTime: Number(r.schedule_time),
-    dispatchTime: Number(r.dispatch_time),
-    responseTime: numOrNull(r.response_time),
-    httpStatus: numOrNull(r.http_status),
-    latencyMs: Number(r.latency_ms),
-    denial: (r.denial as string | null) ?? null,
-    frontDoorRequestId: (r.request_id as string | null) ?? null,
-    error: (r.error as string | null) ?? null,
-    worker: r.worker as string,
+    ...attemptFieldsFromRow(r),
   };
 }
 

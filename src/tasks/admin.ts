@@ -6,34 +6,12 @@ import { notFound } from '../apis/errors.js';
 import type { Router } from '../apis/router.js';
 import { projectResource, queueResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
-import type { AttemptRecord } from '../store/task-store.js';
-import { isRefusalCode, REFUSAL_CODES } from '../verify/codes.js';
-import { frontDoorRefusal } from '../dispatch/attempt-log.js';
+import { attemptView } from '../dispatch/attempt-log.js';
 import { queueName } from './names.js';
 import { QUEUE_NOT_FOUND } from './service.js';
 
 const DOMAIN = 'cloudtasks.googleapis.com';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
-
-function attemptView(platform: Platform, a: AttemptRecord) {
-  // The front door's own words for this attempt's refusal, while its entry is in this process's log.
-  const door = frontDoorRefusal(platform, a.frontDoorRequestId);
-  return {
-    attempt: a.attempt,
-    scheduleTime: iso(a.scheduleTime),
-    dispatchTime: iso(a.dispatchTime),
-    responseTime: iso(a.responseTime),
-    httpStatus: a.httpStatus,
-    latencyMs: a.latencyMs,
-    denial: a.denial,
-    ...(a.denial && isRefusalCode(a.denial) ? { denialSummary: REFUSAL_CODES[a.denial].summary } : {}),
-    frontDoorRequestId: a.frontDoorRequestId,
-    ...(door?.explanation ? { explanation: door.explanation } : {}),
-    ...(door?.remedy ? { remedy: door.remedy } : {}),
-    error: a.error,
-    worker: a.worker,
-  };
-}
 
 export function tasksAdminRoutes(router: Router, platform: Platform): void {
   const store = platform.store.tasks;
