@@ -74,10 +74,19 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
     // Who dispatched and when, from the attempts both processes recorded. The worker is host:pid:…
     const db = new pg.Client({ connectionString: databaseUrl });
     await db.connect();
-    const rows = (await db.query("SELECT dispatch_time, worker FROM task_attempts WHERE queue = 'shared' ORDER BY dispatch_time")).rows as { dispatch_time: string | number; worker: string }[];
+    const rows = (await db.query("SELECT task_id, attempt, http_status, error, dispatch_time, worker FROM task_attempts WHERE queue = 'shared' ORDER BY dispatch_time")).rows as {
+      task_id: string;
+      attempt: string;
+      http_status: string | null;
+      error: string | null;
+      dispatch_time: string | number;
+      worker: string;
+    }[];
     await db.end();
     const sent = aps.map((ap) => rows.filter((r) => r.worker.split(':')[1] === String(ap.pid)).length);
     assert.ok(sent[0]! > 0 && sent[1]! > 0, `both processes dispatched (${sent.join(' + ')})`);
+    const failed = rows.filter((r) => r.http_status === null || Number(r.http_status) !== 200).map((r) => `${r.task_id}#${r.attempt}: ${r.http_status ?? r.error}`);
+    assert.deepEqual(failed, [], 'no attempt failed');
     assert.equal(sent[0]! + sent[1]!, N, 'every attempt was made by one of the two processes');
 
     // The shared bucket, judged on when each process dispatched (arrival times at a target in this

@@ -91,32 +91,42 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
       deadline.cancel();
       resolve(req.withoutToken && o.error === null ? { ...o, error: req.withoutToken } : o);
     };
-    const request = mod.request(target, { method: req.method, headers, agent: target.protocol === 'https:' ? httpsAgent : httpAgent }, (res) => {
-      const status = res.statusCode ?? 0;
-      const denial = res.headers[DENIAL_HEADER];
-      const requestId = res.headers[REQUEST_ID_HEADER];
-      const retryAfter = res.headers['retry-after'];
-      res.resume();
-      const finish = () =>
-        done({
-          dispatchTime,
-          responseTime: platform.clock(),
-          httpStatus: status,
-          latencyMs: performance.now() - started,
-          denial: typeof denial === 'string' ? denial : null,
-          frontDoorRequestId: resolved && typeof requestId === 'string' ? requestId : null,
-          retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
-          error: null,
-          internal,
-        });
-      res.on('end', finish);
-      res.on('error', finish);
-    });
+    let request: http.ClientRequest;
+    const send = (retried: boolean): void => {
+      request = mod.request(target, { method: req.method, headers, agent: target.protocol === 'https:' ? httpsAgent : httpAgent }, (res) => {
+        const status = res.statusCode ?? 0;
+        const denial = res.headers[DENIAL_HEADER];
+        const requestId = res.headers[REQUEST_ID_HEADER];
+        const retryAfter = res.headers['retry-after'];
+        res.resume();
+        const finish = () =>
+          done({
+            dispatchTime,
+            responseTime: platform.clock(),
+            httpStatus: status,
+            latencyMs: performance.now() - started,
+            denial: typeof denial === 'string' ? denial : null,
+            frontDoorRequestId: resolved && typeof requestId === 'string' ? requestId : null,
+            retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
+            error: null,
+            internal,
+          });
+        res.on('end', finish);
+        res.on('error', finish);
+      });
+      request.on('error', (e: NodeJS.ErrnoException) => {
+        // A kept-alive socket the target closed just as it was reused (its idle timeout, a stalled machine):
+        // the request almost surely never reached it, so it goes again once on a new socket, as Node's docs advise.
+        // Google's callers have no such race; it must not cost the attempt.
+        if (!retried && !settled && request.reusedSocket && e.code === 'ECONNRESET') send(true);
+        else done(fail(`${e.code ?? 'ERROR'}: ${e.message}`));
+      });
+      request.end(req.body);
+    };
     const deadline = platform.timers.at(dispatchTime + req.deadlineMs, () => {
       done(fail(`DEADLINE_EXCEEDED: no response within the deadline (${req.deadlineMs / 1000}s)`));
       request.destroy();
     });
-    request.on('error', (e: NodeJS.ErrnoException) => done(fail(`${e.code ?? 'ERROR'}: ${e.message}`)));
-    request.end(req.body);
+    send(false);
   });
 }
