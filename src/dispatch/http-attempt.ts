@@ -93,7 +93,9 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
     };
     let request: http.ClientRequest;
     const send = (retried: boolean): void => {
-      request = mod.request(target, { method: req.method, headers, agent: target.protocol === 'https:' ? httpsAgent : httpAgent }, (res) => {
+      // The retry takes a connection of its own: the pool may hold more sockets that died the same way.
+      const agent = retried ? false : target.protocol === 'https:' ? httpsAgent : httpAgent;
+      request = mod.request(target, { method: req.method, headers, agent }, (res) => {
         const status = res.statusCode ?? 0;
         const denial = res.headers[DENIAL_HEADER];
         const requestId = res.headers[REQUEST_ID_HEADER];
@@ -116,7 +118,7 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
       });
       request.on('error', (e: NodeJS.ErrnoException) => {
         // A kept-alive socket the target closed just as it was reused (its idle timeout, a stalled machine):
-        // the request almost surely never reached it, so it goes again once on a new socket, as Node's docs advise.
+        // the request almost surely never reached it, so it goes again once on a new connection, as Node's docs advise.
         // Google's callers have no such race; it must not cost the attempt.
         if (!retried && !settled && request.reusedSocket && e.code === 'ECONNRESET') send(true);
         else done(fail(`${e.code ?? 'ERROR'}: ${e.message}`));
