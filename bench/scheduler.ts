@@ -108,6 +108,8 @@ async function main(): Promise<void> {
     await s.ap.stop();
     await new Promise<void>((r) => s.target.close(() => r()));
   }
+  // pg's Pool.end() resolves before its sockets close: let them close before the server stops.
+  await new Promise((r) => setTimeout(r, 200));
   await stopPostgres();
 }
 
