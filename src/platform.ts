@@ -7,7 +7,7 @@ import { Iam } from './iam/iam.js';
 import { Identity } from './identity/identity.js';
 import type { RunningMetadataServer } from './metadata/server.js';
 import { ServiceDirectory } from './services/directory.js';
-import type { FrontDoorGate } from './services/gate.js';
+import type { FrontDoorGate } from './admission/gate.js';
 import type { RouteInfo } from './apis/router.js';
 import type { Store } from './store/store.js';
 
@@ -25,7 +25,7 @@ export interface Platform {
   apiUrl: string;
   /** Where state and logs live (.authplane/ by default). */
   readonly dataDir: string;
-  /** Checks front doors run after ingress and before the invoker check (IAP registers one). */
+  /** Checks the admission decision runs after ingress and before the invoker check (IAP registers one; Product.gates). */
   readonly gates: FrontDoorGate[];
   /**
    * Marks requests from authplane's own same-project services (Cloud Tasks dispatch, a gateway

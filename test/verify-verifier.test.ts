@@ -184,11 +184,12 @@ test('several failures: the worst is the code, the others are listed', () => {
   assert.deepEqual(d.evidence['alsoFailing'], ['AUDIENCE_MISMATCH']);
 });
 
-test('wrong issuer: ISSUER_UNTRUSTED; the bare legacy issuer is accepted', () => {
+test('wrong issuer: ISSUER_UNTRUSTED, or SELF_SIGNED_JWT for a service account; the bare legacy issuer is accepted', () => {
   const d = refused(verifier().verify(idToken({ iss: 'https://securetoken.google.com/demo-project' }), call), 'ISSUER_UNTRUSTED');
   assert.deepEqual(d.evidence['issuers'], ['https://accounts.google.com', 'accounts.google.com']);
   assert.ok(verifier().verify(idToken({ iss: 'accounts.google.com' }), call).ok);
-  refused(verifier().verify(idToken({ iss: SA, sub: SA }), call), 'ISSUER_UNTRUSTED');
+  const sa = refused(verifier().verify(idToken({ iss: SA, sub: SA }), call), 'SELF_SIGNED_JWT');
+  assert.equal(sa.evidence['signer'], SA);
 });
 
 test('evidence carries the claims that mattered, never the signature', () => {

@@ -16,8 +16,11 @@ import { createPlatform, type Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
 import { openStore } from '../store/open.js';
 import { PRODUCTS } from './products.js';
+import { seedIamFromConfig } from './seed.js';
+import { requestLogFor } from '../observe/request-log.js';
 import { dashboardRoutes } from '../ui/dashboard.js';
 import { hostPort } from '../lib/host-port.js';
+import { ensurePrivateDir } from '../lib/private-files.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -44,6 +47,8 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   const { config } = opts;
   const print = opts.print ?? ((l: string) => console.log(l));
   const products = opts.products ?? PRODUCTS;
+  // State, logs and (on SQLite) every private key live under the data directory: private to this user.
+  ensurePrivateDir(opts.dataDir);
   const store = await openStore(opts.databaseUrl, opts.dataDir);
   const cleanups: (() => Promise<void>)[] = [async () => store.close()];
   const stop = async () => {
@@ -56,17 +61,11 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       platform.iam.stop();
       platform.identity.stop();
     });
+    // Closed last: every listener writes to it until it stops.
+    cleanups.push(() => requestLogFor(platform).close());
+    if (!isLoopback(config.server.host)) print(exposureWarning(config.server.host));
 
-    // IAM from config: the default principal owns the project, so an unauthenticated script works.
-    const seeds = new Map<string, { role: string; members: string[] }[]>();
-    const addSeed = (resource: string, role: string, members: string[]) => {
-      const list = seeds.get(resource) ?? [];
-      list.push({ role, members });
-      seeds.set(resource, list);
-    };
-    if (config.defaultPrincipal) addSeed(`projects/${config.project.id}`, 'roles/owner', [config.defaultPrincipal]);
-    for (const b of config.iam.bindings) addSeed(b.resource, b.role, b.members);
-    for (const [resource, bindings] of seeds) await platform.iam.seed(resource, bindings);
+    await seedIamFromConfig(platform);
 
     // The API port.
     const router = new Router(platform);
@@ -110,6 +109,9 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       listeners.push({ name: `metadata ${w.name} (${md.serviceAccount})`, url: url(md.host, md.port) });
     }
 
+    // Gates join the admission decision before any front door opens.
+    for (const p of products) if (p.gates) platform.gates.push(...(await p.gates(platform)));
+
     for (const p of products) {
       if (!p.start) continue;
       const started: StartedProduct = await p.start(platform);
@@ -131,4 +133,18 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** What a non-loopback server.host exposes: everything authplane serves mints or trusts credentials. */
+function exposureWarning(host: string): string {
+  return (
+    `authplane: WARNING: server.host is ${host}, not loopback: other machines can reach every listener — the metadata servers ` +
+    '(which hand out tokens for their service accounts to anyone who asks), the IAM Credentials and OAuth token endpoints, ' +
+    'the admin API (IAM changes, with the default principal when one is configured) and the front doors. Use 127.0.0.1 unless ' +
+    'the network is yours alone, and set defaultPrincipal: none.'
+  );
 }

@@ -43,13 +43,9 @@ function matchOne(aud: string, audiences: readonly string[], allowPath: boolean)
   return false;
 }
 
-/** Whether the `aud` claim (string or array of strings) names an accepted audience. */
+/** Whether the `aud` claim names an accepted audience. Only a string can: Google issues one audience per token. */
 export function audienceMatches(aud: unknown, audiences: readonly string[], allowPath: boolean): boolean {
-  if (typeof aud === 'string') return matchOne(aud, audiences, allowPath);
-  if (Array.isArray(aud)) {
-    for (const a of aud) if (typeof a === 'string' && matchOne(a, audiences, allowPath)) return true;
-  }
-  return false;
+  return typeof aud === 'string' && matchOne(aud, audiences, allowPath);
 }
 
 /** Says which service an audience belongs to, when the caller knows (the front door knows every service's URLs). */
