@@ -4,7 +4,9 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Platform } from '../platform.js';
-import { apiRefusal, permissionDenied } from './errors.js';
+import { apiRefusal } from './errors.js';
+import { iamRefusal } from '../iam/refusal.js';
+import { DenialError } from '../verify/denial.js';
 
 /** The IAM member (`user:…` / `serviceAccount:…`) making the call. Throws TOKEN_MISSING or ACCESS_TOKEN_INVALID. */
 export async function callerOf(platform: Platform, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Promise<string> {
@@ -32,27 +34,5 @@ export async function callerOf(platform: Platform, headers: IncomingHttpHeaders 
  */
 export function requirePermission(platform: Platform, member: string, permission: string, resource: string, domain = 'iam.googleapis.com'): void {
   const decision = platform.iam.check(member, permission, resource);
-  if (decision.allowed) return;
-  const p = decision.propagating;
-  if (p) {
-    throw permissionDenied(permission, domain, 'IAM_NOT_YET_PROPAGATED', {
-      path: '/',
-      principal: member,
-      member: p.grant.member,
-      role: p.grant.role,
-      resource: p.grant.resource,
-      grantedAt: new Date(p.changedAt).toISOString(),
-      visibleAt: new Date(p.visibleAt).toISOString(),
-      fullyVisibleAt: new Date(p.fullyVisibleAt).toISOString(),
-      frontEnd: decision.frontEnd,
-    });
-  }
-  throw permissionDenied(permission, domain, 'PERMISSION_DENIED', {
-    principal: member,
-    member,
-    resource,
-    role: decision.rolesGranting[0] ?? 'a role that grants it',
-    rolesGranting: decision.rolesGranting,
-    frontEnd: decision.frontEnd,
-  });
+  if (!decision.allowed) throw new DenialError(iamRefusal(decision, 'api', member, { domain }));
 }

@@ -4,10 +4,7 @@
 // process from the config, without checking the signature.
 
 import { parseArgs } from 'node:util';
-import { EXPLAIN_HEADERS, explainRequest, type ExplainHeader, type ExplainInput, type Finding } from '../admission/explain.js';
-import { demoConfigPath } from '../config/demo.js';
-import { loadConfigFile } from '../config/load.js';
-import { offlineExplainDeps } from '../server/offline.js';
+import { EXPLAIN_HEADERS, type ExplainHeader, type ExplainInput, type Finding } from '../admission/explain.js';
 import type { Denial } from '../verify/denial.js';
 import { ApiCallError, apiUrl, callApi } from './api-client.js';
 
@@ -99,6 +96,13 @@ export async function explain(token: string, url: string, opts: { offline: boole
 }
 
 async function offline(input: ExplainInput, configFile: string | undefined): Promise<Finding> {
+  // Loaded only here: the offline decision needs every product's gates, the live one none of them.
+  const [{ explainRequest }, { demoConfigPath }, { loadConfigFile }, { offlineExplainDeps }] = await Promise.all([
+    import('../admission/explain.js'),
+    import('../config/demo.js'),
+    import('../config/load.js'),
+    import('../server/offline.js'),
+  ]);
   const { deps, close } = await offlineExplainDeps(loadConfigFile(configFile ?? demoConfigPath()));
   try {
     return await explainRequest(input, deps);

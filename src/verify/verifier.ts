@@ -253,7 +253,7 @@ export class Verifier {
         : signature.length === 64 && cryptoVerify('sha256', signed, { key, dsaEncoding: 'ieee-p1363' }, signature);
     if (!valid) {
       // Base64url decoding skips stray characters, so a pasted slip can decode fine and only break the signature.
-      const slip = slipReason(token);
+      const slip = slipReason(token) ?? (BASE64URL.test(token.slice(0, first)) && BASE64URL.test(token.slice(first + 1, second)) ? undefined : 'its header or payload segment holds characters outside base64url');
       if (slip !== undefined) return this.refuseClaims(call, 'TOKEN_MALFORMED', header, claims, nowMs, { reason: slip });
       return this.refuseClaims(call, 'SIGNATURE_INVALID', header, claims, nowMs, {
         reason:
