@@ -30,6 +30,7 @@ describe('API refusals are Denials, in Google\'s shape and in the request log', 
       },
       serviceAccounts: [{ name: 'enqueuer' }, { name: 'runner' }],
       services: [{ name: 'hello', upstream: 'http://127.0.0.1:9' }],
+      workloads: [{ name: 'job', serviceAccount: 'runner' }],
       queues: [{ name: 'work' }],
     });
     enqueuer = (await ap.platform.identity.mintAccessToken(`serviceAccount:${sa('enqueuer')}`)).token;
@@ -119,5 +120,25 @@ describe('API refusals are Denials, in Google\'s shape and in the request log', 
     assert.equal(entry.code, 'ACT_AS_DENIED');
     assert.equal(entry.path, '/google.cloud.tasks.v2.CloudTasks/CreateTask');
     assert.match(entry.remedy!, /roles\/iam\.serviceAccountUser/);
+  });
+
+  it('the metadata server\'s refusals too: Google\'s words, the code, the log entry', async () => {
+    const md = `http://${ap.metadataHost('job')}/computeMetadata/v1/instance/service-accounts/default`;
+    const cases: [string, Record<string, string>, number, string, string][] = [
+      ['no Metadata-Flavor', {}, 403, 'METADATA_FLAVOR_MISSING', 'Missing required header "Metadata-Flavor": "Google"'],
+      ['through a proxy', { 'Metadata-Flavor': 'Google', 'X-Forwarded-For': '10.0.0.1' }, 403, 'METADATA_FLAVOR_MISSING', 'Request had an X-Forwarded-For header'],
+      ['identity without audience', { 'Metadata-Flavor': 'Google' }, 400, 'INVALID_ARGUMENT', 'non-empty audience parameter required'],
+    ];
+    for (const [name, headers, status, code, words] of cases) {
+      const r = await fetch(name.startsWith('identity') ? `${md}/identity` : `${md}/email`, { headers });
+      assert.equal(r.status, status, name);
+      assert.equal(r.headers.get('metadata-flavor'), 'Google', `${name}: every answer carries Metadata-Flavor`);
+      assert.equal(r.headers.get('x-authplane-denial'), code, name);
+      assert.ok((await r.text()).startsWith(words), name);
+      const entry = await logged(r.headers.get('x-authplane-request-id')!);
+      assert.equal(entry.surface, 'metadata');
+      assert.equal(entry.code, code);
+      assert.ok(entry.remedy, name);
+    }
   });
 });

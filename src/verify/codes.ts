@@ -346,7 +346,12 @@ export const REFUSAL_CODES = {
   },
   INTERNAL_ERROR: {
     summary: 'authplane failed while handling the request: a bug in authplane, not in the caller.',
-    google: { run: { status: 500, message: 'Internal Server Error' }, api: { status: 500, message: 'Internal error encountered.', rpcStatus: 'INTERNAL' } },
+    google: {
+      run: { status: 500, message: 'Internal Server Error' },
+      api: { status: 500, message: 'Internal error encountered.', rpcStatus: 'INTERNAL' },
+      gateway: { status: 500, message: 'Internal error', errorcode: 'messaging.runtime.InternalError' },
+      metadata: { status: 500, message: 'Internal error' },
+    },
     explanation: 'authplane failed while handling request {requestId}: {reason}.',
     remedy: 'Retry; if it keeps failing, report it with the request id {requestId} (authplane\'s own output has the stack trace).',
   },
@@ -373,6 +378,42 @@ export const REFUSAL_CODES = {
     google: { api: { status: 403, message: 'Permission denied on resource project {project}.', rpcStatus: 'PERMISSION_DENIED', errorInfo: { reason: 'CONSUMER_INVALID', domain: 'googleapis.com' } } },
     explanation: 'authplane emulates project {emulated} (number {emulatedNumber}); {project} is not it. Google answers a project the caller cannot see with this 403.',
     remedy: 'Use projects/{emulated}/… (or the project number) in resource names, or set project.id in authplane.yaml to {project}.',
+  },
+  GATEWAY_NO_ROUTE: {
+    summary: 'No route of the gateway matches the request path (Apigee: ApplicationNotFound).',
+    google: { gateway: { status: 404, message: 'Unable to identify proxy for host: {gateway} and url: {path}', errorcode: 'messaging.adaptors.http.flow.ApplicationNotFound' } },
+    explanation: 'No route of gateway {gateway} matches {path}.',
+    remedy: 'Add a route whose path matches {path} (e.g. path: /{firstSegment}/**) under the gateway\'s routes in authplane.yaml.',
+  },
+  GATEWAY_EMPTY_AUDIENCE: {
+    summary: 'A gateway route asks for a Google ID token with an empty audience (Apigee: googletoken.EmptyIDTokenAudience).',
+    google: { gateway: { status: 500, message: 'Unable to generate Google ID token: the audience is empty', errorcode: 'googletoken.EmptyIDTokenAudience' } },
+    explanation: 'Route {route} asks for a Google ID token with an empty audience.',
+    remedy: 'Set googleIdToken.audience to the target service URL (https://SERVICE-NUMBER.REGION.run.app), or { useTargetUrl: true } for targets called at their root.',
+  },
+  GATEWAY_TOKEN_UNAVAILABLE: {
+    summary: 'The gateway could not obtain a token for its own service account (Apigee: UNAVAILABLE: Credentials failed to obtain metadata).',
+    google: { gateway: { status: 500, message: 'UNAVAILABLE: Credentials failed to obtain metadata', errorcode: 'googletoken.TokenGenerationFailure' } },
+    explanation: 'Route {route}: the gateway could not obtain a token for its own service account: {reason}',
+    remedy: 'Check that the gateway\'s service account exists and that its metadata server is running (authplane prints it at start).',
+  },
+  GATEWAY_CALLOUT_FAILED: {
+    summary: 'The IAM Credentials call a gateway route makes to impersonate an account failed (Apigee: steps.servicecallout.ExecutionFailed).',
+    google: { gateway: { status: 500, message: 'Execution of ServiceCallout GenerateToken failed. Reason: ResponseCode {calloutStatus} is treated as error', errorcode: 'steps.servicecallout.ExecutionFailed' } },
+    explanation: 'Route {route}: the IAM Credentials call that mints the impersonated token failed: {reason}',
+    remedy: 'See the IAM Credentials answer: the gateway\'s service account must be allowed to mint tokens for the impersonated one (roles/iam.serviceAccountTokenCreator on it).',
+  },
+  GATEWAY_TARGET_UNAVAILABLE: {
+    summary: 'The gateway could not reach its target, or the target did not answer in time (Apigee: ServiceUnavailable, GatewayTimeout).',
+    google: { gateway: { status: 503, message: 'The Service is temporarily unavailable', errorcode: 'messaging.adaptors.http.flow.ServiceUnavailable' } },
+    explanation: 'The target {target} could not be reached: {reason}',
+    remedy: 'Check that the target service is running (for a Cloud Run service of this config, that its front door started and its upstream answers).',
+  },
+  GATEWAY_TARGET_TIMEOUT: {
+    summary: 'The gateway\'s target did not answer within the target timeout (Apigee: GatewayTimeout).',
+    google: { gateway: { status: 504, message: 'Gateway Timeout', errorcode: 'messaging.adaptors.http.flow.GatewayTimeout' } },
+    explanation: 'The target {target} did not answer in time: {reason}',
+    remedy: 'Make the target answer faster, or check that it is not stuck (Apigee\'s io.timeout.millis is 55 s).',
   },
 } as const satisfies Record<string, CodeSpec>;
 
