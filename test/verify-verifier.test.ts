@@ -158,7 +158,7 @@ test('IAP: a URL where the client ID is expected, and IAP\'s own words', () => {
   assert.equal(d.hint, 'iap-client-id-expected');
   assert.equal(d.message, `Invalid IAP credentials: JWT audience doesn't match this application ('aud' claim (${SERVICE_URL}) doesn't match expected value (${clientId}))`);
   const noEmail = refused(verifier({ surface: 'iap' }).verify(idToken({ aud: clientId, email: undefined }), { audiences: [clientId], requireEmail: true }), 'EMAIL_CLAIM_MISSING');
-  assert.equal(noEmail.message, 'Invalid IAP credentials: JWT email claim');
+  assert.equal(noEmail.message, "Invalid IAP credentials: JWT 'email' claim isn't a string");
   assert.equal(noEmail.evidence['emailPresent'], false);
   assert.match(noEmail.remedy, /includeEmail: true/);
   // Not required on Cloud Run.

@@ -21,6 +21,7 @@ export function admissionContext(platform: Platform): AdmissionContext {
       members: new MemberResolver(platform),
       iam: platform.iam,
       directory: platform.directory,
+      region: platform.config.project.region,
     };
     contexts.set(platform, ctx);
   }

@@ -33,6 +33,8 @@ export interface AdmissionContext {
   readonly members: MemberResolver;
   readonly iam: Pick<Iam, 'check'>;
   readonly directory: ServiceDirectory;
+  /** The project's region (remedies name it in gcloud commands). */
+  readonly region: string;
 }
 
 export interface Admitted {
@@ -149,7 +151,7 @@ function iamCheck(ctx: AdmissionContext, resource: string, member: string | null
   const decision = ctx.iam.check(member, INVOKE_PERMISSION, resource);
   const who = member ?? `the unknown principal ${principal}`;
   if (decision.allowed) return ctx.tokens.signaturesChecked ? { ok: true, internal, edits, principal: who, token } : { ok: true, internal, edits, principal: who, token, signatureUnchecked: true };
-  return { ok: false, denial: invokerDenial(decision, who, path), internal, principal: who, token, googleVisible: true };
+  return { ok: false, denial: invokerDenial(decision, who, path, ctx.region), internal, principal: who, token, googleVisible: true };
 }
 
 /** A request without a usable token still passes when allUsers may invoke (a public service). */
@@ -171,9 +173,10 @@ function callFor(service: ServiceEntry, ctx: AdmissionContext): VerifyCall {
     surface: 'run',
     allowAudiencePath: service.config.allowAudiencePath,
     audienceOwner: (aud) => {
-      const owner = ctx.directory.serviceForAudience(aud);
+      const owner = ctx.directory.serviceForAudience(aud) ?? ctx.directory.lookup(aud);
       return owner && owner.config.name !== service.config.name ? `service ${owner.config.name}` : undefined;
     },
+    customDomains: service.config.domains.map((host) => `https://${host}`),
   };
   calls.set(service, { audiences: service.audiences, call });
   return call;

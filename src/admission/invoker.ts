@@ -41,6 +41,6 @@ export class MemberResolver {
 }
 
 /** The refusal for a decision that did not allow the call. */
-export function invokerDenial(decision: IamDecision, principal: string, path: string): Denial {
-  return iamRefusal(decision, 'run', principal, { path }, decision.rolesGranting[0] ?? 'roles/run.invoker');
+export function invokerDenial(decision: IamDecision, principal: string, path: string, region?: string): Denial {
+  return iamRefusal(decision, 'run', principal, { path, ...(region ? { region } : {}) }, decision.rolesGranting[0] ?? 'roles/run.invoker');
 }

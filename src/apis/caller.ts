@@ -34,5 +34,5 @@ export async function callerOf(platform: Platform, headers: IncomingHttpHeaders 
  */
 export function requirePermission(platform: Platform, member: string, permission: string, resource: string, domain = 'iam.googleapis.com'): void {
   const decision = platform.iam.check(member, permission, resource);
-  if (!decision.allowed) throw new DenialError(iamRefusal(decision, 'api', member, { domain }));
+  if (!decision.allowed) throw new DenialError(iamRefusal(decision, 'api', member, { domain, region: platform.config.project.region }));
 }

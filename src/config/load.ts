@@ -98,6 +98,7 @@ const schema = obj(
           ingress: oneOf(['all', 'internal', 'internal-and-cloud-load-balancing'] as const, 'all'),
           invokerIamCheck: bool(true),
           customAudiences: list(str()),
+          domains: list(str({ pattern: /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, hint: 'a custom domain is a host name such as api.example.com (no scheme, no path, lowercase)' })),
           functionName: optStr({ pattern: NAME }),
           allowAudiencePath: bool(false),
           iap: obj({ enabled: bool(false), oauthClientId: optStr(), customAudiences: list(str()) }),
@@ -124,7 +125,17 @@ const schema = obj(
         { required: ['name'] },
       ),
     ),
-    workloads: list(obj({ name: str({ pattern: NAME }), serviceAccount: str(), metadataPort: int({ ...PORT, default: 0 }) }, { required: ['name', 'serviceAccount'] })),
+    workloads: list(
+      obj(
+        {
+          name: str({ pattern: NAME }),
+          serviceAccount: str(),
+          metadataPort: int({ ...PORT, default: 0 }),
+          environment: oneOf(['cloud-run', 'compute-engine', 'gke'] as const, 'cloud-run'),
+        },
+        { required: ['name', 'serviceAccount'] },
+      ),
+    ),
     gateways: list(
       obj(
         {

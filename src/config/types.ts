@@ -60,6 +60,8 @@ export interface ServiceConfig {
   ingress: Ingress;
   invokerIamCheck: boolean;
   customAudiences: string[];
+  /** Custom domains (domain mappings, load balancer hosts) routed to this service; audiences only if also in customAudiences. */
+  domains: string[];
   /** Declares a Cloud Functions (2nd gen) URL https://REGION-PROJECT.cloudfunctions.net/FUNCTION for it. */
   functionName?: string;
   /** Accept audiences that carry a request path (Google refuses them; see docs/behaviour.md). */
@@ -79,10 +81,14 @@ export interface QueueConfig {
   };
 }
 
+/** Where a workload runs, which decides what its metadata server's identity tokens carry (docs/metadata.md). */
+export type WorkloadEnvironment = 'cloud-run' | 'compute-engine' | 'gke';
+
 export interface WorkloadConfig {
   name: string;
   serviceAccount: string;
   metadataPort: number;
+  environment: WorkloadEnvironment;
 }
 
 export interface GatewayAuthentication {

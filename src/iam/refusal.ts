@@ -5,6 +5,7 @@
 import type { Surface } from '../verify/codes.js';
 import { deny, type Denial, type Evidence } from '../verify/denial.js';
 import type { IamDecision } from './iam.js';
+import { grantCommand } from './resources.js';
 
 /**
  * `principal` names the caller for people (an email, or "the unknown principal …"); `role` is the role the
@@ -27,14 +28,16 @@ export function iamRefusal(decision: IamDecision, surface: Surface, principal: s
       frontEnd: decision.frontEnd,
     });
   }
+  const granted = role ?? decision.rolesGranting[0] ?? 'a role that grants it';
   return deny('PERMISSION_DENIED', surface, {
     ...evidence,
     principal,
     member: decision.member,
     permission: decision.permission,
     resource: decision.resource,
-    role: role ?? decision.rolesGranting[0] ?? 'a role that grants it',
+    role: granted,
     rolesGranting: decision.rolesGranting,
+    grantCommand: grantCommand(decision.resource, granted, decision.member, typeof evidence['region'] === 'string' ? evidence['region'] : undefined),
     frontEnd: decision.frontEnd,
   });
 }

@@ -11,10 +11,10 @@ const IAP_ACCESS_PERMISSION = 'iap.webServiceVersions.accessViaIAP';
 const IAP_ACCESSOR_ROLE = 'roles/iap.httpsResourceAccessor';
 
 /** undefined when access is granted; otherwise the refusal (403 Access denied). */
-export function checkIapAccess(iam: Iam, who: IapIdentity, service: string, now?: number): Denial | undefined {
+export function checkIapAccess(iam: Iam, who: IapIdentity, service: string, region?: string, now?: number): Denial | undefined {
   const resource = iapResource(service);
   const decision = iam.check(who.member, IAP_ACCESS_PERMISSION, resource, now === undefined ? {} : { now });
   if (decision.allowed) return undefined;
   const role = decision.rolesGranting.includes(IAP_ACCESSOR_ROLE) ? IAP_ACCESSOR_ROLE : (decision.rolesGranting[0] ?? IAP_ACCESSOR_ROLE);
-  return iamRefusal(decision, 'iap', who.email, { authenticatedBy: who.via }, role);
+  return iamRefusal(decision, 'iap', who.email, { authenticatedBy: who.via, ...(region ? { region } : {}) }, role);
 }

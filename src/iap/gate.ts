@@ -71,7 +71,7 @@ export class IapGate implements FrontDoorGate {
       return { kind: 'respond', status: 200, headers, body: sessionRefreshedPage() };
     }
 
-    const denial = checkIapAccess(this.rt.platform.iam, who, service.config.name);
+    const denial = checkIapAccess(this.rt.platform.iam, who, service.config.name, this.rt.platform.config.project.region);
     if (denial) return this.refuse(denial, req, { email: who.email });
 
     if (path === IDENTITY_PATH || mode === 'IDENTITY') {

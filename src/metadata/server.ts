@@ -5,6 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Platform } from '../platform.js';
 import type { ServiceAccountRecord } from '../store/store.js';
+import type { WorkloadEnvironment } from '../config/types.js';
 import { DEFAULT_SCOPES, ID_TOKEN_LIFETIME_S } from '../identity/identity.js';
 import { TokenCache } from '../lib/token-cache.js';
 import { hostPort } from '../lib/host-port.js';
@@ -17,6 +18,8 @@ export interface MetadataServerOptions {
   serviceAccount: string;
   host: string;
   port: number;
+  /** What the identity endpoint's tokens carry (format=standard|full, licenses). Default cloud-run. */
+  environment?: WorkloadEnvironment;
 }
 
 export interface RunningMetadataServer {
@@ -34,7 +37,7 @@ const PREFIX = '/computeMetadata/v1/';
 export async function startMetadataServer(platform: Platform, opts: MetadataServerOptions): Promise<RunningMetadataServer> {
   const sa = await platform.identity.findServiceAccount(opts.serviceAccount);
   if (!sa) throw new Error(`metadata server ${opts.name}: service account ${opts.serviceAccount} does not exist`);
-  const handler = new MetadataHandler(platform, sa);
+  const handler = new MetadataHandler(platform, sa, opts.environment ?? 'cloud-run', opts.name);
   const log = requestLogFor(platform);
   const server = createServer((req, res) => {
     const started = performance.now();
@@ -118,13 +121,18 @@ const notFound = (res: ServerResponse, path: string) =>
   reply(res, 404, 'html', `<!DOCTYPE html>\n<html lang=en>\n  <title>Error 404 (Not Found)!!1</title>\n  <p><b>404.</b> <ins>That’s an error.</ins>\n  <p>The requested URL <code>${path.replace(/[<>&"]/g, '')}</code> was not found on this server.  <ins>That’s all we know.</ins>\n`);
 
 class MetadataHandler {
+  /** When "the instance" was created: this metadata server's start, epoch seconds. */
+  private readonly startedAt: number;
   /** Tokens are reused until 5 minutes before expiry, as the real metadata server does. */
   private readonly tokens: TokenCache;
 
   constructor(
     private readonly platform: Platform,
     private readonly sa: ServiceAccountRecord,
+    private readonly environment: WorkloadEnvironment,
+    private readonly workload: string,
   ) {
+    this.startedAt = Math.floor(platform.clock() / 1000);
     this.tokens = new TokenCache({ clock: platform.clock });
   }
 
@@ -181,7 +189,7 @@ class MetadataHandler {
       case 'instance/region':
         return reply(res, 200, 'text', `projects/${config.project.number}/regions/${config.project.region}`);
       case 'instance/zone':
-        return reply(res, 200, 'text', `projects/${config.project.number}/zones/${config.project.region}-1`);
+        return reply(res, 200, 'text', `projects/${config.project.number}/zones/${config.project.region}-a`);
       case 'instance/id':
         return reply(res, 200, 'text', this.sa.uniqueId);
       case 'project':
@@ -205,13 +213,43 @@ class MetadataHandler {
     return reply(res, 200, 'json', JSON.stringify({ access_token: t.token, expires_in: Math.floor((t.expiresAt - this.platform.clock()) / 1000), token_type: 'Bearer' }));
   }
 
+  /**
+   * An ID token, as each environment's metadata server mints it (docs/metadata.md):
+   *   cloud-run       email and email_verified always (Cloud Run's and Functions' metadata server);
+   *   compute-engine  format=standard (the default) has no email; format=full adds email, email_verified and the
+   *                   google.compute_engine claims; licenses=TRUE (with full) adds the image's license ids
+   *                   (https://cloud.google.com/compute/docs/instances/verifying-instance-identity);
+   *   gke             format=standard has no email; format=full adds it (no VM claims: the pod is not a VM).
+   */
   private async identity(res: ServerResponse, params: URLSearchParams, id: string): Promise<Denial | undefined> {
     const audience = params.get('audience');
     if (!audience) return refuse(res, deny('INVALID_ARGUMENT', 'metadata', { message: 'non-empty audience parameter required', field: 'audience' }), id);
-    const t = await this.tokens.get(`id\n${audience}`, async () => ({
-      token: await this.platform.identity.mintIdToken(this.sa, { audience, includeEmail: true }),
+    const format = params.get('format') ?? 'standard';
+    if (format !== 'standard' && format !== 'full') return refuse(res, deny('INVALID_ARGUMENT', 'metadata', { message: `format must be "standard" or "full", got "${format}"`, field: 'format' }), id);
+    const licenses = (params.get('licenses') ?? 'FALSE').toUpperCase();
+    if (licenses !== 'TRUE' && licenses !== 'FALSE') return refuse(res, deny('INVALID_ARGUMENT', 'metadata', { message: `licenses must be TRUE or FALSE, got "${params.get('licenses')}"`, field: 'licenses' }), id);
+    const full = format === 'full';
+    const includeEmail = this.environment === 'cloud-run' || full;
+    const extraClaims = this.environment === 'compute-engine' && full ? { google: { compute_engine: this.computeEngineClaims(licenses === 'TRUE') } } : undefined;
+    const t = await this.tokens.get(`id\n${audience}\n${includeEmail}\n${extraClaims ? licenses : ''}`, async () => ({
+      token: await this.platform.identity.mintIdToken(this.sa, { audience, includeEmail, ...(extraClaims ? { extraClaims } : {}) }),
       expiresAt: this.platform.clock() + ID_TOKEN_LIFETIME_S * 1000,
     }));
     return reply(res, 200, 'text', t.token);
   }
+
+  /** What a VM's full-format identity token says about the VM (Google's claim names). */
+  private computeEngineClaims(withLicenses: boolean): Record<string, unknown> {
+    const { project } = this.platform.config;
+    return {
+      project_id: project.id,
+      project_number: Number(project.number),
+      zone: `${project.region}-a`,
+      instance_id: this.sa.uniqueId,
+      instance_name: this.workload,
+      instance_creation_timestamp: this.startedAt,
+      ...(withLicenses ? { license_id: [] as string[] } : {}),
+    };
+  }
+
 }

@@ -98,12 +98,13 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
 
     // Metadata servers: one per workload, service and gateway.
     const identities = [
-      ...config.workloads.map((w) => ({ name: w.name, serviceAccount: w.serviceAccount, port: w.metadataPort })),
-      ...config.services.map((s) => ({ name: s.name, serviceAccount: s.serviceAccount, port: s.metadataPort })),
-      ...config.gateways.map((g) => ({ name: g.name, serviceAccount: g.serviceAccount, port: g.metadataPort })),
+      ...config.workloads.map((w) => ({ name: w.name, serviceAccount: w.serviceAccount, port: w.metadataPort, environment: w.environment })),
+      // Services run on Cloud Run; gateways as Google-managed serverless runtimes.
+      ...config.services.map((s) => ({ name: s.name, serviceAccount: s.serviceAccount, port: s.metadataPort, environment: 'cloud-run' as const })),
+      ...config.gateways.map((g) => ({ name: g.name, serviceAccount: g.serviceAccount, port: g.metadataPort, environment: 'cloud-run' as const })),
     ];
     for (const w of identities) {
-      const md = await startMetadataServer(platform, { name: w.name, serviceAccount: w.serviceAccount, host: config.server.host, port: w.port });
+      const md = await startMetadataServer(platform, { name: w.name, serviceAccount: w.serviceAccount, host: config.server.host, port: w.port, environment: w.environment });
       platform.metadataServers.set(w.name, md);
       cleanups.push(() => md.close());
       listeners.push({ name: `metadata ${w.name} (${md.serviceAccount})`, url: url(md.host, md.port) });

@@ -66,6 +66,8 @@ export class ServiceDirectory {
       const entry: ServiceEntry = { config: svc, urls, audiences: [] };
       this.byName.set(svc.name, entry);
       for (const u of [urls.deterministic, urls.hashed]) if (u) this.byHost.set(new URL(u).host, entry);
+      // A custom domain routes to the service like its run.app URLs (it is an audience only if listed in customAudiences).
+      for (const host of svc.domains) this.byHost.set(host, entry);
       if (urls.functions) {
         const f = new URL(urls.functions);
         this.byFunction.set(`${f.host}${f.pathname}`, entry);

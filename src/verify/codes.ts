@@ -154,9 +154,9 @@ export const REFUSAL_CODES = {
   ISSUER_UNTRUSTED: {
     summary: 'The token was issued by someone other than the accepted issuers.',
     google: { run: RUN_401, iap: { status: 401, message: 'Invalid IAP credentials: JWT issuer is invalid' }, api: API_UNAUTHENTICATED },
-    explanation: 'The token was issued by {iss}; accepted issuers are {issuers}.',
+    explanation: 'The token was issued by {iss}; accepted issuers are {issuers}. Cloud Run\'s invoker check accepts only Google-signed ID tokens: tokens of other identity providers (Firebase, Identity Platform, Auth0, your own app) never pass it.',
     remedy:
-      'Self-signed service-account JWTs (signJwt, key-file JWTs) and tokens of other identity providers (Firebase, Identity Platform, other OIDC providers) are not accepted here. Exchange for a Google ID token: ' + MINT_ID_TOKEN + '.',
+      'Three ways out, depending on who should check this token. (1) The service checks its callers\' tokens itself (an ESP or API-gateway container, an app verifying Firebase or Identity Platform tokens): let Cloud Run admit everyone — `gcloud run services update SERVICE --no-invoker-iam-check` (invokerIamCheck: false), or bind allUsers to roles/run.invoker — and keep verifying the app token in the service. (2) The service must stay private to Google identities too: send a Google ID token for the service in X-Serverless-Authorization and keep the app\'s token in Authorization; Cloud Run checks only the former and passes the latter on untouched. (3) The caller should not be sending this token: mint a Google ID token instead — ' + MINT_ID_TOKEN + '.',
   },
   TOKEN_EXPIRED: {
     summary: 'The token\'s exp is in the past, beyond the clock-skew allowance.',
@@ -172,7 +172,7 @@ export const REFUSAL_CODES = {
     remedy: 'Synchronise the clocks (NTP) of the machine that minted the token and the one that verifies it.',
   },
   AUDIENCE_MISMATCH: {
-    summary: 'The token\'s aud is not one of the audiences this service accepts (hint: path, scheme, port, trailing-slash, another-service, functions-vs-run, iap-client-id-expected, other).',
+    summary: 'The token\'s aud is not one of the audiences this service accepts; the hint names the nearest accepted audience and the exact difference (path, path-missing, query, scheme, port, trailing-slash, case, another-service, custom-domain, functions-vs-run, iap-client-id-expected, missing, other).',
     google: {
       run: RUN_401,
       iap: {
@@ -182,31 +182,48 @@ export const REFUSAL_CODES = {
       api: API_UNAUTHENTICATED,
     },
     explanation: 'The token\'s audience is {aud}; this service accepts {audiences}.',
-    remedy: 'Mint the token with audience {expectedAudience}, or add {aud} to the service\'s custom audiences.',
+    remedy: 'Mint the token with audience {expectedAudience}, or add {aud} to the service\'s custom audiences (`gcloud run services update SERVICE --add-custom-audiences={aud}`).',
     hints: {
       path: {
-        explanation: 'The token\'s audience {aud} is this service\'s URL plus the path {audiencePath}. Cloud Run compares the audience with the service URL as a whole string; a path makes it a different audience.',
+        explanation: 'The token\'s audience {aud} is the accepted audience {expectedAudience} plus the path {audiencePath}. Cloud Run compares the audience as a whole string; a path makes it a different audience.',
         remedy:
-          'Set the audience to {expectedAudience}, without the path {audiencePath}. Cloud Tasks defaults oidcToken.audience to the full task URL and Apigee\'s useTargetUrl appends the request path: set the audience explicitly (oidcToken.audience, or a literal <Audience>).',
+          'Set the audience to {expectedAudience}, without the path {audiencePath}. Cloud Tasks and Pub/Sub default the audience to the full target URL and Apigee\'s useTargetUrl appends the request path: set the audience explicitly (oidcToken.audience, or a literal <Audience>).',
+      },
+      'path-missing': {
+        explanation: 'The token\'s audience {aud} lacks the path {audiencePath} of the accepted audience {expectedAudience}: a function\'s URL (https://REGION-PROJECT.cloudfunctions.net/FUNCTION) is its audience whole, path included.',
+        remedy: 'Set the audience to the whole URL {expectedAudience}.',
+      },
+      query: {
+        explanation: 'The token\'s audience {aud} differs from the accepted audience {expectedAudience} by its query {audiencePath}; audiences are compared as whole strings.',
+        remedy: 'Set the audience to {expectedAudience}, without the query (Apigee\'s useTargetUrl drops it; a hand-built audience must too).',
       },
       scheme: {
-        explanation: 'The token\'s audience {aud} names this service\'s host without the https:// scheme; an audience is a whole URL, compared as a string.',
+        explanation: 'The token\'s audience {aud} names the host of {expectedAudience} without its https:// scheme (or with another one); an audience is a whole URL, compared as a string.',
         remedy: 'Set the audience to {expectedAudience}: the full https:// URL, not a host name or host:port.',
       },
       port: {
-        explanation: 'The token\'s audience {aud} carries an explicit port; the service URL {expectedAudience} has none, and audiences are compared as strings.',
-        remedy: 'Set the audience to {expectedAudience}, without the port.',
+        explanation: 'The token\'s audience {aud} carries an explicit port that the accepted audience {expectedAudience} does not (or the other way round); audiences are compared as strings, so :443 makes a difference.',
+        remedy: 'Set the audience to exactly {expectedAudience}.',
       },
       'trailing-slash': {
         explanation: 'The token\'s audience {aud} differs from the accepted audience {expectedAudience} only by a trailing slash, which is tolerated only for a service\'s root URL.',
+        remedy: 'Set the audience to exactly {expectedAudience}.',
+      },
+      case: {
+        explanation: 'The token\'s audience {aud} differs from the accepted audience {expectedAudience} only in upper and lower case; audiences are compared exactly.',
         remedy: 'Set the audience to exactly {expectedAudience}.',
       },
       'another-service': {
         explanation: 'The token\'s audience {aud} belongs to {audienceOwner}, not to this service ({audiences}). Typically the target URL comes from a variable that holds another service\'s URL.',
         remedy: 'Mint the token for the service you call: audience {expectedAudience}. Check the environment variable or configuration that supplies the target URL.',
       },
+      'custom-domain': {
+        explanation: 'The token\'s audience {aud} is this service\'s custom domain (a domain mapping or a load balancer host). Requests to it reach the service, but Cloud Run accepts it as an audience only when it is one of the service\'s custom audiences.',
+        remedy:
+          'Either add {aud} to the service\'s custom audiences (`gcloud run services update SERVICE --add-custom-audiences={aud}`; customAudiences in authplane.yaml), or mint the token for {expectedAudience}.',
+      },
       'functions-vs-run': {
-        explanation: 'The token\'s audience {aud} is this service\'s other URL (cloudfunctions.net vs run.app): the audience must match the URL family this service accepts ({audiences}).',
+        explanation: 'The token\'s audience {aud} is in the other URL family (cloudfunctions.net vs run.app) than this service accepts ({audiences}).',
         remedy: 'Use the URL you call as the audience: {expectedAudience}. Calls to a cloudfunctions.net URL use that whole URL (path included); calls to a run.app URL use its origin.',
       },
       'iap-client-id-expected': {
@@ -221,9 +238,10 @@ export const REFUSAL_CODES = {
   },
   EMAIL_CLAIM_MISSING: {
     summary: 'The token has no string email claim where one is required (IAP).',
-    google: { run: RUN_401, iap: { status: 401, message: 'Invalid IAP credentials: JWT email claim' }, api: API_UNAUTHENTICATED },
+    google: { run: RUN_401, iap: { status: 401, message: "Invalid IAP credentials: JWT 'email' claim isn't a string" }, api: API_UNAUTHENTICATED },
     explanation: 'The token carries no email claim (email: {emailClaim}); IAP identifies callers by email. Tokens minted without includeEmail (Apigee\'s <IncludeEmail> defaults to false) carry only sub.',
-    remedy: 'Mint the token with the email claim: generateIdToken with includeEmail: true, the metadata server\'s identity endpoint with format=full, `gcloud auth print-identity-token --include-email`, or <IncludeEmail>true</IncludeEmail> in Apigee.',
+    remedy:
+      'Mint the token with the email claim, as your caller\'s way of minting allows: IAM Credentials generateIdToken with includeEmail: true; on Compute Engine or GKE, the metadata server\'s identity endpoint with format=full (its default, format=standard, has no email; on Cloud Run and Cloud Functions it always has one); `gcloud auth print-identity-token --include-email` for a service account; <IncludeEmail>true</IncludeEmail> in Apigee.',
   },
   MULTIPLE_CREDENTIALS: {
     summary: 'The request carried more than one authorization header, or more than one token in one header.',
@@ -235,7 +253,7 @@ export const REFUSAL_CODES = {
     summary: 'The caller is authenticated but lacks the permission (run.routes.invoke, IAP access, …).',
     google: { run: RUN_403, iap: IAP_DENIED, api: API_PERMISSION },
     explanation: '{principal} does not hold {permission} on {resource}.',
-    remedy: 'Grant {role} on {resource} to {member} (`authplane iam add {resource} {role} {member}`; on Google: add-iam-policy-binding).',
+    remedy: 'Grant {role} on {resource} to {member}: `{grantCommand}` (in authplane: `authplane iam add {resource} {role} {member}`).',
   },
   IAM_NOT_YET_PROPAGATED: {
     summary: 'A binding that grants the permission exists but is not yet visible to this front end (IAM propagation).',
@@ -248,7 +266,8 @@ export const REFUSAL_CODES = {
     summary: 'The service\'s ingress setting does not admit traffic from where the request came from (404, not logged by Google).',
     google: { run: { status: 404, message: 'Page not found', rpcStatus: 'NOT_FOUND' } },
     explanation: 'The service\'s ingress is {ingress}; this request came from {source}, which counts as external traffic, so Cloud Run answers 404 and logs nothing.',
-    remedy: 'Call the service from an internal source (Cloud Tasks, Scheduler, Pub/Sub or Workflows of the same project, or a gateway declared inside the VPC), or set ingress to all.',
+    remedy:
+      'Call the service from an internal source: Cloud Tasks, Cloud Scheduler, Pub/Sub or Workflows of the same project; a caller inside the project\'s VPC (vpc.cidrs, a gateway declared insideVpc); or, for a caller that is itself a Cloud Run service or a workload, with VPC egress that routes all traffic (vpcEgress: all-traffic; on Google `gcloud run services update CALLER --vpc-egress=all-traffic` with Direct VPC egress or a connector — private-ranges-only does not carry run.app traffic). Or admit outside traffic: `gcloud run services update SERVICE --ingress=all` (ingress: all).',
   },
   IMPERSONATION_DENIED: {
     summary: 'The caller may not mint tokens for the service account (iam.serviceAccounts.getOpenIdToken / getAccessToken / signJwt).',

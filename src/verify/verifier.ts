@@ -61,6 +61,8 @@ export interface VerifyCall {
   now?: number;
   /** Names the service an audience belongs to, for the 'another-service' hint. */
   audienceOwner?: AudienceOwnerLookup;
+  /** The service's custom domains (https://HOST): routed to it, accepted as audiences only when listed in `audiences`. */
+  customDomains?: readonly string[];
 }
 
 /** Claims of a Google ID token or IAP assertion, as far as the verifier relies on them. */
@@ -380,7 +382,7 @@ export class Verifier {
     }
     if (!audienceMatches(claims['aud'], call.audiences, call.allowAudiencePath ?? this.allowAudiencePath)) {
       const surface = call.surface ?? this.surface;
-      out.push({ code: 'AUDIENCE_MISMATCH', evidence: audienceEvidence(diagnoseAudience(claims['aud'], call.audiences, surface, call.audienceOwner)) });
+      out.push({ code: 'AUDIENCE_MISMATCH', evidence: audienceEvidence(diagnoseAudience(claims['aud'], call.audiences, surface, { ...(call.audienceOwner ? { audienceOwner: call.audienceOwner } : {}), ...(call.customDomains ? { customDomains: call.customDomains } : {}) })) });
     }
     const email = claims['email'];
     if ((call.requireEmail ?? this.requireEmail) && (typeof email !== 'string' || email === '')) {
