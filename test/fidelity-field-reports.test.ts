@@ -165,4 +165,35 @@ describe('field reports, reproduced', () => {
       res.entry!.remedy,
     );
   });
+
+  it('APIs enforce OAuth scopes as Google does: 403 ACCESS_TOKEN_SCOPE_INSUFFICIENT without an accepted one', async () => {
+    const tokenWith = async (scope: string[]) => {
+      const r = await ap.api(`/v1/projects/-/serviceAccounts/${sa('invoker')}:generateAccessToken`, { method: 'POST', body: JSON.stringify({ scope }) });
+      assert.equal(r.status, 200);
+      return ((await r.json()) as { accessToken: string }).accessToken;
+    };
+    await ap.platform.iam.addBinding(`projects/${PROJECT}`, 'roles/viewer', `serviceAccount:${sa('invoker')}`);
+    const queues = `/v2/projects/${PROJECT}/locations/us-central1/queues`;
+    const narrow = await tokenWith(['https://www.googleapis.com/auth/userinfo.email']);
+    const refused = await ap.api(queues, { headers: { authorization: `Bearer ${narrow}` } });
+    assert.equal(refused.status, 403);
+    assert.equal(refused.headers.get('x-authplane-denial'), 'ACCESS_TOKEN_SCOPE_INSUFFICIENT');
+    const body = (await refused.json()) as { error: { message: string; status: string; details: { reason: string; domain: string; metadata: { service: string } }[] } };
+    assert.equal(body.error.message, 'Request had insufficient authentication scopes.');
+    assert.equal(body.error.status, 'PERMISSION_DENIED');
+    assert.deepEqual([body.error.details[0]!.reason, body.error.details[0]!.domain, body.error.details[0]!.metadata.service], ['ACCESS_TOKEN_SCOPE_INSUFFICIENT', 'googleapis.com', 'cloudtasks.googleapis.com']);
+    // The API's own scope and cloud-platform pass; a read-only scope passes reads only.
+    for (const scope of ['https://www.googleapis.com/auth/cloud-tasks', 'https://www.googleapis.com/auth/cloud-platform']) {
+      assert.equal((await ap.api(queues, { headers: { authorization: `Bearer ${await tokenWith([scope])}` } })).status, 200, scope);
+    }
+    const readOnly = await tokenWith(['https://www.googleapis.com/auth/cloud-platform.read-only']);
+    assert.equal((await ap.api(`/v2/projects/${PROJECT}/locations/us-central1/services`, { headers: { authorization: `Bearer ${readOnly}` } })).status, 200);
+    const write = await ap.api(`/v2/projects/${PROJECT}/locations/us-central1/services/shop:setIamPolicy`, { method: 'POST', headers: { authorization: `Bearer ${readOnly}` }, body: JSON.stringify({ policy: {} }) });
+    assert.equal(write.headers.get('x-authplane-denial'), 'ACCESS_TOKEN_SCOPE_INSUFFICIENT');
+    // A metadata-server token minted for a narrow scope is refused by IAM Credentials the same way.
+    const md = await fetch(`http://${ap.metadataHost('on-run')}/computeMetadata/v1/instance/service-accounts/default/token?scopes=https://www.googleapis.com/auth/userinfo.email`, { headers: { 'Metadata-Flavor': 'Google' } });
+    const mdToken = ((await md.json()) as { access_token: string }).access_token;
+    const iam = await ap.api(`/v1/projects/-/serviceAccounts/${sa('invoker')}:generateIdToken`, { method: 'POST', headers: { authorization: `Bearer ${mdToken}` }, body: JSON.stringify({ audience: 'https://x.example' }) });
+    assert.equal(iam.headers.get('x-authplane-denial'), 'ACCESS_TOKEN_SCOPE_INSUFFICIENT');
+  });
 });

@@ -5,15 +5,43 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Platform } from '../platform.js';
 import { apiRefusal } from './errors.js';
+import { hasScope } from './scopes.js';
 import { iamRefusal } from '../iam/refusal.js';
 import { DenialError } from '../verify/denial.js';
 
+/** Who is calling and with which OAuth scopes (all, for the default principal acting without a token). */
+export interface Caller {
+  /** The IAM member (`user:…` / `serviceAccount:…`). */
+  member: string;
+  scopes: readonly string[] | 'all';
+}
+
+/**
+ * The caller of an API call to `api` (a Google API's service name): its member, once its access token is
+ * known to carry a scope `api` accepts for a `read` or another call. Throws TOKEN_MISSING,
+ * ACCESS_TOKEN_INVALID or ACCESS_TOKEN_SCOPE_INSUFFICIENT.
+ */
+export async function authorizedCaller(platform: Platform, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, api: string, read: boolean, method: string): Promise<string> {
+  const caller = await credentialOf(platform, headers);
+  if (caller.scopes !== 'all') {
+    const check = hasScope(caller.scopes, api, read);
+    if (!check.ok) {
+      throw apiRefusal('ACCESS_TOKEN_SCOPE_INSUFFICIENT', { scopes: caller.scopes, acceptedScopes: check.accepted, service: api, principal: caller.member, errorMetadata: { service: api, method } });
+    }
+  }
+  return caller.member;
+}
+
 /** The IAM member (`user:…` / `serviceAccount:…`) making the call. Throws TOKEN_MISSING or ACCESS_TOKEN_INVALID. */
 export async function callerOf(platform: Platform, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Promise<string> {
+  return (await credentialOf(platform, headers)).member;
+}
+
+async function credentialOf(platform: Platform, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Promise<Caller> {
   const auth = headers['authorization'];
   const value = Array.isArray(auth) ? auth[0] : auth;
   if (value === undefined || value === '') {
-    if (platform.config.defaultPrincipal) return platform.config.defaultPrincipal;
+    if (platform.config.defaultPrincipal) return { member: platform.config.defaultPrincipal, scopes: 'all' };
     throw apiRefusal('TOKEN_MISSING', { expectedAudience: '(an access token has no audience)', headers: ['authorization'] });
   }
   const m = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(value);
@@ -24,7 +52,7 @@ export async function callerOf(platform: Platform, headers: IncomingHttpHeaders 
     const reason = token.split('.').length === 3 ? 'it is a JWT (an ID token?), not an access token' : 'no unexpired access token of this authplane has this value (expired, revoked, minted elsewhere, or from before a reset)';
     throw apiRefusal('ACCESS_TOKEN_INVALID', { reason });
   }
-  return rec.principal;
+  return { member: rec.principal, scopes: rec.scopes };
 }
 
 /**

@@ -434,6 +434,20 @@ export const REFUSAL_CODES = {
     explanation: 'The target {target} did not answer in time: {reason}',
     remedy: 'Make the target answer faster, or check that it is not stuck (Apigee\'s io.timeout.millis is 55 s).',
   },
+  ACCESS_TOKEN_SCOPE_INSUFFICIENT: {
+    summary: 'The access token was minted without a scope the API accepts (e.g. cloud-platform).',
+    google: {
+      api: {
+        status: 403,
+        message: 'Request had insufficient authentication scopes.',
+        rpcStatus: 'PERMISSION_DENIED',
+        errorInfo: { reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT', domain: 'googleapis.com' },
+      },
+    },
+    explanation: 'The access token carries the scopes {scopes}; {service} accepts only {acceptedScopes}.',
+    remedy:
+      'Mint the access token with https://www.googleapis.com/auth/cloud-platform (the metadata server\'s …/token?scopes=…, generateAccessToken\'s scope, a key file client\'s scopes, `gcloud auth print-access-token`): Google Cloud APIs all accept it, and IAM decides what the caller may do.',
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type RefusalCode = keyof typeof REFUSAL_CODES;
