@@ -39,6 +39,7 @@ describe('field reports, reproduced', () => {
         { name: 'private-app', upstream: backend.url },
         { name: 'portal', upstream: backend.url, iap: { enabled: true, oauthClientId: CLIENT_ID } },
       ],
+      queues: [{ name: 'work' }],
       workloads: [
         { name: 'on-run', serviceAccount: 'vm-runner', environment: 'cloud-run' },
         { name: 'on-gce', serviceAccount: 'vm-runner', environment: 'compute-engine' },
@@ -195,5 +196,17 @@ describe('field reports, reproduced', () => {
     const mdToken = ((await md.json()) as { access_token: string }).access_token;
     const iam = await ap.api(`/v1/projects/-/serviceAccounts/${sa('invoker')}:generateIdToken`, { method: 'POST', headers: { authorization: `Bearer ${mdToken}` }, body: JSON.stringify({ audience: 'https://x.example' }) });
     assert.equal(iam.headers.get('x-authplane-denial'), 'ACCESS_TOKEN_SCOPE_INSUFFICIENT');
+  });
+
+  it('a task whose account is in another project: the actAs 403, as the docs say', async () => {
+    const r = await ap.api(`/v2/projects/${PROJECT}/locations/us-central1/queues/work/tasks`, {
+      method: 'POST',
+      body: JSON.stringify({ task: { httpRequest: { url: `https://shop-${NUMBER}.us-central1.run.app/`, oidcToken: { serviceAccountEmail: 'runner@other-project.iam.gserviceaccount.com' } } } }),
+    });
+    assert.equal(r.status, 403);
+    assert.equal(r.headers.get('x-authplane-denial'), 'SERVICE_ACCOUNT_UNKNOWN');
+    const body = (await r.json()) as { error: { status: string; message: string } };
+    assert.equal(body.error.status, 'PERMISSION_DENIED');
+    assert.match(body.error.message, /iam\.serviceAccounts\.actAs.*runner@other-project\.iam\.gserviceaccount\.com/);
   });
 });

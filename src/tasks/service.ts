@@ -284,9 +284,6 @@ export class CloudTasksService {
     const account = await this.platform.identity.findServiceAccount(email);
     const evidence = { principal: caller, member: caller, serviceAccount: email };
     if (!account) throw apiRefusal('SERVICE_ACCOUNT_UNKNOWN', { ...evidence, permission: 'iam.serviceAccounts.actAs', domain: DOMAIN }, { answerAs: 'ACT_AS_DENIED' });
-    if (account.projectId !== this.project.id) {
-      throw invalidArgument(`The service account ${email} must belong to the queue's project ${this.project.id}.`, 'task.http_request.oidc_token.service_account_email');
-    }
     const decision = this.platform.iam.check(caller, 'iam.serviceAccounts.actAs', serviceAccountResource(account.email));
     if (decision.allowed) return;
     throw permissionDenied('iam.serviceAccounts.actAs', DOMAIN, 'ACT_AS_DENIED', { ...evidence, ...(decision.propagating ? { propagating: decision.propagating } : {}) });

@@ -291,8 +291,8 @@ export const REFUSAL_CODES = {
   SERVICE_ACCOUNT_UNKNOWN: {
     summary: 'The named service account does not exist (Google answers 403 PERMISSION_DENIED to a caller who could not use it anyway).',
     google: { api: { status: 404, message: 'Not found; Gaia id not found for email {serviceAccount}', rpcStatus: 'NOT_FOUND' } },
-    explanation: 'No service account {serviceAccount} exists in this project.',
-    remedy: 'Check the email (NAME@PROJECT_ID.iam.gserviceaccount.com), or declare the account under serviceAccounts: in authplane.yaml.',
+    explanation: 'No service account {serviceAccount} exists in this project. (An account of another project counts as unknown here: a task\'s, job\'s or push subscription\'s account must be in the project of the queue, job or subscription.)',
+    remedy: 'Check the email (NAME@PROJECT_ID.iam.gserviceaccount.com, with this project\'s ID), or declare the account under serviceAccounts: in authplane.yaml.',
   },
   SELF_SIGNED_JWT: {
     summary: 'A JWT signed by a service account\'s own key (signJwt, a key file), not by Google: never a Google ID token, whatever its claims say.',
