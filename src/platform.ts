@@ -9,6 +9,7 @@ import type { RunningMetadataServer } from './metadata/server.js';
 import { ServiceDirectory } from './services/directory.js';
 import type { FrontDoorGate } from './admission/gate.js';
 import type { RouteInfo } from './apis/router.js';
+import { EgressAttribution } from './admission/egress.js';
 import type { Store } from './store/store.js';
 
 export interface Platform {
@@ -37,6 +38,8 @@ export interface Platform {
   grpcHostPort?: string;
   /** Every API route with who may call it, once registered (the route-table test and the docs read it). */
   routes: RouteInfo[];
+  /** Which configured caller (a supervised service, a workload) a loopback connection comes from: VPC egress. */
+  readonly egress: EgressAttribution;
 }
 
 /** The header that carries `internalSecret`. */
@@ -49,5 +52,5 @@ export async function createPlatform(config: AuthplaneConfig, store: Store, data
   const iam = new Iam(store, config.project.id, config.iam.propagation, clock);
   await iam.start();
   const internalSecret = await store.getOrCreateSetting('internal-secret', randomBytes(24).toString('base64url'));
-  return { config, store, identity, iam, clock, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret, routes: [] };
+  return { config, store, identity, iam, clock, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret, routes: [], egress: new EgressAttribution(clock) };
 }

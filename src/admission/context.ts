@@ -22,6 +22,7 @@ export function admissionContext(platform: Platform): AdmissionContext {
       iam: platform.iam,
       directory: platform.directory,
       region: platform.config.project.region,
+      egress: platform.egress,
     };
     contexts.set(platform, ctx);
   }

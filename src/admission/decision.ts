@@ -14,6 +14,7 @@ import type { FrontDoorGate, GateResponse } from './gate.js';
 import type { IngressDecision, IngressPolicy } from './ingress.js';
 import { INVOKE_PERMISSION, invokerDenial, type MemberResolver } from './invoker.js';
 import type { TokenChecks } from './tokens.js';
+import type { EgressAttribution, EgressCaller, LoopbackConnection } from './egress.js';
 import type { Iam } from '../iam/iam.js';
 import { serviceResource } from '../iam/resources.js';
 import type { TokenSummary } from '../observe/request-log.js';
@@ -35,6 +36,8 @@ export interface AdmissionContext {
   readonly directory: ServiceDirectory;
   /** The project's region (remedies name it in gcloud commands). */
   readonly region: string;
+  /** Which configured caller (service or workload, with its VPC egress) a loopback connection comes from. */
+  readonly egress?: EgressAttribution;
 }
 
 export interface Admitted {
@@ -72,14 +75,34 @@ export function admit(service: ServiceEntry, request: AdmissionRequest, ctx: Adm
   const marker = scanned.internalMarker;
   const internal = ctx.ingress.isInternal(marker, request.source);
   if (!internal && service.config.ingress !== 'all') {
-    const why: IngressDecision = ctx.ingress.classify(marker, request.source);
-    const denial = deny('INGRESS_BLOCKED', 'run', { ingress: service.config.ingress, source: why.source, path: pathOf(request.url) });
-    return { ok: false, denial, internal: false, googleVisible: false };
+    // A caller that sends all its traffic through the VPC counts as internal (slow path: who is calling?).
+    if (ctx.egress?.relevant && request.connection !== undefined) return throughEgress(service, request, ctx, scanned, request.connection);
+    return ingressBlocked(service, request, ctx, marker, undefined);
   }
+  return afterIngress(service, request, ctx, scanned, internal);
+}
+
+function afterIngress(service: ServiceEntry, request: AdmissionRequest, ctx: AdmissionContext, scanned: ReturnType<typeof scanHeaders>, internal: boolean): Admission | Promise<Admission> {
+  const marker = scanned.internalMarker;
   const edits: HeaderEdits = marker === undefined ? NO_EDITS : markerEdits(ctx.internalHeader);
   const gates = gatesFor(service, ctx.gates);
   if (gates.length > 0) return runGates(service, request, ctx, gates, internal, edits);
   return invokerCheck(service, request, ctx, scanned, internal, edits, undefined, undefined);
+}
+
+async function throughEgress(service: ServiceEntry, request: AdmissionRequest, ctx: AdmissionContext, scanned: ReturnType<typeof scanHeaders>, connection: LoopbackConnection): Promise<Admission> {
+  const caller = await ctx.egress!.callerOf(connection);
+  if (caller?.vpcEgress === 'all-traffic') return afterIngress(service, request, ctx, scanned, true);
+  return ingressBlocked(service, request, ctx, scanned.internalMarker, caller);
+}
+
+function ingressBlocked(service: ServiceEntry, request: AdmissionRequest, ctx: AdmissionContext, marker: string | undefined, caller: EgressCaller | undefined): Refused {
+  const why: IngressDecision = ctx.ingress.classify(marker, request.source);
+  const source = caller === undefined
+    ? why.source
+    : `${caller.kind} ${caller.name}, whose VPC egress is ${caller.vpcEgress ?? 'none'}: ${caller.vpcEgress === 'private-ranges-only' ? 'private-ranges-only carries only private IP ranges, and run.app URLs are public' : 'without VPC egress'}, its call to a run.app URL leaves through the internet`;
+  const denial = deny('INGRESS_BLOCKED', 'run', { ingress: service.config.ingress, source, path: pathOf(request.url), ...(caller ? { caller: `${caller.kind} ${caller.name}`, callerVpcEgress: caller.vpcEgress ?? 'none' } : {}) });
+  return { ok: false, denial, internal: false, googleVisible: false };
 }
 
 async function runGates(service: ServiceEntry, request: AdmissionRequest, ctx: AdmissionContext, gates: readonly FrontDoorGate[], internal: boolean, baseEdits: HeaderEdits): Promise<Admission> {

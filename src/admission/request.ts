@@ -2,6 +2,8 @@
 // from. No Node HTTP types, so the front door, `explain`, the dashboard's token inspector and in-process
 // dispatch build one the same way, and tests build one by hand.
 
+import type { LoopbackConnection } from './egress.js';
+
 /** The parts of an HTTP request the admission decision reads. */
 export interface AdmissionRequest {
   readonly method: string;
@@ -13,6 +15,8 @@ export interface AdmissionRequest {
   readonly source: string;
   /** Whether it arrived over TLS. */
   readonly secure: boolean;
+  /** The TCP connection's ports, when it came over one: who sent it can then be found (VPC egress, egress.ts). */
+  readonly connection?: LoopbackConnection;
 }
 
 /** Every value of header `name` (lowercase), in order. */

@@ -61,6 +61,8 @@ export async function startMetadataServer(platform: Platform, opts: MetadataServ
       };
       log.record(entry);
     };
+    // A workload with VPC egress learns which processes it is (admission/egress.ts).
+    if (platform.egress.relevant) void platform.egress.rememberClient(opts.name, { remoteAddress: req.socket.remoteAddress ?? '', remotePort: req.socket.remotePort ?? 0, localPort: req.socket.localPort ?? 0 });
     handler.handle(req, res, id).then(
       (denial) => record(res.statusCode, denial),
       (e: unknown) => {

@@ -76,7 +76,15 @@ export class FrontDoor {
   }
 
   private decide(req: IncomingMessage): Admission | Promise<Admission> {
-    const request: AdmissionRequest = { method: req.method ?? 'GET', url: req.url ?? '/', rawHeaders: req.rawHeaders, source: req.socket.remoteAddress ?? '', secure: false };
+    const socket = req.socket;
+    const request: AdmissionRequest = {
+      method: req.method ?? 'GET',
+      url: req.url ?? '/',
+      rawHeaders: req.rawHeaders,
+      source: socket.remoteAddress ?? '',
+      secure: false,
+      connection: { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, localPort: socket.localPort ?? 0 },
+    };
     return admit(this.entry, request, this.deps.admission);
   }
 

@@ -84,6 +84,8 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
         },
       });
       supervisors.push(sup);
+      // Its own outbound calls: with all-traffic VPC egress, calls from its processes to other services count as internal.
+      platform.egress.register({ kind: 'service', name: svc.name, vpcEgress: svc.vpcEgress }, () => (sup.pid !== undefined ? [sup.pid] : []));
       starting.push(
         sup.spawn().then(() => {
           // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a

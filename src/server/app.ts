@@ -103,6 +103,8 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       ...config.services.map((s) => ({ name: s.name, serviceAccount: s.serviceAccount, port: s.metadataPort, environment: 'cloud-run' as const })),
       ...config.gateways.map((g) => ({ name: g.name, serviceAccount: g.serviceAccount, port: g.metadataPort, environment: 'cloud-run' as const })),
     ];
+    // The processes that use a workload's metadata server are that workload (for VPC egress).
+    for (const w of config.workloads) platform.egress.registerWorkload({ kind: 'workload', name: w.name, vpcEgress: w.vpcEgress });
     for (const w of identities) {
       const md = await startMetadataServer(platform, { name: w.name, serviceAccount: w.serviceAccount, host: config.server.host, port: w.port, environment: w.environment });
       platform.metadataServers.set(w.name, md);
