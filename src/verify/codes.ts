@@ -113,7 +113,7 @@ export const REFUSAL_CODES = {
     },
     explanation: 'The request carried no ID token: neither X-Serverless-Authorization nor Authorization held a Bearer credential.',
     remedy:
-      'Send `Authorization: Bearer ID_TOKEN` with an ID token whose audience is {expectedAudience} (from code: the metadata server\'s identity endpoint or google-auth-library\'s getIdTokenClient; by hand: `gcloud auth print-identity-token --impersonate-service-account=SA --audiences={expectedAudience}`). If the service is meant to be public, disable the invoker IAM check or bind allUsers to roles/run.invoker.',
+      'Send `Authorization: Bearer ID_TOKEN` with an ID token whose audience is {expectedAudience} (from code: the metadata server\'s identity endpoint or google-auth-library\'s getIdTokenClient; by hand: `gcloud auth print-identity-token --impersonate-service-account=SA --audiences={expectedAudience}`). If the service is meant to be public: `gcloud run services update SERVICE --no-invoker-iam-check` (invokerIamCheck: false), or bind allUsers to roles/run.invoker.',
   },
   TOKEN_MALFORMED: {
     summary: 'The credential is not a well-formed Google ID token (not a JWT, bad base64/JSON, missing iat/exp, lifetime too long).',
@@ -273,7 +273,8 @@ export const REFUSAL_CODES = {
     summary: 'The caller may not mint tokens for the service account (iam.serviceAccounts.getOpenIdToken / getAccessToken / signJwt).',
     google: { api: API_PERMISSION },
     explanation: '{principal} may not act for {serviceAccount}: it lacks {permission} (held by roles/iam.serviceAccountTokenCreator) on it.',
-    remedy: 'Grant roles/iam.serviceAccountTokenCreator on serviceAccounts/{serviceAccount} to {member}. With delegates, each account in the chain needs it on the next.',
+    remedy:
+      'Grant roles/iam.serviceAccountTokenCreator on serviceAccounts/{serviceAccount} to {member}: `gcloud iam service-accounts add-iam-policy-binding {serviceAccount} --member={member} --role=roles/iam.serviceAccountTokenCreator`. With delegates, each account in the chain needs it on the next.',
   },
   ACT_AS_DENIED: {
     summary: 'The caller may not run work as the service account (iam.serviceAccounts.actAs), e.g. when creating a task.',
@@ -286,7 +287,7 @@ export const REFUSAL_CODES = {
       },
     },
     explanation: '{principal} asked for work to run as {serviceAccount} but does not hold iam.serviceAccounts.actAs on it.',
-    remedy: 'Grant roles/iam.serviceAccountUser on serviceAccounts/{serviceAccount} to {member}.',
+    remedy: 'Grant roles/iam.serviceAccountUser on serviceAccounts/{serviceAccount} to {member}: `gcloud iam service-accounts add-iam-policy-binding {serviceAccount} --member={member} --role=roles/iam.serviceAccountUser`.',
   },
   SERVICE_ACCOUNT_UNKNOWN: {
     summary: 'The named service account does not exist (Google answers 403 PERMISSION_DENIED to a caller who could not use it anyway).',
