@@ -7,8 +7,9 @@ import { Iam } from './iam/iam.js';
 import { Identity } from './identity/identity.js';
 import type { RunningMetadataServer } from './metadata/server.js';
 import { ServiceDirectory } from './services/directory.js';
-import type { FrontDoorGate } from './services/gate.js';
+import type { FrontDoorGate } from './admission/gate.js';
 import type { RouteInfo } from './apis/router.js';
+import { EgressAttribution } from './admission/egress.js';
 import type { Store } from './store/store.js';
 import { clockTimers, type Timers } from './dispatch/timers.js';
 
@@ -28,7 +29,7 @@ export interface Platform {
   apiUrl: string;
   /** Where state and logs live (.authplane/ by default). */
   readonly dataDir: string;
-  /** Checks front doors run after ingress and before the invoker check (IAP registers one). */
+  /** Checks the admission decision runs after ingress and before the invoker check (IAP registers one; Product.gates). */
   readonly gates: FrontDoorGate[];
   /**
    * Marks requests from authplane's own same-project services (Cloud Tasks dispatch, a gateway
@@ -40,6 +41,8 @@ export interface Platform {
   grpcHostPort?: string;
   /** Every API route with who may call it, once registered (the route-table test and the docs read it). */
   routes: RouteInfo[];
+  /** Which configured caller (a supervised service, a workload) a loopback connection comes from: VPC egress. */
+  readonly egress: EgressAttribution;
 }
 
 /** The header that carries `internalSecret`. */
@@ -58,5 +61,5 @@ export async function createPlatform(
   const iam = new Iam(store, config.project.id, config.iam.propagation, clock);
   await iam.start();
   const internalSecret = await store.getOrCreateSetting('internal-secret', randomBytes(24).toString('base64url'));
-  return { config, store, identity, iam, clock, timers, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret, routes: [] };
+  return { config, store, identity, iam, clock, timers, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret, routes: [], egress: new EgressAttribution(clock) };
 }

@@ -1,6 +1,7 @@
 // How a product (Cloud Run front door, IAP, Cloud Tasks, gateway) plugs into `authplane start`.
 // The server composes products; products never import each other.
 
+import type { FrontDoorGate } from './admission/gate.js';
 import type { GrpcServer } from './apis/grpc-server.js';
 import type { Router } from './apis/router.js';
 import type { Platform } from './platform.js';
@@ -35,6 +36,8 @@ export interface Product {
   routes?(router: Router, platform: Platform): void;
   /** Adds gRPC services to the gRPC port (called before it listens; the port opens only if a product adds one). */
   grpc?(server: GrpcServer, platform: Platform): void;
+  /** Gates for the admission decision (IAP). Called before any product starts, and by `explain --offline`. */
+  gates?(platform: Platform): Promise<FrontDoorGate[]>;
   /** Starts listeners and background work (called after the API port and metadata servers listen). */
   start?(platform: Platform): Promise<StartedProduct>;
 }

@@ -63,7 +63,7 @@ test('every refusal the verifier makes has its templates filled from its own evi
 });
 
 test('product codes: the documented evidence fields fill their templates', () => {
-  const productFields = new Set(['principal', 'member', 'permission', 'resource', 'role', 'serviceAccount', 'ingress', 'source', 'grantedAt', 'visibleAt', 'path']);
+  const productFields = new Set(['principal', 'member', 'permission', 'resource', 'role', 'serviceAccount', 'ingress', 'source', 'grantedAt', 'visibleAt', 'path', 'grantCommand']);
   for (const code of ['PERMISSION_DENIED', 'IAM_NOT_YET_PROPAGATED', 'INGRESS_BLOCKED', 'IMPERSONATION_DENIED', 'ACT_AS_DENIED', 'SERVICE_ACCOUNT_UNKNOWN'] as const) {
     const spec = REFUSAL_CODES[code];
     const answers = Object.values(spec.google) as { message: string }[];
@@ -102,7 +102,7 @@ test('denials as Google\'s responses, with the code in x-authplane-denial', () =
   assert.match(run401.body, /<code>\/a&#60;b<\/code>/);
   const iap = denialResponse(deny('EMAIL_CLAIM_MISSING', 'iap', {}));
   assert.equal(iap.headers['x-goog-iap-generated-response'], 'true');
-  assert.equal(iap.body, 'Invalid IAP credentials: JWT email claim');
+  assert.equal(iap.body, "Invalid IAP credentials: JWT 'email' claim isn't a string");
   const api = denialResponse(deny('ACT_AS_DENIED', 'api', { serviceAccount: 'sa@p.iam.gserviceaccount.com' }));
   const body = JSON.parse(api.body) as { error: { code: number; status: string; message: string } };
   assert.equal(body.error.code, 403);

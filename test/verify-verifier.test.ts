@@ -158,7 +158,7 @@ test('IAP: a URL where the client ID is expected, and IAP\'s own words', () => {
   assert.equal(d.hint, 'iap-client-id-expected');
   assert.equal(d.message, `Invalid IAP credentials: JWT audience doesn't match this application ('aud' claim (${SERVICE_URL}) doesn't match expected value (${clientId}))`);
   const noEmail = refused(verifier({ surface: 'iap' }).verify(idToken({ aud: clientId, email: undefined }), { audiences: [clientId], requireEmail: true }), 'EMAIL_CLAIM_MISSING');
-  assert.equal(noEmail.message, 'Invalid IAP credentials: JWT email claim');
+  assert.equal(noEmail.message, "Invalid IAP credentials: JWT 'email' claim isn't a string");
   assert.equal(noEmail.evidence['emailPresent'], false);
   assert.match(noEmail.remedy, /includeEmail: true/);
   // Not required on Cloud Run.
@@ -184,11 +184,12 @@ test('several failures: the worst is the code, the others are listed', () => {
   assert.deepEqual(d.evidence['alsoFailing'], ['AUDIENCE_MISMATCH']);
 });
 
-test('wrong issuer: ISSUER_UNTRUSTED; the bare legacy issuer is accepted', () => {
+test('wrong issuer: ISSUER_UNTRUSTED, or SELF_SIGNED_JWT for a service account; the bare legacy issuer is accepted', () => {
   const d = refused(verifier().verify(idToken({ iss: 'https://securetoken.google.com/demo-project' }), call), 'ISSUER_UNTRUSTED');
   assert.deepEqual(d.evidence['issuers'], ['https://accounts.google.com', 'accounts.google.com']);
   assert.ok(verifier().verify(idToken({ iss: 'accounts.google.com' }), call).ok);
-  refused(verifier().verify(idToken({ iss: SA, sub: SA }), call), 'ISSUER_UNTRUSTED');
+  const sa = refused(verifier().verify(idToken({ iss: SA, sub: SA }), call), 'SELF_SIGNED_JWT');
+  assert.equal(sa.evidence['signer'], SA);
 });
 
 test('evidence carries the claims that mattered, never the signature', () => {

@@ -1,6 +1,8 @@
 // authplane's own admin API (not Google's): state, key rotation, IAM checks and binding edits.
 // The CLI and the dashboard are thin clients of these routes.
 
+import { admissionContext } from '../admission/context.js';
+import { EXPLAIN_HEADERS, explainRequest, type ExplainHeader } from '../admission/explain.js';
 import type { SigningAlg } from '../store/store.js';
 import { isKnownRole } from '../iam/roles.js';
 import { projectResource } from '../iam/resources.js';
@@ -65,5 +67,29 @@ export function adminRoutes(router: Router, platform: Platform): void {
     return { body: policy };
   });
 
+  // The admission decision of a service's front door, for a token and a URL (what `authplane explain` and
+  // the dashboard's token inspector show): the same function the front door runs.
+  api.post('/admin/v1/admission:explain', { permission: 'run.services.get', on: project }, async (req) => {
+    const b = await req.json<{ token?: unknown; url?: unknown; header?: unknown; method?: unknown; internal?: unknown }>();
+    if (typeof b.token !== 'string') throw invalidArgument('token is required (a string; "" for no credential)', 'token');
+    if (typeof b.url !== 'string' || !isHttpUrl(b.url)) throw invalidArgument('url must be an http(s) URL, e.g. https://update-123456789012.us-central1.run.app/', 'url');
+    if (b.header !== undefined && !(EXPLAIN_HEADERS as readonly unknown[]).includes(b.header)) throw invalidArgument(`header must be one of ${EXPLAIN_HEADERS.join(', ')}`, 'header');
+    if (b.method !== undefined && (typeof b.method !== 'string' || !/^[A-Z]+$/.test(b.method))) throw invalidArgument('method must be an HTTP method such as GET or PUT', 'method');
+    if (b.internal !== undefined && typeof b.internal !== 'boolean') throw invalidArgument('internal must be true or false', 'internal');
+    const finding = await explainRequest(
+      { token: b.token, url: b.url, ...(b.header !== undefined ? { header: b.header as ExplainHeader } : {}), ...(b.method !== undefined ? { method: b.method as string } : {}), ...(b.internal !== undefined ? { internal: b.internal as boolean } : {}) },
+      { directory: platform.directory, admission: admissionContext(platform), internalSecret: platform.internalSecret },
+    );
+    return { body: finding };
+  });
+
   api.get('/admin/v1/iam/{resource=**}', { permission: 'resourcemanager.projects.getIamPolicy', on: project }, async (req) => ({ body: platform.iam.getPolicy(req.params.resource!) }));
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    return /^https?:$/.test(new URL(s).protocol);
+  } catch {
+    return false;
+  }
 }

@@ -4,15 +4,45 @@
 
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Platform } from '../platform.js';
-import { apiRefusal, invalidArgument, permissionDenied } from './errors.js';
+import { apiRefusal, permissionDenied } from './errors.js';
 import { serviceAccountResource } from '../iam/resources.js';
+import { hasScope } from './scopes.js';
+import { iamRefusal } from '../iam/refusal.js';
+import { DenialError } from '../verify/denial.js';
+
+/** Who is calling and with which OAuth scopes (all, for the default principal acting without a token). */
+export interface Caller {
+  /** The IAM member (`user:…` / `serviceAccount:…`). */
+  member: string;
+  scopes: readonly string[] | 'all';
+}
+
+/**
+ * The caller of an API call to `api` (a Google API's service name): its member, once its access token is
+ * known to carry a scope `api` accepts for a `read` or another call. Throws TOKEN_MISSING,
+ * ACCESS_TOKEN_INVALID or ACCESS_TOKEN_SCOPE_INSUFFICIENT.
+ */
+export async function authorizedCaller(platform: Platform, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, api: string, read: boolean, method: string): Promise<string> {
+  const caller = await credentialOf(platform, headers);
+  if (caller.scopes !== 'all') {
+    const check = hasScope(caller.scopes, api, read);
+    if (!check.ok) {
+      throw apiRefusal('ACCESS_TOKEN_SCOPE_INSUFFICIENT', { scopes: caller.scopes, acceptedScopes: check.accepted, service: api, principal: caller.member, errorMetadata: { service: api, method } });
+    }
+  }
+  return caller.member;
+}
 
 /** The IAM member (`user:…` / `serviceAccount:…`) making the call. Throws TOKEN_MISSING or ACCESS_TOKEN_INVALID. */
 export async function callerOf(platform: Platform, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Promise<string> {
+  return (await credentialOf(platform, headers)).member;
+}
+
+async function credentialOf(platform: Platform, headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>): Promise<Caller> {
   const auth = headers['authorization'];
   const value = Array.isArray(auth) ? auth[0] : auth;
   if (value === undefined || value === '') {
-    if (platform.config.defaultPrincipal) return platform.config.defaultPrincipal;
+    if (platform.config.defaultPrincipal) return { member: platform.config.defaultPrincipal, scopes: 'all' };
     throw apiRefusal('TOKEN_MISSING', { expectedAudience: '(an access token has no audience)', headers: ['authorization'] });
   }
   const m = /^Bearer +([A-Za-z0-9._~+/-]+=*)$/i.exec(value);
@@ -23,7 +53,7 @@ export async function callerOf(platform: Platform, headers: IncomingHttpHeaders 
     const reason = token.split('.').length === 3 ? 'it is a JWT (an ID token?), not an access token' : 'no unexpired access token of this authplane has this value (expired, revoked, minted elsewhere, or from before a reset)';
     throw apiRefusal('ACCESS_TOKEN_INVALID', { reason });
   }
-  return rec.principal;
+  return { member: rec.principal, scopes: rec.scopes };
 }
 
 /**
@@ -33,42 +63,19 @@ export async function callerOf(platform: Platform, headers: IncomingHttpHeaders 
  */
 export function requirePermission(platform: Platform, member: string, permission: string, resource: string, domain = 'iam.googleapis.com'): void {
   const decision = platform.iam.check(member, permission, resource);
-  if (decision.allowed) return;
-  const p = decision.propagating;
-  if (p) {
-    throw permissionDenied(permission, domain, 'IAM_NOT_YET_PROPAGATED', {
-      path: '/',
-      principal: member,
-      member: p.grant.member,
-      role: p.grant.role,
-      resource: p.grant.resource,
-      grantedAt: new Date(p.changedAt).toISOString(),
-      visibleAt: new Date(p.visibleAt).toISOString(),
-      fullyVisibleAt: new Date(p.fullyVisibleAt).toISOString(),
-      frontEnd: decision.frontEnd,
-    });
-  }
-  throw permissionDenied(permission, domain, 'PERMISSION_DENIED', {
-    principal: member,
-    member,
-    resource,
-    role: decision.rolesGranting[0] ?? 'a role that grants it',
-    rolesGranting: decision.rolesGranting,
-    frontEnd: decision.frontEnd,
-  });
+  if (!decision.allowed) throw new DenialError(iamRefusal(decision, 'api', member, { domain, region: platform.config.project.region }));
 }
 
 /**
  * Google's rule for work that runs as a service account (a task's or a job's token, a push subscription's):
- * the caller needs iam.serviceAccounts.actAs on it (ACT_AS_DENIED), and it must exist in the project (REFERENCE
- * §7, §9, §10). `domain` is the refusing API; `field` names the account's field for the wrong-project error.
+ * the caller needs iam.serviceAccounts.actAs on it (ACT_AS_DENIED); an account that does not exist here (a
+ * typo, another project's) is SERVICE_ACCOUNT_UNKNOWN, answered as Google's actAs 403 (REFERENCE §7, §9, §10).
+ * `domain` is the refusing API.
  */
-export async function requireActAs(platform: Platform, caller: string, email: string, domain: string, field: string, owner: string): Promise<void> {
+export async function requireActAs(platform: Platform, caller: string, email: string, domain: string): Promise<void> {
   const account = await platform.identity.findServiceAccount(email);
   const evidence = { principal: caller, member: caller, serviceAccount: email };
   if (!account) throw apiRefusal('SERVICE_ACCOUNT_UNKNOWN', { ...evidence, permission: 'iam.serviceAccounts.actAs', domain }, { answerAs: 'ACT_AS_DENIED' });
-  const project = platform.config.project.id;
-  if (account.projectId !== project) throw invalidArgument(`The service account ${email} must belong to the ${owner}'s project ${project}.`, field);
   const decision = platform.iam.check(caller, 'iam.serviceAccounts.actAs', serviceAccountResource(account.email));
   if (decision.allowed) return;
   throw permissionDenied('iam.serviceAccounts.actAs', domain, 'ACT_AS_DENIED', { ...evidence, ...(decision.propagating ? { propagating: decision.propagating } : {}) });

@@ -11,7 +11,7 @@ import { denialFields, requestLogFor, type RequestLogEntry } from '../observe/re
 import type { Platform } from '../platform.js';
 import { deny, DenialError, type Denial } from '../verify/denial.js';
 import { grpcStatus } from '../verify/response.js';
-import { callerOf } from './caller.js';
+import { authorizedCaller } from './caller.js';
 import { decodeBinary, encodeBinary, type Obj } from './proto.js';
 
 /** A unary RPC as products implement it: the calling IAM member and the request in the shared object shape. */
@@ -85,7 +85,7 @@ export class GrpcServer {
       const started = performance.now();
       const id = requestLogFor(this.platform).newId();
       let caller: string | undefined;
-      this.authenticate(call.metadata)
+      this.authenticate(call.metadata, api, path)
         .then((c) => {
           caller = c;
           return method(c, call.request);
@@ -104,10 +104,14 @@ export class GrpcServer {
     };
   }
 
-  /** The caller of a call, from its `authorization` metadata (or the default principal). Throws a DenialError. */
-  authenticate(metadata: grpc.Metadata): Promise<string> {
+  /**
+   * The caller of a call to `api`'s method `path`, from its `authorization` metadata (or the default principal),
+   * with a scope the API accepts (Get and List RPCs accept read-only scopes). Throws a DenialError.
+   */
+  authenticate(metadata: grpc.Metadata, api: string, path: string): Promise<string> {
     const auth = metadata.get('authorization')[0];
-    return callerOf(this.platform, auth ? { authorization: String(auth) } : {});
+    const rpc = path.slice(path.lastIndexOf('/') + 1);
+    return authorizedCaller(this.platform, auth ? { authorization: String(auth) } : {}, api, /^(Get|List)/.test(rpc), path);
   }
 
   /** An error as Google's gRPC status: refusals with their code and trailers; anything else INTERNAL, logged once. */

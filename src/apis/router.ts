@@ -21,7 +21,7 @@ import type { Platform } from '../platform.js';
 import { requestLogFor, denialFields, type RequestLogEntry } from '../observe/request-log.js';
 import { deny, DenialError, type Denial } from '../verify/denial.js';
 import { denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
-import { callerOf, requirePermission } from './caller.js';
+import { authorizedCaller, requirePermission } from './caller.js';
 import { apiRefusal, invalidArgument, notFound } from './errors.js';
 
 /** Who may call a route; see the file header. `quiet` routes (health, key sets, the request log itself) are not logged. */
@@ -232,7 +232,7 @@ export class Router {
   private async admit(route: Route, req: ApiRequest): Promise<void> {
     if (!SAFE_METHODS.has(req.method)) this.sameOrigin(route, req);
     if ('public' in route.access) return;
-    req.caller = await callerOf(this.platform, req.headers);
+    req.caller = await authorizedCaller(this.platform, req.headers, route.service, req.method === 'GET' || req.method === 'HEAD', `${req.method} ${route.pattern}`);
     if ('on' in route.access) {
       const resource = await route.access.on(req);
       requirePermission(this.platform, req.caller, route.access.permission, resource, route.service);

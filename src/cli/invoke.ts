@@ -8,7 +8,7 @@ import { audienceForUrl } from '../client/audience.js';
 import { decodeJwt } from '../lib/jwt.js';
 import type { RefusalCode } from '../verify/codes.js';
 import { apiUrl, callApi } from './api-client.js';
-import { denialLines, serviceForUrl, type ServiceState } from './explain.js';
+import { denialLines } from './explain.js';
 import { resolveAccount } from './token.js';
 
 const HELP = `usage: authplane invoke --impersonate SA [-X METHOD] [--data BODY] [-H 'Name: value']… [options] URL
@@ -105,4 +105,23 @@ export async function run(args: string[]): Promise<number> {
   }
   console.log(`body       ${body.length > 2000 ? `${body.slice(0, 2000)}… (${body.length} bytes)` : body}`);
   return res.ok ? 0 : 1;
+}
+
+/** A service as GET /admin/v1/state lists it. */
+interface ServiceState {
+  name: string;
+  urls: { deterministic?: string; hashed: string; functions?: string; local?: string };
+}
+
+/** The configured service a URL points at (its run.app, functions or local URL; localhost for 127.0.0.1). */
+function serviceForUrl(services: ServiceState[], url: string): ServiceState | undefined {
+  const u = new URL(url);
+  return services.find((s) =>
+    [s.urls.deterministic, s.urls.hashed, s.urls.functions, s.urls.local].some((x) => {
+      if (!x) return false;
+      const xu = new URL(x);
+      if (xu.hostname === '127.0.0.1' && u.hostname === 'localhost') return xu.port === u.port;
+      return xu.host === u.host && (!x.includes('cloudfunctions.net') || u.pathname === xu.pathname || u.pathname.startsWith(`${xu.pathname}/`));
+    }),
+  );
 }

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { demoConfigPath } from '../config/demo.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/schema-dsl.js';
-import { startAuthplane } from '../server/app.js';
+import { startAuthplane, type RunningAuthplane } from '../server/app.js';
 
 export const summary = 'run the emulator: API, gRPC, front doors, metadata servers (demo project without --config)';
 
@@ -40,14 +40,15 @@ export async function run(args: string[]): Promise<number> {
     throw e;
   }
   const databaseUrl = values.database ?? process.env.AUTHPLANE_DATABASE_URL;
-  const running = await startAuthplane({ config, dataDir: resolve(values.data ?? '.authplane'), ...(databaseUrl ? { databaseUrl } : {}) });
-
+  // Signal handlers first: a supervisor may send SIGTERM the moment it reads "authplane ready".
+  let running: RunningAuthplane | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
     if (stopping) return;
     stopping = true;
     console.log(`authplane: ${signal}, shutting down`);
-    running.stop().then(
+    // Still starting: stop once started (startAuthplane cleans up after itself when it fails).
+    (running ? running.stop() : starting.then((r) => r.stop())).then(
       () => process.exit(0),
       (e: unknown) => {
         console.error('authplane: shutdown failed:', e);
@@ -57,5 +58,7 @@ export async function run(args: string[]): Promise<number> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
+  const starting = startAuthplane({ config, dataDir: resolve(values.data ?? '.authplane'), ...(databaseUrl ? { databaseUrl } : {}) });
+  running = await starting;
   return -1; // keep running
 }

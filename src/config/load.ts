@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { AuthplaneConfig, GatewayAuthentication } from './types.js';
-import { bool, ConfigError, Ctx, duration, int, list, obj, oneOf, optStr, record, str, type Checker } from './schema-dsl.js';
+import { bool, ConfigError, Ctx, duration, int, list, obj, oneOf, optStr, record, str, type Checker, optOneOf } from './schema-dsl.js';
 import { isKnownRole } from '../iam/roles.js';
 import { serviceResource } from '../iam/resources.js';
 import { Schedule } from '../lib/cron-schedule.js';
@@ -99,6 +99,8 @@ const schema = obj(
           ingress: oneOf(['all', 'internal', 'internal-and-cloud-load-balancing'] as const, 'all'),
           invokerIamCheck: bool(true),
           customAudiences: list(str()),
+          vpcEgress: optOneOf(['all-traffic', 'private-ranges-only'] as const),
+          domains: list(str({ pattern: /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, hint: 'a custom domain is a host name such as api.example.com (no scheme, no path, lowercase)' })),
           functionName: optStr({ pattern: NAME }),
           allowAudiencePath: bool(false),
           iap: obj({ enabled: bool(false), oauthClientId: optStr(), customAudiences: list(str()) }),
@@ -156,7 +158,18 @@ const schema = obj(
         { required: ['name', 'schedule', 'httpTarget'] },
       ),
     ),
-    workloads: list(obj({ name: str({ pattern: NAME }), serviceAccount: str(), metadataPort: int({ ...PORT, default: 0 }) }, { required: ['name', 'serviceAccount'] })),
+    workloads: list(
+      obj(
+        {
+          name: str({ pattern: NAME }),
+          serviceAccount: str(),
+          metadataPort: int({ ...PORT, default: 0 }),
+          environment: oneOf(['cloud-run', 'compute-engine', 'gke'] as const, 'cloud-run'),
+          vpcEgress: optOneOf(['all-traffic', 'private-ranges-only'] as const),
+        },
+        { required: ['name', 'serviceAccount'] },
+      ),
+    ),
     gateways: list(
       obj(
         {

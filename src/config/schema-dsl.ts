@@ -111,6 +111,12 @@ export const oneOf =
     return v as T;
   };
 
+/** One of `values`, or undefined when absent. */
+export const optOneOf =
+  <T extends string>(values: readonly T[]): Checker<T | undefined> =>
+  (v, path, ctx) =>
+    v === undefined || v === null ? undefined : oneOf(values, values[0]!)(v, path, ctx);
+
 const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 

@@ -60,6 +60,10 @@ export interface ServiceConfig {
   ingress: Ingress;
   invokerIamCheck: boolean;
   customAudiences: string[];
+  /** The service's own VPC egress: with all-traffic its calls to other services count as internal traffic. */
+  vpcEgress?: VpcEgress;
+  /** Custom domains (domain mappings, load balancer hosts) routed to this service; audiences only if also in customAudiences. */
+  domains: string[];
   /** Declares a Cloud Functions (2nd gen) URL https://REGION-PROJECT.cloudfunctions.net/FUNCTION for it. */
   functionName?: string;
   /** Accept audiences that carry a request path (Google refuses them; see docs/behaviour.md). */
@@ -102,12 +106,20 @@ export interface SchedulerJobConfig {
   retryConfig: { retryCount: number; maxRetryDurationMs: number; minBackoffMs: number; maxBackoffMs: number; maxDoublings: number };
   attemptDeadlineMs: number;
 }
+/** Where a workload runs, which decides what its metadata server's identity tokens carry (docs/metadata.md). */
+export type WorkloadEnvironment = 'cloud-run' | 'compute-engine' | 'gke';
 
 export interface WorkloadConfig {
   name: string;
   serviceAccount: string;
   metadataPort: number;
+  environment: WorkloadEnvironment;
+  /** The workload's VPC egress: with all-traffic its calls to services count as internal traffic. */
+  vpcEgress?: VpcEgress;
 }
+
+/** Cloud Run's VPC egress setting (absent = no VPC egress). */
+export type VpcEgress = 'all-traffic' | 'private-ranges-only';
 
 export interface GatewayAuthentication {
   googleIdToken?: { audience: string | { useTargetUrl: true }; includeEmail: boolean };

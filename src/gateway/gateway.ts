@@ -9,11 +9,14 @@ import { TokenFetchError } from '../client/errors.js';
 import type { GatewayConfig } from '../config/types.js';
 import { clientAddress } from '../lib/http-headers.js';
 import { listen } from '../metadata/server.js';
-import { requestLogFor, type RequestLogEntry, type RequestOutcome } from '../observe/request-log.js';
+import { denialFields, requestLogFor, type RequestLogEntry, type RequestOutcome } from '../observe/request-log.js';
 import { INTERNAL_HEADER, type Platform } from '../platform.js';
 import { GatewayCredentials } from './credentials.js';
 import { diagnoseRefusal, type TokenUsed } from './diagnosis.js';
-import { faults, sendFault, type GatewayFault } from './faults.js';
+import { faults } from './faults.js';
+import { deny, type Denial } from '../verify/denial.js';
+import { isRefusalCode } from '../verify/codes.js';
+import { denialResponse } from '../verify/response.js';
 import { endToEndHeaders, proxy } from './proxy.js';
 import { compileRoute, matchRoute, type CompiledRoute, type RouteMatch } from './route-match.js';
 import { targetFor, type TargetRequest } from './target.js';
@@ -30,9 +33,20 @@ export interface RunningGateway {
 }
 
 class TokenFault extends Error {
-  constructor(readonly fault: GatewayFault) {
-    super(fault.faultstring);
+  constructor(readonly denial: Denial) {
+    super(denial.message);
   }
+}
+
+/** A gateway refusal in Apigee's shape, with its code and request id. */
+function sendFault(res: ServerResponse, denial: Denial, requestId: string): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const out = denialResponse(denial, { requestId });
+  res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
+  res.end(out.body);
 }
 
 export async function startGateway(platform: Platform, config: GatewayConfig, index: number): Promise<RunningGateway> {
@@ -61,18 +75,10 @@ export async function startGateway(platform: Platform, config: GatewayConfig, in
       durationMs: performance.now() - started,
       ...extra,
     });
-    const fail = (fault: GatewayFault, extra: Partial<RequestLogEntry> = {}) => {
-      const e = entry(fault.status, fault.status === 503 ? 'upstream-error' : 'refused', {
-        message: fault.faultstring,
-        explanation: fault.explanation,
-        remedy: fault.remedy,
-        evidence: { errorcode: fault.errorcode },
-        ...(fault.denial ? { code: fault.denial } : {}),
-        ...extra,
-      });
+    const fail = (denial: Denial) => {
+      const e = entry(denial.status, denial.status >= 503 ? 'upstream-error' : 'refused', denialFields(denial));
       log.record(e);
-      res.setHeader('x-authplane-request-id', e.id);
-      sendFault(res, fault);
+      sendFault(res, denial, e.id);
     };
 
     const match = matchRoute(routes, path);
@@ -83,7 +89,7 @@ export async function startGateway(platform: Platform, config: GatewayConfig, in
     try {
       token = await tokenFor(credentials, match, target);
     } catch (e) {
-      if (e instanceof TokenFault) return fail(e.fault);
+      if (e instanceof TokenFault) return fail(e.denial);
       throw e;
     }
 
@@ -111,11 +117,7 @@ export async function startGateway(platform: Platform, config: GatewayConfig, in
       }
     });
     if (!outcome.ok) {
-      return fail(
-        outcome.timedOut
-          ? { ...faults.unavailable(target.url, outcome.reason), status: 504, errorcode: 'messaging.adaptors.http.flow.GatewayTimeout', faultstring: 'Gateway Timeout' }
-          : faults.unavailable(target.url, outcome.reason),
-      );
+      return fail(outcome.timedOut ? faults.timedOut(target.url, outcome.reason) : faults.unavailable(target.url, outcome.reason));
     }
     log.record(
       entry(outcome.status, refusal ? 'refused' : 'proxied', {
@@ -128,9 +130,11 @@ export async function startGateway(platform: Platform, config: GatewayConfig, in
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((e: unknown) => {
-      console.error(`authplane: gateway ${config.name}:`, e);
-      if (!res.headersSent) sendFault(res, { status: 500, errorcode: 'messaging.runtime.InternalError', faultstring: 'Internal error', explanation: String(e), remedy: '' });
-      else res.destroy();
+      const id = log.newId();
+      console.error(`authplane: gateway ${config.name}: internal error (request ${id}):`, e);
+      const denial = deny('INTERNAL_ERROR', 'gateway', { requestId: id, reason: (e as Error)?.message ?? String(e) });
+      log.record({ id, time: new Date().toISOString(), surface: 'gateway', service: config.name, method: req.method ?? 'GET', path: req.url ?? '/', source: req.socket.remoteAddress ?? '', internal: config.insideVpc, status: 500, outcome: 'failed', googleVisible: true, durationMs: 0, ...denialFields(denial) });
+      sendFault(res, denial, id);
     });
   });
   server.keepAliveTimeout = 65_000;
@@ -185,7 +189,8 @@ async function tokenFor(credentials: GatewayCredentials, match: RouteMatch, targ
   } catch (e) {
     if (e instanceof TokenFault) throw e;
     if (e instanceof TokenFetchError && e.code === 'IMPERSONATION_FAILED' && e.status !== undefined) {
-      throw new TokenFault(faults.calloutFailed(where, e.status, e.message, e.denial));
+      const impersonated = auth.impersonate?.serviceAccount ?? '(unknown)';
+      throw new TokenFault(faults.calloutFailed(where, e.status, e.message, impersonated, credentials.gateway.serviceAccount, isRefusalCode(e.denial) ? e.denial : undefined));
     }
     throw new TokenFault(faults.tokenUnavailable(where, (e as Error).message));
   }

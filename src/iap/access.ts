@@ -3,39 +3,18 @@
 
 import type { Iam } from '../iam/iam.js';
 import { iapResource } from '../iam/resources.js';
-import { deny, type Denial } from '../verify/denial.js';
+import type { Denial } from '../verify/denial.js';
+import { iamRefusal } from '../iam/refusal.js';
 import type { IapIdentity } from './programmatic.js';
 
 const IAP_ACCESS_PERMISSION = 'iap.webServiceVersions.accessViaIAP';
 const IAP_ACCESSOR_ROLE = 'roles/iap.httpsResourceAccessor';
 
 /** undefined when access is granted; otherwise the refusal (403 Access denied). */
-export function checkIapAccess(iam: Iam, who: IapIdentity, service: string, now?: number): Denial | undefined {
+export function checkIapAccess(iam: Iam, who: IapIdentity, service: string, region?: string, now?: number): Denial | undefined {
   const resource = iapResource(service);
   const decision = iam.check(who.member, IAP_ACCESS_PERMISSION, resource, now === undefined ? {} : { now });
   if (decision.allowed) return undefined;
   const role = decision.rolesGranting.includes(IAP_ACCESSOR_ROLE) ? IAP_ACCESSOR_ROLE : (decision.rolesGranting[0] ?? IAP_ACCESSOR_ROLE);
-  const p = decision.propagating;
-  if (p) {
-    return deny('IAM_NOT_YET_PROPAGATED', 'iap', {
-      member: who.member,
-      principal: who.email,
-      permission: IAP_ACCESS_PERMISSION,
-      role: p.grant.role,
-      resource: p.grant.resource,
-      grantedAt: new Date(p.changedAt).toISOString(),
-      visibleAt: new Date(p.visibleAt).toISOString(),
-      fullyVisibleAt: new Date(p.fullyVisibleAt).toISOString(),
-      frontEnd: decision.frontEnd,
-    });
-  }
-  return deny('PERMISSION_DENIED', 'iap', {
-    principal: who.email,
-    member: who.member,
-    permission: IAP_ACCESS_PERMISSION,
-    resource,
-    role,
-    rolesGranting: decision.rolesGranting,
-    authenticatedBy: who.via,
-  });
+  return iamRefusal(decision, 'iap', who.email, { authenticatedBy: who.via, ...(region ? { region } : {}) }, role);
 }

@@ -9,9 +9,10 @@
 //   6. Otherwise the request goes on without client-sent x-goog-* headers and IAP's cookies, with IAP's
 //      identity headers and signed assertion, and IAP's service agent's ID token for the invoker check.
 
-import type { IncomingMessage } from 'node:http';
-import { memberForEmail } from '../run/invoker.js';
-import type { FrontDoorGate, GateOutcome, GateRequest } from '../services/gate.js';
+import type { FrontDoorGate, GateOutcome, GateRequest, GateResponse } from '../admission/gate.js';
+import { memberForEmail } from '../admission/invoker.js';
+import { header, type AdmissionRequest } from '../admission/request.js';
+import type { TokenChecks } from '../admission/tokens.js';
 import type { ServiceEntry } from '../services/directory.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { DENIAL_HEADER, denialResponse } from '../verify/response.js';
@@ -34,11 +35,12 @@ const SESSION_REFRESH_PATH = '/_gcp_iap/do_session_refresh';
 const GENERATED = { 'x-goog-iap-generated-response': 'true' } as const;
 const HTML = { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' } as const;
 
-type Respond = Extract<GateOutcome, { kind: 'respond' }>;
+type Respond = GateResponse;
 
-const isHttps = (req: IncomingMessage) => Boolean((req.socket as { encrypted?: boolean }).encrypted);
-const isAjax = (req: IncomingMessage) => String(req.headers['x-requested-with'] ?? '').toLowerCase() === 'xmlhttprequest';
-const wantsHtml = (req: IncomingMessage) => String(req.headers.accept ?? '').includes('text/html');
+const isHttps = (req: AdmissionRequest) => req.secure;
+const isAjax = (req: AdmissionRequest) => (header(req, 'x-requested-with') ?? '').toLowerCase() === 'xmlhttprequest';
+const wantsHtml = (req: AdmissionRequest) => (header(req, 'accept') ?? '').includes('text/html');
+const cookieOf = (req: AdmissionRequest) => header(req, 'cookie');
 
 export class IapGate implements FrontDoorGate {
   readonly name = 'iap';
@@ -49,7 +51,7 @@ export class IapGate implements FrontDoorGate {
     return service.config.iap.enabled;
   }
 
-  async handle({ service, req, url }: GateRequest): Promise<GateOutcome> {
+  async handle({ service, request: req, url, tokens }: GateRequest): Promise<GateOutcome> {
     const mode = (url.searchParams.get('gcp-iap-mode') ?? '').toUpperCase();
     const path = url.pathname;
     if (path === IAP_CALLBACK_PATH) return this.finishSignin(service, req, url);
@@ -58,7 +60,7 @@ export class IapGate implements FrontDoorGate {
       return { kind: 'respond', status: 200, headers: { ...HTML, ...GENERATED, 'set-cookie': clear }, body: signedOutPage() };
     }
 
-    const who = await this.authenticate(service, req, url);
+    const who = await this.authenticate(service, req, url, tokens);
     if ('kind' in who) return who;
 
     if (path === SESSION_REFRESH_PATH || mode === 'DO_SESSION_REFRESH') {
@@ -69,7 +71,7 @@ export class IapGate implements FrontDoorGate {
       return { kind: 'respond', status: 200, headers, body: sessionRefreshedPage() };
     }
 
-    const denial = checkIapAccess(this.rt.platform.iam, who, service.config.name);
+    const denial = checkIapAccess(this.rt.platform.iam, who, service.config.name, this.rt.platform.config.project.region);
     if (denial) return this.refuse(denial, req, { email: who.email });
 
     if (path === IDENTITY_PATH || mode === 'IDENTITY') {
@@ -84,17 +86,17 @@ export class IapGate implements FrontDoorGate {
   }
 
   /** Who is calling, or the answer when IAP cannot tell. */
-  private async authenticate(service: ServiceEntry, req: IncomingMessage, url: URL): Promise<IapIdentity | Respond> {
+  private async authenticate(service: ServiceEntry, req: AdmissionRequest, url: URL, tokens: TokenChecks): Promise<IapIdentity | Respond> {
     const audiences = ProgrammaticAccess.idTokenAudiences(service);
-    const cred = pickIapCredential(req, audiences);
+    const cred = pickIapCredential(req.rawHeaders, audiences);
     if (cred.kind === 'refused') return this.refuse(cred.denial, req);
     if (cred.kind === 'bearer') {
-      const r = await this.rt.programmatic.verify(cred.token, cred.header, service, url.pathname);
+      const r = await this.rt.programmatic.verify(cred.token, cred.header, service, url.pathname, tokens);
       return r.ok ? r.identity : this.refuse(r.denial, req);
     }
 
     const clientId = service.config.iap.oauthClientId!;
-    const session = this.rt.sessions.read(req.headers.cookie, clientId, service.config.name);
+    const session = this.rt.sessions.read(cookieOf(req), clientId, service.config.name);
     if (session.kind === 'valid') {
       const s = session.session;
       return { email: s.email, userId: s.userId, member: memberForEmail(s.email), via: 'session-cookie' };
@@ -131,7 +133,7 @@ export class IapGate implements FrontDoorGate {
   }
 
   /** The sign-in page sent the browser back: check the round trip, start the session, return to the page. */
-  private finishSignin(service: ServiceEntry, req: IncomingMessage, url: URL): Respond {
+  private finishSignin(service: ServiceEntry, req: AdmissionRequest, url: URL): Respond {
     const clientId = service.config.iap.oauthClientId!;
     const secure = isHttps(req);
     const state = url.searchParams.get('state') ?? '';
@@ -141,7 +143,7 @@ export class IapGate implements FrontDoorGate {
       headers: { ...HTML, ...GENERATED, ...(cookies.length ? { 'set-cookie': cookies } : {}) },
       body: signinFailedPage(reason),
     });
-    const round = this.rt.sessions.finishSignin(state, req.headers.cookie, service.config.name);
+    const round = this.rt.sessions.finishSignin(state, cookieOf(req), service.config.name);
     if (!round) return fail('This sign-in was not started in this browser, or took longer than 10 minutes. Open the page again to sign in.');
     const xsrf = clearCookie(xsrfCookieName(round.id), secure);
     if (url.searchParams.get('error') === 'access_denied') return fail('You declined to share your account with this application.', 401, [xsrf]);
@@ -157,7 +159,7 @@ export class IapGate implements FrontDoorGate {
   }
 
   /** Admitted: what IAP changes on the request before Cloud Run's invoker check. */
-  private async pass(service: ServiceEntry, req: IncomingMessage, who: IapIdentity): Promise<GateOutcome> {
+  private async pass(service: ServiceEntry, req: AdmissionRequest, who: IapIdentity): Promise<GateOutcome> {
     const assertion = this.rt.assertions.sign(service.config.name, { email: who.email, userId: who.userId });
     const setHeaders: Record<string, string> = {
       'x-goog-authenticated-user-email': IAP_ACCOUNT_PREFIX + who.email,
@@ -167,8 +169,9 @@ export class IapGate implements FrontDoorGate {
     // IAP consumes its own credentials: the proxy header and IAP's cookies never reach the app.
     const removeHeaders = ['x-goog-*', 'proxy-authorization'];
     if (who.header === 'x-serverless-authorization') removeHeaders.push('x-serverless-authorization');
-    if (req.headers.cookie !== undefined) {
-      const rest = withoutCookies(req.headers.cookie, (n) => n.startsWith(IAP_COOKIE_PREFIX));
+    const cookie = cookieOf(req);
+    if (cookie !== undefined) {
+      const rest = withoutCookies(cookie, (n) => n.startsWith(IAP_COOKIE_PREFIX));
       if (rest === undefined) removeHeaders.push('cookie');
       else setHeaders['cookie'] = rest;
     }
@@ -176,7 +179,7 @@ export class IapGate implements FrontDoorGate {
   }
 
   /** IAP's refusal: Google's status and words, the generated-response marker and authplane's code. */
-  private refuse(denial: Denial, req: IncomingMessage, opts: { email?: string; setCookie?: string[] } = {}): Respond {
+  private refuse(denial: Denial, req: AdmissionRequest, opts: { email?: string; setCookie?: string[] } = {}): Respond {
     const r = denialResponse(denial);
     const headers: Record<string, string | string[]> = { ...r.headers, ...GENERATED, 'cache-control': 'no-store' };
     if (opts.setCookie?.length) headers['set-cookie'] = opts.setCookie;
@@ -185,8 +188,8 @@ export class IapGate implements FrontDoorGate {
   }
 
   /** The origin the browser used, when it is one of the service's; else the front door's own. */
-  private originOf(service: ServiceEntry, req: IncomingMessage): string {
-    const host = req.headers.host;
+  private originOf(service: ServiceEntry, req: AdmissionRequest): string {
+    const host = header(req, 'host');
     const scheme = isHttps(req) ? 'https' : 'http';
     const origins = serviceOrigins(service);
     const candidate = host ? `${scheme}://${host}` : undefined;

@@ -1,5 +1,5 @@
 // Identity-Aware Proxy as an authplane product: sign-in pages and IAM policy REST on the API port, and a
-// gate in front of every service with `iap: { enabled: true }` (the Cloud Run front door runs it).
+// gate in the admission decision of every service with `iap: { enabled: true }`.
 
 import type { Product } from '../product.js';
 import { IapGate } from './gate.js';
@@ -13,15 +13,7 @@ export const iapProduct: Product = {
     signinRoutes(router, platform, () => iapRuntime(platform));
     iapPolicyRoutes(router, platform);
   },
-  async start(platform) {
-    const gate = new IapGate(await iapRuntime(platform));
-    platform.gates.push(gate);
-    return {
-      listeners: [],
-      async stop() {
-        const i = platform.gates.indexOf(gate);
-        if (i >= 0) platform.gates.splice(i, 1);
-      },
-    };
+  async gates(platform) {
+    return [new IapGate(await iapRuntime(platform))];
   },
 };

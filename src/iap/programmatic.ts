@@ -6,15 +6,14 @@
 // Both go through the one verifier (src/verify/); this file only chooses the header, the issuer, the keys
 // and the accepted audiences.
 
-import type { IncomingMessage } from 'node:http';
+import type { TokenChecks } from '../admission/tokens.js';
+import { memberForEmail } from '../admission/invoker.js';
 import type { ServiceEntry } from '../services/directory.js';
-import type { KeyRing } from '../identity/keys.js';
 import type { Identity } from '../identity/identity.js';
 import { decodeJwt } from '../lib/jwt.js';
-import { memberForEmail } from '../run/invoker.js';
+import { parseBearer } from '../verify/credential.js';
 import { deny, type Denial } from '../verify/denial.js';
-import { keyRingSource, type KeySource } from '../verify/keys.js';
-import { GOOGLE_ISSUERS, Verifier } from '../verify/verifier.js';
+import { GOOGLE_ISSUERS, isServiceAccountEmail } from '../verify/verifier.js';
 
 /** Where IAP looks for a bearer credential, first match wins. Proxy-Authorization leaves Authorization to the app. */
 export const IAP_CREDENTIAL_HEADERS = ['proxy-authorization', 'x-serverless-authorization', 'authorization'] as const;
@@ -41,12 +40,12 @@ export interface IapIdentity {
 const SA_JWT_MAX_LIFETIME_S = 3600;
 
 /**
- * The bearer credential, if any. An Authorization header with another scheme (Basic, …) belongs to the
- * app and is ignored; in Proxy-Authorization or X-Serverless-Authorization it is refused.
+ * The bearer credential, if any, parsed by the same rule as Cloud Run's (verify/credential.ts parseBearer).
+ * An Authorization header with another scheme (Basic, …) belongs to the app and is ignored; in
+ * Proxy-Authorization or X-Serverless-Authorization it is refused.
  */
-export function pickIapCredential(req: IncomingMessage, audiences: readonly string[]): IapCredential {
+export function pickIapCredential(raw: readonly string[], audiences: readonly string[]): IapCredential {
   const values = new Map<string, string[]>();
-  const raw = req.rawHeaders;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!.toLowerCase();
     if ((IAP_CREDENTIAL_HEADERS as readonly string[]).includes(name) && raw[i + 1]!.trim() !== '') {
@@ -62,31 +61,18 @@ export function pickIapCredential(req: IncomingMessage, audiences: readonly stri
     const isBearer = (v: string) => /^bearer(\s|$)/i.test(v);
     if (header === 'authorization' && !list.some(isBearer)) continue;
     if (list.length > 1) return { kind: 'refused', denial: deny('MULTIPLE_CREDENTIALS', 'iap', { ...base, header, credentialCount: list.length }) };
-    const value = list[0]!;
-    if (!isBearer(value)) {
-      return { kind: 'refused', denial: deny('TOKEN_MALFORMED', 'iap', { ...base, header, reason: `the ${header} header does not use the Bearer scheme` }) };
-    }
-    const token = value.slice(6).trim();
-    if (token === '') return { kind: 'refused', denial: deny('TOKEN_MISSING', 'iap', { ...base, header, reason: `the ${header} header says "Bearer" but carries no token` }) };
-    return { kind: 'bearer', header, token };
+    const parsed = parseBearer(header, list[0]!);
+    if (!parsed.ok) return { kind: 'refused', denial: deny(parsed.code, 'iap', { ...base, ...parsed.evidence }) };
+    return { kind: 'bearer', header, token: parsed.token };
   }
   return { kind: 'none' };
 }
 
 export type ProgrammaticResult = { ok: true; identity: IapIdentity } | { ok: false; denial: Denial };
 
-/** Verifies programmatic credentials for IAP-protected services. One per process (verifiers cache verified tokens). */
+/** Verifies programmatic credentials for IAP-protected services, through the admission's token checks. */
 export class ProgrammaticAccess {
-  private readonly idTokens: Verifier;
-  private readonly saVerifiers = new Map<string, Verifier>();
-  private lastReload = 0;
-
-  constructor(
-    private readonly identity: Identity,
-    private readonly clock: () => number,
-  ) {
-    this.idTokens = new Verifier({ keys: this.reloading(keyRingSource(identity.keys, clock)), surface: 'iap', requireEmail: true, clock });
-  }
+  constructor(private readonly identity: Identity) {}
 
   /** The audiences an ID token may carry for this service: the OAuth client ID, then IAP custom audiences. */
   static idTokenAudiences(service: ServiceEntry): string[] {
@@ -109,23 +95,25 @@ export class ProgrammaticAccess {
     return out;
   }
 
-  async verify(token: string, header: IapCredentialHeader, service: ServiceEntry, path: string): Promise<ProgrammaticResult> {
+  async verify(token: string, header: IapCredentialHeader, service: ServiceEntry, path: string, tokens: TokenChecks): Promise<ProgrammaticResult> {
     const decoded = decodeJwt(token);
     const iss = decoded?.claims['iss'];
-    const selfSigned = typeof iss === 'string' && !GOOGLE_ISSUERS.includes(iss) && iss.endsWith('.gserviceaccount.com');
+    // IAP's documented form for a service account's own JWT: iss = sub = the account (REFERENCE §12).
+    const selfSigned = isServiceAccountEmail(iss) && !GOOGLE_ISSUERS.includes(iss);
     if (!selfSigned) {
-      const r = await this.idTokens.verifyAsync(token, { audiences: ProgrammaticAccess.idTokenAudiences(service) });
+      const r = await tokens.idToken(token, { audiences: ProgrammaticAccess.idTokenAudiences(service), surface: 'iap', requireEmail: true });
       if (!r.ok) return { ok: false, denial: r.denial };
       const email = r.email!;
-      return { ok: true, identity: { email, userId: String(r.claims.sub ?? ''), member: memberForEmail(email), via: 'id-token', header } };
+      return { ok: true, identity: { email, userId: r.claims.sub, member: memberForEmail(email), via: 'id-token', header } };
     }
 
-    const email = iss as string;
+    const email = iss;
     const audiences = ProgrammaticAccess.resourceAudiences(service, path);
-    const r = await this.saVerifier(email).verifyAsync(token, { audiences });
+    // exp may be up to an hour ahead; the extra second keeps a just-minted hour-long JWT inside the verifier's bound.
+    const r = await tokens.serviceAccountJwt(token, email, { audiences, surface: 'iap' }, SA_JWT_MAX_LIFETIME_S + 1);
     if (!r.ok) return { ok: false, denial: r.denial };
     const claims = r.claims;
-    const evidence = { iss: email, sub: claims.sub ?? null, iat: claims.iat, exp: claims.exp, audiences, expectedAudience: audiences[0] };
+    const evidence = { iss: email, sub: claims.sub, iat: claims.iat, exp: claims.exp, audiences, expectedAudience: audiences[0] };
     if (claims.sub !== email) {
       return { ok: false, denial: deny('TOKEN_MALFORMED', 'iap', { ...evidence, reason: `a service-account JWT needs sub = iss (${email}); its sub is ${String(claims.sub)}` }) };
     }
@@ -134,43 +122,5 @@ export class ProgrammaticAccess {
     }
     const sa = await this.identity.findServiceAccount(email);
     return { ok: true, identity: { email, userId: sa?.uniqueId ?? '', member: memberForEmail(email), via: 'service-account-jwt', header } };
-  }
-
-  /** A verifier that trusts only `email`'s own keys, with `email` as the issuer. */
-  private saVerifier(email: string): Verifier {
-    let v = this.saVerifiers.get(email);
-    if (!v) {
-      if (this.saVerifiers.size > 1000) this.saVerifiers.clear();
-      const ring = this.identity.keys;
-      const clock = this.clock;
-      const own: KeySource = {
-        name: `the published keys of ${email}`,
-        key(kid, alg) {
-          const k = ring.byId(kid);
-          if (!k || k.record.owner !== email || k.record.alg !== alg) return undefined;
-          return k.record.publishedUntil === null || k.record.publishedUntil > clock() ? k.publicKey : undefined;
-        },
-      };
-      // exp may be up to an hour ahead; the extra second keeps a just-minted hour-long JWT inside the verifier's bound.
-      v = new Verifier({ keys: this.reloading(own), issuers: [email], surface: 'iap', clock: this.clock, maxLifetimeSec: SA_JWT_MAX_LIFETIME_S + 1 });
-      this.saVerifiers.set(email, v);
-    }
-    return v;
-  }
-
-  /** Adds a rate-limited reload of the key ring (another process may have created or rotated a key). */
-  private reloading(source: KeySource): KeySource {
-    const ring: KeyRing = this.identity.keys;
-    return {
-      name: source.name,
-      key: (kid, alg) => source.key(kid, alg),
-      refresh: async () => {
-        const now = this.clock();
-        if (now - this.lastReload < 1000) return false;
-        this.lastReload = now;
-        await ring.reload();
-        return true;
-      },
-    };
   }
 }

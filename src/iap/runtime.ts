@@ -31,7 +31,7 @@ export function iapRuntime(platform: Platform): Promise<IapRuntime> {
         sealer,
         sessions: new SessionCookies(sealer, platform.clock),
         consent: new ConsentCookie(sealer),
-        programmatic: new ProgrammaticAccess(platform.identity, platform.clock),
+        programmatic: new ProgrammaticAccess(platform.identity),
         assertions: new AssertionSigner(platform.identity.keys, platform.config.project, platform.clock),
         invokerTokens: new InvokerTokens(platform.identity, platform.clock),
       };

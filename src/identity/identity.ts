@@ -32,6 +32,8 @@ export interface IdTokenRequest {
   lifetimeS?: number;
   /** Issued-at override, epoch seconds (tests of expiry and skew). */
   iat?: number;
+  /** Extra claims Google adds for some minters (the `google.compute_engine` claims of a VM's full-format token). */
+  extraClaims?: JwtClaims;
 }
 
 export interface AccessTokenGrant {
@@ -113,6 +115,7 @@ export class Identity {
     claims.iat = iat;
     claims.iss = GOOGLE_ISSUER;
     claims.sub = sa.uniqueId;
+    if (req.extraClaims) Object.assign(claims, req.extraClaims);
     const key = this.keys.signingKey('RS256');
     return signJwt({ alg: 'RS256', kid: key.record.kid, typ: 'JWT' }, claims, key.privateKey);
   }

@@ -10,6 +10,7 @@
 // happen in batches on a timer, so a request pays neither JSON.stringify nor a syscall.
 
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { PRIVATE_FILE_MODE } from '../lib/private-files.js';
 import { join } from 'node:path';
 import type { Platform } from '../platform.js';
 import type { Denial } from '../verify/denial.js';
@@ -53,6 +54,8 @@ export interface RequestLogEntry {
   path: string;
   /** Client address as seen by the front door. */
   source: string;
+  /** The Host the client used (a run.app or custom-domain name the request carried), when known. */
+  host?: string;
   /** Whether ingress counted the request as internal. */
   internal: boolean;
   status: number;
@@ -121,6 +124,7 @@ export class RequestLog {
   /** Opened on the first flush and kept open (appendFile would open and close the file every flush). */
   private stream: WriteStream | undefined;
   private seq = 0;
+  private broken = false;
   private readonly idPrefix = Date.now().toString(36);
 
   /** `file` undefined = memory only. */
@@ -206,13 +210,17 @@ export class RequestLog {
     for (const e of batch) text += this.serialize(e) + '\n';
     const file = this.file;
     if (this.stream === undefined) {
-      this.stream = createWriteStream(file, { flags: 'a' });
-      this.stream.on('error', (e) => console.error(`authplane: cannot write the request log ${file}: ${e.message}`));
+      const stream = createWriteStream(file, { flags: 'a', mode: PRIVATE_FILE_MODE });
+      stream.on('error', (e) => {
+        // Said once; the log stays in memory (the admin API) and a broken stream never blocks a write or a stop.
+        if (!this.broken) console.error(`authplane: cannot write the request log ${file}: ${e.message}`);
+        this.broken = true;
+      });
+      this.stream = stream;
     }
     const stream = this.stream;
-    // The write's callback runs once the stream has taken the text, or failed to (a data dir that is gone):
-    // waiting for 'drain' instead never ended on a stream that had failed, and hung every later flush and close.
-    this.writing = this.writing.then(() => new Promise<void>((resolve) => void stream.write(text, () => resolve())));
+    if (this.broken) return this.writing;
+    this.writing = this.writing.then(() => new Promise<void>((resolve) => (stream.write(text) ? resolve() : waitDrainOrError(stream, resolve))));
     return this.writing;
   }
 
@@ -222,8 +230,21 @@ export class RequestLog {
     await this.flush();
     const stream = this.stream;
     this.stream = undefined;
-    if (stream !== undefined) await new Promise<void>((resolve) => stream.end(() => resolve()));
+    if (stream !== undefined && !this.broken && !stream.destroyed) await new Promise<void>((resolve) => {
+      stream.once('error', () => resolve());
+      stream.end(() => resolve());
+    });
   }
+}
+
+function waitDrainOrError(stream: WriteStream, resolve: () => void): void {
+  const done = () => {
+    stream.off('drain', done);
+    stream.off('error', done);
+    resolve();
+  };
+  stream.once('drain', done);
+  stream.once('error', done);
 }
 
 /** Fills the refusal fields of an entry from a Denial. */

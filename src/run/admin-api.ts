@@ -10,7 +10,7 @@ import { iamPolicyRoutes } from '../apis/iam-policy.js';
 import type { ApiRequest, Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
 import type { ServiceEntry } from '../services/directory.js';
-import { INGRESS_ENUM } from './ingress.js';
+import { INGRESS_ENUM } from '../admission/ingress.js';
 import { serviceResource } from '../iam/resources.js';
 
 const DOMAIN = 'run.googleapis.com';

@@ -7,12 +7,9 @@ import { requestLogFor } from '../observe/request-log.js';
 import type { Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
 import type { ServiceConfig } from '../config/types.js';
-import { keyRingSource } from '../verify/keys.js';
-import { Verifier } from '../verify/verifier.js';
+import { admissionContext } from '../admission/context.js';
 import { cloudRunAdminRoutes } from './admin-api.js';
 import { FrontDoor } from './front-door.js';
-import { IngressPolicy } from './ingress.js';
-import { MemberResolver } from './invoker.js';
 import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
 import { hostPort } from '../lib/host-port.js';
@@ -40,24 +37,10 @@ function upstreamUrlTarget(svc: ServiceConfig): UpstreamTarget {
 /** Before the service is up, requests wait (briefly) rather than fail. */
 const NOT_STARTED: UpstreamTarget = { protocol: 'http:', host: '127.0.0.1', port: 0, ready: () => new Promise<void>(() => undefined) };
 
-/**
- * The verified-token cache's size. AUTHPLANE_TOKEN_CACHE_SIZE overrides it (0 disables the cache): a knob for
- * bench/frontdoor's uncached run and for debugging, documented in docs/run.md.
- */
-function tokenCacheSize(): number {
-  const raw = process.env.AUTHPLANE_TOKEN_CACHE_SIZE;
-  if (raw === undefined || raw === '') return 10_000;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 0) throw new Error(`AUTHPLANE_TOKEN_CACHE_SIZE must be an integer ≥ 0 (0 disables the verified-token cache), got ${raw}`);
-  return n;
-}
-
 async function startCloudRun(platform: Platform): Promise<StartedProduct> {
   const { config } = platform;
   const log = requestLogFor(platform);
-  const verifier = new Verifier({ keys: keyRingSource(platform.identity.keys, platform.clock), clock: platform.clock, surface: 'run', cacheSize: tokenCacheSize() });
-  const ingress = new IngressPolicy(platform.internalSecret, config.vpc.cidrs);
-  const members = new MemberResolver(platform);
+  const admission = admissionContext(platform);
   const agents = new UpstreamAgents();
   const doors: FrontDoor[] = [];
   const supervisors: Supervisor[] = [];
@@ -67,7 +50,6 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
     await Promise.all(doors.map((d) => d.close()));
     await Promise.all(supervisors.map((s) => s.stop()));
     agents.destroy();
-    await log.close();
   };
 
   try {
@@ -76,7 +58,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
     const starting: Promise<void>[] = [];
     for (const svc of config.services) {
       const entry = platform.directory.get(svc.name)!;
-      const door = new FrontDoor(entry, { platform, verifier, log, ingress, members, agents, upstream: NOT_STARTED });
+      const door = new FrontDoor(entry, { platform, admission, log, agents, upstream: NOT_STARTED });
       const bound = await door.listen(config.server.host, svc.port);
       doors.push(door);
       const address = hostPort(bound.host, bound.port);
@@ -102,6 +84,8 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
         },
       });
       supervisors.push(sup);
+      // Its own outbound calls: with all-traffic VPC egress, calls from its processes to other services count as internal.
+      platform.egress.register({ kind: 'service', name: svc.name, vpcEgress: svc.vpcEgress }, () => (sup.pid !== undefined ? [sup.pid] : []));
       starting.push(
         sup.spawn().then(() => {
           // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a

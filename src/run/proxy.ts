@@ -13,6 +13,7 @@ import { Readable, type Duplex } from 'node:stream';
 import { clientAddress, HOP_BY_HOP } from '../lib/http-headers.js';
 import { stripSignature } from '../lib/jwt.js';
 import { hostPort } from '../lib/host-port.js';
+import type { HeaderEdits } from '../admission/edits.js';
 
 /** Responses up to this size (by Content-Length) are sent in one write. */
 const SMALL_RESPONSE_BYTES = 64 * 1024;
@@ -26,15 +27,6 @@ export interface UpstreamTarget {
   port: number;
   /** Resolves when the service can take requests (a supervised command starting or restarting); undefined when it can now. */
   ready(): Promise<void> | undefined;
-}
-
-export interface HeaderEdits {
-  /** The credential header Cloud Run verified: its value goes on with the signature replaced. */
-  strippedCredential?: { header: string; token: string };
-  /** Lowercase names, or prefixes ending in '*', to drop (the internal marker; a gate's removals). */
-  remove?: readonly string[];
-  /** Headers to add after removals. */
-  set?: Readonly<Record<string, string>>;
 }
 
 /** The headers to send upstream, as a raw array. */

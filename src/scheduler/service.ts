@@ -60,7 +60,7 @@ export class CloudSchedulerService {
     const t = s.httpTarget;
     const sa = t.oidcToken?.serviceAccountEmail ?? t.oauthToken?.serviceAccountEmail;
     if (!sa) return;
-    await requireActAs(this.platform, caller, sa, DOMAIN, `job.http_target.${t.oidcToken ? 'oidc' : 'oauth'}_token.service_account_email`, 'job');
+    await requireActAs(this.platform, caller, sa, DOMAIN);
   }
 
   async listJobs(caller: string, req: Obj): Promise<Obj> {

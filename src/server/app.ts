@@ -16,9 +16,12 @@ import { createPlatform, type Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
 import { openStore } from '../store/open.js';
 import { PRODUCTS } from './products.js';
+import { seedIamFromConfig } from './seed.js';
+import { requestLogFor } from '../observe/request-log.js';
 import { dashboardRoutes } from '../ui/dashboard.js';
 import { hostPort } from '../lib/host-port.js';
 import type { Timers } from '../dispatch/timers.js';
+import { ensurePrivateDir } from '../lib/private-files.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -47,6 +50,8 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   const { config } = opts;
   const print = opts.print ?? ((l: string) => console.log(l));
   const products = opts.products ?? PRODUCTS;
+  // State, logs and (on SQLite) every private key live under the data directory: private to this user.
+  ensurePrivateDir(opts.dataDir);
   const store = await openStore(opts.databaseUrl, opts.dataDir);
   const cleanups: (() => Promise<void>)[] = [async () => store.close()];
   const stop = async () => {
@@ -59,18 +64,11 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       platform.iam.stop();
       platform.identity.stop();
     });
+    // Closed last: every listener writes to it until it stops.
+    cleanups.push(() => requestLogFor(platform).close());
+    if (!isLoopback(config.server.host)) print(exposureWarning(config.server.host));
 
-    // IAM from config: the default principal owns the project, so an unauthenticated script works.
-    const seeds = new Map<string, { role: string; members: string[] }[]>();
-    const addSeed = (resource: string, role: string, members: string[]) => {
-      const list = seeds.get(resource) ?? [];
-      list.push({ role, members });
-      seeds.set(resource, list);
-    };
-    if (config.defaultPrincipal) addSeed(`projects/${config.project.id}`, 'roles/owner', [config.defaultPrincipal]);
-    for (const p of products) for (const b of p.serviceAgentBindings?.(config) ?? []) addSeed(b.resource, b.role, b.members);
-    for (const b of config.iam.bindings) addSeed(b.resource, b.role, b.members);
-    for (const [resource, bindings] of seeds) await platform.iam.seed(resource, bindings);
+    await seedIamFromConfig(platform, products.flatMap((p) => p.serviceAgentBindings?.(config) ?? []));
 
     // The API port.
     const router = new Router(platform);
@@ -103,16 +101,22 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
 
     // Metadata servers: one per workload, service and gateway.
     const identities = [
-      ...config.workloads.map((w) => ({ name: w.name, serviceAccount: w.serviceAccount, port: w.metadataPort })),
-      ...config.services.map((s) => ({ name: s.name, serviceAccount: s.serviceAccount, port: s.metadataPort })),
-      ...config.gateways.map((g) => ({ name: g.name, serviceAccount: g.serviceAccount, port: g.metadataPort })),
+      ...config.workloads.map((w) => ({ name: w.name, serviceAccount: w.serviceAccount, port: w.metadataPort, environment: w.environment })),
+      // Services run on Cloud Run; gateways as Google-managed serverless runtimes.
+      ...config.services.map((s) => ({ name: s.name, serviceAccount: s.serviceAccount, port: s.metadataPort, environment: 'cloud-run' as const })),
+      ...config.gateways.map((g) => ({ name: g.name, serviceAccount: g.serviceAccount, port: g.metadataPort, environment: 'cloud-run' as const })),
     ];
+    // The processes that use a workload's metadata server are that workload (for VPC egress).
+    for (const w of config.workloads) platform.egress.registerWorkload({ kind: 'workload', name: w.name, vpcEgress: w.vpcEgress });
     for (const w of identities) {
-      const md = await startMetadataServer(platform, { name: w.name, serviceAccount: w.serviceAccount, host: config.server.host, port: w.port });
+      const md = await startMetadataServer(platform, { name: w.name, serviceAccount: w.serviceAccount, host: config.server.host, port: w.port, environment: w.environment });
       platform.metadataServers.set(w.name, md);
       cleanups.push(() => md.close());
       listeners.push({ name: `metadata ${w.name} (${md.serviceAccount})`, url: url(md.host, md.port) });
     }
+
+    // Gates join the admission decision before any front door opens.
+    for (const p of products) if (p.gates) platform.gates.push(...(await p.gates(platform)));
 
     for (const p of products) {
       if (!p.start) continue;
@@ -135,4 +139,18 @@ function closeServer(server: Server): Promise<void> {
     server.close(() => resolve());
     server.closeAllConnections();
   });
+}
+
+function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** What a non-loopback server.host exposes: everything authplane serves mints or trusts credentials. */
+function exposureWarning(host: string): string {
+  return (
+    `authplane: WARNING: server.host is ${host}, not loopback: other machines can reach every listener — the metadata servers ` +
+    '(which hand out tokens for their service accounts to anyone who asks), the IAM Credentials and OAuth token endpoints, ' +
+    'the admin API (IAM changes, with the default principal when one is configured) and the front doors. Use 127.0.0.1 unless ' +
+    'the network is yours alone, and set defaultPrincipal: none.'
+  );
 }

@@ -57,15 +57,31 @@ export function serviceUrls(config: AuthplaneConfig, svc: ServiceConfig): Servic
 export class ServiceDirectory {
   private readonly byName = new Map<string, ServiceEntry>();
   private readonly byHost = new Map<string, ServiceEntry>();
+  /** Functions share one host per region and project: `host/FUNCTION` → the service. */
+  private readonly byFunction = new Map<string, ServiceEntry>();
 
   constructor(readonly config: AuthplaneConfig) {
     for (const svc of config.services) {
       const urls = serviceUrls(config, svc);
       const entry: ServiceEntry = { config: svc, urls, audiences: [] };
       this.byName.set(svc.name, entry);
-      for (const u of [urls.deterministic, urls.hashed, urls.functions]) if (u) this.byHost.set(new URL(u).host, entry);
+      for (const u of [urls.deterministic, urls.hashed]) if (u) this.byHost.set(new URL(u).host, entry);
+      // A custom domain routes to the service like its run.app URLs (it is an audience only if listed in customAudiences).
+      for (const host of svc.domains) this.byHost.set(host, entry);
+      if (urls.functions) {
+        const f = new URL(urls.functions);
+        this.byFunction.set(`${f.host}${f.pathname}`, entry);
+      }
       this.refreshAudiences(entry);
     }
+  }
+
+  /** The service a URL's host (and, on a functions host, its first path segment) names. */
+  private byUrl(u: URL): ServiceEntry | undefined {
+    const direct = this.byHost.get(u.host);
+    if (direct !== undefined || this.byFunction.size === 0) return direct;
+    const fn = /^\/[^/]+/.exec(u.pathname)?.[0];
+    return fn === undefined ? undefined : this.byFunction.get(`${u.host}${fn}`);
   }
 
   private refreshAudiences(entry: ServiceEntry): void {
@@ -96,14 +112,14 @@ export class ServiceDirectory {
   /** The service whose URL `url` points at, or undefined (an outside URL). */
   lookup(url: string | URL): ServiceEntry | undefined {
     const u = typeof url === 'string' ? safeUrl(url) : url;
-    return u ? this.byHost.get(u.host) : undefined;
+    return u ? this.byUrl(u) : undefined;
   }
 
   /** Maps a service URL to its front door on this machine; undefined for outside URLs. */
   resolve(url: string): Resolved | undefined {
     const u = safeUrl(url);
     if (!u) return undefined;
-    const service = this.byHost.get(u.host);
+    const service = this.byUrl(u);
     if (!service?.frontDoor) return undefined;
     const { host, port } = service.frontDoor;
     return { service, localUrl: `http://${hostPort(host, port)}${u.pathname}${u.search}` };

@@ -1,7 +1,7 @@
 // SQLite store: the default, one file under .authplane/, WAL so readers never wait for the writer.
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { ensurePrivateDir, ensurePrivateFile } from '../lib/private-files.js';
 import type { IamPolicy } from '../iam/policy.js';
 import { accessTokenFromRow, keyFromRow, policyFromRow, saFromRow, type Row } from './core-rows.js';
 import { EMPTY_ETAG } from '../iam/policy.js';
@@ -27,7 +27,11 @@ export class SqliteStore implements Store {
   readonly scheduler: SchedulerStore = new SqliteSchedulerStore(this);
 
   constructor(file: string) {
-    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    if (file !== ':memory:') {
+      // Keys live here: the directory and the database private to this user (SQLite gives -wal and -shm the database's mode).
+      ensurePrivateDir(dirname(file));
+      ensurePrivateFile(file);
+    }
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');

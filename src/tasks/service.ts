@@ -272,10 +272,7 @@ export class CloudTasksService {
     const now = this.now;
     const valid = validateNewTask(task, now);
     const sa = valid.httpRequest.oidcToken?.serviceAccountEmail ?? valid.httpRequest.oauthToken?.serviceAccountEmail;
-    if (sa) {
-      const field = `task.http_request.${valid.httpRequest.oidcToken ? 'oidc' : 'oauth'}_token.service_account_email`;
-      await requireActAs(this.platform, caller, sa, DOMAIN, field, 'queue');
-    }
+    if (sa) await requireActAs(this.platform, caller, sa, DOMAIN);
     const result = await this.store.insertTask({ queue: n.queue, id, named, ...valid, createTime: now }, now, this.platform.config.tasks.nameReuseWindowMs);
     if (!result.ok) throw alreadyExists(taskName({ project: this.project.id, location: n.location, queue: n.queue, task: id }));
     this.dispatcher.wake(n.queue, valid.scheduleTime);

@@ -43,13 +43,9 @@ function matchOne(aud: string, audiences: readonly string[], allowPath: boolean)
   return false;
 }
 
-/** Whether the `aud` claim (string or array of strings) names an accepted audience. */
+/** Whether the `aud` claim names an accepted audience. Only a string can: Google issues one audience per token. */
 export function audienceMatches(aud: unknown, audiences: readonly string[], allowPath: boolean): boolean {
-  if (typeof aud === 'string') return matchOne(aud, audiences, allowPath);
-  if (Array.isArray(aud)) {
-    for (const a of aud) if (typeof a === 'string' && matchOne(a, audiences, allowPath)) return true;
-  }
-  return false;
+  return typeof aud === 'string' && matchOne(aud, audiences, allowPath);
 }
 
 /** Says which service an audience belongs to, when the caller knows (the front door knows every service's URLs). */
@@ -76,69 +72,86 @@ function hasExplicitPort(s: string): boolean {
   return /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*:\d+/i.test(s);
 }
 
-function isRootUrl(u: URL): boolean {
-  return u.pathname === '/' && u.search === '' && u.hash === '';
-}
-
 const family = (host: string): 'functions' | 'run' | undefined =>
   host.endsWith('.cloudfunctions.net') ? 'functions' : host.endsWith('.run.app') ? 'run' : undefined;
 
-/** Why `aud` is not accepted, and what it should have been. Only called on refusal. */
-export function diagnoseAudience(
-  aud: unknown,
-  audiences: readonly string[],
-  surface: Surface,
-  audienceOwner?: AudienceOwnerLookup,
-): AudienceDiagnosis {
+export interface AudienceContext {
+  /** Names the service an audience belongs to, when it is another service's (front doors know every URL). */
+  audienceOwner?: AudienceOwnerLookup;
+  /** This service's custom domains (https://HOST), which route to it but are not audiences unless listed as custom audiences. */
+  customDomains?: readonly string[];
+}
+
+/** The host as audiences are compared: lowercase, the scheme's default port dropped. */
+const hostOf = (u: URL): string => u.host.toLowerCase();
+
+/**
+ * How a claimed audience that shares its host with accepted audience `a` differs from it, as one named
+ * mutation; undefined when they differ otherwise (another function on a shared cloudfunctions.net host).
+ */
+function differenceOnSameHost(claimed: string, c: URL, a: string, au: URL): AudienceDiagnosis | undefined {
+  if (c.protocol !== au.protocol) return { hint: 'scheme', expectedAudience: a };
+  if (hasExplicitPort(claimed) !== hasExplicitPort(a)) return { hint: 'port', expectedAudience: a };
+  const cPath = c.pathname.replace(/\/+$/, '');
+  const aPath = au.pathname.replace(/\/+$/, '');
+  if (cPath === aPath) {
+    if (c.search !== au.search) return { hint: 'query', expectedAudience: a, audiencePath: c.search };
+    return { hint: 'trailing-slash', expectedAudience: a };
+  }
+  if (cPath.startsWith(`${aPath}/`)) return { hint: 'path', expectedAudience: a, audiencePath: c.pathname.slice(aPath.length) + c.search };
+  if (aPath.startsWith(`${cPath}/`) || cPath === '') return { hint: 'path-missing', expectedAudience: a, audiencePath: au.pathname.slice(cPath.length) };
+  return undefined;
+}
+
+/**
+ * Why `aud` is not accepted: the accepted audience nearest to it and the exact difference — path added or
+ * missing, query, scheme, port, trailing slash, another service's URL, the service's custom domain, the other
+ * URL family, IAP's client ID expected. Only called on refusal.
+ */
+export function diagnoseAudience(aud: unknown, audiences: readonly string[], surface: Surface, context: AudienceContext | AudienceOwnerLookup = {}): AudienceDiagnosis {
+  const ctx: AudienceContext = typeof context === 'function' ? { audienceOwner: context } : context;
   const first = audiences[0];
   const claimed = typeof aud === 'string' ? aud : Array.isArray(aud) ? aud.find((a): a is string => typeof a === 'string') : undefined;
   if (claimed === undefined || claimed === '') return { hint: 'missing', expectedAudience: first };
 
-  const accepted = audiences.map((a) => ({ a, u: parseUrl(a) }));
-  const roots = accepted.filter((x): x is { a: string; u: URL } => x.u !== undefined && isRootUrl(x.u));
-
-  // No scheme: "update-123.us-central1.run.app" or "update-123.us-central1.run.app:443".
-  if (!claimed.includes('://')) {
+  const accepted = audiences.flatMap((a) => {
+    const u = parseUrl(a);
+    return u ? [{ a, u }] : [];
+  });
+  const schemeless = !claimed.includes('://');
+  // "update-123.us-central1.run.app" or "update-123.us-central1.run.app:443": an accepted host without its scheme.
+  if (schemeless) {
     const u = parseUrl(`https://${claimed}`);
-    const hit = u && roots.find((r) => r.u.hostname === u.hostname);
+    const hit = u && accepted.find((x) => x.u.hostname === u.hostname.toLowerCase());
     if (hit) return { hint: 'scheme', expectedAudience: hit.a };
   }
-
-  const u = parseUrl(claimed);
-  if (u) {
-    for (const r of roots) {
-      if (r.u.hostname !== u.hostname) continue;
-      if (r.u.protocol !== u.protocol) return { hint: 'scheme', expectedAudience: r.a };
-      if (hasExplicitPort(claimed) && !hasExplicitPort(r.a)) return { hint: 'port', expectedAudience: r.a };
-      if (!isRootUrl(u)) {
-        return { hint: u.pathname.replace(/\/+$/, '') === '' && u.search === '' ? 'trailing-slash' : 'path', expectedAudience: r.a, audiencePath: u.pathname + u.search };
-      }
-      return { hint: 'trailing-slash', expectedAudience: r.a };
-    }
-    // Accepted audiences with a path (custom audiences, functions URLs): slash or extra path.
-    for (const { a } of accepted) {
-      const bareA = a.replace(/\/+$/, '');
-      const bareC = claimed.replace(/\/+$/, '');
-      if (bareA === bareC) return { hint: 'trailing-slash', expectedAudience: a };
-      if (claimed.startsWith(`${bareA}/`) || claimed.startsWith(`${bareA}?`)) {
-        return { hint: 'path', expectedAudience: a, audiencePath: claimed.slice(bareA.length) };
-      }
+  // Only upper and lower case differ (a host, a path): audiences are exact strings.
+  const bare = (x: string) => x.replace(/\/+$/, '');
+  const folded = accepted.find((x) => bare(x.a) !== bare(claimed) && bare(x.a).toLowerCase() === bare(claimed).toLowerCase());
+  if (folded) return { hint: 'case', expectedAudience: folded.a };
+  const c = parseUrl(claimed);
+  if (c) {
+    for (const { a, u } of accepted) {
+      if (hostOf(u) !== hostOf(c) && !(hasExplicitPort(claimed) && u.hostname === c.hostname.toLowerCase())) continue;
+      const d = differenceOnSameHost(claimed, c, a, u);
+      if (d) return d;
     }
   }
 
-  const owner = audienceOwner?.(claimed) ?? (u ? audienceOwner?.(u.origin) : undefined);
+  const owner = ctx.audienceOwner?.(claimed) ?? (c ? ctx.audienceOwner?.(c.origin) : undefined);
   if (owner !== undefined) return { hint: 'another-service', expectedAudience: first, audienceOwner: owner };
+  if (c && ctx.customDomains?.some((d) => parseUrl(d)?.hostname === c.hostname.toLowerCase())) return { hint: 'custom-domain', expectedAudience: first };
 
-  if (u) {
-    const fam = family(u.hostname);
+  if (c) {
+    const fam = family(c.hostname);
     if (fam) {
-      const other = accepted.find((x) => x.u !== undefined && family(x.u.hostname) !== undefined && family(x.u.hostname) !== fam);
+      const other = accepted.find((x) => family(x.u.hostname) !== undefined && family(x.u.hostname) !== fam);
       if (other) return { hint: 'functions-vs-run', expectedAudience: other.a };
     }
-    if (surface === 'iap') {
-      const clientId = audiences.find((a) => a.endsWith('.apps.googleusercontent.com'));
-      if (clientId) return { hint: 'iap-client-id-expected', expectedAudience: clientId };
-    }
+  }
+  if (surface === 'iap' && (c || schemeless)) {
+    const clientId = audiences.find((a) => a.endsWith('.apps.googleusercontent.com'));
+    if (clientId) return { hint: 'iap-client-id-expected', expectedAudience: clientId };
   }
   return { hint: 'other', expectedAudience: first };
 }

@@ -113,7 +113,7 @@ export const REFUSAL_CODES = {
     },
     explanation: 'The request carried no ID token: neither X-Serverless-Authorization nor Authorization held a Bearer credential.',
     remedy:
-      'Send `Authorization: Bearer ID_TOKEN` with an ID token whose audience is {expectedAudience} (from code: the metadata server\'s identity endpoint or google-auth-library\'s getIdTokenClient; by hand: `gcloud auth print-identity-token --impersonate-service-account=SA --audiences={expectedAudience}`). If the service is meant to be public, disable the invoker IAM check or bind allUsers to roles/run.invoker.',
+      'Send `Authorization: Bearer ID_TOKEN` with an ID token whose audience is {expectedAudience} (from code: the metadata server\'s identity endpoint or google-auth-library\'s getIdTokenClient; by hand: `gcloud auth print-identity-token --impersonate-service-account=SA --audiences={expectedAudience}`). If the service is meant to be public: `gcloud run services update SERVICE --no-invoker-iam-check` (invokerIamCheck: false), or bind allUsers to roles/run.invoker.',
   },
   TOKEN_MALFORMED: {
     summary: 'The credential is not a well-formed Google ID token (not a JWT, bad base64/JSON, missing iat/exp, lifetime too long).',
@@ -154,9 +154,9 @@ export const REFUSAL_CODES = {
   ISSUER_UNTRUSTED: {
     summary: 'The token was issued by someone other than the accepted issuers.',
     google: { run: RUN_401, iap: { status: 401, message: 'Invalid IAP credentials: JWT issuer is invalid' }, api: API_UNAUTHENTICATED },
-    explanation: 'The token was issued by {iss}; accepted issuers are {issuers}.',
+    explanation: 'The token was issued by {iss}; accepted issuers are {issuers}. Cloud Run\'s invoker check accepts only Google-signed ID tokens: tokens of other identity providers (Firebase, Identity Platform, Auth0, your own app) never pass it.',
     remedy:
-      'Self-signed service-account JWTs (signJwt, key-file JWTs) and tokens of other identity providers (Firebase, Identity Platform, other OIDC providers) are not accepted here. Exchange for a Google ID token: ' + MINT_ID_TOKEN + '.',
+      'Three ways out, depending on who should check this token. (1) The service checks its callers\' tokens itself (an ESP or API-gateway container, an app verifying Firebase or Identity Platform tokens): let Cloud Run admit everyone — `gcloud run services update SERVICE --no-invoker-iam-check` (invokerIamCheck: false), or bind allUsers to roles/run.invoker — and keep verifying the app token in the service. (2) The service must stay private to Google identities too: send a Google ID token for the service in X-Serverless-Authorization and keep the app\'s token in Authorization; Cloud Run checks only the former and passes the latter on untouched. (3) The caller should not be sending this token: mint a Google ID token instead — ' + MINT_ID_TOKEN + '.',
   },
   TOKEN_EXPIRED: {
     summary: 'The token\'s exp is in the past, beyond the clock-skew allowance.',
@@ -172,7 +172,7 @@ export const REFUSAL_CODES = {
     remedy: 'Synchronise the clocks (NTP) of the machine that minted the token and the one that verifies it.',
   },
   AUDIENCE_MISMATCH: {
-    summary: 'The token\'s aud is not one of the audiences this service accepts (hint: path, scheme, port, trailing-slash, another-service, functions-vs-run, iap-client-id-expected, other).',
+    summary: 'The token\'s aud is not one of the audiences this service accepts; the hint names the nearest accepted audience and the exact difference (path, path-missing, query, scheme, port, trailing-slash, case, another-service, custom-domain, functions-vs-run, iap-client-id-expected, missing, other).',
     google: {
       run: RUN_401,
       iap: {
@@ -182,31 +182,48 @@ export const REFUSAL_CODES = {
       api: API_UNAUTHENTICATED,
     },
     explanation: 'The token\'s audience is {aud}; this service accepts {audiences}.',
-    remedy: 'Mint the token with audience {expectedAudience}, or add {aud} to the service\'s custom audiences.',
+    remedy: 'Mint the token with audience {expectedAudience}, or add {aud} to the service\'s custom audiences (`gcloud run services update SERVICE --add-custom-audiences={aud}`).',
     hints: {
       path: {
-        explanation: 'The token\'s audience {aud} is this service\'s URL plus the path {audiencePath}. Cloud Run compares the audience with the service URL as a whole string; a path makes it a different audience.',
+        explanation: 'The token\'s audience {aud} is the accepted audience {expectedAudience} plus the path {audiencePath}. Cloud Run compares the audience as a whole string; a path makes it a different audience.',
         remedy:
           'Set the audience to {expectedAudience}, without the path {audiencePath}. Cloud Tasks, Cloud Scheduler and Pub/Sub push default oidcToken.audience to the full URL (the task URL, the job\'s uri, the push endpoint) and Apigee\'s useTargetUrl appends the request path: set the audience explicitly (oidcToken.audience, or a literal <Audience>).',
       },
+      'path-missing': {
+        explanation: 'The token\'s audience {aud} lacks the path {audiencePath} of the accepted audience {expectedAudience}: a function\'s URL (https://REGION-PROJECT.cloudfunctions.net/FUNCTION) is its audience whole, path included.',
+        remedy: 'Set the audience to the whole URL {expectedAudience}.',
+      },
+      query: {
+        explanation: 'The token\'s audience {aud} differs from the accepted audience {expectedAudience} by its query {audiencePath}; audiences are compared as whole strings.',
+        remedy: 'Set the audience to {expectedAudience}, without the query (Apigee\'s useTargetUrl drops it; a hand-built audience must too).',
+      },
       scheme: {
-        explanation: 'The token\'s audience {aud} names this service\'s host without the https:// scheme; an audience is a whole URL, compared as a string.',
+        explanation: 'The token\'s audience {aud} names the host of {expectedAudience} without its https:// scheme (or with another one); an audience is a whole URL, compared as a string.',
         remedy: 'Set the audience to {expectedAudience}: the full https:// URL, not a host name or host:port.',
       },
       port: {
-        explanation: 'The token\'s audience {aud} carries an explicit port; the service URL {expectedAudience} has none, and audiences are compared as strings.',
-        remedy: 'Set the audience to {expectedAudience}, without the port.',
+        explanation: 'The token\'s audience {aud} carries an explicit port that the accepted audience {expectedAudience} does not (or the other way round); audiences are compared as strings, so :443 makes a difference.',
+        remedy: 'Set the audience to exactly {expectedAudience}.',
       },
       'trailing-slash': {
         explanation: 'The token\'s audience {aud} differs from the accepted audience {expectedAudience} only by a trailing slash, which is tolerated only for a service\'s root URL.',
+        remedy: 'Set the audience to exactly {expectedAudience}.',
+      },
+      case: {
+        explanation: 'The token\'s audience {aud} differs from the accepted audience {expectedAudience} only in upper and lower case; audiences are compared exactly.',
         remedy: 'Set the audience to exactly {expectedAudience}.',
       },
       'another-service': {
         explanation: 'The token\'s audience {aud} belongs to {audienceOwner}, not to this service ({audiences}). Typically the target URL comes from a variable that holds another service\'s URL.',
         remedy: 'Mint the token for the service you call: audience {expectedAudience}. Check the environment variable or configuration that supplies the target URL.',
       },
+      'custom-domain': {
+        explanation: 'The token\'s audience {aud} is this service\'s custom domain (a domain mapping or a load balancer host). Requests to it reach the service, but Cloud Run accepts it as an audience only when it is one of the service\'s custom audiences.',
+        remedy:
+          'Either add {aud} to the service\'s custom audiences (`gcloud run services update SERVICE --add-custom-audiences={aud}`; customAudiences in authplane.yaml), or mint the token for {expectedAudience}.',
+      },
       'functions-vs-run': {
-        explanation: 'The token\'s audience {aud} is this service\'s other URL (cloudfunctions.net vs run.app): the audience must match the URL family this service accepts ({audiences}).',
+        explanation: 'The token\'s audience {aud} is in the other URL family (cloudfunctions.net vs run.app) than this service accepts ({audiences}).',
         remedy: 'Use the URL you call as the audience: {expectedAudience}. Calls to a cloudfunctions.net URL use that whole URL (path included); calls to a run.app URL use its origin.',
       },
       'iap-client-id-expected': {
@@ -221,9 +238,10 @@ export const REFUSAL_CODES = {
   },
   EMAIL_CLAIM_MISSING: {
     summary: 'The token has no string email claim where one is required (IAP).',
-    google: { run: RUN_401, iap: { status: 401, message: 'Invalid IAP credentials: JWT email claim' }, api: API_UNAUTHENTICATED },
+    google: { run: RUN_401, iap: { status: 401, message: "Invalid IAP credentials: JWT 'email' claim isn't a string" }, api: API_UNAUTHENTICATED },
     explanation: 'The token carries no email claim (email: {emailClaim}); IAP identifies callers by email. Tokens minted without includeEmail (Apigee\'s <IncludeEmail> defaults to false) carry only sub.',
-    remedy: 'Mint the token with the email claim: generateIdToken with includeEmail: true, the metadata server\'s identity endpoint with format=full, `gcloud auth print-identity-token --include-email`, or <IncludeEmail>true</IncludeEmail> in Apigee.',
+    remedy:
+      'Mint the token with the email claim, as your caller\'s way of minting allows: IAM Credentials generateIdToken with includeEmail: true; on Compute Engine or GKE, the metadata server\'s identity endpoint with format=full (its default, format=standard, has no email; on Cloud Run and Cloud Functions it always has one); `gcloud auth print-identity-token --include-email` for a service account; <IncludeEmail>true</IncludeEmail> in Apigee.',
   },
   MULTIPLE_CREDENTIALS: {
     summary: 'The request carried more than one authorization header, or more than one token in one header.',
@@ -235,7 +253,7 @@ export const REFUSAL_CODES = {
     summary: 'The caller is authenticated but lacks the permission (run.routes.invoke, IAP access, …).',
     google: { run: RUN_403, iap: IAP_DENIED, api: API_PERMISSION },
     explanation: '{principal} does not hold {permission} on {resource}.',
-    remedy: 'Grant {role} on {resource} to {member} (`authplane iam add {resource} {role} {member}`; on Google: add-iam-policy-binding).',
+    remedy: 'Grant {role} on {resource} to {member}: `{grantCommand}` (in authplane: `authplane iam add {resource} {role} {member}`).',
   },
   IAM_NOT_YET_PROPAGATED: {
     summary: 'A binding that grants the permission exists but is not yet visible to this front end (IAM propagation).',
@@ -248,13 +266,15 @@ export const REFUSAL_CODES = {
     summary: 'The service\'s ingress setting does not admit traffic from where the request came from (404, not logged by Google).',
     google: { run: { status: 404, message: 'Page not found', rpcStatus: 'NOT_FOUND' } },
     explanation: 'The service\'s ingress is {ingress}; this request came from {source}, which counts as external traffic, so Cloud Run answers 404 and logs nothing.',
-    remedy: 'Call the service from an internal source (Cloud Tasks, Scheduler, Pub/Sub or Workflows of the same project, or a gateway declared inside the VPC), or set ingress to all.',
+    remedy:
+      'Call the service from an internal source: Cloud Tasks, Cloud Scheduler, Pub/Sub or Workflows of the same project; a caller inside the project\'s VPC (vpc.cidrs, a gateway declared insideVpc); or, for a caller that is itself a Cloud Run service or a workload, with VPC egress that routes all traffic (vpcEgress: all-traffic; on Google `gcloud run services update CALLER --vpc-egress=all-traffic` with Direct VPC egress or a connector — private-ranges-only does not carry run.app traffic). Or admit outside traffic: `gcloud run services update SERVICE --ingress=all` (ingress: all).',
   },
   IMPERSONATION_DENIED: {
     summary: 'The caller may not mint tokens for the service account (iam.serviceAccounts.getOpenIdToken / getAccessToken / signJwt).',
     google: { api: API_PERMISSION },
     explanation: '{principal} may not act for {serviceAccount}: it lacks {permission} (held by roles/iam.serviceAccountTokenCreator) on it.',
-    remedy: 'Grant roles/iam.serviceAccountTokenCreator on serviceAccounts/{serviceAccount} to {member}. With delegates, each account in the chain needs it on the next.',
+    remedy:
+      'Grant roles/iam.serviceAccountTokenCreator on serviceAccounts/{serviceAccount} to {member}: `gcloud iam service-accounts add-iam-policy-binding {serviceAccount} --member={member} --role=roles/iam.serviceAccountTokenCreator`. With delegates, each account in the chain needs it on the next.',
   },
   ACT_AS_DENIED: {
     summary: 'The caller may not run work as the service account (iam.serviceAccounts.actAs), e.g. when creating a task.',
@@ -267,13 +287,13 @@ export const REFUSAL_CODES = {
       },
     },
     explanation: '{principal} asked for work to run as {serviceAccount} but does not hold iam.serviceAccounts.actAs on it.',
-    remedy: 'Grant roles/iam.serviceAccountUser on serviceAccounts/{serviceAccount} to {member}.',
+    remedy: 'Grant roles/iam.serviceAccountUser on serviceAccounts/{serviceAccount} to {member}: `gcloud iam service-accounts add-iam-policy-binding {serviceAccount} --member={member} --role=roles/iam.serviceAccountUser`.',
   },
   SERVICE_ACCOUNT_UNKNOWN: {
     summary: 'The named service account does not exist (Google answers 403 PERMISSION_DENIED to a caller who could not use it anyway).',
     google: { api: { status: 404, message: 'Not found; Gaia id not found for email {serviceAccount}', rpcStatus: 'NOT_FOUND' } },
-    explanation: 'No service account {serviceAccount} exists in this project.',
-    remedy: 'Check the email (NAME@PROJECT_ID.iam.gserviceaccount.com), or declare the account under serviceAccounts: in authplane.yaml.',
+    explanation: 'No service account {serviceAccount} exists in this project. (An account of another project counts as unknown here: a task\'s, job\'s or push subscription\'s account must be in the project of the queue, job or subscription.)',
+    remedy: 'Check the email (NAME@PROJECT_ID.iam.gserviceaccount.com, with this project\'s ID), or declare the account under serviceAccounts: in authplane.yaml.',
   },
   SELF_SIGNED_JWT: {
     summary: 'A JWT signed by a service account\'s own key (signJwt, a key file), not by Google: never a Google ID token, whatever its claims say.',
@@ -346,7 +366,12 @@ export const REFUSAL_CODES = {
   },
   INTERNAL_ERROR: {
     summary: 'authplane failed while handling the request: a bug in authplane, not in the caller.',
-    google: { run: { status: 500, message: 'Internal Server Error' }, api: { status: 500, message: 'Internal error encountered.', rpcStatus: 'INTERNAL' } },
+    google: {
+      run: { status: 500, message: 'Internal Server Error' },
+      api: { status: 500, message: 'Internal error encountered.', rpcStatus: 'INTERNAL' },
+      gateway: { status: 500, message: 'Internal error', errorcode: 'messaging.runtime.InternalError' },
+      metadata: { status: 500, message: 'Internal error' },
+    },
     explanation: 'authplane failed while handling request {requestId}: {reason}.',
     remedy: 'Retry; if it keeps failing, report it with the request id {requestId} (authplane\'s own output has the stack trace).',
   },
@@ -373,6 +398,56 @@ export const REFUSAL_CODES = {
     google: { api: { status: 403, message: 'Permission denied on resource project {project}.', rpcStatus: 'PERMISSION_DENIED', errorInfo: { reason: 'CONSUMER_INVALID', domain: 'googleapis.com' } } },
     explanation: 'authplane emulates project {emulated} (number {emulatedNumber}); {project} is not it. Google answers a project the caller cannot see with this 403.',
     remedy: 'Use projects/{emulated}/… (or the project number) in resource names, or set project.id in authplane.yaml to {project}.',
+  },
+  GATEWAY_NO_ROUTE: {
+    summary: 'No route of the gateway matches the request path (Apigee: ApplicationNotFound).',
+    google: { gateway: { status: 404, message: 'Unable to identify proxy for host: {gateway} and url: {path}', errorcode: 'messaging.adaptors.http.flow.ApplicationNotFound' } },
+    explanation: 'No route of gateway {gateway} matches {path}.',
+    remedy: 'Add a route whose path matches {path} (e.g. path: /{firstSegment}/**) under the gateway\'s routes in authplane.yaml.',
+  },
+  GATEWAY_EMPTY_AUDIENCE: {
+    summary: 'A gateway route asks for a Google ID token with an empty audience (Apigee: googletoken.EmptyIDTokenAudience).',
+    google: { gateway: { status: 500, message: 'Unable to generate Google ID token: the audience is empty', errorcode: 'googletoken.EmptyIDTokenAudience' } },
+    explanation: 'Route {route} asks for a Google ID token with an empty audience.',
+    remedy: 'Set googleIdToken.audience to the target service URL (https://SERVICE-NUMBER.REGION.run.app), or { useTargetUrl: true } for targets called at their root.',
+  },
+  GATEWAY_TOKEN_UNAVAILABLE: {
+    summary: 'The gateway could not obtain a token for its own service account (Apigee: UNAVAILABLE: Credentials failed to obtain metadata).',
+    google: { gateway: { status: 500, message: 'UNAVAILABLE: Credentials failed to obtain metadata', errorcode: 'googletoken.TokenGenerationFailure' } },
+    explanation: 'Route {route}: the gateway could not obtain a token for its own service account: {reason}',
+    remedy: 'Check that the gateway\'s service account exists and that its metadata server is running (authplane prints it at start).',
+  },
+  GATEWAY_CALLOUT_FAILED: {
+    summary: 'The IAM Credentials call a gateway route makes to impersonate an account failed (Apigee: steps.servicecallout.ExecutionFailed).',
+    google: { gateway: { status: 500, message: 'Execution of ServiceCallout GenerateToken failed. Reason: ResponseCode {calloutStatus} is treated as error', errorcode: 'steps.servicecallout.ExecutionFailed' } },
+    explanation: 'Route {route}: the IAM Credentials call that mints the impersonated token failed: {reason}',
+    remedy: 'See the IAM Credentials answer: the gateway\'s service account must be allowed to mint tokens for the impersonated one (roles/iam.serviceAccountTokenCreator on it).',
+  },
+  GATEWAY_TARGET_UNAVAILABLE: {
+    summary: 'The gateway could not reach its target, or the target did not answer in time (Apigee: ServiceUnavailable, GatewayTimeout).',
+    google: { gateway: { status: 503, message: 'The Service is temporarily unavailable', errorcode: 'messaging.adaptors.http.flow.ServiceUnavailable' } },
+    explanation: 'The target {target} could not be reached: {reason}',
+    remedy: 'Check that the target service is running (for a Cloud Run service of this config, that its front door started and its upstream answers).',
+  },
+  GATEWAY_TARGET_TIMEOUT: {
+    summary: 'The gateway\'s target did not answer within the target timeout (Apigee: GatewayTimeout).',
+    google: { gateway: { status: 504, message: 'Gateway Timeout', errorcode: 'messaging.adaptors.http.flow.GatewayTimeout' } },
+    explanation: 'The target {target} did not answer in time: {reason}',
+    remedy: 'Make the target answer faster, or check that it is not stuck (Apigee\'s io.timeout.millis is 55 s).',
+  },
+  ACCESS_TOKEN_SCOPE_INSUFFICIENT: {
+    summary: 'The access token was minted without a scope the API accepts (e.g. cloud-platform).',
+    google: {
+      api: {
+        status: 403,
+        message: 'Request had insufficient authentication scopes.',
+        rpcStatus: 'PERMISSION_DENIED',
+        errorInfo: { reason: 'ACCESS_TOKEN_SCOPE_INSUFFICIENT', domain: 'googleapis.com' },
+      },
+    },
+    explanation: 'The access token carries the scopes {scopes}; {service} accepts only {acceptedScopes}.',
+    remedy:
+      'Mint the access token with https://www.googleapis.com/auth/cloud-platform (the metadata server\'s …/token?scopes=…, generateAccessToken\'s scope, a key file client\'s scopes, `gcloud auth print-access-token`): Google Cloud APIs all accept it, and IAM decides what the caller may do.',
   },
 } as const satisfies Record<string, CodeSpec>;
 

@@ -41,9 +41,14 @@ function present(v: HeaderValue): string[] {
   return list.filter((s) => s.trim() !== '');
 }
 
-function bearer(header: 'x-serverless-authorization' | 'authorization', raw: string): Credential {
+/**
+ * One `Bearer` credential (RFC 6750 §2.1: the scheme, case-insensitive, one or more spaces, one token) from a
+ * header value; anything else is refused with the reason: another scheme, a bare token, no token, "Bearer"
+ * twice, a trailing comma, two tokens.
+ */
+export function parseBearer<H extends string>(header: H, raw: string): { ok: true; token: string; header: H } | Extract<Credential, { ok: false }> {
   const value = raw.trim();
-  const m = /^([A-Za-z][A-Za-z0-9_-]*)(?:\s+([\s\S]*))?$/.exec(value);
+  const m = /^(\S+)(?: +([\s\S]*))?$/.exec(value);
   const scheme = m?.[1];
   if (!m || scheme === undefined || scheme.toLowerCase() !== 'bearer') {
     // A bare JWT without the scheme is a common slip; so are Basic credentials.
@@ -54,8 +59,20 @@ function bearer(header: 'x-serverless-authorization' | 'authorization', raw: str
   }
   const rest = (m[2] ?? '').trim();
   if (rest === '') return { ok: false, code: 'TOKEN_MALFORMED', evidence: { header, reason: `the ${header} header says "Bearer" but carries no token (an empty variable?)` } };
-  // Joined repeated headers ("Bearer a, Bearer b") or several tokens in one value.
-  const parts = rest.split(/[\s,]+/).filter((p) => p !== '' && p.toLowerCase() !== 'bearer');
-  if (parts.length > 1) return { ok: false, code: 'MULTIPLE_CREDENTIALS', evidence: { header, credentialCount: parts.length } };
-  return { ok: true, token: parts[0]!, header };
+  if (/[\s,]/.test(rest)) {
+    // Joined repeated headers ("Bearer a, Bearer b") or several tokens in one value.
+    const words = rest.split(/[\s,]+/).filter((p) => p !== '' && p.toLowerCase() !== 'bearer');
+    if (words.filter((w) => w.includes('.')).length > 1) return { ok: false, code: 'MULTIPLE_CREDENTIALS', evidence: { header, credentialCount: words.length } };
+    const reason = /^bearer\s/i.test(rest)
+      ? `the ${header} header says "Bearer" twice`
+      : /,\s*$/.test(rest)
+        ? `the ${header} header has a comma after the token`
+        : `the ${header} header holds more than one word after "Bearer"`;
+    return { ok: false, code: 'TOKEN_MALFORMED', evidence: { header, reason } };
+  }
+  return { ok: true, token: rest, header };
+}
+
+function bearer(header: 'x-serverless-authorization' | 'authorization', raw: string): Credential {
+  return parseBearer(header, raw);
 }

@@ -6,10 +6,14 @@ import { googleAnswer, REFUSAL_CODES, type CodeSpec, type RefusalCode, type RpcS
 /** The AUDIENCE_MISMATCH diagnosis, in `evidence.hint` and `Denial.hint`. */
 export type AudienceHint =
   | 'path'
+  | 'path-missing'
+  | 'query'
   | 'scheme'
   | 'port'
   | 'trailing-slash'
+  | 'case'
   | 'another-service'
+  | 'custom-domain'
   | 'functions-vs-run'
   | 'iap-client-id-expected'
   | 'missing'

@@ -2,7 +2,7 @@
 // published keys by default and authplane's when AUTHPLANE_URL (or a URL option) says so. Same verifier,
 // same refusal codes, evidence and remedies as authplane's front door; refusals are thrown as DenialError.
 
-import { DenialError } from './denial.js';
+import { deny, DenialError } from './denial.js';
 import type { KeySource } from './keys.js';
 import { RemoteKeySource, resolveKeyUrl } from './remote.js';
 import { DEFAULT_CLOCK_SKEW_SEC, DEFAULT_MAX_LIFETIME_SEC, GOOGLE_ISSUERS, IAP_ISSUER, Verifier, type VerifiedToken, type VerifierOptions, type VerifyCall } from './verifier.js';
@@ -110,4 +110,49 @@ export function verifyGoogleIdToken(token: string | undefined | null, options: V
  */
 export function verifyIapAssertion(assertion: string | undefined | null, options: VerifyTokenOptions): Promise<VerifiedToken> {
   return verifyKind('iap', assertion, options);
+}
+
+/** Where Google publishes a service account's own public keys (JWKS): what signJwt and its key files sign with. */
+export const SERVICE_ACCOUNT_JWKS_URL = 'https://www.googleapis.com/service_accounts/v1/jwk/';
+
+export interface VerifyServiceAccountJwtOptions extends Pick<VerifyTokenOptions, 'audience' | 'now' | 'clockSkewSec' | 'fetch' | 'keys'> {
+  /** The one service account whose own JWTs you trust (its email): `iss` and `sub` must both be it. Required. */
+  serviceAccount: string;
+  /**
+   * The account's JWKS. Default: `AUTHPLANE_URL` + `/service_accounts/v1/jwk/EMAIL` when set, else
+   * https://www.googleapis.com/service_accounts/v1/jwk/EMAIL.
+   */
+  keysUrl?: string;
+  /** Longest `exp` − `iat` accepted, seconds. Default 3600, as IAP and Google's samples use. */
+  maxLifetimeSec?: number;
+}
+
+/**
+ * Verifies a JWT that the service account `options.serviceAccount` signed with its own key (IAM Credentials
+ * signJwt, or a key file), in the form Google documents for IAP's programmatic access and Cloud Endpoints:
+ * `iss` = `sub` = the account's email, `aud` one of `options.audience`, `exp` ≤ `iat` + 1 h (REFERENCE §12).
+ * An explicit opt-in: such a JWT is never a Google ID token, and `verifyGoogleIdToken` refuses it
+ * (SELF_SIGNED_JWT). Keys come from the account's published JWKS. Rejects with DenialError, KeySourceError or
+ * TypeError as `verifyGoogleIdToken` does.
+ */
+export async function verifyServiceAccountJwt(token: string | undefined | null, options: VerifyServiceAccountJwtOptions): Promise<VerifiedToken> {
+  const email = options?.serviceAccount;
+  if (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+\.gserviceaccount\.com$/.test(email)) {
+    throw new TypeError('verifyServiceAccountJwt: options.serviceAccount must be a service account email (NAME@PROJECT.iam.gserviceaccount.com)');
+  }
+  const maxLifetimeSec = options.maxLifetimeSec ?? 3600;
+  const base = process.env['AUTHPLANE_URL'];
+  const keysUrl = options.keysUrl ?? (base ? `${base.replace(/\/+$/, '')}/service_accounts/v1/jwk/${encodeURIComponent(email)}` : SERVICE_ACCOUNT_JWKS_URL + encodeURIComponent(email));
+  // The verifier's lifetime bound is on exp − now; the extra second admits a just-minted hour-long JWT.
+  const verifier = verifierFor('id-token', { issuers: [email], maxLifetimeSec: maxLifetimeSec + 1, keysUrl, ...(options.keys ? { keys: options.keys } : {}), ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.clockSkewSec !== undefined ? { clockSkewSec: options.clockSkewSec } : {}) });
+  const call = verifyCallOf({ audience: options.audience, ...(options.now !== undefined ? { now: options.now } : {}) }, 'verifyServiceAccountJwt: ');
+  const result = await verifier.verifyAsync(token, call);
+  if (!result.ok) throw new DenialError(result.denial);
+  const { claims } = result;
+  const evidence = { iss: claims.iss, sub: claims.sub, iat: claims.iat, exp: claims.exp, audiences: call.audiences, expectedAudience: call.audiences[0] };
+  if (claims.sub !== email) throw new DenialError(deny('TOKEN_MALFORMED', 'library', { ...evidence, reason: `a service account's own JWT has sub = iss = ${email}; its sub is ${claims.sub}` }));
+  if (claims.exp - claims.iat > maxLifetimeSec) {
+    throw new DenialError(deny('TOKEN_MALFORMED', 'library', { ...evidence, reason: `its exp is ${claims.exp - claims.iat} s after iat; at most ${maxLifetimeSec} s is accepted` }));
+  }
+  return result;
 }

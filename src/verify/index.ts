@@ -1,11 +1,12 @@
 // authplane/verify: verify Google ID tokens and IAP assertions, in authplane and in production.
 // One verifier behind every entry point; refusals carry authplane's codes (docs/refusal-codes.md).
 
-export { verifyGoogleIdToken, verifyIapAssertion, verifierFor, type VerifyTokenOptions } from './google.js';
+export { verifyGoogleIdToken, verifyIapAssertion, verifyServiceAccountJwt, verifierFor, SERVICE_ACCOUNT_JWKS_URL, type VerifyTokenOptions, type VerifyServiceAccountJwtOptions } from './google.js';
 export {
   Verifier,
   GOOGLE_ISSUERS,
   IAP_ISSUER,
+  isServiceAccountEmail,
   type VerifierOptions,
   type VerifyCall,
   type VerifyResult,

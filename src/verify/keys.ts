@@ -15,6 +15,11 @@ export interface KeySource {
   /** The public key `kid` for `alg`, or undefined when this source has no such key for that algorithm. */
   key(kid: string, alg: VerifyAlgorithm): KeyObject | undefined;
   /**
+   * For a kid this source does not trust but knows the owner of: that owner (a service account's email).
+   * Lets the verifier say "signed by service account X's own key" (SELF_SIGNED_JWT) instead of KEY_UNKNOWN.
+   */
+  foreignOwner?(kid: string): string | undefined;
+  /**
    * Sources that fetch: resolves once keys are loaded and fresh (per Cache-Control). Returns undefined
    * when nothing needs doing, so a verification with fresh keys stays synchronous.
    */
@@ -23,16 +28,26 @@ export interface KeySource {
   refresh?(): Promise<boolean>;
 }
 
-/** authplane's own signing keys, in process: a key verifies while it is published (active or recently retired). */
-export function keyRingSource(ring: KeyRing, clock: () => number = Date.now): KeySource {
+/**
+ * authplane's own signing keys, in process, of one owner: by default the platform's (`''`), whose RS256 keys
+ * make Google ID tokens and ES256 keys IAP assertions; or one service account's (its email), whose keys sign
+ * signJwt results and key-file JWTs. A key verifies while it is published (active or recently retired).
+ * Keys of other owners are never trusted: a JWT a service account signed is not a Google ID token, whatever
+ * its claims say.
+ */
+export function keyRingSource(ring: KeyRing, clock: () => number = Date.now, owner = ''): KeySource {
   let lastRefresh = 0;
   return {
-    name: "authplane's key ring",
+    name: owner === '' ? "Google's ID-token and IAP keys (authplane's key ring)" : `the published keys of ${owner}`,
     key(kid, alg) {
       const k = ring.byId(kid);
-      if (!k || k.record.alg !== alg) return undefined;
+      if (!k || k.record.alg !== alg || k.record.owner !== owner) return undefined;
       const until = k.record.publishedUntil;
       return until === null || until > clock() ? k.publicKey : undefined;
+    },
+    foreignOwner(kid) {
+      const k = ring.byId(kid);
+      return k !== undefined && k.record.owner !== owner && k.record.owner !== '' ? k.record.owner : undefined;
     },
     // Another process on the same store may have rotated: re-read the keys (at most once a second).
     async refresh() {

@@ -36,7 +36,15 @@ export class IngressPolicy {
     }
   }
 
-  /** `marker` = the x-authplane-internal header value, `address` = the client's socket address. */
+  /** Whether the request counts as internal (the hot path: no description built). */
+  isInternal(marker: string | undefined, address: string | undefined): boolean {
+    if (marker !== undefined && marker === this.internalSecret) return true;
+    if (this.vpc === undefined) return false;
+    const addr = normalize(address);
+    return addr !== undefined && this.vpc.check(addr, isIPv6(addr) ? 'ipv6' : 'ipv4');
+  }
+
+  /** `marker` = the x-authplane-internal header value, `address` = the client's socket address; with the reason, for people. */
   classify(marker: string | string[] | undefined, address: string | undefined): IngressDecision {
     if (marker !== undefined && marker === this.internalSecret) return { internal: true, source: 'an authplane same-project sender (Cloud Tasks, a gateway inside the VPC)' };
     const addr = normalize(address);

@@ -4,7 +4,8 @@
 
 import type { IamDecision } from '../iam/iam.js';
 import type { Platform } from '../platform.js';
-import { deny, type Denial } from '../verify/denial.js';
+import type { Denial } from '../verify/denial.js';
+import { iamRefusal } from '../iam/refusal.js';
 import type { VerifiedToken } from '../verify/verifier.js';
 
 export const INVOKE_PERMISSION = 'run.routes.invoke';
@@ -40,30 +41,6 @@ export class MemberResolver {
 }
 
 /** The refusal for a decision that did not allow the call. */
-export function invokerDenial(decision: IamDecision, principal: string, path: string): Denial {
-  const p = decision.propagating;
-  if (p !== undefined) {
-    return deny('IAM_NOT_YET_PROPAGATED', 'run', {
-      path,
-      principal,
-      member: p.grant.member,
-      role: p.grant.role,
-      resource: p.grant.resource,
-      permission: decision.permission,
-      grantedAt: new Date(p.changedAt).toISOString(),
-      visibleAt: new Date(p.visibleAt).toISOString(),
-      fullyVisibleAt: new Date(p.fullyVisibleAt).toISOString(),
-      frontEnd: decision.frontEnd,
-    });
-  }
-  return deny('PERMISSION_DENIED', 'run', {
-    path,
-    principal,
-    member: decision.member,
-    permission: decision.permission,
-    resource: decision.resource,
-    role: decision.rolesGranting[0] ?? 'roles/run.invoker',
-    rolesGranting: decision.rolesGranting,
-    frontEnd: decision.frontEnd,
-  });
+export function invokerDenial(decision: IamDecision, principal: string, path: string, region?: string): Denial {
+  return iamRefusal(decision, 'run', principal, { path, ...(region ? { region } : {}) }, decision.rolesGranting[0] ?? 'roles/run.invoker');
 }
