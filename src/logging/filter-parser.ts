@@ -1,0 +1,301 @@
+// A recursive-descent parser for the Logging query language (REFERENCE §11 LG4; the grammar is
+// Google's filtering design, https://google.aip.dev/160):
+//
+//   filter      = [ expression ] EOF
+//   expression  = sequence { "AND" sequence }
+//   sequence    = factor { factor }                   juxtaposition is AND
+//   factor      = term { "OR" term }
+//   term        = [ "NOT" | "-" ] simple
+//   simple      = "(" expression ")" | restriction
+//   restriction = comparable [ comparator argument ]            a member alone is a global restriction
+//   comparable  = function | member
+//   function    = member "(" [ argument { "," argument } ] ")"  (no space before "(")
+//   member      = component { "." component }                   component = text | string
+//   argument    = "*" (after ":") | "(" values ")" | value
+//   values      = the same and/or/not structure, with values as leaves
+//   value       = string | text, joined across "." and a leading "-" when nothing separates them
+//
+// The layering gives Google's precedence, documented with the example
+// `"a" OR NOT "b" AND NOT "c" OR "d"` = `("a" OR (NOT "b")) AND ((NOT "c") OR "d")`:
+// NOT binds tightest, then OR, then AND (implicit or written).
+//
+// The first token that cannot continue the filter is reported with its line and column. When the filter
+// simply ends too soon, the trailing whitespace (if any) is that token, as in the recorded
+// "token ' '"; otherwise the token is '<EOF>' (authplane's spelling: Google's was not recorded).
+
+import type { CallArg, Comparator, FieldPath, FilterNode, FilterValue, Position, ValueExpr } from './filter-ast.js';
+import { FilterSyntaxError, tokenize, type Token } from './filter-lexer.js';
+
+export { FilterSyntaxError } from './filter-lexer.js';
+
+/** The filter's tree, or null for an empty filter (every entry matches). Throws FilterSyntaxError. */
+export function parseFilter(text: string): FilterNode | null {
+  return new Parser(text).parse();
+}
+
+class Parser {
+  private readonly tokens: Token[];
+  private i = 0;
+
+  constructor(private readonly text: string) {
+    this.tokens = tokenize(text);
+  }
+
+  parse(): FilterNode | null {
+    if (this.peek().kind === 'eof') return null;
+    const node = this.expression();
+    if (this.peek().kind !== 'eof') throw this.unexpected();
+    return node;
+  }
+
+  private peek(offset = 0): Token {
+    return this.tokens[Math.min(this.i + offset, this.tokens.length - 1)]!;
+  }
+
+  private next(): Token {
+    return this.tokens[this.i++]!;
+  }
+
+  private expect(kind: Token['kind']): Token {
+    if (this.peek().kind !== kind) throw this.unexpected();
+    return this.next();
+  }
+
+  private unexpected(token = this.peek()): FilterSyntaxError {
+    if (token.kind === 'eof') {
+      const trailing = /[ \t\r\n\f\v]+$/.exec(this.text);
+      if (trailing) {
+        const before = this.text.slice(0, trailing.index);
+        const line = before.split('\n').length;
+        const column = trailing.index - (before.lastIndexOf('\n') + 1) + 1;
+        return new FilterSyntaxError(line, column, trailing[0]);
+      }
+      return new FilterSyntaxError(token.line, token.column, '<EOF>');
+    }
+    return new FilterSyntaxError(token.line, token.column, token.raw);
+  }
+
+  // expression = sequence { "AND" sequence }
+  private expression(): FilterNode {
+    const items = [this.sequence()];
+    while (this.peek().kind === 'and') {
+      this.next();
+      items.push(this.sequence());
+    }
+    return combine('and', items);
+  }
+
+  // sequence = factor { factor }
+  private sequence(): FilterNode {
+    const items = [this.factor()];
+    while (startsTerm(this.peek())) items.push(this.factor());
+    return combine('and', items);
+  }
+
+  // factor = term { "OR" term }
+  private factor(): FilterNode {
+    const items = [this.term()];
+    while (this.peek().kind === 'or') {
+      this.next();
+      items.push(this.term());
+    }
+    return combine('or', items);
+  }
+
+  // term = [ "NOT" | "-" ] simple
+  private term(): FilterNode {
+    const t = this.peek();
+    if (t.kind === 'not' || t.kind === 'minus') {
+      this.next();
+      // "-" negates only what touches it: `- x` is not a term.
+      if (t.kind === 'minus' && this.peek().spaceBefore) throw this.unexpected();
+      return { kind: 'not', item: this.simple() };
+    }
+    return this.simple();
+  }
+
+  // simple = "(" expression ")" | restriction
+  private simple(): FilterNode {
+    const t = this.peek();
+    if (t.kind === 'lparen') {
+      this.next();
+      const inner = this.expression();
+      this.expect('rparen');
+      return inner;
+    }
+    if (t.kind !== 'text' && t.kind !== 'string') throw this.unexpected();
+    return this.restriction();
+  }
+
+  private restriction(): FilterNode {
+    const start = this.peek();
+    const { parts, end } = this.member();
+    const text = this.text.slice(start.start, end);
+    const after = this.peek();
+    if (after.kind === 'lparen' && !after.spaceBefore) return this.call(parts.join('.'), start);
+    if (after.kind === 'op') {
+      const op = this.next().value as Comparator;
+      const path: FieldPath = { parts, text, at: pos(start) };
+      return { kind: 'compare', path, op, arg: this.argument(op) };
+    }
+    // A global restriction: a lone string keeps its decoded value; unquoted text is taken as written.
+    const value: FilterValue = start.kind === 'string' && parts.length === 1 ? { text: parts[0]!, quoted: true, at: pos(start) } : { text, quoted: false, at: pos(start) };
+    return { kind: 'search', value };
+  }
+
+  // member = component { "." component }, with nothing between the pieces.
+  private member(): { parts: string[]; end: number } {
+    const parts = [this.next().value];
+    let end = this.tokens[this.i - 1]!.end;
+    while (this.peek().kind === 'dot' && !this.peek().spaceBefore) {
+      this.next();
+      const c = this.peek();
+      if ((c.kind !== 'text' && c.kind !== 'string') || c.spaceBefore) throw this.unexpected();
+      parts.push(this.next().value);
+      end = c.end;
+    }
+    return { parts, end };
+  }
+
+  // function = member "(" [ argument { "," argument } ] ")"
+  private call(name: string, start: Token): FilterNode {
+    this.expect('lparen');
+    const args: CallArg[] = [];
+    if (this.peek().kind !== 'rparen') {
+      for (;;) {
+        args.push(this.callArg());
+        if (this.peek().kind !== 'comma') break;
+        this.next();
+      }
+    }
+    this.expect('rparen');
+    const node = { kind: 'call' as const, name, args, at: pos(start) };
+    if (this.peek().kind !== 'op') return node;
+    const op = this.next().value as Comparator;
+    return { ...node, compare: { op, arg: this.argument(op) } };
+  }
+
+  private callArg(): CallArg {
+    const t = this.peek();
+    // A number (0.25, -1) is a value; a word may name a field (the function decides).
+    if (t.kind === 'minus' || (t.kind === 'text' && /^[0-9]/.test(t.raw))) return { kind: 'value', value: this.value() };
+    if (t.kind === 'string' && !(this.peek(1).kind === 'dot' && !this.peek(1).spaceBefore)) {
+      this.next();
+      return { kind: 'value', value: { text: t.value, quoted: true, at: pos(t) } };
+    }
+    if (t.kind === 'text' || t.kind === 'string') {
+      const { parts, end } = this.member();
+      if (this.peek().kind === 'lparen' && !this.peek().spaceBefore) {
+        const inner = this.call(parts.join('.'), t);
+        if (inner.kind !== 'call' || inner.compare) throw this.unexpected();
+        return { kind: 'call', name: inner.name, args: inner.args };
+      }
+      return { kind: 'path', path: { parts, text: this.text.slice(t.start, end), at: pos(t) } };
+    }
+    throw this.unexpected();
+  }
+
+  // argument = "*" | "(" values ")" | value
+  private argument(op: Comparator): ValueExpr {
+    const t = this.peek();
+    if (t.kind === 'star' && op === ':') {
+      this.next();
+      return { kind: 'present' };
+    }
+    if (t.kind === 'lparen') {
+      this.next();
+      const inner = this.valueExpression();
+      this.expect('rparen');
+      return inner;
+    }
+    return { kind: 'value', value: this.value() };
+  }
+
+  // The value grammar mirrors expression/sequence/factor/term.
+  private valueExpression(): ValueExpr {
+    const items = [this.valueSequence()];
+    while (this.peek().kind === 'and') {
+      this.next();
+      items.push(this.valueSequence());
+    }
+    return combineValues('and', items);
+  }
+
+  private valueSequence(): ValueExpr {
+    const items = [this.valueFactor()];
+    while (startsTerm(this.peek())) items.push(this.valueFactor());
+    return combineValues('and', items);
+  }
+
+  private valueFactor(): ValueExpr {
+    const items = [this.valueTerm()];
+    while (this.peek().kind === 'or') {
+      this.next();
+      items.push(this.valueTerm());
+    }
+    return combineValues('or', items);
+  }
+
+  private valueTerm(): ValueExpr {
+    const t = this.peek();
+    if (t.kind === 'not' || (t.kind === 'minus' && !startsNumber(this.peek(1)))) {
+      this.next();
+      return { kind: 'not', item: this.valueSimple() };
+    }
+    return this.valueSimple();
+  }
+
+  private valueSimple(): ValueExpr {
+    if (this.peek().kind === 'lparen') {
+      this.next();
+      const inner = this.valueExpression();
+      this.expect('rparen');
+      return inner;
+    }
+    return { kind: 'value', value: this.value() };
+  }
+
+  /** A string, or unquoted text joined with the dots and leading minus that touch it (`-3.5`, `a.b/c`). */
+  private value(): FilterValue {
+    const first = this.peek();
+    if (first.kind === 'string') {
+      this.next();
+      return { text: first.value, quoted: true, at: pos(first) };
+    }
+    let end = first.start;
+    if (first.kind === 'minus') {
+      if (!startsNumber(this.peek(1))) throw this.unexpected(this.peek(1).kind === 'eof' || this.peek(1).spaceBefore ? this.peek(1) : first);
+      this.next();
+      end = first.end;
+    }
+    const t = this.peek();
+    if (t.kind !== 'text' || (first.kind === 'minus' && t.spaceBefore)) throw this.unexpected();
+    this.next();
+    end = t.end;
+    while (this.peek().kind === 'dot' && !this.peek().spaceBefore && this.peek(1).kind === 'text' && !this.peek(1).spaceBefore) {
+      this.next();
+      end = this.next().end;
+    }
+    return { text: this.text.slice(first.start, end), quoted: false, at: pos(first) };
+  }
+}
+
+function startsTerm(t: Token): boolean {
+  return t.kind === 'text' || t.kind === 'string' || t.kind === 'not' || t.kind === 'minus' || t.kind === 'lparen';
+}
+
+function startsNumber(t: Token): boolean {
+  return t.kind === 'text' && !t.spaceBefore && /^[0-9]/.test(t.raw);
+}
+
+function pos(t: Token): Position {
+  return { line: t.line, column: t.column };
+}
+
+function combine(kind: 'and' | 'or', items: FilterNode[]): FilterNode {
+  return items.length === 1 ? items[0]! : { kind, items };
+}
+
+function combineValues(kind: 'and' | 'or', items: ValueExpr[]): ValueExpr {
+  return items.length === 1 ? items[0]! : { kind, items };
+}
