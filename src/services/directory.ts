@@ -54,6 +54,16 @@ export function serviceUrls(config: AuthplaneConfig, svc: ServiceConfig): Servic
   };
 }
 
+/**
+ * The service's one revision, named as Cloud Run names revisions (SERVICE-00001-abc: the service, the
+ * generation, three letters): the Admin API's latestReadyRevision, K_REVISION, and the revision_name
+ * label of its request logs.
+ */
+export function revisionName(config: AuthplaneConfig, serviceName: string): string {
+  const digest = createHash('sha256').update(`projects/${config.project.id}/locations/${config.project.region}/services/${serviceName}`).digest('hex');
+  return `${serviceName}-00001-${digest.slice(0, 3)}`;
+}
+
 export class ServiceDirectory {
   private readonly byName = new Map<string, ServiceEntry>();
   private readonly byHost = new Map<string, ServiceEntry>();
