@@ -17,4 +17,5 @@ export const COMMANDS: Record<string, Command> = {
   invoke: lazy('mint an ID token for a service account, call a service through its front door, print status + findings', () => import('./invoke.js')),
   iam: lazy('show, add, remove and check IAM bindings', () => import('./iam.js')),
   tasks: lazy('list Cloud Tasks queues, tasks and each attempt with its refusal code', () => import('./tasks.js')),
+  logs: lazy('read the project\'s log entries as Cloud Logging shows them, with a Logging query language filter', () => import('./logs.js')),
 };
