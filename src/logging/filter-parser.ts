@@ -33,6 +33,15 @@ export function parseFilter(text: string): FilterNode | null {
   return new Parser(text).parse();
 }
 
+/** What differs between the Boolean structure of a filter and that of a value list. */
+interface Layers<T> {
+  leaf(): T;
+  /** Whether a "-" here is NOT (else it starts a value). */
+  minusNegates(): boolean;
+  join(kind: 'and' | 'or', items: T[]): T;
+  negate(item: T): T;
+}
+
 class Parser {
   private readonly tokens: Token[];
   private i = 0;
@@ -43,7 +52,7 @@ class Parser {
 
   parse(): FilterNode | null {
     if (this.peek().kind === 'eof') return null;
-    const node = this.expression();
+    const node = this.expression(this.filters);
     if (this.peek().kind !== 'eof') throw this.unexpected();
     return node;
   }
@@ -75,57 +84,74 @@ class Parser {
     return new FilterSyntaxError(token.line, token.column, token.raw);
   }
 
+  // The Boolean layers, shared by filters and by value lists (whose leaves are values).
   // expression = sequence { "AND" sequence }
-  private expression(): FilterNode {
-    const items = [this.sequence()];
-    while (this.peek().kind === 'and') {
-      this.next();
-      items.push(this.sequence());
-    }
-    return combine('and', items);
+  private expression<T>(g: Layers<T>): T {
+    return this.joined(g, 'and', () => this.sequence(g));
   }
 
   // sequence = factor { factor }
-  private sequence(): FilterNode {
-    const items = [this.factor()];
-    while (startsTerm(this.peek())) items.push(this.factor());
-    return combine('and', items);
+  private sequence<T>(g: Layers<T>): T {
+    const items = [this.factor(g)];
+    while (startsTerm(this.peek())) items.push(this.factor(g));
+    return items.length === 1 ? items[0]! : g.join('and', items);
   }
 
   // factor = term { "OR" term }
-  private factor(): FilterNode {
-    const items = [this.term()];
-    while (this.peek().kind === 'or') {
+  private factor<T>(g: Layers<T>): T {
+    return this.joined(g, 'or', () => this.term(g));
+  }
+
+  /** part { OPERATOR part }, joined when there is more than one. */
+  private joined<T>(g: Layers<T>, operator: 'and' | 'or', part: () => T): T {
+    const items = [part()];
+    while (this.peek().kind === operator) {
       this.next();
-      items.push(this.term());
+      items.push(part());
     }
-    return combine('or', items);
+    return items.length === 1 ? items[0]! : g.join(operator, items);
   }
 
   // term = [ "NOT" | "-" ] simple
-  private term(): FilterNode {
+  private term<T>(g: Layers<T>): T {
     const t = this.peek();
-    if (t.kind === 'not' || t.kind === 'minus') {
+    if (t.kind === 'not' || (t.kind === 'minus' && g.minusNegates())) {
       this.next();
       // "-" negates only what touches it: `- x` is not a term.
       if (t.kind === 'minus' && this.peek().spaceBefore) throw this.unexpected();
-      return { kind: 'not', item: this.simple() };
+      return g.negate(this.simple(g));
     }
-    return this.simple();
+    return this.simple(g);
   }
 
-  // simple = "(" expression ")" | restriction
-  private simple(): FilterNode {
-    const t = this.peek();
-    if (t.kind === 'lparen') {
-      this.next();
-      const inner = this.expression();
-      this.expect('rparen');
-      return inner;
-    }
-    if (t.kind !== 'text' && t.kind !== 'string') throw this.unexpected();
-    return this.restriction();
+  // simple = "(" expression ")" | leaf
+  private simple<T>(g: Layers<T>): T {
+    if (this.peek().kind !== 'lparen') return g.leaf();
+    this.next();
+    const inner = this.expression(g);
+    this.expect('rparen');
+    return inner;
   }
+
+  /** A filter's leaves: restrictions. */
+  private readonly filters: Layers<FilterNode> = {
+    leaf: () => {
+      const t = this.peek();
+      if (t.kind !== 'text' && t.kind !== 'string') throw this.unexpected();
+      return this.restriction();
+    },
+    minusNegates: () => true,
+    join: (kind, items) => ({ kind, items }),
+    negate: (item) => ({ kind: 'not', item }),
+  };
+
+  /** A value list's leaves: values (a "-" before a number is its sign). */
+  private readonly values: Layers<ValueExpr> = {
+    leaf: () => ({ kind: 'value', value: this.value() }),
+    minusNegates: () => !startsNumber(this.peek(1)),
+    join: (kind, items) => ({ kind, items }),
+    negate: (item) => ({ kind: 'not', item }),
+  };
 
   private restriction(): FilterNode {
     const start = this.peek();
@@ -202,56 +228,7 @@ class Parser {
       this.next();
       return { kind: 'present' };
     }
-    if (t.kind === 'lparen') {
-      this.next();
-      const inner = this.valueExpression();
-      this.expect('rparen');
-      return inner;
-    }
-    return { kind: 'value', value: this.value() };
-  }
-
-  // The value grammar mirrors expression/sequence/factor/term.
-  private valueExpression(): ValueExpr {
-    const items = [this.valueSequence()];
-    while (this.peek().kind === 'and') {
-      this.next();
-      items.push(this.valueSequence());
-    }
-    return combineValues('and', items);
-  }
-
-  private valueSequence(): ValueExpr {
-    const items = [this.valueFactor()];
-    while (startsTerm(this.peek())) items.push(this.valueFactor());
-    return combineValues('and', items);
-  }
-
-  private valueFactor(): ValueExpr {
-    const items = [this.valueTerm()];
-    while (this.peek().kind === 'or') {
-      this.next();
-      items.push(this.valueTerm());
-    }
-    return combineValues('or', items);
-  }
-
-  private valueTerm(): ValueExpr {
-    const t = this.peek();
-    if (t.kind === 'not' || (t.kind === 'minus' && !startsNumber(this.peek(1)))) {
-      this.next();
-      return { kind: 'not', item: this.valueSimple() };
-    }
-    return this.valueSimple();
-  }
-
-  private valueSimple(): ValueExpr {
-    if (this.peek().kind === 'lparen') {
-      this.next();
-      const inner = this.valueExpression();
-      this.expect('rparen');
-      return inner;
-    }
+    if (t.kind === 'lparen') return this.simple(this.values);
     return { kind: 'value', value: this.value() };
   }
 
@@ -290,12 +267,4 @@ function startsNumber(t: Token): boolean {
 
 function pos(t: Token): Position {
   return { line: t.line, column: t.column };
-}
-
-function combine(kind: 'and' | 'or', items: FilterNode[]): FilterNode {
-  return items.length === 1 ? items[0]! : { kind, items };
-}
-
-function combineValues(kind: 'and' | 'or', items: ValueExpr[]): ValueExpr {
-  return items.length === 1 ? items[0]! : { kind, items };
 }
