@@ -17,7 +17,7 @@ const ctx: EntryContext = {
       ? {
           revision: 'update-00001-abc',
           canonicalUrl: 'https://update-123456789012.us-central1.run.app',
-          publicHosts: new Set(['update-123456789012.us-central1.run.app', 'update-abcdefghij-uc.a.run.app', 'us-central1-demo-project.cloudfunctions.net']),
+          publicHosts: new Set(['update-123456789012.us-central1.run.app', 'update-abcdefghij-uc.a.run.app', 'us-central1-demo-project.cloudfunctions.net', 'api.example.com']),
           serverIp: '127.0.0.1',
         }
       : undefined,
@@ -60,7 +60,8 @@ describe('LogEntries from the request log', () => {
         explanation: 'The request carried no ID token.',
         remedy: 'Send an ID token.',
         durationMs: 0.4,
-        http: { host: 'update-123456789012.us-central1.run.app', query: '?a=1', userAgent: 'curl/8.5.0', requestSize: 534, protocol: 'HTTP/1.1', cloudTraceContext: '016d640caf845fbf8709486bc8dff9c7/1;o=1' },
+        host: 'update-123456789012.us-central1.run.app',
+        http: { query: '?a=1', userAgent: 'curl/8.5.0', requestSize: 534, protocol: 'HTTP/1.1', cloudTraceContext: '016d640caf845fbf8709486bc8dff9c7/1;o=1' },
       }),
     );
     assert.equal(e.logName, 'projects/demo-project/logs/run.googleapis.com%2Frequests');
@@ -108,10 +109,11 @@ describe('LogEntries from the request log', () => {
     assert.equal(one(rec({ status: 403, outcome: 'refused', code: 'PERMISSION_DENIED' })).textPayload, undefined);
   });
 
-  it('shows the URL the client used: its run.app or functions host, or the run.app URL for a local address', () => {
-    assert.equal(one(rec({ http: { host: 'update-abcdefghij-uc.a.run.app', requestSize: 1, protocol: 'HTTP/1.1' }, path: '/x' })).httpRequest?.requestUrl, 'https://update-abcdefghij-uc.a.run.app/x');
-    assert.equal(one(rec({ http: { host: 'us-central1-demo-project.cloudfunctions.net', requestSize: 1, protocol: 'HTTP/1.1' }, path: '/report' })).httpRequest?.requestUrl, 'https://us-central1-demo-project.cloudfunctions.net/report');
-    assert.equal(one(rec({ http: { host: '127.0.0.1:9001', requestSize: 1, protocol: 'HTTP/1.1' }, path: '/x' })).httpRequest?.requestUrl, 'https://update-123456789012.us-central1.run.app/x');
+  it('shows the URL the client used: its run.app, functions or custom-domain host, or the run.app URL for a local address', () => {
+    assert.equal(one(rec({ host: 'API.example.com', path: '/orders' })).httpRequest?.requestUrl, 'https://api.example.com/orders');
+    assert.equal(one(rec({ host: 'update-abcdefghij-uc.a.run.app', http: { requestSize: 1, protocol: 'HTTP/1.1' }, path: '/x' })).httpRequest?.requestUrl, 'https://update-abcdefghij-uc.a.run.app/x');
+    assert.equal(one(rec({ host: 'us-central1-demo-project.cloudfunctions.net', http: { requestSize: 1, protocol: 'HTTP/1.1' }, path: '/report' })).httpRequest?.requestUrl, 'https://us-central1-demo-project.cloudfunctions.net/report');
+    assert.equal(one(rec({ host: '127.0.0.1:9001', http: { requestSize: 1, protocol: 'HTTP/1.1' }, path: '/x' })).httpRequest?.requestUrl, 'https://update-123456789012.us-central1.run.app/x');
   });
 
   it('a proxied request: latency, response size, severity from the status, a traceparent', () => {

@@ -10,7 +10,7 @@ export interface ServiceView {
   revision: string;
   /** The URL Google would show for a request that reached the front door by its local address. */
   canonicalUrl: string;
-  /** Hosts clients may use for it on Google: its run.app URLs and its functions URL. */
+  /** Hosts clients may use for it on Google: its run.app URLs, its functions URL, its custom domains. */
   publicHosts: ReadonlySet<string>;
   /** Where its front door listens (httpRequest.serverIp). */
   serverIp?: string;
@@ -42,7 +42,7 @@ export function entryContextFor(platform: Platform): EntryContext {
       const view: ServiceView | undefined = s && {
         revision: revisionName(config, name),
         canonicalUrl: s.urls.deterministic ?? s.urls.hashed,
-        publicHosts: new Set([s.urls.deterministic, s.urls.hashed, s.urls.functions].filter((u): u is string => !!u).map((u) => new URL(u).host)),
+        publicHosts: new Set([s.urls.deterministic, s.urls.hashed, s.urls.functions].filter((u): u is string => !!u).map((u) => new URL(u).host).concat(s.config.domains)),
         ...(s.frontDoor ? { serverIp: s.frontDoor.host } : {}),
       };
       views.set(name, view);

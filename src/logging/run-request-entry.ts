@@ -9,7 +9,7 @@
 //   textPayload  Google's recorded words for a refusal, where they were recorded
 //   trace, spanId, traceSampled  when the request carried a trace header
 //
-// requestUrl is the URL the client used: the run.app (or cloudfunctions.net) host it sent. A request
+// requestUrl is the URL the client used: the run.app, cloudfunctions.net or custom-domain host it sent. A request
 // that reached the front door by its local address (127.0.0.1:PORT) is shown at the service's run.app
 // URL, as it would be on Google. Requests Google does not log (ingress blocks, googleVisible false)
 // have no entry.
@@ -44,7 +44,7 @@ export function runRequestEntry(r: RequestLogEntry, ctx: EntryContext): TimedEnt
   const at = msToNs(startMs);
   const http = r.http;
   const path = r.path + (http?.query ?? '');
-  const host = http?.host?.toLowerCase();
+  const host = r.host?.toLowerCase();
   const requestUrl = host !== undefined && view?.publicHosts.has(host) ? `https://${host}${path}` : `${view?.canonicalUrl ?? `https://${r.service}-${ctx.projectNumber}.${ctx.region}.run.app`}${path}`;
   const httpRequest: HttpRequest = {
     requestMethod: r.method,

@@ -17,9 +17,6 @@ export function httpDetails(req: IncomingMessage, responseSize?: number): HttpDe
     const value = raw[i + 1]!;
     size += name.length + value.length + 4;
     switch (name.length) {
-      case 4:
-        if (name.toLowerCase() === 'host') out.host = value;
-        break;
       case 7:
         if (name.toLowerCase() === 'referer') out.referer = value;
         break;

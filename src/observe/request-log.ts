@@ -84,10 +84,8 @@ export interface RequestLogEntry {
   http?: HttpDetails;
 }
 
-/** An HTTP request as Cloud Run's request logs describe it (never a credential). */
+/** An HTTP request as Cloud Run's request logs describe it (never a credential); the Host is the entry's `host`. */
 export interface HttpDetails {
-  /** The Host header the client sent (a run.app, cloudfunctions.net or custom-domain host, or the local address). */
-  host?: string;
   /** The query string with its '?', when there is one. */
   query?: string;
   userAgent?: string;
