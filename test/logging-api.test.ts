@@ -56,7 +56,7 @@ describe('Cloud Logging entries.list', () => {
       assert.equal(e.resource.labels['configuration_name'], 'update');
       assert.equal(e.resource.labels['location'], 'us-central1');
       assert.equal(e.resource.labels['project_id'], 'demo-project');
-      assert.match(e.resource.labels['revision_name']!, /^update-00001-[a-z0-9]{3}$/);
+      assert.match(e.resource.labels['revision_name']!, /^update-00001-[a-z]{3}$/);
       assert.equal(e.httpRequest!['latency'], '0s');
       assert.equal(e.httpRequest!['remoteIp'], '127.0.0.1');
       assert.equal(e.httpRequest!['protocol'], 'HTTP/1.1');

@@ -60,8 +60,10 @@ export function serviceUrls(config: AuthplaneConfig, svc: ServiceConfig): Servic
  * label of its request logs.
  */
 export function revisionName(config: AuthplaneConfig, serviceName: string): string {
-  const digest = createHash('sha256').update(`projects/${config.project.id}/locations/${config.project.region}/services/${serviceName}`).digest('hex');
-  return `${serviceName}-00001-${digest.slice(0, 3)}`;
+  const digest = createHash('sha256').update(`projects/${config.project.id}/locations/${config.project.region}/services/${serviceName}`).digest();
+  // Three lower-case letters, as in recorded names (update-00416-coy).
+  const letters = [...digest.subarray(0, 3)].map((b) => String.fromCharCode(97 + (b % 26))).join('');
+  return `${serviceName}-00001-${letters}`;
 }
 
 export class ServiceDirectory {
