@@ -243,6 +243,7 @@ describe('Logging query language: evaluation', () => {
     assert.match(refused('frobnicate(insertId)').denial.message, /Unknown function/);
     assert.match(refused('log_id("x") = true').denial.message, /cannot be compared/);
     assert.match(refused('x'.repeat(20_001)).denial.message, /maximum is 20000/);
+    assert.match(refused(`${'('.repeat(9000)}a${')'.repeat(9000)}`).denial.message, /more than 100 deep \(at line 1, column 101\)/);
     assert.throws(() => compileFilter('cast(timestamp, STRING) =~ "x"'), (e: unknown) => e instanceof DenialError && e.denial.rpcStatus === 'UNIMPLEMENTED');
   });
 });

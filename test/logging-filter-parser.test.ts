@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { CallArg, FilterNode, ValueExpr } from '../src/logging/filter-ast.js';
-import { FilterSyntaxError, parseFilter } from '../src/logging/filter-parser.js';
+import { FilterSyntaxError, FilterTooDeepError, MAX_FILTER_DEPTH, parseFilter } from '../src/logging/filter-parser.js';
 
 function value(v: { text: string; quoted: boolean }): string {
   return v.quoted ? JSON.stringify(v.text) : v.text;
@@ -202,5 +202,13 @@ describe('Logging query language: parser', () => {
       assert.deepEqual({ line: e.line, column: e.column, token: e.token }, { line, column, token }, JSON.stringify(filter));
       assert.equal(e.message, `Unparseable filter: syntax error at line ${line}, column ${column}, token '${token}'`);
     }
+  });
+
+  it('refuses nesting deeper than it can evaluate safely, naming where, instead of running out of stack', () => {
+    const nested = (n: number) => `${'('.repeat(n)}a${')'.repeat(n)}`;
+    assert.equal(tree(nested(MAX_FILTER_DEPTH)), 'a');
+    assert.throws(() => parseFilter(nested(MAX_FILTER_DEPTH + 1)), (e: unknown) => e instanceof FilterTooDeepError && e.at.column === MAX_FILTER_DEPTH + 1);
+    assert.throws(() => parseFilter(`x=${nested(5000)}`), FilterTooDeepError);
+    assert.throws(() => parseFilter(`${'f('.repeat(5000)}x${')'.repeat(5000)}`), FilterTooDeepError);
   });
 });

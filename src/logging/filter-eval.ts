@@ -14,7 +14,7 @@ import { deny, DenialError } from '../verify/denial.js';
 import type { Comparator, FilterNode, FilterValue, ValueExpr } from './filter-ast.js';
 import { hasText, normalize, valueTest, type ValueTest } from './filter-compare.js';
 import { functionTest, type EntryTest } from './filter-functions.js';
-import { FilterSyntaxError, parseFilter } from './filter-parser.js';
+import { FilterSyntaxError, FilterTooDeepError, parseFilter } from './filter-parser.js';
 import { fieldReader, UndefinedFieldError, type FieldValue } from './field-schema.js';
 
 export type { EntryTest } from './filter-functions.js';
@@ -30,6 +30,7 @@ export function compileFilter(text: string): EntryTest {
     tree = parseFilter(text);
   } catch (e) {
     if (e instanceof FilterSyntaxError) throw unparseable(e);
+    if (e instanceof FilterTooDeepError) throw invalidArgument(e.message, 'filter');
     throw e;
   }
   if (tree === null) return () => true;

@@ -28,6 +28,17 @@ import { FilterSyntaxError, tokenize, type Token } from './filter-lexer.js';
 
 export { FilterSyntaxError } from './filter-lexer.js';
 
+/** Deepest nesting of parentheses and calls: each level is a few stack frames, and a 20,000-character filter must not exhaust the stack. */
+export const MAX_FILTER_DEPTH = 100;
+
+/** A filter nested deeper than MAX_FILTER_DEPTH (refused as INVALID_ARGUMENT, not parsed). */
+export class FilterTooDeepError extends Error {
+  override readonly name = 'FilterTooDeepError';
+  constructor(readonly at: Position) {
+    super(`The filter nests parentheses or function calls more than ${MAX_FILTER_DEPTH} deep (at line ${at.line}, column ${at.column}).`);
+  }
+}
+
 /** The filter's tree, or null for an empty filter (every entry matches). Throws FilterSyntaxError. */
 export function parseFilter(text: string): FilterNode | null {
   return new Parser(text).parse();
@@ -45,6 +56,7 @@ interface Layers<T> {
 class Parser {
   private readonly tokens: Token[];
   private i = 0;
+  private depth = 0;
 
   constructor(private readonly text: string) {
     this.tokens = tokenize(text);
@@ -127,10 +139,15 @@ class Parser {
   // simple = "(" expression ")" | leaf
   private simple<T>(g: Layers<T>): T {
     if (this.peek().kind !== 'lparen') return g.leaf();
-    this.next();
+    this.enter(this.next());
     const inner = this.expression(g);
     this.expect('rparen');
+    this.depth--;
     return inner;
+  }
+
+  private enter(paren: Token): void {
+    if (++this.depth > MAX_FILTER_DEPTH) throw new FilterTooDeepError(pos(paren));
   }
 
   /** A filter's leaves: restrictions. */
@@ -185,7 +202,7 @@ class Parser {
 
   // function = member "(" [ argument { "," argument } ] ")"
   private call(name: string, start: Token): FilterNode {
-    this.expect('lparen');
+    this.enter(this.expect('lparen'));
     const args: CallArg[] = [];
     if (this.peek().kind !== 'rparen') {
       for (;;) {
@@ -195,6 +212,7 @@ class Parser {
       }
     }
     this.expect('rparen');
+    this.depth--;
     const node = { kind: 'call' as const, name, args, at: pos(start) };
     if (this.peek().kind !== 'op') return node;
     const op = this.next().value as Comparator;

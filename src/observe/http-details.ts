@@ -9,7 +9,7 @@ export function httpDetails(req: IncomingMessage, responseSize?: number): HttpDe
   const raw = req.rawHeaders;
   const url = req.url ?? '/';
   const method = req.method ?? 'GET';
-  let size = method.length + url.length + 12; // "METHOD URL HTTP/1.1\r\n" and the blank line's "\r\n"
+  let size = method.length + url.length + 14; // "METHOD URL HTTP/1.1\r\n" and the blank line's "\r\n"
   let bodySize = 0;
   const out: HttpDetails = { requestSize: 0, protocol: `HTTP/${req.httpVersion}` };
   for (let i = 0; i < raw.length; i += 2) {
