@@ -18,4 +18,5 @@ export const COMMANDS: Record<string, Command> = {
   iam: lazy('show, add, remove and check IAM bindings', () => import('./iam.js')),
   tasks: lazy('list Cloud Tasks queues, tasks and each attempt with its refusal code', () => import('./tasks.js')),
   scheduler: lazy('list Cloud Scheduler jobs, run one now, and show each attempt with its refusal code', () => import('./scheduler.js')),
+  logs: lazy('read the project\'s log entries as Cloud Logging shows them, with a Logging query language filter', () => import('./logs.js')),
 };

@@ -80,6 +80,25 @@ export interface RequestLogEntry {
   error?: string;
   /** Set on the attempts of Google's callers (surface 'dispatch'): which task, job or push delivery, and which attempt. */
   dispatch?: DispatchAttempt;
+  /** What Cloud Logging's httpRequest needs of an HTTP request (front doors and the REST API). */
+  http?: HttpDetails;
+}
+
+/** An HTTP request as Cloud Run's request logs describe it (never a credential); the Host is the entry's `host`. */
+export interface HttpDetails {
+  /** The query string with its '?', when there is one. */
+  query?: string;
+  userAgent?: string;
+  referer?: string;
+  /** Request line, headers and declared body, in bytes. */
+  requestSize: number;
+  /** Bytes of the response body, when known. */
+  responseSize?: number;
+  /** e.g. HTTP/1.1 */
+  protocol: string;
+  /** X-Cloud-Trace-Context or traceparent as received, for LogEntry.trace and spanId. */
+  cloudTraceContext?: string;
+  traceparent?: string;
 }
 
 /** One attempt of Cloud Tasks, Cloud Scheduler or a Pub/Sub push subscription calling a target. */

@@ -9,7 +9,7 @@ import { apiRefusal, notFound } from '../apis/errors.js';
 import { iamPolicyRoutes } from '../apis/iam-policy.js';
 import type { ApiRequest, Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
-import type { ServiceEntry } from '../services/directory.js';
+import { revisionName, type ServiceEntry } from '../services/directory.js';
 import { INGRESS_ENUM } from '../admission/ingress.js';
 import { serviceResource } from '../iam/resources.js';
 
@@ -68,7 +68,7 @@ export function serviceJson(platform: Platform, e: ServiceEntry, createTime: str
   const name = `projects/${config.project.id}/locations/${config.project.region}/services/${e.config.name}`;
   const digest = createHash('sha256').update(name).digest('hex');
   const uid = `${digest.slice(0, 8)}-${digest.slice(8, 12)}-4${digest.slice(13, 16)}-a${digest.slice(17, 20)}-${digest.slice(20, 32)}`;
-  const revision = `${e.config.name}-00001-${digest.slice(0, 3)}`;
+  const revision = revisionName(config, e.config.name);
   const sa = e.config.serviceAccount.includes('@') ? e.config.serviceAccount : `${e.config.serviceAccount}@${config.project.id}.iam.gserviceaccount.com`;
   const urls = [e.urls.deterministic, e.urls.hashed].filter((u): u is string => !!u);
   const ready = { type: 'Ready', state: 'CONDITION_SUCCEEDED', lastTransitionTime: createTime };

@@ -14,6 +14,7 @@ import type { AdmissionContext, Admission, Admitted, Refused } from '../admissio
 import { admit } from '../admission/decision.js';
 import type { AdmissionRequest } from '../admission/request.js';
 import { listen } from '../metadata/server.js';
+import { httpDetails } from '../observe/http-details.js';
 import { denialFields, type RequestLog, type RequestLogEntry } from '../observe/request-log.js';
 import type { Platform } from '../platform.js';
 import type { ServiceEntry } from '../services/directory.js';
@@ -206,6 +207,7 @@ export class FrontDoor {
       outcome: answer.outcome,
       googleVisible: a === undefined || a.ok || a.googleVisible,
       durationMs: round(performance.now() - started),
+      http: httpDetails(req, 'responseBytes' in answer ? answer.responseBytes : undefined),
     };
     if (a?.principal !== undefined) entry.principal = a.principal;
     if (a?.token !== undefined) entry.token = a.token;

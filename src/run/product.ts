@@ -13,6 +13,7 @@ import { FrontDoor } from './front-door.js';
 import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
 import { hostPort } from '../lib/host-port.js';
+import { revisionName } from '../services/directory.js';
 
 export const cloudRunProduct: Product = {
   name: 'run',
@@ -75,7 +76,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
         host: config.server.host,
         env: {
           K_SERVICE: svc.name,
-          K_REVISION: `${svc.name}-00001-aut`,
+          K_REVISION: revisionName(config, svc.name),
           K_CONFIGURATION: svc.name,
           GOOGLE_CLOUD_PROJECT: config.project.id,
           ...(md ? { GCE_METADATA_HOST: md.hostPort } : {}),

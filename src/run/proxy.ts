@@ -87,6 +87,8 @@ export interface ProxyResult {
   status: number;
   outcome: 'proxied' | 'too-large' | 'upstream-error';
   error?: string;
+  /** Bytes of the response body sent to the client (Cloud Logging's httpRequest.responseSize). */
+  responseBytes?: number;
 }
 
 /**
@@ -142,6 +144,7 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, target: Ups
         }(), { objectMode: false })
       : null;
     let status = 502;
+    let responseBytes = 0;
     let abort: ((e: Error) => void) | undefined;
     let resume: (() => void) | undefined;
     /** Small responses are collected and sent with the headers in one write. */
@@ -170,6 +173,7 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, target: Ups
         return true;
       },
       onData(chunk) {
+        responseBytes += chunk.length;
         if (buffered !== undefined) {
           buffered.push(chunk);
           return true;
@@ -181,7 +185,7 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, target: Ups
           res.writeHead(status, statusText, head);
           res.end(buffered.length === 1 ? buffered[0] : Buffer.concat(buffered));
         } else res.end();
-        done({ status, outcome: 'proxied' });
+        done({ status, outcome: 'proxied', responseBytes });
       },
       onError(e: Error & { code?: string }) {
         if (tooLarge) {

@@ -11,6 +11,7 @@ import { oauthRoutes } from '../apis/oauth.js';
 import { platformPolicyRoutes } from '../apis/platform-policies.js';
 import { Router } from '../apis/router.js';
 import { serviceAccountKeyRoutes } from '../apis/service-account-keys.js';
+import { loggingRoutes } from '../logging/routes.js';
 import { listen, startMetadataServer } from '../metadata/server.js';
 import { createPlatform, type Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
@@ -78,6 +79,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     platformPolicyRoutes(router, platform);
     serviceAccountKeyRoutes(router, platform);
     adminRoutes(router, platform);
+    loggingRoutes(router, platform);
     dashboardRoutes(router, platform);
     for (const p of products) p.routes?.(router, platform);
     platform.routes = router.routes();

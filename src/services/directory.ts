@@ -54,6 +54,18 @@ export function serviceUrls(config: AuthplaneConfig, svc: ServiceConfig): Servic
   };
 }
 
+/**
+ * The service's one revision, named as Cloud Run names revisions (SERVICE-00001-abc: the service, the
+ * generation, three letters): the Admin API's latestReadyRevision, K_REVISION, and the revision_name
+ * label of its request logs.
+ */
+export function revisionName(config: AuthplaneConfig, serviceName: string): string {
+  const digest = createHash('sha256').update(`projects/${config.project.id}/locations/${config.project.region}/services/${serviceName}`).digest();
+  // Three lower-case letters, as in recorded names (update-00416-coy).
+  const letters = [...digest.subarray(0, 3)].map((b) => String.fromCharCode(97 + (b % 26))).join('');
+  return `${serviceName}-00001-${letters}`;
+}
+
 export class ServiceDirectory {
   private readonly byName = new Map<string, ServiceEntry>();
   private readonly byHost = new Map<string, ServiceEntry>();
