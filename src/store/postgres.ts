@@ -15,6 +15,8 @@ import type {
 } from './store.js';
 import type { TaskStore } from './task-store.js';
 import { PostgresTaskStore } from './postgres-tasks.js';
+import type { PubsubStore } from './pubsub-store.js';
+import { PostgresPubsubStore } from './postgres-pubsub.js';
 
 // BIGINT columns hold epoch milliseconds: well inside Number's exact range.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -24,6 +26,7 @@ const MIGRATION_LOCK = 0x61757468; // "auth"
 export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly tasks: TaskStore = new PostgresTaskStore(this);
+  readonly pubsub: PubsubStore = new PostgresPubsubStore(this);
 
   private constructor(readonly pool: pg.Pool) {}
 

@@ -16,12 +16,15 @@ import type {
 } from './store.js';
 import type { TaskStore } from './task-store.js';
 import { SqliteTaskStore } from './sqlite-tasks.js';
+import type { PubsubStore } from './pubsub-store.js';
+import { SqlitePubsubStore } from './sqlite-pubsub.js';
 
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
   readonly db: Database.Database;
   readonly tasks: TaskStore = new SqliteTaskStore(this);
+  readonly pubsub: PubsubStore = new SqlitePubsubStore(this);
 
   constructor(file: string) {
     if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });

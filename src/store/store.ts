@@ -3,6 +3,7 @@
 // (test/store-conformance.ts). All times are epoch milliseconds.
 
 import type { IamPolicy } from '../iam/policy.js';
+import type { PubsubStore } from './pubsub-store.js';
 import type { TaskStore } from './task-store.js';
 
 export type SigningAlg = 'RS256' | 'ES256';
@@ -58,6 +59,9 @@ export interface Store {
 
   /** Cloud Tasks queues, tasks and attempts (src/store/task-store.ts). */
   readonly tasks: TaskStore;
+
+  /** Pub/Sub topics, subscriptions and messages (src/store/pubsub-store.ts). */
+  readonly pubsub: PubsubStore;
 
   /** Atomically: the value of setting `key`, storing `value` first if it has none. */
   getOrCreateSetting(key: string, value: string): Promise<string>;

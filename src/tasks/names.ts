@@ -1,6 +1,7 @@
 // Cloud Tasks resource names: projects/P/locations/L[/queues/Q[/tasks/T]], with Google's ID rules.
 
-import { apiRefusal, invalidArgument } from '../apis/errors.js';
+import { invalidArgument } from '../apis/errors.js';
+import { checkProject as checkEmulatedProject } from '../apis/project.js';
 
 const QUEUE_ID = /^[A-Za-z0-9-]{1,100}$/;
 const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;
@@ -67,11 +68,5 @@ export function parseTask(name: unknown, field = 'name'): TaskName {
 
 /** The emulator hosts one project, known by its ID or number; other projects look like Google's "no access". */
 export function checkProject(loc: LocationName, projectId: string, projectNumber: string): void {
-  if (loc.project === projectId || loc.project === projectNumber) return;
-  throw apiRefusal('PROJECT_NOT_EMULATED', {
-    project: loc.project,
-    emulated: projectId,
-    emulatedNumber: projectNumber,
-    errorMetadata: { consumer: `projects/${loc.project}`, service: 'cloudtasks.googleapis.com' },
-  });
+  checkEmulatedProject(loc.project, { id: projectId, number: projectNumber }, 'cloudtasks.googleapis.com');
 }
