@@ -36,11 +36,29 @@ const TASKS_ADMIN = [
   'cloudtasks.tasks.delete',
   'cloudtasks.tasks.run',
 ];
+// Pub/Sub (https://cloud.google.com/pubsub/docs/access-control): snapshots and schemas are not emulated,
+// so only topic and subscription permissions are listed.
+const PUBSUB_READ = ['pubsub.topics.get', 'pubsub.topics.list', 'pubsub.subscriptions.get', 'pubsub.subscriptions.list'];
+const PUBSUB_PUBLISH = ['pubsub.topics.publish'];
+const PUBSUB_CONSUME = ['pubsub.subscriptions.consume', 'pubsub.topics.attachSubscription'];
+const PUBSUB_EDIT = [
+  ...PUBSUB_READ,
+  ...PUBSUB_PUBLISH,
+  ...PUBSUB_CONSUME,
+  'pubsub.topics.create',
+  'pubsub.topics.update',
+  'pubsub.topics.delete',
+  'pubsub.topics.detachSubscription',
+  'pubsub.subscriptions.create',
+  'pubsub.subscriptions.update',
+  'pubsub.subscriptions.delete',
+];
+const PUBSUB_IAM = ['pubsub.topics.getIamPolicy', 'pubsub.topics.setIamPolicy', 'pubsub.subscriptions.getIamPolicy', 'pubsub.subscriptions.setIamPolicy'];
 const PROJECT_READ = ['resourcemanager.projects.get', 'resourcemanager.projects.getIamPolicy'];
 // Cloud Logging reads (entries.list, and authplane's request log).
 const LOGS_READ = ['logging.logEntries.list', 'logging.logs.list'];
 
-const VIEWER = [...PROJECT_READ, ...RUN_READ, ...SA_READ, ...TASKS_READ, ...LOGS_READ];
+const VIEWER = [...PROJECT_READ, ...RUN_READ, ...SA_READ, ...TASKS_READ, ...LOGS_READ, ...PUBSUB_READ];
 // Editor holds actAs and invoke on Google too: that is why "editor can do everything but IAM" surprises people.
 const EDITOR = [
   ...VIEWER,
@@ -54,6 +72,7 @@ const EDITOR = [
   'iam.serviceAccounts.delete',
   ...SA_KEYS,
   ...TASKS_ADMIN.filter((p) => !p.endsWith('IamPolicy')),
+  ...PUBSUB_EDIT,
 ];
 const OWNER = [
   ...EDITOR,
@@ -63,6 +82,7 @@ const OWNER = [
   'cloudtasks.queues.getIamPolicy',
   'cloudtasks.queues.setIamPolicy',
   ...IAP_ADMIN,
+  ...PUBSUB_IAM,
 ];
 
 export const ROLES: Readonly<Record<string, readonly string[]>> = {
@@ -86,6 +106,11 @@ export const ROLES: Readonly<Record<string, readonly string[]>> = {
   'roles/cloudtasks.admin': TASKS_ADMIN,
   'roles/cloudtasks.taskRunner': ['cloudtasks.tasks.run'],
   'roles/cloudtasks.taskDeleter': ['cloudtasks.tasks.delete'],
+  'roles/pubsub.publisher': PUBSUB_PUBLISH,
+  'roles/pubsub.subscriber': PUBSUB_CONSUME,
+  'roles/pubsub.viewer': [...PUBSUB_READ, 'resourcemanager.projects.get'],
+  'roles/pubsub.editor': [...PUBSUB_EDIT, 'resourcemanager.projects.get'],
+  'roles/pubsub.admin': [...PUBSUB_EDIT, ...PUBSUB_IAM, 'resourcemanager.projects.get'],
   'roles/cloudtasks.queueAdmin': TASKS_ADMIN.filter((p) => !p.startsWith('cloudtasks.tasks.') || p === 'cloudtasks.tasks.list'),
 };
 

@@ -4,10 +4,12 @@ import { cloudRunProduct } from '../run/product.js';
 import { iapProduct } from '../iap/product.js';
 import { gatewayProduct } from '../gateway/product.js';
 import { tasksProduct } from '../tasks/product.js';
+import { pubsubProduct } from '../pubsub/product.js';
 
 export const PRODUCTS: Product[] = [
   cloudRunProduct,
   iapProduct,
   gatewayProduct,
   tasksProduct,
+  pubsubProduct,
 ];

@@ -2,10 +2,11 @@
 // proto3 JSON in and out, enums as numbers with `$alt=json;enum-encoding=int` (what
 // @google-cloud/tasks sends in fallback mode) and as names otherwise.
 
-import type { ApiRequest, ApiResponse, Router } from '../apis/router.js';
+import type { Router } from '../apis/router.js';
+import { asEnum, asNumber, asString, bindRestRpc, type RestRpc, type RpcMethod } from '../apis/rest-rpc.js';
 import type { Platform } from '../platform.js';
 import { locationName, queueName, taskName } from './names.js';
-import { decodeJson, encodeJson, type Obj } from '../apis/proto.js';
+import type { Obj } from '../apis/proto.js';
 import { lookupType } from './proto.js';
 import type { CloudTasksService } from './service.js';
 
@@ -14,64 +15,26 @@ const LOC = '/v2/projects/{project}/locations/{location}';
 const QUEUE = `${LOC}/queues/{queue}`;
 const TASK = `${QUEUE}/tasks/{task}`;
 
-type Method = (caller: string, req: Obj) => Promise<Obj>;
-
-interface RestRpc {
-  /** Request message type. */
-  request: string;
-  /** Response message type. */
-  response: string;
-  /** Path params → request fields. */
-  path: (p: Record<string, string>, json: Obj) => Obj;
-  /** Which part of the request the body holds: '*' (all), a field name, or none. */
-  body?: '*' | string;
-  /** Query parameters accepted (camelCase request fields). */
-  query?: string[];
-}
-
 type Params = Record<string, string>;
 const loc = (p: Params) => locationName({ project: p.project, location: p.location });
 const queue = (p: Params) => queueName({ project: p.project, location: p.location, queue: p.queue });
 const task = (p: Params) => taskName({ project: p.project, location: p.location, queue: p.queue, task: p.task });
 
-/** Query values arrive as strings; enums may be numbers ("2") or names ("FULL"). */
-function queryValue(key: string, v: string): unknown {
-  if (key === 'pageSize') return Number(v);
-  if (key === 'responseView' && /^\d+$/.test(v)) return Number(v);
-  return v;
-}
-
 export function tasksRestRoutes(router: Router, platform: Platform, service: CloudTasksService): void {
   const api = router.for('cloudtasks.googleapis.com');
-  const bind = (verb: 'get' | 'post' | 'patch' | 'delete', pattern: string, rpc: RestRpc, method: Method) => {
-    // CloudTasksService checks each RPC's permission itself: gRPC calls it too, without this router.
-    const access = { permission: `cloudtasks (per RPC: ${rpc.request.replace(PKG, '').replace(/Request$/, '')})`, checkedBy: 'handler' } as const;
-    api[verb](pattern, access, async (req: ApiRequest): Promise<ApiResponse> => {
-      const caller = req.caller;
-      const json: Obj = {};
-      for (const key of rpc.query ?? []) {
-        const v = req.query.get(key);
-        if (v !== null) json[key] = queryValue(key, v);
-      }
-      if (rpc.body === '*') Object.assign(json, await req.json());
-      else if (rpc.body) json[rpc.body] = await req.json();
-      Object.assign(json, rpc.path(req.params, json));
-      const request = decodeJson(lookupType(rpc.request), json, '');
-      const out = await method(caller, request);
-      const numericEnums = (req.query.get('$alt') ?? '').includes('enum-encoding=int');
-      return { body: encodeJson(lookupType(rpc.response), out, numericEnums) ?? {} };
-    });
-  };
+  // CloudTasksService checks each RPC's permission itself: gRPC calls it too, without this router.
+  const bind = (verb: 'get' | 'post' | 'patch' | 'delete', pattern: string, rpc: RestRpc, method: RpcMethod) =>
+    bindRestRpc(api, lookupType, verb, pattern, rpc, `cloudtasks (per RPC: ${rpc.request.replace(PKG, '').replace(/Request$/, '')})`, method);
   const s = service;
   const Q = `${PKG}Queue`;
   const T = `${PKG}Task`;
   const EMPTY = 'google.protobuf.Empty';
   const POLICY = 'google.iam.v1.Policy';
 
-  bind('get', `${LOC}/queues`, { request: `${PKG}ListQueuesRequest`, response: `${PKG}ListQueuesResponse`, path: (p) => ({ parent: loc(p) }), query: ['filter', 'pageSize', 'pageToken'] }, (c, r) => s.listQueues(c, r));
+  bind('get', `${LOC}/queues`, { request: `${PKG}ListQueuesRequest`, response: `${PKG}ListQueuesResponse`, path: (p) => ({ parent: loc(p) }), query: { filter: asString, pageSize: asNumber, pageToken: asString } }, (c, r) => s.listQueues(c, r));
   bind('post', `${LOC}/queues`, { request: `${PKG}CreateQueueRequest`, response: Q, path: (p) => ({ parent: loc(p) }), body: 'queue' }, (c, r) => s.createQueue(c, r));
   bind('get', QUEUE, { request: `${PKG}GetQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }) }, (c, r) => s.getQueue(c, r));
-  bind('patch', QUEUE, { request: `${PKG}UpdateQueueRequest`, response: Q, path: (p, j) => ({ queue: { ...((j.queue as Obj | undefined) ?? {}), name: queue(p) } }), body: 'queue', query: ['updateMask'] }, async (c, r) => s.updateQueue(c, r));
+  bind('patch', QUEUE, { request: `${PKG}UpdateQueueRequest`, response: Q, path: (p, j) => ({ queue: { ...((j.queue as Obj | undefined) ?? {}), name: queue(p) } }), body: 'queue', query: { updateMask: asString } }, async (c, r) => s.updateQueue(c, r));
   bind('delete', QUEUE, { request: `${PKG}DeleteQueueRequest`, response: EMPTY, path: (p) => ({ name: queue(p) }) }, (c, r) => s.deleteQueue(c, r));
   bind('post', `${QUEUE}:purge`, { request: `${PKG}PurgeQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }), body: '*' }, (c, r) => s.purgeQueue(c, r));
   bind('post', `${QUEUE}:pause`, { request: `${PKG}PauseQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }), body: '*' }, (c, r) => s.pauseQueue(c, r));
@@ -84,9 +47,9 @@ export function tasksRestRoutes(router: Router, platform: Platform, service: Clo
     { request: 'google.iam.v1.TestIamPermissionsRequest', response: 'google.iam.v1.TestIamPermissionsResponse', path: (p) => ({ resource: queue(p) }), body: '*' },
     (c, r) => s.testIamPermissions(c, r),
   );
-  bind('get', `${QUEUE}/tasks`, { request: `${PKG}ListTasksRequest`, response: `${PKG}ListTasksResponse`, path: (p) => ({ parent: queue(p) }), query: ['responseView', 'pageSize', 'pageToken'] }, (c, r) => s.listTasks(c, r));
+  bind('get', `${QUEUE}/tasks`, { request: `${PKG}ListTasksRequest`, response: `${PKG}ListTasksResponse`, path: (p) => ({ parent: queue(p) }), query: { responseView: asEnum, pageSize: asNumber, pageToken: asString } }, (c, r) => s.listTasks(c, r));
   bind('post', `${QUEUE}/tasks`, { request: `${PKG}CreateTaskRequest`, response: T, path: (p) => ({ parent: queue(p) }), body: '*' }, (c, r) => s.createTask(c, r));
-  bind('get', TASK, { request: `${PKG}GetTaskRequest`, response: T, path: (p) => ({ name: task(p) }), query: ['responseView'] }, (c, r) => s.getTask(c, r));
+  bind('get', TASK, { request: `${PKG}GetTaskRequest`, response: T, path: (p) => ({ name: task(p) }), query: { responseView: asEnum } }, (c, r) => s.getTask(c, r));
   bind('delete', TASK, { request: `${PKG}DeleteTaskRequest`, response: EMPTY, path: (p) => ({ name: task(p) }) }, (c, r) => s.deleteTask(c, r));
   bind('post', `${TASK}:run`, { request: `${PKG}RunTaskRequest`, response: T, path: (p) => ({ name: task(p) }), body: '*' }, (c, r) => s.runTask(c, r));
 

@@ -3,11 +3,11 @@
 // and REST (rest.ts) are thin translators around this. Refusals are DenialErrors with Google's
 // status and words plus authplane's code.
 
-import { alreadyExists, apiRefusal, failedPrecondition, invalidArgument, notFound, permissionDenied, policyEtagConflict } from '../apis/errors.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../apis/errors.js';
 import { requirePermission } from '../apis/caller.js';
-import { validateBindings } from '../apis/iam-policy.js';
-import { projectResource, queueResource, serviceAccountResource } from '../iam/resources.js';
-import type { IamPolicy } from '../iam/policy.js';
+import { requireActAs } from '../apis/act-as.js';
+import { policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
+import { projectResource, queueResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import type { QueueRecord, TaskRecord } from '../store/task-store.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -196,19 +196,13 @@ export class CloudTasksService {
   async getIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.iamResource(req.resource);
     this.need(caller, 'cloudtasks.queues.getIamPolicy', r);
-    return policyOut(this.platform.iam.getPolicy(r));
+    return policyMessage(this.platform.iam.getPolicy(r));
   }
 
   async setIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.iamResource(req.resource);
     this.need(caller, 'cloudtasks.queues.setIamPolicy', r);
-    const policy = req.policy as Obj | undefined;
-    if (!policy || typeof policy !== 'object') throw invalidArgument('policy is required.', 'policy');
-    const bindings = await validateBindings(this.platform, ((policy.bindings as Obj[] | undefined) ?? []).map((b) => ({ role: b.role, members: b.members ?? [], ...(b.condition ? { condition: b.condition } : {}) })));
-    const etag = policy.etag && (policy.etag as Buffer).length ? Buffer.from(policy.etag as Buffer).toString('base64') : null;
-    const result = await this.platform.iam.setPolicy(r, bindings, etag);
-    if ('conflict' in result) throw policyEtagConflict(r, String(etag));
-    return policyOut(result.policy);
+    return setPolicyMessage(this.platform, r, req.policy as Obj | undefined);
   }
 
   async testIamPermissions(caller: string, req: Obj): Promise<Obj> {
@@ -272,24 +266,14 @@ export class CloudTasksService {
     const now = this.now;
     const valid = validateNewTask(task, now);
     const sa = valid.httpRequest.oidcToken?.serviceAccountEmail ?? valid.httpRequest.oauthToken?.serviceAccountEmail;
-    if (sa) await this.checkActAs(caller, sa);
+    if (sa) {
+      const field = valid.httpRequest.oidcToken ? 'task.http_request.oidc_token.service_account_email' : 'task.http_request.oauth_token.service_account_email';
+      await requireActAs(this.platform, caller, sa, { domain: DOMAIN, field, owner: 'queue' });
+    }
     const result = await this.store.insertTask({ queue: n.queue, id, named, ...valid, createTime: now }, now, this.platform.config.tasks.nameReuseWindowMs);
     if (!result.ok) throw alreadyExists(taskName({ project: this.project.id, location: n.location, queue: n.queue, task: id }));
     this.dispatcher.wake(n.queue, valid.scheduleTime);
     return this.taskOut(result.task, q, req.responseView);
-  }
-
-  /** The creator must be allowed to act as the task's service account, which must be in the queue's project. */
-  private async checkActAs(caller: string, email: string): Promise<void> {
-    const account = await this.platform.identity.findServiceAccount(email);
-    const evidence = { principal: caller, member: caller, serviceAccount: email };
-    if (!account) throw apiRefusal('SERVICE_ACCOUNT_UNKNOWN', { ...evidence, permission: 'iam.serviceAccounts.actAs', domain: DOMAIN }, { answerAs: 'ACT_AS_DENIED' });
-    if (account.projectId !== this.project.id) {
-      throw invalidArgument(`The service account ${email} must belong to the queue's project ${this.project.id}.`, 'task.http_request.oidc_token.service_account_email');
-    }
-    const decision = this.platform.iam.check(caller, 'iam.serviceAccounts.actAs', serviceAccountResource(account.email));
-    if (decision.allowed) return;
-    throw permissionDenied('iam.serviceAccounts.actAs', DOMAIN, 'ACT_AS_DENIED', { ...evidence, ...(decision.propagating ? { propagating: decision.propagating } : {}) });
   }
 
   async deleteTask(caller: string, req: Obj): Promise<Obj> {
@@ -320,8 +304,4 @@ export class CloudTasksService {
     this.dispatcher.dispatch(claimed, q);
     return this.taskOut(claimed, q, req.responseView);
   }
-}
-
-function policyOut(p: IamPolicy): Obj {
-  return { version: p.version, etag: Buffer.from(p.etag, 'base64'), bindings: p.bindings };
 }
