@@ -1,5 +1,6 @@
 // The emulated project as resource names spell it: its ID or its number. Any other project is one the
 // caller cannot see, and Google answers that with 403 "Permission denied on resource project P."
+// (Cloud Tasks has the same check for locations in tasks/names.ts; Pub/Sub names have no location.)
 
 import { apiRefusal } from './errors.js';
 

@@ -1,7 +1,6 @@
 // Cloud Tasks resource names: projects/P/locations/L[/queues/Q[/tasks/T]], with Google's ID rules.
 
-import { invalidArgument } from '../apis/errors.js';
-import { checkProject as checkEmulatedProject } from '../apis/project.js';
+import { apiRefusal, invalidArgument } from '../apis/errors.js';
 
 const QUEUE_ID = /^[A-Za-z0-9-]{1,100}$/;
 const TASK_ID = /^[A-Za-z0-9_-]{1,500}$/;
@@ -68,5 +67,11 @@ export function parseTask(name: unknown, field = 'name'): TaskName {
 
 /** The emulator hosts one project, known by its ID or number; other projects look like Google's "no access". */
 export function checkProject(loc: LocationName, projectId: string, projectNumber: string): void {
-  checkEmulatedProject(loc.project, { id: projectId, number: projectNumber }, 'cloudtasks.googleapis.com');
+  if (loc.project === projectId || loc.project === projectNumber) return;
+  throw apiRefusal('PROJECT_NOT_EMULATED', {
+    project: loc.project,
+    emulated: projectId,
+    emulatedNumber: projectNumber,
+    errorMetadata: { consumer: `projects/${loc.project}`, service: 'cloudtasks.googleapis.com' },
+  });
 }
