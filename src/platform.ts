@@ -10,6 +10,7 @@ import { ServiceDirectory } from './services/directory.js';
 import type { FrontDoorGate } from './services/gate.js';
 import type { RouteInfo } from './apis/router.js';
 import type { Store } from './store/store.js';
+import { clockTimers, type Timers } from './dispatch/timers.js';
 
 export interface Platform {
   readonly config: AuthplaneConfig;
@@ -17,6 +18,8 @@ export interface Platform {
   readonly identity: Identity;
   readonly iam: Iam;
   readonly clock: () => number;
+  /** Waits on `clock` (dispatch/timers.ts): every scheduled wake-up of Google's callers goes through it. */
+  readonly timers: Timers;
   /** Every service's URLs and front-door address. */
   readonly directory: ServiceDirectory;
   /** Metadata servers by workload name (workloads, services and gateways each have one). */
@@ -42,12 +45,18 @@ export interface Platform {
 /** The header that carries `internalSecret`. */
 export const INTERNAL_HEADER = 'x-authplane-internal';
 
-export async function createPlatform(config: AuthplaneConfig, store: Store, dataDir: string, clock: () => number = Date.now): Promise<Platform> {
+export async function createPlatform(
+  config: AuthplaneConfig,
+  store: Store,
+  dataDir: string,
+  clock: () => number = Date.now,
+  timers: Timers = clockTimers(clock),
+): Promise<Platform> {
   const identity = new Identity(store, config, clock);
   await identity.init();
   identity.startSweeping();
   const iam = new Iam(store, config.project.id, config.iam.propagation, clock);
   await iam.start();
   const internalSecret = await store.getOrCreateSetting('internal-secret', randomBytes(24).toString('base64url'));
-  return { config, store, identity, iam, clock, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret, routes: [] };
+  return { config, store, identity, iam, clock, timers, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret, routes: [] };
 }

@@ -134,6 +134,7 @@ interface AttemptResult {
   /** For a retry: when it is due again. */
   nextAt?: number;
   denial?: string | null;
+  frontDoorRequestId?: string | null;
   error?: string | null;
 }
 
@@ -163,6 +164,7 @@ function completion(t: TaskRecord, outcome: Completion['outcome'], a: AttemptRes
       attempt: t.dispatchCount,
       latencyMs: a.latencyMs,
       denial: a.denial ?? null,
+      frontDoorRequestId: a.frontDoorRequestId ?? null,
       worker: 'worker-host:4242:a1b2c3',
     },
   };
@@ -988,7 +990,7 @@ export function storeConformance(backend: StoreBackend): void {
         };
         // One batch over two tasks: a refusal by the front door (with its code), and a success.
         const [a1] = await attempt('q', T0, [
-          ['a', 'retry', { dispatchTime: T0, httpStatus: 403, latencyMs: 4.125, denial: 'AUDIENCE_MISMATCH', nextAt: T0 + 1_000 }],
+          ['a', 'retry', { dispatchTime: T0, httpStatus: 403, latencyMs: 4.125, denial: 'AUDIENCE_MISMATCH', frontDoorRequestId: 'mk2x9-4f', nextAt: T0 + 1_000 }],
           ['b', 'done', { dispatchTime: T0, httpStatus: 200, latencyMs: 7 }],
         ]);
         await attempt('other', T0, [['a', 'done', { dispatchTime: T0, httpStatus: 200, latencyMs: 2 }]]);

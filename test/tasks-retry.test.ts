@@ -1,6 +1,7 @@
 // Retry timing: the documented schedule exactly (10, 20, 40, 80, 160, 240, 300, 300 s for
 // min 10 s, max 300 s, maxDoublings 3), the stop rule, 429/503 + Retry-After; then the same
-// schedule live at 1/200 scale (50 ms … 1.5 s) against a target that always answers 500.
+// schedule live at 1/200 scale (50 ms … 1.5 s) against a target that always answers 500, on a clock
+// the test moves by hand: each retry is asserted at its exact millisecond.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
@@ -8,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { backoffMs, nextDelayMs, retriesExhausted, retryAfterMs, type RetryPolicy } from '../src/tasks/retry.js';
 import { tasksProduct } from '../src/tasks/product.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { ManualClock } from './support/manual-clock.js';
 
 const DOC: RetryPolicy = { maxAttempts: 100, maxRetryDurationMs: 0, minBackoffMs: 10_000, maxBackoffMs: 300_000, maxDoublings: 3 };
 
@@ -37,21 +39,24 @@ describe('retry schedule', () => {
   });
 });
 
-describe('retry schedule, live at 1/200 scale', () => {
+describe('retry schedule, live at 1/200 scale, on a hand-moved clock', () => {
   let ap: TestAuthplane;
   let server: Server;
+  const T0 = Date.UTC(2026, 0, 5, 12, 0, 0);
+  const clock = new ManualClock(T0);
+  /** The clock's reading when each attempt reached the target. */
   const hits: number[] = [];
 
   before(async () => {
     server = createServer((req, res) => {
-      hits.push(Date.now());
+      hits.push(clock.nowMs);
       req.resume();
       res.writeHead(500).end();
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     ap = await startTestAuthplane(
       { queues: [{ name: 'scaled', retryConfig: { maxAttempts: 9, minBackoff: '50ms', maxBackoff: '1500ms', maxDoublings: 3 } }] },
-      { products: [tasksProduct] },
+      { products: [tasksProduct], clock: clock.clock, timers: clock },
     );
   });
   after(async () => {
@@ -59,20 +64,41 @@ describe('retry schedule, live at 1/200 scale', () => {
     await new Promise<void>((r) => server.close(() => r()));
   });
 
-  test('gaps between attempts follow 50, 100, 200, 400, 800, 1200, 1500, 1500 ms; then the task is dropped', async () => {
+  const attempts = async () =>
+    (await (await ap.api('/admin/v1/queues/scaled/tasks/always-500/attempts')).json()) as { task: { state: string }; attempts: { httpStatus: number; dispatchTime: string }[] };
+
+  test('attempts come exactly 50, 100, 200, 400, 800, 1200, 1500, 1500 ms apart; then the task is dropped', async () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/fail`;
     const res = await ap.api('/v2/projects/demo-project/locations/us-central1/queues/scaled/tasks', { method: 'POST', body: JSON.stringify({ task: { name: 'projects/demo-project/locations/us-central1/queues/scaled/tasks/always-500', httpRequest: { url } } }) });
     assert.equal(res.status, 200, await res.clone().text());
-    const deadline = Date.now() + 15_000;
-    while (hits.length < 9 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    assert.equal(hits.length, 9, 'maxAttempts: 9');
-    const gaps = hits.slice(1).map((t, i) => t - hits[i]!);
     const expected = [50, 100, 200, 400, 800, 1200, 1500, 1500];
-    gaps.forEach((g, i) => assert.ok(g >= expected[i]! - 5 && g <= expected[i]! + 60, `gap ${i + 1}: ${g} ms, expected ≈ ${expected[i]} ms (all: ${gaps.join(', ')})`));
-    await new Promise((r) => setTimeout(r, 300));
-    const attempts = (await (await ap.api('/admin/v1/queues/scaled/tasks/always-500/attempts')).json()) as { task: { state: string }; attempts: { httpStatus: number }[] };
-    assert.equal(attempts.task.state, 'failed');
-    assert.equal(attempts.attempts.length, 9);
-    assert.ok(attempts.attempts.every((a) => a.httpStatus === 500));
+    for (let k = 1; k <= 9; k++) {
+      await until(async () => (await attempts()).attempts.length === k, `attempt ${k} to be recorded`);
+      if (k === 9) break;
+      // The retry waits on the clock at exactly its time: nothing fires a millisecond earlier.
+      const retryAt = hits[k - 1]! + expected[k - 1]!;
+      assert.ok(clock.timerTimes().includes(retryAt), `a wake-up at +${expected[k - 1]} ms (timers: ${clock.timerTimes().map((t) => t - hits[k - 1]!).join(', ')})`);
+      await clock.advanceTo(retryAt - 1);
+      assert.equal(hits.length, k, 'no attempt before its time');
+      await clock.advanceTo(retryAt);
+      await until(() => hits.length === k + 1, `attempt ${k + 1} to be sent`);
+    }
+    const r = await attempts();
+    const sent = r.attempts.map((a) => Date.parse(a.dispatchTime));
+    assert.deepEqual(sent.slice(1).map((t, i) => t - sent[i]!), expected, 'recorded dispatch times');
+    assert.deepEqual(hits.slice(1).map((t, i) => t - hits[i]!), expected, 'arrivals at the target');
+    assert.equal(sent[0], T0, 'the first attempt at the task\'s schedule time');
+    await until(async () => (await attempts()).task.state === 'failed', 'the task to be dropped after maxAttempts');
+    assert.ok(r.attempts.every((a) => a.httpStatus === 500));
+    assert.deepEqual(clock.timerTimes().filter((t) => t > clock.nowMs && t <= sent[8]! + 1500), [], 'no retry is left waiting');
   });
 });
+
+/** Polls `cond` (real time, bounded): the dispatcher's I/O runs between the clock's steps. */
+async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  const end = Date.now() + 10_000;
+  while (!(await cond())) {
+    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}

@@ -19,7 +19,18 @@ interface Attempt {
   attempt: number;
   httpStatus: number | null;
   denial: string | null;
+  frontDoorRequestId: string | null;
+  explanation?: string;
   error: string | null;
+}
+
+interface DispatchEntry {
+  status: number;
+  code?: string;
+  outcome: string;
+  principal?: string;
+  explanation?: string;
+  dispatch: { product: string; resource: string; attempt: number; target: string; frontDoorRequestId?: string; retryReason?: string };
 }
 
 /** The service behind the front door: counts 2xx deliveries per task name. */
@@ -120,6 +131,19 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
     const a = (await attempts(ap, 'scenarios', id)).attempts[0]!;
     assert.equal(a.httpStatus, 401);
     assert.equal(a.denial, 'AUDIENCE_MISMATCH');
+    // The attempt carries the front door's own explanation (the path hint), also in the request log.
+    assert.match(a.explanation ?? '', /plus the path \/update/);
+    const log = (await (await ap.api('/admin/v1/requests?surface=dispatch&limit=1000')).json()) as { requests: DispatchEntry[] };
+    const entry = log.requests.find((e) => e.dispatch.resource === task.name && e.dispatch.attempt === 1);
+    assert.ok(entry, 'the attempt is in the request log');
+    assert.equal(entry.dispatch.product, 'cloudtasks');
+    assert.equal(entry.dispatch.target, `POST ${SERVICE_URL}/update`);
+    assert.equal(entry.dispatch.frontDoorRequestId, a.frontDoorRequestId);
+    assert.deepEqual([entry.status, entry.code, entry.outcome, entry.principal], [401, 'AUDIENCE_MISMATCH', 'refused', `serviceAccount:${SA('tasks-invoker')}`]);
+    assert.equal(entry.explanation, a.explanation);
+    assert.match(entry.dispatch.retryReason ?? '', /^backoff 100 ms/);
+    const door = (await (await ap.api(`/admin/v1/requests/${a.frontDoorRequestId}`)).json()) as { surface: string; code: string };
+    assert.deepEqual([door.surface, door.code], ['run', 'AUDIENCE_MISMATCH'], 'the id names the front door\'s own entry');
   });
 
   test('row 8: oidcToken.audience = HOST:443 without a scheme → 401 AUDIENCE_MISMATCH', async () => {

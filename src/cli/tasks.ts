@@ -15,6 +15,8 @@ interface Attempt {
   latencyMs: number;
   denial: string | null;
   denialSummary?: string;
+  explanation?: string;
+  remedy?: string;
   error: string | null;
 }
 
@@ -45,6 +47,9 @@ export async function run(args: string[]): Promise<number> {
       for (const a of r.attempts) {
         const outcome = a.httpStatus !== null ? String(a.httpStatus) : `no response (${a.error})`;
         console.log(`#${String(a.attempt).padEnd(3)} ${a.dispatchTime}  ${outcome.padEnd(4)} ${a.latencyMs.toFixed(1).padStart(8)} ms${a.denial ? `  ${a.denial}: ${a.denialSummary ?? ''}` : ''}`);
+        // The front door's own explanation of this attempt's refusal, when authplane still holds it.
+        if (a.explanation) console.log(`     why: ${a.explanation}`);
+        if (a.remedy) console.log(`     fix: ${a.remedy}`);
       }
       return 0;
     }

@@ -18,6 +18,7 @@ import { openStore } from '../store/open.js';
 import { PRODUCTS } from './products.js';
 import { dashboardRoutes } from '../ui/dashboard.js';
 import { hostPort } from '../lib/host-port.js';
+import type { Timers } from '../dispatch/timers.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -29,6 +30,8 @@ export interface StartOptions {
   /** Prints listener lines (default: console.log). */
   print?: (line: string) => void;
   clock?: () => number;
+  /** Timers on `clock` (default: setTimeout-backed); a test clock passes its own. */
+  timers?: Timers;
 }
 
 export interface RunningAuthplane {
@@ -51,7 +54,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   };
 
   try {
-    const platform = await createPlatform(config, store, opts.dataDir, opts.clock);
+    const platform = await createPlatform(config, store, opts.dataDir, opts.clock, opts.timers);
     cleanups.push(async () => {
       platform.iam.stop();
       platform.identity.stop();

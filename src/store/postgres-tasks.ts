@@ -230,8 +230,8 @@ export class PostgresTaskStore implements TaskStore {
         ],
       );
       await c.query(
-        `INSERT INTO task_attempts (task_seq, queue, task_id, attempt, schedule_time, dispatch_time, response_time, http_status, latency_ms, denial, error, worker)
-         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::float8[], $10::text[], $11::text[], $12::text[])`,
+        `INSERT INTO task_attempts (task_seq, queue, task_id, attempt, schedule_time, dispatch_time, response_time, http_status, latency_ms, denial, request_id, error, worker)
+         SELECT * FROM unnest($1::bigint[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::bigint[], $7::bigint[], $8::bigint[], $9::float8[], $10::text[], $11::text[], $12::text[], $13::text[])`,
         [
           a((x) => x.taskSeq),
           a((x) => x.queue),
@@ -243,6 +243,7 @@ export class PostgresTaskStore implements TaskStore {
           a((x) => x.httpStatus),
           a((x) => x.latencyMs),
           a((x) => x.denial),
+          a((x) => x.frontDoorRequestId),
           a((x) => x.error),
           a((x) => x.worker),
         ],

@@ -60,8 +60,8 @@ export class SqliteTaskStore implements TaskStore {
          WHERE seq = ? AND lease_id = ? AND state = 'queued'`,
       ),
       attempt: db.prepare(
-        `INSERT INTO task_attempts (task_seq, queue, task_id, attempt, schedule_time, dispatch_time, response_time, http_status, latency_ms, denial, error, worker)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO task_attempts (task_seq, queue, task_id, attempt, schedule_time, dispatch_time, response_time, http_status, latency_ms, denial, request_id, error, worker)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
     };
   }
@@ -208,7 +208,7 @@ export class SqliteTaskStore implements TaskStore {
       for (const c of results) {
         this.stmts.complete!.run(completedState(c), c.nextAt, c.nextAt, c.responseCount, c.executionCount, JSON.stringify(c.lastAttempt), completedAt(c), c.seq, c.leaseId);
         const a = c.attempt;
-        this.stmts.attempt!.run(a.taskSeq, a.queue, a.taskId, a.attempt, a.scheduleTime, a.dispatchTime, a.responseTime, a.httpStatus, a.latencyMs, a.denial, a.error, a.worker);
+        this.stmts.attempt!.run(a.taskSeq, a.queue, a.taskId, a.attempt, a.scheduleTime, a.dispatchTime, a.responseTime, a.httpStatus, a.latencyMs, a.denial, a.frontDoorRequestId, a.error, a.worker);
       }
     }).immediate();
   }

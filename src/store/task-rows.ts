@@ -111,6 +111,7 @@ export function attemptFromRow(r: Row): AttemptRecord {
     httpStatus: numOrNull(r.http_status),
     latencyMs: Number(r.latency_ms),
     denial: (r.denial as string | null) ?? null,
+    frontDoorRequestId: (r.request_id as string | null) ?? null,
     error: (r.error as string | null) ?? null,
     worker: r.worker as string,
   };

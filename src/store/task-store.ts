@@ -101,6 +101,8 @@ export interface AttemptRecord extends AttemptSummary {
   latencyMs: number;
   /** The front door's refusal code (x-authplane-denial), when it refused. */
   denial: string | null;
+  /** The front door's request id (x-authplane-request-id): its request-log entry explains the refusal. */
+  frontDoorRequestId: string | null;
   /** Which process dispatched it (host:pid). */
   worker: string;
 }

@@ -8,13 +8,16 @@ import { projectResource, queueResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import type { AttemptRecord } from '../store/task-store.js';
 import { isRefusalCode, REFUSAL_CODES } from '../verify/codes.js';
+import { frontDoorRefusal } from '../dispatch/attempt-log.js';
 import { queueName } from './names.js';
 import { QUEUE_NOT_FOUND } from './service.js';
 
 const DOMAIN = 'cloudtasks.googleapis.com';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
-function attemptView(a: AttemptRecord) {
+function attemptView(platform: Platform, a: AttemptRecord) {
+  // The front door's own words for this attempt's refusal, while its entry is in this process's log.
+  const door = frontDoorRefusal(platform, a.frontDoorRequestId);
   return {
     attempt: a.attempt,
     scheduleTime: iso(a.scheduleTime),
@@ -24,6 +27,9 @@ function attemptView(a: AttemptRecord) {
     latencyMs: a.latencyMs,
     denial: a.denial,
     ...(a.denial && isRefusalCode(a.denial) ? { denialSummary: REFUSAL_CODES[a.denial].summary } : {}),
+    frontDoorRequestId: a.frontDoorRequestId,
+    ...(door?.explanation ? { explanation: door.explanation } : {}),
+    ...(door?.remedy ? { remedy: door.remedy } : {}),
     error: a.error,
     worker: a.worker,
   };
@@ -82,7 +88,7 @@ export function tasksAdminRoutes(router: Router, platform: Platform): void {
         task: t
           ? { id: t.id, state: t.state, url: t.httpRequest.url, dispatchCount: t.dispatchCount, responseCount: t.responseCount, scheduleTime: iso(t.scheduleTime), finishedAt: iso(t.finishedAt) }
           : null,
-        attempts: attempts.map(attemptView),
+        attempts: attempts.map((a) => attemptView(platform, a)),
       },
     };
   });

@@ -5,14 +5,18 @@ import type { Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
 import type { Product, StartedProduct } from '../product.js';
 import { tasksAdminRoutes } from './admin.js';
-import { Dispatcher } from './dispatcher.js';
+import { Dispatcher, workerId } from '../dispatch/dispatcher.js';
+import type { Completion } from '../store/task-store.js';
+import { TasksSource, type ClaimedTask } from './dispatch-source.js';
 import { tasksGrpc } from './grpc.js';
 import { queueFromConfig } from './queue-model.js';
 import { tasksRestRoutes } from './rest.js';
 import { CloudTasksService } from './service.js';
 
+export type TasksDispatcher = Dispatcher<ClaimedTask, Completion>;
+
 interface TasksRuntime {
-  dispatcher: Dispatcher;
+  dispatcher: TasksDispatcher;
   service: CloudTasksService;
 }
 
@@ -22,7 +26,7 @@ const runtimes = new WeakMap<Platform, TasksRuntime>();
 function runtime(platform: Platform): TasksRuntime {
   let rt = runtimes.get(platform);
   if (!rt) {
-    const dispatcher = new Dispatcher(platform);
+    const dispatcher: TasksDispatcher = new Dispatcher(platform, new TasksSource(platform, workerId()));
     rt = { dispatcher, service: new CloudTasksService(platform, dispatcher) };
     runtimes.set(platform, rt);
   }
@@ -30,7 +34,7 @@ function runtime(platform: Platform): TasksRuntime {
 }
 
 /** The dispatcher of a running authplane (tests and the bench read its counters). */
-export const tasksDispatcher = (platform: Platform): Dispatcher => runtime(platform).dispatcher;
+export const tasksDispatcher = (platform: Platform): TasksDispatcher => runtime(platform).dispatcher;
 
 export const tasksProduct: Product = {
   name: 'tasks',

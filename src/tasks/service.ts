@@ -10,12 +10,12 @@ import { policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
 import { projectResource, queueResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import type { QueueRecord, TaskRecord } from '../store/task-store.js';
-import type { Dispatcher } from './dispatcher.js';
+import type { TasksDispatcher } from './product.js';
 import { checkProject, locationName, parseLocation, parseQueue, parseTask, queueName, taskName, type QueueName } from './names.js';
 import { applyQueueMessage, expandMask, newQueueRecord, toQueueMessage } from './queue-model.js';
 import type { Obj } from '../apis/proto.js';
 import { generateTaskId, toTaskMessage, validateNewTask, viewOf } from './task-model.js';
-import { QUEUE_TOMBSTONE_MS } from './dispatcher.js';
+import { LEASE_GRACE_MS, QUEUE_TOMBSTONE_MS } from './dispatch-source.js';
 
 const DOMAIN = 'cloudtasks.googleapis.com';
 export const QUEUE_NOT_FOUND = 'Queue does not exist. If you just created the queue, wait at least a minute for the queue to initialize.';
@@ -49,7 +49,7 @@ function pageSize(v: unknown, max: number): number {
 export class CloudTasksService {
   constructor(
     private readonly platform: Platform,
-    private readonly dispatcher: Dispatcher,
+    private readonly dispatcher: TasksDispatcher,
   ) {}
 
   private get store() {
@@ -125,7 +125,7 @@ export class CloudTasksService {
     if (result === 'recently-deleted') {
       throw failedPrecondition('The queue cannot be created because a queue with this name existed too recently.', 'Choose another queue name: a deleted queue\'s name stays reserved for 7 days.');
     }
-    this.dispatcher.queueRuns(record.id);
+    this.dispatcher.laneRuns(record.id);
     return this.queueOut(record);
   }
 
@@ -144,7 +144,7 @@ export class CloudTasksService {
     if (cur.location !== n.location) throw notFound(QUEUE_NOT_FOUND, queueName(n));
     const updated = await this.store.updateQueue(applyQueueMessage(cur, msg, mask));
     if (!updated) throw notFound(QUEUE_NOT_FOUND, queueName(n));
-    this.dispatcher.queueRuns(n.queue);
+    this.dispatcher.laneRuns(n.queue);
     return this.queueOut(updated);
   }
 
@@ -181,7 +181,7 @@ export class CloudTasksService {
     const q = await this.liveQueue(n);
     const updated = await this.store.updateQueue({ ...q, state });
     if (!updated) throw notFound(QUEUE_NOT_FOUND, queueName(n));
-    if (state === 'RUNNING') this.dispatcher.queueRuns(n.queue);
+    if (state === 'RUNNING') this.dispatcher.laneRuns(n.queue);
     return this.queueOut(updated);
   }
 
@@ -293,7 +293,7 @@ export class CloudTasksService {
     checkProject(n, this.project.id, this.project.number);
     this.need(caller, 'cloudtasks.tasks.run', queueResource(n.queue));
     const q = await this.liveQueue(n);
-    const claimed = await this.store.claimNow(n.queue, n.task, this.now, 30_000);
+    const claimed = await this.store.claimNow(n.queue, n.task, this.now, LEASE_GRACE_MS);
     if (claimed === 'missing') {
       await this.liveTask(n.queue, n.task); // throws the right NOT_FOUND
       throw notFound(TASK_NOT_FOUND, taskName(n));
@@ -301,7 +301,7 @@ export class CloudTasksService {
     if (claimed === 'in-flight') {
       throw failedPrecondition('The task is being dispatched right now; RunTask can run it again once the current attempt completes.', 'Wait for the current attempt to finish (authplane tasks attempts shows it), then run the task again.');
     }
-    this.dispatcher.dispatch(claimed, q);
+    this.dispatcher.dispatch({ task: claimed, queue: q });
     return this.taskOut(claimed, q, req.responseView);
   }
 }

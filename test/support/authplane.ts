@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { validateConfig } from '../../src/config/load.js';
 import type { AuthplaneConfig } from '../../src/config/types.js';
 import type { Product } from '../../src/product.js';
+import type { Timers } from '../../src/dispatch/timers.js';
 import { startAuthplane, type RunningAuthplane } from '../../src/server/app.js';
 
 export interface TestAuthplane extends RunningAuthplane {
@@ -25,7 +26,7 @@ export function testConfig(raw: Record<string, unknown> = {}): Record<string, un
 
 export async function startTestAuthplane(
   raw: Record<string, unknown> = {},
-  opts: { databaseUrl?: string; products?: Product[]; dataDir?: string; clock?: () => number } = {},
+  opts: { databaseUrl?: string; products?: Product[]; dataDir?: string; clock?: () => number; timers?: Timers } = {},
 ): Promise<TestAuthplane> {
   const config = validateConfig(testConfig(raw), 'test config');
   const dataDir = opts.dataDir ?? mkdtempSync(join(tmpdir(), 'authplane-test-'));
@@ -36,6 +37,7 @@ export async function startTestAuthplane(
     ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
     ...(opts.products ? { products: opts.products } : {}),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.timers ? { timers: opts.timers } : {}),
   });
   return {
     ...running,

@@ -1,5 +1,6 @@
-// Tokens for task attempts, minted once per (service account, audience | scope) and reused until
-// 5 minutes before expiry, as Google's own token sources do: an RS256 signature costs ≈ 0.4 ms of
+// Tokens for the attempts of Google's callers (Cloud Tasks, Cloud Scheduler, Pub/Sub push), minted once per
+// (service account, audience | scope) and reused until 5 minutes before expiry, as Google's own token sources
+// do ("tokens attached to push requests may be up to one hour old", REFERENCE §9): an RS256 signature costs ≈ 0.4 ms of
 // CPU, so minting per attempt would cap dispatch near 2,300/s per core. The caching itself is the
 // shared TokenCache (lib/token-cache.ts: same margin, one shared mint per key).
 
@@ -7,7 +8,7 @@ import { decodeJwt } from '../lib/jwt.js';
 import { TokenCache } from '../lib/token-cache.js';
 import type { Platform } from '../platform.js';
 
-export class TaskTokenCache {
+export class DispatchTokens {
   private readonly cache: TokenCache;
 
   constructor(private readonly platform: Platform) {
@@ -19,7 +20,7 @@ export class TaskTokenCache {
     return this.cache.fetches;
   }
 
-  /** An ID token for `email` with audience `audience` (email claim included, as Cloud Tasks' tokens carry it). */
+  /** An ID token for `email` with audience `audience` (email claim included, as Google's callers' tokens carry it). */
   async idToken(email: string, audience: string): Promise<string> {
     const t = await this.cache.get(`id|${email}|${audience}`, async () => {
       const sa = await this.account(email);
@@ -41,7 +42,7 @@ export class TaskTokenCache {
 
   private async account(email: string) {
     const sa = await this.platform.identity.findServiceAccount(email);
-    if (!sa) throw new Error(`service account ${email} does not exist (it was deleted after the task was created?)`);
+    if (!sa) throw new Error(`service account ${email} does not exist (deleted after the task, job or subscription was created?)`);
     if (sa.disabled) throw new Error(`service account ${email} is disabled`);
     return sa;
   }

@@ -1,0 +1,80 @@
+// Every attempt of Google's callers lands in the request log (surface 'dispatch', with the `dispatch`
+// field), carrying the front door's own refusal — code, Google's message, explanation, remedy, evidence —
+// looked up by the request id the front door answered with, so `authplane tasks attempts`, the dashboard
+// and the Cloud Logging mapping show each attempt's own explanation. A refusal whose entry is not at hand
+// (another process's front door, or long gone from the ring) falls back to the code table's words.
+
+import { requestLogFor, type DispatchAttempt, type RequestLogEntry } from '../observe/request-log.js';
+import type { Platform } from '../platform.js';
+import { isRefusalCode, REFUSAL_CODES } from '../verify/codes.js';
+import type { AttemptOutcome } from './http-attempt.js';
+
+/** What the product says about an attempt beyond its outcome. */
+export interface AttemptDescription extends Omit<DispatchAttempt, 'product' | 'frontDoorRequestId'> {
+  /** The Google API that made the call (cloudtasks.googleapis.com, …): the entry's `service`. */
+  api: string;
+  /** `METHOD`, and the URL's path for the entry. */
+  method: string;
+  url: string;
+  /** The member the token was minted for (serviceAccount:EMAIL), when one was attached. */
+  principal?: string;
+}
+
+const round = (ms: number) => Math.round(ms * 1000) / 1000;
+
+/** The request-log entry of one attempt. */
+export function attemptEntry(platform: Platform, product: DispatchAttempt['product'], d: AttemptDescription, o: AttemptOutcome): RequestLogEntry {
+  const log = requestLogFor(platform);
+  let path = d.url;
+  try {
+    const u = new URL(d.url);
+    path = u.pathname + u.search;
+  } catch {
+    // keep the URL as given
+  }
+  const { api, method, principal } = d;
+  const { resource, attempt, target, scheduleTime, retryTime, retryReason, messageId } = d;
+  const rest: Omit<DispatchAttempt, 'product'> = { resource, attempt, target, scheduleTime };
+  if (messageId !== undefined) rest.messageId = messageId;
+  if (retryTime !== undefined) rest.retryTime = retryTime;
+  if (retryReason !== undefined) rest.retryReason = retryReason;
+  const entry: RequestLogEntry = {
+    id: log.newId(),
+    time: new Date(o.dispatchTime).toISOString(),
+    surface: 'dispatch',
+    service: api,
+    method,
+    path,
+    source: '',
+    internal: o.internal,
+    status: o.httpStatus ?? 0,
+    outcome: o.httpStatus === null ? 'upstream-error' : o.denial ? 'refused' : 'answered',
+    googleVisible: true,
+    durationMs: round(o.latencyMs),
+    dispatch: { product, ...rest, ...(o.frontDoorRequestId ? { frontDoorRequestId: o.frontDoorRequestId } : {}) },
+  };
+  if (principal) entry.principal = principal;
+  if (o.error) entry.error = o.error;
+  if (o.denial) {
+    const door = o.frontDoorRequestId ? log.get(o.frontDoorRequestId) : undefined;
+    if (door?.code === o.denial) {
+      entry.code = door.code;
+      if (door.message !== undefined) entry.message = door.message;
+      if (door.explanation !== undefined) entry.explanation = door.explanation;
+      if (door.remedy !== undefined) entry.remedy = door.remedy;
+      if (door.evidence !== undefined) entry.evidence = door.evidence;
+    } else if (isRefusalCode(o.denial)) {
+      const spec = REFUSAL_CODES[o.denial];
+      Object.assign(entry, { code: o.denial, explanation: spec.summary, remedy: 'See the front door\'s entry for this request for the evidence and the fix.' });
+    } else entry.code = o.denial;
+  }
+  return entry;
+}
+
+/** The refusal fields of the front door's entry `requestId`, while it is still in this process's log. */
+export function frontDoorRefusal(platform: Platform, requestId: string | null): Pick<RequestLogEntry, 'code' | 'message' | 'explanation' | 'remedy' | 'evidence'> | undefined {
+  if (!requestId) return undefined;
+  const e = requestLogFor(platform).get(requestId);
+  if (!e?.code) return undefined;
+  return { code: e.code, ...(e.message !== undefined ? { message: e.message } : {}), ...(e.explanation !== undefined ? { explanation: e.explanation } : {}), ...(e.remedy !== undefined ? { remedy: e.remedy } : {}) };
+}

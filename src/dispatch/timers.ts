@@ -1,0 +1,70 @@
+// Waiting on the platform's clock. Every time decision of the dispatchers (when a queue is claimed
+// again, when a retry or a scheduled job is due, when an attempt's deadline passes) is "call me when
+// the clock reads T", asked of a Timers built from the injected clock. Production uses clockTimers
+// (setTimeout, re-armed until the injected clock really reads T); a test clock implements Timers itself
+// and fires what is due when the test advances it, so retry schedules are tested exactly, without sleeping.
+
+/** A pending call; cancel() is harmless after it fired. */
+export interface TimerHandle {
+  cancel(): void;
+}
+
+export interface Timers {
+  /**
+   * Calls `fn` once the clock reads `at` (epoch ms) or later. `unref`: the wait alone does not keep
+   * the process alive (housekeeping).
+   */
+  at(at: number, fn: () => void, options?: { unref?: boolean }): TimerHandle;
+}
+
+/** Calls `fn` every `intervalMs` of the clock until cancelled (the first call one interval from now). */
+export function every(timers: Timers, clock: () => number, intervalMs: number, fn: () => void, options?: { unref?: boolean }): TimerHandle {
+  let current: TimerHandle | undefined;
+  let cancelled = false;
+  const arm = (): void => {
+    current = timers.at(clock() + intervalMs, () => {
+      if (cancelled) return;
+      arm();
+      fn();
+    }, options);
+  };
+  arm();
+  return {
+    cancel() {
+      cancelled = true;
+      current?.cancel();
+    },
+  };
+}
+
+/**
+ * Timers on `clock` backed by setTimeout. A timeout may fire a little before the clock reads `at`
+ * (libuv rounds to whole milliseconds against its cached loop time; an injected clock may run apart from
+ * Date.now), so it is re-armed for the rest until the clock agrees.
+ */
+export function clockTimers(clock: () => number): Timers {
+  return {
+    at(at, fn, options) {
+      let timer: NodeJS.Timeout | undefined;
+      const arm = (): void => {
+        const delay = at - clock();
+        if (delay <= 0) {
+          timer = undefined;
+          fn();
+          return;
+        }
+        timer = setTimeout(arm, Math.ceil(delay));
+        if (options?.unref) timer.unref();
+      };
+      // Due now: still asynchronous, as callers expect (they may hold state they set after asking).
+      timer = setTimeout(arm, Math.max(0, Math.ceil(at - clock())));
+      if (options?.unref) timer.unref();
+      return {
+        cancel() {
+          if (timer) clearTimeout(timer);
+          timer = undefined;
+        },
+      };
+    },
+  };
+}
