@@ -28,6 +28,11 @@ export interface HttpAttemptRequest {
   deadlineMs: number;
   /** Set when the token cannot be minted for a reason Google's caller would not send it for (the product explains). */
   withoutToken?: string;
+  /**
+   * Interim (1xx) statuses that are the attempt's answer: Pub/Sub push counts "102" as an acknowledgement
+   * (REFERENCE §9), where an HTTP client would otherwise wait for the final response.
+   */
+  interimAnswers?: readonly number[];
 }
 
 export interface AttemptOutcome {
@@ -124,6 +129,13 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
       done(fail(`DEADLINE_EXCEEDED: no response within the deadline (${req.deadlineMs / 1000}s)`));
       request.destroy();
     });
+    if (req.interimAnswers?.length) {
+      request.on('information', (info) => {
+        if (!req.interimAnswers!.includes(info.statusCode)) return;
+        done({ dispatchTime, responseTime: platform.clock(), httpStatus: info.statusCode, latencyMs: performance.now() - started, denial: null, frontDoorRequestId: null, retryAfter: undefined, error: null, internal });
+        request.destroy();
+      });
+    }
     request.on('error', (e: NodeJS.ErrnoException) => done(fail(`${e.code ?? 'ERROR'}: ${e.message}`)));
     request.end(req.body);
   });

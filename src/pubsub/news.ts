@@ -3,6 +3,8 @@
 // process via the store's notifications), or at the time the store says the next message comes due
 // (an ack deadline running out, a backoff ending).
 
+import type { TimerHandle, Timers } from '../dispatch/timers.js';
+
 type Listener = () => void;
 
 export interface AckNews {
@@ -14,10 +16,20 @@ export interface AckNews {
 export class SubscriptionNews {
   private readonly listeners = new Map<string, Set<Listener>>();
   private readonly ackListeners = new Map<string, Set<(n: AckNews) => void>>();
-  private readonly timers = new Map<string, { timer: NodeJS.Timeout; at: number }>();
+  private readonly waits = new Map<string, { handle: TimerHandle; at: number }>();
+  private readonly any: { due: (subscription: string) => void; changed: (subscription: string) => void }[] = [];
   private stopped = false;
 
-  constructor(private readonly clock: () => number) {}
+  /** `timers` wait on the platform's (injectable) clock. */
+  constructor(
+    private readonly clock: () => number,
+    private readonly timers: Timers,
+  ) {}
+
+  /** Hears every subscription's news: messages due, settings changed (the push dispatcher). */
+  onAny(listener: { due: (subscription: string) => void; changed: (subscription: string) => void }): void {
+    this.any.push(listener);
+  }
 
   /** Calls `fn` whenever `subscription` may have messages due; returns the unsubscribe function. */
   on(subscription: string, fn: Listener): () => void {
@@ -45,6 +57,14 @@ export class SubscriptionNews {
   notify(subscription: string): void {
     if (this.stopped) return;
     for (const fn of this.listeners.get(subscription) ?? []) fn();
+    for (const l of this.any) l.due(subscription);
+  }
+
+  /** A subscription was created, changed or deleted (push or pull, detached, …). */
+  changed(subscription: string): void {
+    if (this.stopped) return;
+    for (const fn of this.listeners.get(subscription) ?? []) fn();
+    for (const l of this.any) l.changed(subscription);
   }
 
   /** Everything may be due (the clock moved, a sweep ran). */
@@ -60,25 +80,23 @@ export class SubscriptionNews {
   /** Something of `subscription` comes due at `at` (epoch ms on the platform clock): notify then. */
   at(subscription: string, at: number | null): void {
     if (at === null || this.stopped) return;
-    const delay = at - this.clock();
-    if (delay <= 0) {
-      queueMicrotask(() => this.notify(subscription));
-      return;
-    }
-    const cur = this.timers.get(subscription);
+    const cur = this.waits.get(subscription);
     if (cur && cur.at <= at) return;
-    if (cur) clearTimeout(cur.timer);
-    const timer = setTimeout(() => {
-      this.timers.delete(subscription);
-      this.notify(subscription);
-    }, delay);
-    timer.unref();
-    this.timers.set(subscription, { timer, at });
+    cur?.handle.cancel();
+    const handle = this.timers.at(
+      Math.max(at, this.clock()),
+      () => {
+        this.waits.delete(subscription);
+        this.notify(subscription);
+      },
+      { unref: true },
+    );
+    this.waits.set(subscription, { handle, at });
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t.timer);
-    this.timers.clear();
+    for (const w of this.waits.values()) w.handle.cancel();
+    this.waits.clear();
   }
 }

@@ -1,23 +1,25 @@
 // Pub/Sub as an authplane product: REST on the API port, gRPC (Publisher, Subscriber, IAMPolicy) on the
-// gRPC port, the topics and subscriptions declared in config, and the background work: other processes'
-// news (PostgreSQL), retention and expiration sweeps.
+// gRPC port, the topics and subscriptions declared in config, and push delivery on the shared dispatch
+// core (one Dispatcher per process over PushSource), which also runs retention and expiration sweeps.
 
+import { Dispatcher } from '../dispatch/dispatcher.js';
 import type { Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
 import type { Product, StartedProduct } from '../product.js';
+import type { PushCompletion } from '../store/pubsub-store.js';
 import { pubsubGrpc } from './grpc.js';
 import { SubscriptionNews } from './news.js';
+import { PushSource, type PushItem } from './push-source.js';
 import { pubsubRestRoutes } from './rest.js';
 import { PubsubService } from './service.js';
 import { StreamingPulls } from './streaming-pull.js';
 import { subscriptionFromConfig } from './subscription-model.js';
 
-/** How often retention and expiration are enforced, and due subscriptions re-checked (missed news). */
-const SWEEP_INTERVAL_MS = 60_000;
-
 interface PubsubRuntime {
   news: SubscriptionNews;
   service: PubsubService;
+  push: PushSource;
+  dispatcher: Dispatcher<PushItem, PushCompletion>;
   streams?: StreamingPulls;
 }
 
@@ -27,20 +29,23 @@ const runtimes = new WeakMap<Platform, PubsubRuntime>();
 function runtime(platform: Platform): PubsubRuntime {
   let rt = runtimes.get(platform);
   if (!rt) {
-    const news = new SubscriptionNews(platform.clock);
-    rt = { news, service: new PubsubService(platform, news) };
+    const news = new SubscriptionNews(platform.clock, platform.timers);
+    const push = new PushSource(platform, news);
+    const dispatcher = new Dispatcher(platform, push);
+    // Messages published, NACKed or dead-lettered into a push subscription wake its lane; a subscription
+    // created, changed or deleted is news that the lane runs (or no longer does).
+    news.onAny({ due: (s) => dispatcher.wake(s), changed: (s) => dispatcher.laneRuns(s) });
+    rt = { news, service: new PubsubService(platform, news), push, dispatcher };
     runtimes.set(platform, rt);
   }
   return rt;
 }
 
-/**
- * Tells every consumer of a running authplane to look again: after a test moves the injected clock past
- * an ack deadline or a backoff (on Google, time simply passes).
- */
-export function pubsubWake(platform: Platform): void {
-  runtime(platform).news.notifyAll();
-}
+/** The push dispatcher and its source of a running authplane (tests and the bench read counters and windows). */
+export const pubsubPush = (platform: Platform): { dispatcher: Dispatcher<PushItem, PushCompletion>; source: PushSource } => {
+  const rt = runtime(platform);
+  return { dispatcher: rt.dispatcher, source: rt.push };
+};
 
 export const pubsubProduct: Product = {
   name: 'pubsub',
@@ -63,22 +68,14 @@ export const pubsubProduct: Product = {
       await store.upsertConfigTopic({ id: t.name, labels: t.labels, messageRetentionMs: t.messageRetentionMs, fromConfig: true, createdAt: now });
     }
     for (const s of platform.config.pubsub.subscriptions) await store.upsertConfigSubscription(subscriptionFromConfig(s, now));
+    // Other processes' publishes and NACKs (PostgreSQL): one listener for pull consumers and the push lanes.
     const unsubscribe = store.subscribe ? await store.subscribe((sub, at) => rt.news.at(sub, at)) : undefined;
-    const sweep = setInterval(() => {
-      void store
-        .sweep(platform.clock())
-        .then(async (expired) => {
-          for (const s of expired) rt.news.notify(s);
-          for (const s of await store.dueSubscriptions(platform.clock())) rt.news.notify(s);
-        })
-        .catch((e: unknown) => console.error('authplane: pubsub sweep:', (e as Error).message));
-    }, SWEEP_INTERVAL_MS);
-    sweep.unref();
+    await rt.dispatcher.start();
     return {
       listeners: [],
       async stop() {
-        clearInterval(sweep);
         rt.streams?.stop();
+        await rt.dispatcher.stop();
         rt.news.stop();
         await unsubscribe?.();
         runtimes.delete(platform);

@@ -173,6 +173,7 @@ export class PubsubService {
     // Google checks pubsub.topics.detachSubscription on the subscription's topic.
     this.need(caller, 'pubsub.topics.detachSubscription', s.topic ? topicResource(s.topic) : projectResource(this.project.id));
     await this.store.detachSubscription(n.id);
+    this.news.changed(n.id);
     return {};
   }
 
@@ -196,6 +197,7 @@ export class PubsubService {
     if (result === 'exists') throw resourceExists(n.id);
     if (result === 'topic-missing') throw resourceNotFound(t.id, topicName(this.project.id, t.id));
     if (result === 'dead-letter-topic-missing') throw resourceNotFound(s.deadLetter!.topic, topicName(this.project.id, s.deadLetter!.topic));
+    this.news.changed(n.id);
     return toSubscriptionMessage(s, this.project.id);
   }
 
@@ -220,7 +222,7 @@ export class PubsubService {
     const updated = await this.store.updateSubscription(s);
     if (updated === null) throw resourceNotFound(n.id, subscriptionName(this.project.id, n.id));
     if (updated === 'dead-letter-topic-missing') throw resourceNotFound(s.deadLetter!.topic, topicName(this.project.id, s.deadLetter!.topic));
-    this.news.notify(n.id);
+    this.news.changed(n.id);
     return toSubscriptionMessage(updated, this.project.id);
   }
 
@@ -235,7 +237,7 @@ export class PubsubService {
     const n = this.subscriptionRef(req.subscription);
     this.need(caller, 'pubsub.subscriptions.delete', subscriptionResource(n.id));
     if (!(await this.store.deleteSubscription(n.id))) throw resourceNotFound(n.id, subscriptionName(this.project.id, n.id));
-    this.news.notify(n.id);
+    this.news.changed(n.id);
     return {};
   }
 
@@ -264,7 +266,8 @@ export class PubsubService {
   /** Hands out up to `max` due messages under an ack deadline of `deadlineS` seconds (Pull and StreamingPull). */
   async deliver(s: SubscriptionRecord, max: number, deadlineS: number): Promise<{ received: Obj[]; ackIds: string[]; wakeAt: number | null } | null> {
     const now = this.now;
-    const out = await this.store.claim(s.id, now, max, deadlineS * 1000, pullRedelivery(s, this.platform.config.pubsub), { project: this.project.id }, true);
+    const config = this.platform.config.pubsub;
+    const out = await this.store.claim(s.id, now, max, (cur) => ({ leaseMs: deadlineS * 1000, redelivery: pullRedelivery(cur, config) }), { project: this.project.id }, true);
     if (!out) return null;
     for (const sub of out.deadLettered.subscriptions) this.news.notify(sub);
     this.news.at(s.id, out.wakeAt);
@@ -280,10 +283,10 @@ export class PubsubService {
     if (got && got.received.length === 0 && !req.returnImmediately) {
       // Google "may wait (for a bounded amount of time) until at least one message is available".
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(done, PULL_WAIT_MS);
+        const wait = this.platform.timers.at(this.now + PULL_WAIT_MS, done, { unref: true });
         const off = this.news.on(s.id, done);
         function done() {
-          clearTimeout(timer);
+          wait.cancel();
           off();
           resolve();
         }

@@ -8,6 +8,8 @@ import type { Row } from './core-rows.js';
 import { deadLetterCopy, dueForDeadLetter, messageFromRow, redeliveryDelayMs, subscriptionFromRow, subscriptionSettings, topicFromRow } from './pubsub-rows.js';
 import type {
   AckRef,
+  ClaimTerms,
+  LeasedMessage,
   CreateSubscriptionResult,
   DeadLetterContext,
   Delivery,
@@ -185,7 +187,7 @@ export class PostgresPubsubStore implements PubsubStore {
     return true;
   }
 
-  async claim(subscription: string, now: number, max: number, leaseMs: number, redelivery: RedeliveryPolicy | null, dl: DeadLetterContext, active: boolean): Promise<Delivery | null> {
+  async claim(subscription: string, now: number, max: number, terms: (s: SubscriptionRecord) => ClaimTerms | null, dl: DeadLetterContext, active: boolean): Promise<Delivery | null> {
     return this.owner.tx(async (c): Promise<Delivery | null> => {
       const sr = (
         await c.query(active ? 'UPDATE pubsub_subscriptions SET last_active_at = $2 WHERE id = $1 RETURNING *' : 'SELECT * FROM pubsub_subscriptions WHERE id = $1', active ? [subscription, now] : [subscription])
@@ -194,8 +196,10 @@ export class PostgresPubsubStore implements PubsubStore {
       const s = subscriptionFromRow(sr);
       const forwarded = new Set<string>();
       let deadLettered = 0;
-      const messages: MessageRecord[] = [];
-      if (!s.detached && max > 0) {
+      const messages: LeasedMessage[] = [];
+      const t = terms(s);
+      if (t && !s.detached && max > 0) {
+        const { leaseMs, redelivery } = t;
         const due = (await c.query('SELECT * FROM pubsub_messages WHERE subscription = $1 AND next_at <= $2 ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED', [subscription, now, max])).rows.map(messageFromRow);
         for (const m of due) {
           if (dueForDeadLetter(s, m.attempts) && (await this.deadLetterTx(c, m, s, now, dl, forwarded))) {
@@ -203,7 +207,7 @@ export class PostgresPubsubStore implements PubsubStore {
             continue;
           }
           const attempts = m.attempts + 1;
-          messages.push({ ...m, attempts, leaseId: newLease(), ackDeadline: now + leaseMs, nextAt: now + leaseMs + redeliveryDelayMs(redelivery, attempts), firstAttemptAt: m.firstAttemptAt ?? now });
+          messages.push({ ...m, dueAt: m.nextAt, attempts, leaseId: newLease(), ackDeadline: now + leaseMs, nextAt: now + leaseMs + redeliveryDelayMs(redelivery, attempts), firstAttemptAt: m.firstAttemptAt ?? now });
         }
         if (messages.length > 0) {
           await c.query(

@@ -107,10 +107,24 @@ export interface PublishResult {
   subscriptions: string[];
 }
 
+/** A message as a claim hands it out: under its new lease, with the time it had been due. */
+export interface LeasedMessage extends MessageRecord {
+  leaseId: string;
+  dueAt: number;
+}
+
+/** How a claim leases a subscription's messages (decided from the subscription, which the claim reads). */
+export interface ClaimTerms {
+  /** The lease: the ack deadline (pull) or the push attempt's timeout plus a grace. */
+  leaseMs: number;
+  /** The backoff after the lease runs out unacknowledged; null = due again at once. */
+  redelivery: RedeliveryPolicy | null;
+}
+
 /** What a delivery claim hands out. */
 export interface Delivery {
   subscription: SubscriptionRecord;
-  messages: MessageRecord[];
+  messages: LeasedMessage[];
   /** Messages forwarded to the dead-letter topic instead of delivered: the subscriptions that got them. */
   deadLettered: { count: number; subscriptions: string[] };
   /** When this subscription next has something due (epoch ms), or null. */
@@ -162,11 +176,12 @@ export interface PubsubStore {
   publish(topic: string, messages: NewMessage[], now: number): Promise<PublishResult | null>;
   /**
    * Atomically hands out up to `max` due messages of a subscription, each under a new lease until
-   * now + `leaseMs` (then due again after the redelivery policy's backoff, when one is given). Messages
-   * that already had `deadLetter.maxDeliveryAttempts` deliveries go to the dead-letter topic instead.
+   * now + `terms(subscription).leaseMs` (then due again after the redelivery backoff). Messages that
+   * already had `deadLetter.maxDeliveryAttempts` deliveries go to the dead-letter topic instead. Terms
+   * null: the subscription is not consumed this way (a pull subscription for the push dispatcher): nothing is leased.
    * Refreshes the subscription's activity time when `active`.
    */
-  claim(subscription: string, now: number, max: number, leaseMs: number, redelivery: RedeliveryPolicy | null, dl: DeadLetterContext, active: boolean): Promise<Delivery | null>;
+  claim(subscription: string, now: number, max: number, terms: (s: SubscriptionRecord) => ClaimTerms | null, dl: DeadLetterContext, active: boolean): Promise<Delivery | null>;
   /** Acknowledges: deletes rows whose lease is current. Returns the refs that matched. */
   acknowledge(subscription: string, refs: AckRef[], now: number): Promise<AckRef[]>;
   /**

@@ -6,6 +6,8 @@ import type { Row } from './core-rows.js';
 import { deadLetterCopy, dueForDeadLetter, messageFromRow, redeliveryDelayMs, subscriptionFromRow, subscriptionSettings, topicFromRow } from './pubsub-rows.js';
 import type {
   AckRef,
+  ClaimTerms,
+  LeasedMessage,
   CreateSubscriptionResult,
   DeadLetterContext,
   Delivery,
@@ -196,7 +198,7 @@ export class SqlitePubsubStore implements PubsubStore {
     return true;
   }
 
-  async claim(subscription: string, now: number, max: number, leaseMs: number, redelivery: RedeliveryPolicy | null, dl: DeadLetterContext, active: boolean): Promise<Delivery | null> {
+  async claim(subscription: string, now: number, max: number, terms: (s: SubscriptionRecord) => ClaimTerms | null, dl: DeadLetterContext, active: boolean): Promise<Delivery | null> {
     return this.tx((): Delivery | null => {
       const sr = this.stmts.getSub!.get(subscription) as Row | undefined;
       if (!sr) return null;
@@ -204,8 +206,10 @@ export class SqlitePubsubStore implements PubsubStore {
       const s = subscriptionFromRow(sr);
       const forwarded = new Set<string>();
       let deadLettered = 0;
-      const messages: MessageRecord[] = [];
-      if (!s.detached && max > 0) {
+      const messages: LeasedMessage[] = [];
+      const t = terms(s);
+      if (t && !s.detached && max > 0) {
+        const { leaseMs, redelivery } = t;
         for (const r of this.stmts.due!.all(subscription, now, max) as Row[]) {
           const m = messageFromRow(r);
           if (dueForDeadLetter(s, m.attempts) && this.deadLetterTx(m, s, now, dl, forwarded)) {
@@ -213,7 +217,7 @@ export class SqlitePubsubStore implements PubsubStore {
             continue;
           }
           const attempts = m.attempts + 1;
-          const leased: MessageRecord = { ...m, attempts, leaseId: newLease(), ackDeadline: now + leaseMs, nextAt: now + leaseMs + redeliveryDelayMs(redelivery, attempts), firstAttemptAt: m.firstAttemptAt ?? now };
+          const leased: LeasedMessage = { ...m, dueAt: m.nextAt, attempts, leaseId: newLease(), ackDeadline: now + leaseMs, nextAt: now + leaseMs + redeliveryDelayMs(redelivery, attempts), firstAttemptAt: m.firstAttemptAt ?? now };
           this.stmts.lease!.run(leased.leaseId, leased.ackDeadline, leased.nextAt, now, m.seq);
           messages.push(leased);
         }
