@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { EMPTY_ETAG, makePolicy, type IamBinding } from '../src/iam/policy.js';
 import type { AccessTokenRecord, ServiceAccountRecord, SigningAlg, SigningKeyRecord, Store } from '../src/store/store.js';
+import { pubsubConformance } from './store-conformance-pubsub.js';
 import type { AttemptSummary, Completion, NewTask, QueueRecord, TaskRecord, TaskStore } from '../src/store/task-store.js';
 
 /** One fresh, empty database. `open()` may be called several times: each call is a new handle on it. */
@@ -221,6 +222,8 @@ export function storeConformance(backend: StoreBackend): void {
     for (let i = 0; i < n; i++) out.push(await db.open());
     return out;
   };
+
+  pubsubConformance(freshStore, handles);
 
   describe('migrations', () => {
     it('reports its kind', async () => {

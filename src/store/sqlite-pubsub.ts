@@ -202,8 +202,11 @@ export class SqlitePubsubStore implements PubsubStore {
     return this.tx((): Delivery | null => {
       const sr = this.stmts.getSub!.get(subscription) as Row | undefined;
       if (!sr) return null;
-      if (active) this.stmts.active!.run(now, subscription);
       const s = subscriptionFromRow(sr);
+      if (active) {
+        this.stmts.active!.run(now, subscription);
+        s.lastActiveAt = now;
+      }
       const forwarded = new Set<string>();
       let deadLettered = 0;
       const messages: LeasedMessage[] = [];
