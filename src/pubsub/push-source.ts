@@ -23,7 +23,7 @@ export interface PushItem {
 }
 
 /** A push lease outlives the attempt's timeout by this much, so only a dead process's attempts come due again. */
-const LEASE_GRACE_MS = 30_000;
+const LEASE_GRACE_MS = 5_000;
 /**
  * Slow start (REFERENCE §9, PS2): one message at a time at first, doubled on each success, halved on each
  * failure down to 1, "capped by quotas": authplane's cap per subscription and process.
