@@ -28,7 +28,7 @@ const LEASE_GRACE_MS = 5_000;
  * Slow start (REFERENCE §9, PS2): one message at a time at first, doubled on each success, halved on each
  * failure down to 1, "capped by quotas": authplane's cap per subscription and process.
  */
-export const MAX_PUSH_CONCURRENCY = 1000;
+export const MAX_PUSH_CONCURRENCY = 300;
 
 /** The Pub/Sub service agent, which mints push tokens (REFERENCE §9, PS1). */
 export const pubsubServiceAgent = (projectNumber: string): string => `service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;

@@ -58,6 +58,7 @@ export class SqlitePubsubStore implements PubsubStore {
       getLeased: this.db.prepare('SELECT * FROM pubsub_messages WHERE seq = ? AND subscription = ? AND lease_id = ?'),
       extend: this.db.prepare('UPDATE pubsub_messages SET ack_deadline = ?, next_at = ? WHERE seq = ?'),
       nack: this.db.prepare('UPDATE pubsub_messages SET lease_id = NULL, ack_deadline = NULL, next_at = ? WHERE seq = ?'),
+      retryLeased: this.db.prepare('UPDATE pubsub_messages SET lease_id = NULL, ack_deadline = NULL, next_at = ? WHERE seq = ? AND subscription = ? AND lease_id = ?'),
     });
   }
 
@@ -266,18 +267,22 @@ export class SqlitePubsubStore implements PubsubStore {
         }
         return subs.get(id)!;
       };
+      const active = new Set<string>();
+      // One statement per outcome, guarded by the lease: a completion whose lease was lost matches no row.
       for (const c of results) {
-        const r = this.stmts.getLeased!.get(c.seq, c.subscription, c.leaseId) as Row | undefined;
-        if (!r) continue;
         if (c.outcome === 'acked') {
-          this.stmts.deleteMessage!.run(c.seq);
-          this.stmts.active!.run(now, c.subscription);
+          if (this.stmts.ack!.run(c.seq, c.subscription, c.leaseId).changes > 0) active.add(c.subscription);
           continue;
         }
-        const s = sub(c.subscription);
-        if (c.outcome === 'dead-letter' && s?.deadLetter && this.deadLetterTx(messageFromRow(r), s, now, dl, forwarded)) continue;
-        this.stmts.nack!.run(c.nextAt, c.seq);
+        if (c.outcome === 'dead-letter') {
+          const r = this.stmts.getLeased!.get(c.seq, c.subscription, c.leaseId) as Row | undefined;
+          if (!r) continue;
+          const s = sub(c.subscription);
+          if (s?.deadLetter && this.deadLetterTx(messageFromRow(r), s, now, dl, forwarded)) continue;
+        }
+        this.stmts.retryLeased!.run(c.nextAt, c.seq, c.subscription, c.leaseId);
       }
+      for (const s of active) this.stmts.active!.run(now, s);
       return [...forwarded];
     });
   }
