@@ -7,21 +7,11 @@ import { Duration, PubSub, type Message, type Subscription } from '@google-cloud
 import { pubsubProduct } from '../src/pubsub/product.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
 import { ManualClock } from './support/manual-clock.js';
+import { until } from './support/until.js';
 
 process.env.METADATA_SERVER_DETECTION = 'none';
 
 const PROJECT = 'demo-project';
-
-/** Waits (bounded, real time) for the client's own asynchronous work to land: never for the emulated clock. */
-async function until<T>(get: () => Promise<T | undefined> | T | undefined, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /**
  * Collects what a subscription emits. The listener stays attached: the client closes its streams (and

@@ -12,6 +12,7 @@ import { pubsubProduct } from '../src/pubsub/product.js';
 import { cloudRunProduct } from '../src/run/product.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
 import { ManualClock } from './support/manual-clock.js';
+import { until } from './support/until.js';
 
 // The client would otherwise probe for a GCE metadata server off this machine.
 process.env.METADATA_SERVER_DETECTION = 'none';
@@ -49,17 +50,6 @@ async function recordingService(): Promise<{ url: string; received: Received[]; 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, received, server };
-}
-
-/** Waits (bounded, real time) for asynchronous work to land: never for the emulated clock. */
-async function until<T>(get: () => Promise<T | undefined> | T | undefined, what: string, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await get();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 async function attempts(ap: TestAuthplane, subscription: string): Promise<DispatchEntry[]> {

@@ -9,8 +9,8 @@
 // Hot path: `record` pushes an object into the ring and an array; serialisation and the file write
 // happen in batches on a timer, so a request pays neither JSON.stringify nor a syscall.
 
-import { createWriteStream, type WriteStream } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Platform } from '../platform.js';
 import type { Denial } from '../verify/denial.js';
 
@@ -206,6 +206,8 @@ export class RequestLog {
     for (const e of batch) text += this.serialize(e) + '\n';
     const file = this.file;
     if (this.stream === undefined) {
+      // On PostgreSQL nothing else creates the data dir; without it the stream fails and a flush never settles.
+      mkdirSync(dirname(file), { recursive: true });
       this.stream = createWriteStream(file, { flags: 'a' });
       this.stream.on('error', (e) => console.error(`authplane: cannot write the request log ${file}: ${e.message}`));
     }
