@@ -9,8 +9,8 @@
 // Hot path: `record` pushes an object into the ring and an array; serialisation and the file write
 // happen in batches on a timer, so a request pays neither JSON.stringify nor a syscall.
 
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
 import type { Platform } from '../platform.js';
 import type { Denial } from '../verify/denial.js';
 
@@ -206,13 +206,13 @@ export class RequestLog {
     for (const e of batch) text += this.serialize(e) + '\n';
     const file = this.file;
     if (this.stream === undefined) {
-      // On PostgreSQL nothing else creates the data dir; without it the stream fails and a flush never settles.
-      mkdirSync(dirname(file), { recursive: true });
       this.stream = createWriteStream(file, { flags: 'a' });
       this.stream.on('error', (e) => console.error(`authplane: cannot write the request log ${file}: ${e.message}`));
     }
     const stream = this.stream;
-    this.writing = this.writing.then(() => new Promise<void>((resolve) => (stream.write(text) ? resolve() : stream.once('drain', () => resolve()))));
+    // The write's callback runs once the stream has taken the text, or failed to (a data dir that is gone):
+    // waiting for 'drain' instead never ended on a stream that had failed, and hung every later flush and close.
+    this.writing = this.writing.then(() => new Promise<void>((resolve) => void stream.write(text, () => resolve())));
     return this.writing;
   }
 
