@@ -201,3 +201,53 @@ describe('Pub/Sub push (rows 19, 20)', () => {
     assert.equal(got.headers['content-type'], undefined, 'no JSON content type on unwrapped deliveries');
   });
 });
+
+describe('Pub/Sub push under the pre-2021 rule (project.pubsubServiceAgentNeedsTokenCreator)', () => {
+  let ap: TestAuthplane;
+  let svc: Awaited<ReturnType<typeof recordingService>>;
+  let pubsub: PubSub;
+  const clock = new ManualClock(Date.now());
+  const AGENT = 'service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com';
+
+  before(async () => {
+    svc = await recordingService();
+    ap = await startTestAuthplane(
+      {
+        project: { id: PROJECT, number: '123456789012', region: 'us-central1', pubsubServiceAgentNeedsTokenCreator: true },
+        serviceAccounts: [{ name: 'push-invoker' }, { name: 'update-runtime' }],
+        services: [{ name: 'update', upstream: svc.url, serviceAccount: 'update-runtime' }],
+        iam: { bindings: [{ resource: 'services/update', role: 'roles/run.invoker', members: [`serviceAccount:${SA('push-invoker')}`] }] },
+      },
+      { products: [cloudRunProduct, pubsubProduct], clock: clock.clock, timers: clock },
+    );
+    process.env.PUBSUB_EMULATOR_HOST = ap.platform.grpcHostPort;
+    pubsub = new PubSub({ projectId: PROJECT });
+  });
+  after(async () => {
+    await pubsub?.close();
+    await ap?.stop();
+    await new Promise<void>((r) => svc?.server.close(() => r()));
+  });
+
+  test('without Token Creator the service agent attaches no token (403 TOKEN_MISSING, the fix named); granted, 200', async () => {
+    const [topic] = await pubsub.createTopic('legacy');
+    await topic.createSubscription('legacy-push', {
+      pushConfig: { pushEndpoint: `${SERVICE_URL}/push`, oidcToken: { serviceAccountEmail: SA('push-invoker'), audience: SERVICE_URL } },
+      retryPolicy: { minimumBackoff: { seconds: 10 }, maximumBackoff: { seconds: 60 } },
+    });
+    await topic.publishMessage({ data: Buffer.from('old project') });
+    const [first] = await nAttempts(ap, 'legacy-push', 1);
+    assert.equal(first!.status, 403);
+    assert.equal(first!.code, 'TOKEN_MISSING');
+    assert.ok(first!.error?.includes(`${AGENT} lacks iam.serviceAccounts.getOpenIdToken`), first!.error);
+    assert.match(first!.error ?? '', /roles\/iam\.serviceAccountTokenCreator/);
+    const grant = await ap.api(`/v1/projects/${PROJECT}/serviceAccounts/${SA('push-invoker')}:setIamPolicy`, {
+      method: 'POST',
+      body: JSON.stringify({ policy: { bindings: [{ role: 'roles/iam.serviceAccountTokenCreator', members: [`serviceAccount:${AGENT}`] }] } }),
+    });
+    assert.equal(grant.status, 200, await grant.clone().text());
+    await clock.advanceTo(Date.parse(first!.dispatch.retryTime!));
+    const [, second] = await nAttempts(ap, 'legacy-push', 2);
+    assert.equal(second!.status, 200);
+  });
+});

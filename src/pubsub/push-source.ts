@@ -30,9 +30,6 @@ const LEASE_GRACE_MS = 5_000;
  */
 export const MAX_PUSH_CONCURRENCY = 300;
 
-/** The Pub/Sub service agent, which mints push tokens (REFERENCE §9, PS1). */
-export const pubsubServiceAgent = (projectNumber: string): string => `service-${projectNumber}@gcp-sa-pubsub.iam.gserviceaccount.com`;
-
 interface SlowStart {
   limit: number;
   inFlight: number;
@@ -120,7 +117,7 @@ export class PushSource implements DispatchSource<PushItem, PushCompletion> {
    */
   private serviceAgentRefusal(email: string): string | undefined {
     if (!this.project.pubsubServiceAgentNeedsTokenCreator) return undefined;
-    const agent = pubsubServiceAgent(this.project.number);
+    const agent = this.platform.identity.pubsubServiceAgent;
     const decision = this.platform.iam.check(`serviceAccount:${agent}`, 'iam.serviceAccounts.getOpenIdToken', serviceAccountResource(email));
     if (decision.allowed) return undefined;
     return (
