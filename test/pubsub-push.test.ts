@@ -60,45 +60,56 @@ async function attempts(ap: TestAuthplane, subscription: string): Promise<Dispat
 
 const nAttempts = (ap: TestAuthplane, sub: string, n: number) => until(async () => ((await attempts(ap, sub)).length >= n ? attempts(ap, sub) : undefined), `${n} attempts on ${sub}`);
 
-describe('Pub/Sub push (rows 19, 20)', () => {
-  let ap: TestAuthplane;
-  let svc: Awaited<ReturnType<typeof recordingService>>;
-  let pubsub: PubSub;
-  // Starts at the real time: google-auth-library verifies the delivered token against the real clock.
-  const clock = new ManualClock(Date.now());
-
+/**
+ * An authplane with the Cloud Run service `update` (upstream: a recording service; push-invoker may invoke
+ * it) and Pub/Sub, on a hand-moved clock, and a @google-cloud/pubsub client pointed at it.
+ */
+function pushFixture(project: Record<string, unknown> = {}) {
+  const fx = {
+    ap: undefined as unknown as TestAuthplane,
+    svc: undefined as unknown as Awaited<ReturnType<typeof recordingService>>,
+    pubsub: undefined as unknown as PubSub,
+    // Starts at the real time: google-auth-library verifies the delivered token against the real clock.
+    clock: new ManualClock(Date.now()),
+  };
   before(async () => {
-    svc = await recordingService();
-    ap = await startTestAuthplane(
+    fx.svc = await recordingService();
+    fx.ap = await startTestAuthplane(
       {
+        project: { id: PROJECT, number: '123456789012', region: 'us-central1', ...project },
         serviceAccounts: [{ name: 'push-invoker' }, { name: 'push-no-role' }, { name: 'update-runtime' }],
-        services: [{ name: 'update', upstream: svc.url, serviceAccount: 'update-runtime' }],
+        services: [{ name: 'update', upstream: fx.svc.url, serviceAccount: 'update-runtime' }],
         iam: { bindings: [{ resource: 'services/update', role: 'roles/run.invoker', members: [`serviceAccount:${SA('push-invoker')}`] }] },
       },
-      { products: [cloudRunProduct, pubsubProduct], clock: clock.clock, timers: clock },
+      { products: [cloudRunProduct, pubsubProduct], clock: fx.clock.clock, timers: fx.clock },
     );
-    process.env.PUBSUB_EMULATOR_HOST = ap.platform.grpcHostPort;
-    pubsub = new PubSub({ projectId: PROJECT });
+    process.env.PUBSUB_EMULATOR_HOST = fx.ap.platform.grpcHostPort;
+    fx.pubsub = new PubSub({ projectId: PROJECT });
   });
   after(async () => {
-    await pubsub?.close();
-    await ap?.stop();
-    await new Promise<void>((r) => svc?.server.close(() => r()));
+    await fx.pubsub?.close();
+    await fx.ap?.stop();
+    await new Promise<void>((r) => fx.svc?.server.close(() => r()));
   });
+  return fx;
+}
+
+describe('Pub/Sub push (rows 19, 20)', () => {
+  const fx = pushFixture();
 
   test('oidcToken to a Cloud Run service: the wrapped envelope with a valid ID token, acknowledged once', async () => {
-    const [topic] = await pubsub.createTopic('orders');
+    const [topic] = await fx.pubsub.createTopic('orders');
     const endpoint = `${SERVICE_URL}/push?token=abc`;
     await topic.createSubscription('orders-push', { pushConfig: { pushEndpoint: endpoint, oidcToken: { serviceAccountEmail: SA('push-invoker'), audience: SERVICE_URL } } });
-    const before = svc.received.length;
+    const before = fx.svc.received.length;
     const id = await topic.publishMessage({ data: Buffer.from('{"order":42}'), attributes: { kind: 'created' } });
-    const [entry] = await nAttempts(ap, 'orders-push', 1);
+    const [entry] = await nAttempts(fx.ap, 'orders-push', 1);
     assert.equal(entry!.status, 200);
     assert.equal(entry!.dispatch.product, 'pubsub');
     assert.equal(entry!.dispatch.messageId, id);
     assert.equal(entry!.principal, `serviceAccount:${SA('push-invoker')}`);
-    assert.equal(svc.received.length, before + 1, 'delivered once');
-    const got = svc.received[before]!;
+    assert.equal(fx.svc.received.length, before + 1, 'delivered once');
+    const got = fx.svc.received[before]!;
     assert.equal(got.path, '/push?token=abc');
     assert.equal(got.headers['content-type'], 'application/json');
     assert.equal(got.headers['accept'], 'application/json');
@@ -110,43 +121,43 @@ describe('Pub/Sub push (rows 19, 20)', () => {
     assert.deepEqual(envelope.message.attributes, { kind: 'created' });
     assert.equal(envelope.message.messageId, id);
     assert.equal(envelope.message.message_id, id);
-    assert.equal(envelope.message.publishTime, new Date(clock.nowMs).toISOString());
+    assert.equal(envelope.message.publishTime, new Date(fx.clock.nowMs).toISOString());
     assert.equal(envelope.message.publish_time, envelope.message.publishTime);
     assert.equal(envelope.deliveryAttempt, undefined, 'no deliveryAttempt without a dead-letter policy');
 
     // The token Cloud Run passed on is a Google ID token for the push account, with the subscription's audience.
     const token = String(got.headers['authorization']).replace(/^Bearer /, '');
-    const verifier = new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: `${ap.apiUrl}/oauth2/v1/certs` } });
+    const verifier = new OAuth2Client({ endpoints: { oauth2FederatedSignonPemCertsUrl: `${fx.ap.apiUrl}/oauth2/v1/certs` } });
     const ticket = await verifier.verifyIdToken({ idToken: token, audience: SERVICE_URL });
     assert.equal(ticket.getPayload()!.email, SA('push-invoker'));
 
     // Acknowledged: nothing left, nothing sent again.
-    assert.equal(await ap.platform.store.pubsub.countMessages('orders-push'), 0);
-    await clock.advance(700_000);
-    assert.equal(svc.received.length, before + 1, 'acked once: no redelivery');
+    assert.equal(await fx.ap.platform.store.pubsub.countMessages('orders-push'), 0);
+    await fx.clock.advance(700_000);
+    assert.equal(fx.svc.received.length, before + 1, 'acked once: no redelivery');
   });
 
   test('row 20: endpoint with a path and no audience → 401 AUDIENCE_MISMATCH (hint: path) on every delivery', async () => {
-    const [topic] = await pubsub.createTopic('audience-trap');
+    const [topic] = await fx.pubsub.createTopic('audience-trap');
     await topic.createSubscription('audience-trap-push', {
       pushConfig: { pushEndpoint: `${SERVICE_URL}/push`, oidcToken: { serviceAccountEmail: SA('push-invoker') } },
       retryPolicy: { minimumBackoff: { seconds: 10 }, maximumBackoff: { seconds: 600 } },
     });
     await topic.publishMessage({ data: Buffer.from('x') });
-    const [first] = await nAttempts(ap, 'audience-trap-push', 1);
+    const [first] = await nAttempts(fx.ap, 'audience-trap-push', 1);
     assert.equal(first!.status, 401);
     assert.equal(first!.code, 'AUDIENCE_MISMATCH');
     assert.equal(first!.evidence?.hint, 'path');
     assert.match(first!.explanation ?? '', /path/);
-    await clock.advanceTo(Date.parse(first!.dispatch.retryTime!));
-    const [, second] = await nAttempts(ap, 'audience-trap-push', 2);
+    await fx.clock.advanceTo(Date.parse(first!.dispatch.retryTime!));
+    const [, second] = await nAttempts(fx.ap, 'audience-trap-push', 2);
     assert.equal(second!.status, 401);
     assert.equal(second!.code, 'AUDIENCE_MISMATCH');
   });
 
   test('row 19: push account without roles/run.invoker → 403 on every delivery, redelivered per retryPolicy, then dead-lettered', async () => {
-    const [topic] = await pubsub.createTopic('no-invoker');
-    const [dlq] = await pubsub.createTopic('no-invoker-dlq');
+    const [topic] = await fx.pubsub.createTopic('no-invoker');
+    const [dlq] = await fx.pubsub.createTopic('no-invoker-dlq');
     const [dlqSub] = await dlq.createSubscription('no-invoker-dlq-pull');
     const [sub] = await topic.createSubscription('no-invoker-push', {
       pushConfig: { pushEndpoint: `${SERVICE_URL}/push`, oidcToken: { serviceAccountEmail: SA('push-no-role'), audience: SERVICE_URL } },
@@ -157,14 +168,14 @@ describe('Pub/Sub push (rows 19, 20)', () => {
     const id = await topic.publishMessage({ data: Buffer.from('refused'), attributes: { a: '1' } });
     const times: number[] = [];
     for (let n = 1; n <= 5; n++) {
-      const all = await nAttempts(ap, 'no-invoker-push', n);
+      const all = await nAttempts(fx.ap, 'no-invoker-push', n);
       const e = all[n - 1]!;
       assert.equal(e.status, 403, `attempt ${n}`);
       assert.equal(e.code, 'PERMISSION_DENIED');
       assert.equal(e.dispatch.attempt, n);
       assert.equal(e.dispatch.messageId, id);
       times.push(Date.parse(e.dispatch.scheduleTime));
-      if (n < 5) await clock.advanceTo(Date.parse(e.dispatch.retryTime!));
+      if (n < 5) await fx.clock.advanceTo(Date.parse(e.dispatch.retryTime!));
       else assert.match(e.dispatch.retryReason ?? '', /maxDeliveryAttempts \(5\)/);
     }
     // Exponential between minimumBackoff and maximumBackoff, doubling: 10, 20, 40, 60 s.
@@ -182,16 +193,16 @@ describe('Pub/Sub push (rows 19, 20)', () => {
     assert.equal(dead.attributes.CloudPubSubDeadLetterSourceDeliveryCount, '5');
     assert.equal(dead.attributes.CloudPubSubDeadLetterSourceSubscription, 'no-invoker-push');
     assert.equal(dead.attributes.CloudPubSubDeadLetterSourceSubscriptionProject, PROJECT);
-    assert.equal(await ap.platform.store.pubsub.countMessages('no-invoker-push'), 0);
+    assert.equal(await fx.ap.platform.store.pubsub.countMessages('no-invoker-push'), 0);
   });
 
   test('noWrapper: the raw data as the body, attributes as headers, metadata as x-goog-pubsub-* with writeMetadata', async () => {
-    const [topic] = await pubsub.createTopic('raw');
+    const [topic] = await fx.pubsub.createTopic('raw');
     await topic.createSubscription('raw-push', { pushConfig: { pushEndpoint: `${SERVICE_URL}/raw`, oidcToken: { serviceAccountEmail: SA('push-invoker'), audience: SERVICE_URL }, noWrapper: { writeMetadata: true } } });
-    const before = svc.received.length;
+    const before = fx.svc.received.length;
     const id = await topic.publishMessage({ data: Buffer.from('plain bytes'), attributes: { 'x-order-id': '42', color: 'blue' } });
-    await nAttempts(ap, 'raw-push', 1);
-    const got = svc.received[before]!;
+    await nAttempts(fx.ap, 'raw-push', 1);
+    const got = fx.svc.received[before]!;
     assert.equal(got.path, '/raw');
     assert.equal(got.body.toString('utf8'), 'plain bytes');
     assert.equal(got.headers['x-order-id'], '42');
@@ -203,51 +214,28 @@ describe('Pub/Sub push (rows 19, 20)', () => {
 });
 
 describe('Pub/Sub push under the pre-2021 rule (project.pubsubServiceAgentNeedsTokenCreator)', () => {
-  let ap: TestAuthplane;
-  let svc: Awaited<ReturnType<typeof recordingService>>;
-  let pubsub: PubSub;
-  const clock = new ManualClock(Date.now());
+  const fx = pushFixture({ pubsubServiceAgentNeedsTokenCreator: true });
   const AGENT = 'service-123456789012@gcp-sa-pubsub.iam.gserviceaccount.com';
 
-  before(async () => {
-    svc = await recordingService();
-    ap = await startTestAuthplane(
-      {
-        project: { id: PROJECT, number: '123456789012', region: 'us-central1', pubsubServiceAgentNeedsTokenCreator: true },
-        serviceAccounts: [{ name: 'push-invoker' }, { name: 'update-runtime' }],
-        services: [{ name: 'update', upstream: svc.url, serviceAccount: 'update-runtime' }],
-        iam: { bindings: [{ resource: 'services/update', role: 'roles/run.invoker', members: [`serviceAccount:${SA('push-invoker')}`] }] },
-      },
-      { products: [cloudRunProduct, pubsubProduct], clock: clock.clock, timers: clock },
-    );
-    process.env.PUBSUB_EMULATOR_HOST = ap.platform.grpcHostPort;
-    pubsub = new PubSub({ projectId: PROJECT });
-  });
-  after(async () => {
-    await pubsub?.close();
-    await ap?.stop();
-    await new Promise<void>((r) => svc?.server.close(() => r()));
-  });
-
   test('without Token Creator the service agent attaches no token (403 TOKEN_MISSING, the fix named); granted, 200', async () => {
-    const [topic] = await pubsub.createTopic('legacy');
+    const [topic] = await fx.pubsub.createTopic('legacy');
     await topic.createSubscription('legacy-push', {
       pushConfig: { pushEndpoint: `${SERVICE_URL}/push`, oidcToken: { serviceAccountEmail: SA('push-invoker'), audience: SERVICE_URL } },
       retryPolicy: { minimumBackoff: { seconds: 10 }, maximumBackoff: { seconds: 60 } },
     });
     await topic.publishMessage({ data: Buffer.from('old project') });
-    const [first] = await nAttempts(ap, 'legacy-push', 1);
+    const [first] = await nAttempts(fx.ap, 'legacy-push', 1);
     assert.equal(first!.status, 403);
     assert.equal(first!.code, 'TOKEN_MISSING');
     assert.ok(first!.error?.includes(`${AGENT} lacks iam.serviceAccounts.getOpenIdToken`), first!.error);
     assert.match(first!.error ?? '', /roles\/iam\.serviceAccountTokenCreator/);
-    const grant = await ap.api(`/v1/projects/${PROJECT}/serviceAccounts/${SA('push-invoker')}:setIamPolicy`, {
+    const grant = await fx.ap.api(`/v1/projects/${PROJECT}/serviceAccounts/${SA('push-invoker')}:setIamPolicy`, {
       method: 'POST',
       body: JSON.stringify({ policy: { bindings: [{ role: 'roles/iam.serviceAccountTokenCreator', members: [`serviceAccount:${AGENT}`] }] } }),
     });
     assert.equal(grant.status, 200, await grant.clone().text());
-    await clock.advanceTo(Date.parse(first!.dispatch.retryTime!));
-    const [, second] = await nAttempts(ap, 'legacy-push', 2);
+    await fx.clock.advanceTo(Date.parse(first!.dispatch.retryTime!));
+    const [, second] = await nAttempts(fx.ap, 'legacy-push', 2);
     assert.equal(second!.status, 200);
   });
 });
