@@ -10,6 +10,7 @@ import protobuf from 'protobufjs';
 export const DESCRIPTORS = {
   'google-cloud-tasks-v2.json': ['google/cloud/tasks/v2/cloudtasks.proto'],
   'google-cloud-scheduler-v1.json': ['google/cloud/scheduler/v1/cloudscheduler.proto'],
+  'google-pubsub-v1.json': ['google/pubsub/v1/pubsub.proto', 'google/iam/v1/iam_policy.proto'],
 };
 
 const dir = fileURLToPath(new URL('../protos/', import.meta.url));

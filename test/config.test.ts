@@ -33,7 +33,7 @@ const SA = { serviceAccounts: [{ name: 'tasks-invoker' }] };
 describe('validateConfig', () => {
   it('an empty config is the defaults', () => {
     const c = validateConfig({});
-    assert.deepEqual(c.project, { id: 'demo-project', number: '123456789012', region: 'us-central1' });
+    assert.deepEqual(c.project, { id: 'demo-project', number: '123456789012', region: 'us-central1', pubsubServiceAgentNeedsTokenCreator: false });
     assert.deepEqual(c.server, { host: '127.0.0.1', apiPort: 8930, grpcPort: 8123 });
     assert.equal(c.defaultPrincipal, 'user:developer@example.com');
     assert.deepEqual(c.iam.propagation, { minMs: 0, maxMs: 0, frontEnds: 8 });
@@ -174,6 +174,37 @@ describe('validateConfig', () => {
     assertProblem(problems, 'schedulerJobs[5].attemptDeadline', /out of range/, /duration/);
     assertProblem(problems, 'schedulerJobs[6].name', /declared twice/, /its own name/);
     assertProblem(problems, 'schedulerJobs[7].httpTarget', /is required/, /add httpTarget/);
+  });
+
+  it("pubsub: Google's defaults, push accounts by short name, and subscriptions that name undeclared topics", () => {
+    const c = validateConfig({
+      ...SA,
+      pubsub: {
+        topics: [{ name: 'orders' }, { name: 'orders-dlq' }],
+        subscriptions: [
+          { name: 'orders-pull', topic: 'orders' },
+          {
+            name: 'orders-push',
+            topic: 'orders',
+            pushConfig: { pushEndpoint: 'https://update-123456789012.us-central1.run.app/push', oidcToken: { serviceAccountEmail: 'tasks-invoker' } },
+            deadLetterPolicy: { deadLetterTopic: 'orders-dlq' },
+            expirationPolicy: {},
+          },
+        ],
+      },
+    });
+    const [pull, push] = c.pubsub.subscriptions;
+    assert.deepEqual([pull!.ackDeadlineSeconds, pull!.messageRetentionMs, pull!.expirationTtlMs, pull!.pushConfig], [10, 7 * 86_400_000, 31 * 86_400_000, undefined]);
+    assert.equal(push!.pushConfig?.oidcToken?.serviceAccountEmail, 'tasks-invoker@demo-project.iam.gserviceaccount.com');
+    assert.deepEqual(push!.deadLetterPolicy, { deadLetterTopic: 'orders-dlq', maxDeliveryAttempts: 5 });
+    assert.equal(push!.expirationTtlMs, null, 'an expiration policy without ttl never expires');
+    assert.deepEqual([c.pubsub.backoffMultiplier, c.pubsub.defaultPushBackoff], [2, { minMs: 100, maxMs: 60_000 }]);
+    assert.throws(
+      () => validateConfig({ pubsub: { topics: [{ name: 'orders' }], subscriptions: [{ name: 'x-sub', topic: 'order', ackDeadlineSeconds: 5 }] } }),
+      (e: ConfigError) =>
+        e.problems.some((p) => p.path === 'pubsub.subscriptions[0].topic' && /not declared/.test(p.problem) && /pubsub\.topics/.test(p.fix)) &&
+        e.problems.some((p) => p.path === 'pubsub.subscriptions[0].ackDeadlineSeconds'),
+    );
   });
 
   it('reports every problem in one run, and the message lists each with its fix', () => {

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { EMPTY_ETAG, makePolicy, type IamBinding } from '../src/iam/policy.js';
 import type { AccessTokenRecord, ServiceAccountRecord, SigningAlg, SigningKeyRecord, Store } from '../src/store/store.js';
+import { pubsubConformance } from './store-conformance-pubsub.js';
 import type { AttemptSummary, Completion, NewTask, QueueRecord, TaskRecord, TaskStore } from '../src/store/task-store.js';
 import type { JobCompletion, JobRecord, SchedulerStore } from '../src/store/scheduler-store.js';
 import type { DispatchAttemptRecord } from '../src/store/dispatch-attempts.js';
@@ -293,6 +294,8 @@ export function storeConformance(backend: StoreBackend): void {
     for (let i = 0; i < n; i++) out.push(await db.open());
     return out;
   };
+
+  pubsubConformance(freshStore, handles);
 
   describe('migrations', () => {
     it('reports its kind', async () => {

@@ -32,6 +32,9 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
       req.resume();
       res.writeHead(200).end();
     });
+    // Longer than the dispatchers' pauses: a connection the target closed at its 5 s default while an attempt
+    // reused it fails with ECONNRESET and is retried, a second recorded attempt for that task (seen under load).
+    server.keepAliveTimeout = 60_000;
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     databaseUrl = await freshDatabase();
     dir = mkdtempSync(join(tmpdir(), 'authplane-tasks-pg-'));

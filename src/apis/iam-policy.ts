@@ -6,6 +6,7 @@ import { isKnownRole } from '../iam/roles.js';
 import type { IamBinding, IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
 import { invalidArgument, policyEtagConflict } from './errors.js';
+import type { Obj } from './proto.js';
 import type { ApiRequest, RouteRegistrar } from './router.js';
 
 export interface PolicyResourceSpec {
@@ -44,6 +45,21 @@ export async function validateBindings(platform: Platform, raw: unknown): Promis
     out.push({ role, members: members as string[] });
   }
   return out;
+}
+
+/** A google.iam.v1.Policy in the shared proto object shape (gRPC, and REST through the proto JSON codec): the etag as bytes. */
+export function policyMessage(p: IamPolicy): Obj {
+  return { version: p.version, etag: Buffer.from(p.etag, 'base64'), bindings: p.bindings };
+}
+
+/** SetIamPolicy from a request in the shared proto object shape: validates, checks the etag, returns the new policy message. */
+export async function setPolicyMessage(platform: Platform, resource: string, policy: Obj | undefined): Promise<Obj> {
+  if (!policy || typeof policy !== 'object') throw invalidArgument('policy is required.', 'policy');
+  const bindings = await validateBindings(platform, ((policy.bindings as Obj[] | undefined) ?? []).map((b) => ({ role: b.role, members: b.members ?? [], ...(b.condition ? { condition: b.condition } : {}) })));
+  const etag = policy.etag && (policy.etag as Buffer).length ? Buffer.from(policy.etag as Buffer).toString('base64') : null;
+  const result = await platform.iam.setPolicy(resource, bindings, etag);
+  if ('conflict' in result) throw policyEtagConflict(resource, String(etag));
+  return policyMessage(result.policy);
 }
 
 function policyJson(p: IamPolicy) {

@@ -34,7 +34,7 @@ export function parseLocation(name: unknown, field = 'parent'): LocationName {
 }
 
 /** The emulator hosts one project, known by its ID or number; other projects look like Google's "no access". */
-export function checkProject(loc: LocationName, projectId: string, projectNumber: string, service: string): void {
+export function checkProject(loc: { project: string }, projectId: string, projectNumber: string, service: string): void {
   if (loc.project === projectId || loc.project === projectNumber) return;
   throw apiRefusal('PROJECT_NOT_EMULATED', {
     project: loc.project,

@@ -40,7 +40,7 @@ function queryValue(field: protobuf.Field | undefined, v: string): unknown {
 export function restRpcBinder(router: Router, api: string, root: () => protobuf.Root, pkg: string) {
   const routes = router.for(api);
   const type = (name: string) => root().lookupType(name);
-  return (verb: 'get' | 'post' | 'patch' | 'delete', pattern: string, rpc: RestRpc, method: RpcMethod): void => {
+  return (verb: 'get' | 'post' | 'patch' | 'put' | 'delete', pattern: string, rpc: RestRpc, method: RpcMethod): void => {
     const access = { permission: `${api.split('.')[0]} (per RPC: ${rpc.request.replace(pkg, '').replace(/Request$/, '')})`, checkedBy: 'handler' } as const;
     routes[verb](pattern, access, async (req: ApiRequest): Promise<ApiResponse> => {
       const requestType = type(rpc.request);

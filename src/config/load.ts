@@ -3,14 +3,19 @@ import { isIP } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { AuthplaneConfig, GatewayAuthentication } from './types.js';
-import { bool, ConfigError, Ctx, duration, int, list, obj, oneOf, optStr, record, str, type Checker, optOneOf } from './schema-dsl.js';
+import { bool, ConfigError, Ctx, duration, int, list, num, obj, oneOf, optStr, record, str, type Checker, optOneOf } from './schema-dsl.js';
 import { isKnownRole } from '../iam/roles.js';
-import { serviceResource } from '../iam/resources.js';
+import { serviceResource, subscriptionResource, topicResource } from '../iam/resources.js';
 import { Schedule } from '../lib/cron-schedule.js';
 
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const SA_NAME = /^[a-z]([-a-z0-9]{4,28}[a-z0-9])$/;
 const PORT = { min: 0, max: 65535 };
+// Pub/Sub topic and subscription IDs (pubsub.proto).
+const PUBSUB_ID = /^(?!goog)[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/;
+const PUBSUB_ID_HINT = '3–255 letters, digits, - _ . ~ + %, starting with a letter and not with "goog"';
+const RETENTION = { minMs: 10 * 60_000, maxMs: 31 * 24 * 3_600_000 };
+const optDuration = (opts: { minMs?: number; maxMs?: number }): Checker<number | null> => (v, p, c) => (v === undefined || v === null ? null : duration('0s', opts)(v, p, c));
 
 const audienceChecker: Checker<string | { useTargetUrl: true }> = (v, path, ctx) => {
   if (typeof v === 'string') return v;
@@ -59,6 +64,7 @@ const schema = obj(
         id: str({ pattern: /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, hint: 'a project ID is 6–30 lowercase letters, digits or hyphens, starting with a letter', default: 'demo-project' }),
         number: str({ pattern: /^\d{6,20}$/, hint: 'a project number is all digits, e.g. "123456789012" (quote it)', default: '123456789012' }),
         region: str({ pattern: /^[a-z]+-[a-z]+\d+$/, hint: 'a region such as us-central1', default: 'us-central1' }),
+        pubsubServiceAgentNeedsTokenCreator: bool(false),
       },
     ),
     server: obj({
@@ -184,6 +190,42 @@ const schema = obj(
       ),
     ),
     tasks: obj({ nameReuseWindow: duration('1h'), retention: duration('31d') }),
+    pubsub: obj({
+      topics: list(obj({ name: str({ pattern: PUBSUB_ID, hint: PUBSUB_ID_HINT }), labels: record(str()), messageRetentionDuration: optDuration(RETENTION) }, { required: ['name'] })),
+      subscriptions: list(
+        obj(
+          {
+            name: str({ pattern: PUBSUB_ID, hint: PUBSUB_ID_HINT }),
+            topic: str({ pattern: PUBSUB_ID, hint: 'the ID of a topic declared under pubsub.topics' }),
+            pushConfig: (x, p, c) =>
+              x === undefined
+                ? undefined
+                : obj(
+                    {
+                      pushEndpoint: str({ pattern: /^https?:\/\/\S+$/, hint: 'an absolute http(s) URL, e.g. https://SERVICE-NUMBER.REGION.run.app/push' }),
+                      attributes: record(str()),
+                      oidcToken: (y, q, d) => (y === undefined ? undefined : obj({ serviceAccountEmail: str(), audience: str({ default: '' }) }, { required: ['serviceAccountEmail'] })(y, q, d)),
+                      noWrapper: (y, q, d) => (y === undefined ? undefined : obj({ writeMetadata: bool(false) })(y, q, d)),
+                    },
+                    { required: ['pushEndpoint'] },
+                  )(x, p, c),
+            ackDeadlineSeconds: int({ min: 10, max: 600, default: 10, hint: 'Pub/Sub allows 10 to 600 seconds' }),
+            messageRetentionDuration: duration('7d', RETENTION),
+            expirationPolicy: (x, p, c) => (x === undefined ? undefined : obj({ ttl: optDuration({ minMs: 24 * 3_600_000 }) })(x, p, c)),
+            retryPolicy: (x, p, c) =>
+              x === undefined ? undefined : obj({ minimumBackoff: duration('10s', { maxMs: 600_000 }), maximumBackoff: duration('600s', { maxMs: 600_000 }) })(x, p, c),
+            deadLetterPolicy: (x, p, c) =>
+              x === undefined
+                ? undefined
+                : obj({ deadLetterTopic: str({ pattern: PUBSUB_ID, hint: 'the ID of a topic declared under pubsub.topics' }), maxDeliveryAttempts: int({ min: 5, max: 100, default: 5 }) }, { required: ['deadLetterTopic'] })(x, p, c),
+            labels: record(str()),
+          },
+          { required: ['name', 'topic'] },
+        ),
+      ),
+      backoffMultiplier: num({ min: 1, max: 10, default: 2 }),
+      defaultPushBackoff: obj({ min: duration('100ms', { maxMs: 600_000 }), max: duration('60s', { maxMs: 600_000 }) }),
+    }),
     vpc: obj({ cidrs: list(str()) }),
   },
   { required: [] },
@@ -224,6 +266,8 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
   seenNames(c.schedulerJobs, 'schedulerJobs');
   seenNames(c.workloads, 'workloads');
   seenNames(c.gateways, 'gateways');
+  seenNames(c.pubsub.topics, 'pubsub.topics');
+  seenNames(c.pubsub.subscriptions, 'pubsub.subscriptions');
 
   // Fixed ports must not collide (0 = pick any, never collides).
   const ports = new Map<number, string>();
@@ -276,6 +320,8 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
     ...services.map((s) => serviceResource(s.name)),
     ...services.filter((s) => s.iap.enabled).map((s) => `iap/${s.name}`),
     ...c.queues.map((q) => `queues/${q.name}`),
+    ...c.pubsub.topics.map((t) => topicResource(t.name)),
+    ...c.pubsub.subscriptions.map((s) => subscriptionResource(s.name)),
   ]);
   const bindings = c.iam.bindings.map((b, i) => {
     const path = `iam.bindings[${i}]`;
@@ -345,6 +391,41 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
     ctx.report('iam.propagation.max', 'is shorter than min', 'set max ≥ min, e.g. { min: 20s, max: 120s }');
   }
 
+  // Pub/Sub: subscriptions name declared topics; push accounts are declared service accounts.
+  const topicIds = new Set(c.pubsub.topics.map((t) => t.name));
+  const subscriptions = c.pubsub.subscriptions.map((s, i) => {
+    const path = `pubsub.subscriptions[${i}]`;
+    if (!topicIds.has(s.topic)) ctx.report(`${path}.topic`, `topic ${s.topic} is not declared`, `add "- { name: ${s.topic} }" under pubsub.topics, or fix the name`);
+    if (s.deadLetterPolicy && !topicIds.has(s.deadLetterPolicy.deadLetterTopic)) {
+      ctx.report(`${path}.deadLetterPolicy.deadLetterTopic`, `topic ${s.deadLetterPolicy.deadLetterTopic} is not declared`, `add "- { name: ${s.deadLetterPolicy.deadLetterTopic} }" under pubsub.topics`);
+    }
+    if (s.retryPolicy && s.retryPolicy.maximumBackoff < s.retryPolicy.minimumBackoff) ctx.report(`${path}.retryPolicy.maximumBackoff`, 'is shorter than minimumBackoff', 'set maximumBackoff ≥ minimumBackoff');
+    const push = s.pushConfig;
+    const oidc = push?.oidcToken;
+    return {
+      name: s.name,
+      topic: s.topic,
+      ...(push
+        ? {
+            pushConfig: {
+              pushEndpoint: push.pushEndpoint,
+              attributes: push.attributes,
+              ...(oidc ? { oidcToken: { serviceAccountEmail: checkSa(oidc.serviceAccountEmail, `${path}.pushConfig.oidcToken.serviceAccountEmail`, true), audience: oidc.audience } } : {}),
+              ...(push.noWrapper ? { noWrapper: push.noWrapper } : {}),
+            },
+          }
+        : {}),
+      ackDeadlineSeconds: s.ackDeadlineSeconds,
+      messageRetentionMs: s.messageRetentionDuration,
+      // Google's default expiration policy: 31 days of inactivity; a policy without ttl never expires.
+      expirationTtlMs: s.expirationPolicy === undefined ? 31 * 24 * 3_600_000 : s.expirationPolicy.ttl,
+      ...(s.retryPolicy ? { retryPolicy: { minimumBackoffMs: s.retryPolicy.minimumBackoff, maximumBackoffMs: s.retryPolicy.maximumBackoff } } : {}),
+      ...(s.deadLetterPolicy ? { deadLetterPolicy: s.deadLetterPolicy } : {}),
+      labels: s.labels,
+    };
+  });
+  if (c.pubsub.defaultPushBackoff.max < c.pubsub.defaultPushBackoff.min) ctx.report('pubsub.defaultPushBackoff.max', 'is shorter than min', 'set max ≥ min');
+
   const defaultPrincipal = c.defaultPrincipal;
   if (ctx.problems.length) throw new ConfigError(source, ctx.problems);
   return {
@@ -376,6 +457,12 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
     workloads,
     gateways,
     tasks: { nameReuseWindowMs: c.tasks.nameReuseWindow, retentionMs: c.tasks.retention },
+    pubsub: {
+      topics: c.pubsub.topics.map((t) => ({ name: t.name, labels: t.labels, messageRetentionMs: t.messageRetentionDuration })),
+      subscriptions,
+      backoffMultiplier: c.pubsub.backoffMultiplier,
+      defaultPushBackoff: { minMs: c.pubsub.defaultPushBackoff.min, maxMs: c.pubsub.defaultPushBackoff.max },
+    },
     vpc: c.vpc,
   };
 }

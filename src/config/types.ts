@@ -5,6 +5,12 @@ export interface ProjectConfig {
   id: string;
   number: string;
   region: string;
+  /**
+   * The pre-2021 rule: the Pub/Sub service agent (service-NUMBER@gcp-sa-pubsub.iam.gserviceaccount.com)
+   * needs roles/iam.serviceAccountTokenCreator to mint push tokens. Google requires it only of projects that
+   * enabled Pub/Sub on or before April 8, 2021 (REFERENCE §9, PS8/PS10). Default false.
+   */
+  pubsubServiceAgentNeedsTokenCreator: boolean;
 }
 
 export interface ServerConfig {
@@ -152,6 +158,44 @@ export interface TasksConfig {
   retentionMs: number;
 }
 
+export interface PubsubTopicConfig {
+  name: string;
+  labels: Record<string, string>;
+  messageRetentionMs: number | null;
+}
+
+export interface PubsubSubscriptionConfig {
+  name: string;
+  /** The topic's ID. */
+  topic: string;
+  pushConfig?: {
+    pushEndpoint: string;
+    attributes: Record<string, string>;
+    /** serviceAccountEmail is resolved to a full email. */
+    oidcToken?: { serviceAccountEmail: string; audience: string };
+    noWrapper?: { writeMetadata: boolean };
+  };
+  ackDeadlineSeconds: number;
+  messageRetentionMs: number;
+  /** null = never expires; default 31 days. */
+  expirationTtlMs: number | null;
+  retryPolicy?: { minimumBackoffMs: number; maximumBackoffMs: number };
+  deadLetterPolicy?: { deadLetterTopic: string; maxDeliveryAttempts: number };
+  labels: Record<string, string>;
+}
+
+export interface PubsubConfig {
+  topics: PubsubTopicConfig[];
+  subscriptions: PubsubSubscriptionConfig[];
+  /** retryPolicy's growth per failed delivery: Google does not publish it; 2 (doubling) by default. */
+  backoffMultiplier: number;
+  /**
+   * How a failing push endpoint is retried when the subscription has no retryPolicy: Google documents only
+   * "as soon as possible" plus an unpublished push backoff; authplane backs off from min to max (unverified).
+   */
+  defaultPushBackoff: { minMs: number; maxMs: number };
+}
+
 export interface AuthplaneConfig {
   project: ProjectConfig;
   server: ServerConfig;
@@ -166,6 +210,7 @@ export interface AuthplaneConfig {
   workloads: WorkloadConfig[];
   gateways: GatewayConfig[];
   tasks: TasksConfig;
+  pubsub: PubsubConfig;
   /** CIDRs whose callers count as inside the project's VPC (internal ingress). Empty = none. */
   vpc: { cidrs: string[] };
 }

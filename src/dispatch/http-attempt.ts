@@ -29,6 +29,11 @@ export interface HttpAttemptRequest {
   deadlineMs: number;
   /** Set when the token cannot be minted for a reason Google's caller would not send it for (the product explains). */
   withoutToken?: string;
+  /**
+   * Interim (1xx) statuses that are the attempt's answer: Pub/Sub push counts "102" as an acknowledgement
+   * (REFERENCE §9), where an HTTP client would otherwise wait for the final response.
+   */
+  interimAnswers?: readonly number[];
 }
 
 /** What came of an attempt: the shared fields of every attempt record, and what only the dispatcher needs. */
@@ -116,6 +121,14 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
         res.on('end', finish);
         res.on('error', finish);
       });
+      if (req.interimAnswers?.length) {
+        // An interim answer that counts as success (Pub/Sub push: 102 Processing) settles the attempt.
+        request.on('information', (info) => {
+          if (!req.interimAnswers!.includes(info.statusCode)) return;
+          done({ dispatchTime, responseTime: platform.clock(), httpStatus: info.statusCode, latencyMs: performance.now() - started, denial: null, frontDoorRequestId: null, retryAfter: undefined, error: null, internal });
+          request.destroy();
+        });
+      }
       request.on('error', (e: NodeJS.ErrnoException) => {
         // A kept-alive socket the target closed just as it was reused (its idle timeout, a stalled machine):
         // the request almost surely never reached it, so it goes again once on a new connection, as Node's docs advise.

@@ -10,8 +10,11 @@ export interface TimerHandle {
 }
 
 export interface Timers {
-  /** Calls `fn` once the clock reads `at` (epoch ms) or later. */
-  at(at: number, fn: () => void): TimerHandle;
+  /**
+   * Calls `fn` once the clock reads `at` (epoch ms) or later. `unref`: the wait alone does not keep
+   * the process alive (housekeeping).
+   */
+  at(at: number, fn: () => void, options?: { unref?: boolean }): TimerHandle;
 }
 
 /**
@@ -21,7 +24,7 @@ export interface Timers {
  */
 export function clockTimers(clock: () => number): Timers {
   return {
-    at(at, fn) {
+    at(at, fn, options) {
       let timer: NodeJS.Timeout | undefined;
       const arm = (): void => {
         const delay = at - clock();
@@ -31,9 +34,11 @@ export function clockTimers(clock: () => number): Timers {
           return;
         }
         timer = setTimeout(arm, Math.ceil(delay));
+        if (options?.unref) timer.unref();
       };
       // Due now: still asynchronous, as callers expect (they may hold state they set after asking).
       timer = setTimeout(arm, Math.max(0, Math.ceil(at - clock())));
+      if (options?.unref) timer.unref();
       return {
         cancel() {
           if (timer) clearTimeout(timer);

@@ -49,11 +49,29 @@ const SCHEDULER_ADMIN = [
   'cloudscheduler.jobs.run',
   'cloudscheduler.jobs.fullView',
 ];
+// Pub/Sub (https://cloud.google.com/pubsub/docs/access-control): snapshots and schemas are not emulated,
+// so only topic and subscription permissions are listed.
+const PUBSUB_READ = ['pubsub.topics.get', 'pubsub.topics.list', 'pubsub.subscriptions.get', 'pubsub.subscriptions.list'];
+const PUBSUB_PUBLISH = ['pubsub.topics.publish'];
+const PUBSUB_CONSUME = ['pubsub.subscriptions.consume', 'pubsub.topics.attachSubscription'];
+const PUBSUB_EDIT = [
+  ...PUBSUB_READ,
+  ...PUBSUB_PUBLISH,
+  ...PUBSUB_CONSUME,
+  'pubsub.topics.create',
+  'pubsub.topics.update',
+  'pubsub.topics.delete',
+  'pubsub.topics.detachSubscription',
+  'pubsub.subscriptions.create',
+  'pubsub.subscriptions.update',
+  'pubsub.subscriptions.delete',
+];
+const PUBSUB_IAM = ['pubsub.topics.getIamPolicy', 'pubsub.topics.setIamPolicy', 'pubsub.subscriptions.getIamPolicy', 'pubsub.subscriptions.setIamPolicy'];
 const PROJECT_READ = ['resourcemanager.projects.get', 'resourcemanager.projects.getIamPolicy'];
 // Cloud Logging reads (entries.list, and authplane's request log).
 const LOGS_READ = ['logging.logEntries.list', 'logging.logs.list'];
 
-const VIEWER = [...PROJECT_READ, ...RUN_READ, ...SA_READ, ...TASKS_READ, ...SCHEDULER_READ, ...LOGS_READ];
+const VIEWER = [...PROJECT_READ, ...RUN_READ, ...SA_READ, ...TASKS_READ, ...SCHEDULER_READ, ...LOGS_READ, ...PUBSUB_READ];
 // Editor holds actAs and invoke on Google too: that is why "editor can do everything but IAM" surprises people.
 const EDITOR = [
   ...VIEWER,
@@ -68,6 +86,7 @@ const EDITOR = [
   ...SA_KEYS,
   ...TASKS_ADMIN.filter((p) => !p.endsWith('IamPolicy')),
   ...SCHEDULER_ADMIN,
+  ...PUBSUB_EDIT,
 ];
 const OWNER = [
   ...EDITOR,
@@ -77,6 +96,7 @@ const OWNER = [
   'cloudtasks.queues.getIamPolicy',
   'cloudtasks.queues.setIamPolicy',
   ...IAP_ADMIN,
+  ...PUBSUB_IAM,
 ];
 
 export const ROLES: Readonly<Record<string, readonly string[]>> = {
@@ -105,6 +125,11 @@ export const ROLES: Readonly<Record<string, readonly string[]>> = {
   'roles/cloudscheduler.jobRunner': ['cloudscheduler.jobs.run', 'cloudscheduler.jobs.get', 'cloudscheduler.jobs.list'],
   // The service agent mints the tokens of jobs (authplane's model of it: REFERENCE §10, docs/scheduler.md).
   'roles/cloudscheduler.serviceAgent': ['iam.serviceAccounts.getOpenIdToken', 'iam.serviceAccounts.getAccessToken', 'iam.serviceAccounts.actAs'],
+  'roles/pubsub.publisher': PUBSUB_PUBLISH,
+  'roles/pubsub.subscriber': PUBSUB_CONSUME,
+  'roles/pubsub.viewer': [...PUBSUB_READ, 'resourcemanager.projects.get'],
+  'roles/pubsub.editor': [...PUBSUB_EDIT, 'resourcemanager.projects.get'],
+  'roles/pubsub.admin': [...PUBSUB_EDIT, ...PUBSUB_IAM, 'resourcemanager.projects.get'],
   'roles/cloudtasks.queueAdmin': TASKS_ADMIN.filter((p) => !p.startsWith('cloudtasks.tasks.') || p === 'cloudtasks.tasks.list'),
 };
 

@@ -62,9 +62,15 @@ export class Identity {
   async init(): Promise<void> {
     await this.keys.init();
     for (const sa of this.config.serviceAccounts) await this.createServiceAccount(sa.name, sa.displayName ?? sa.name);
-    // The project's implicit accounts: default compute SA and, for IAP in front of Cloud Run, IAP's service agent.
+    // The project's implicit accounts: default compute SA and, for IAP in front of Cloud Run, IAP's service agent;
+    // Pub/Sub's service agent, which mints push tokens (REFERENCE §9) and may be granted roles like any account.
     await this.createServiceAccount(`${this.config.project.number}-compute@developer.gserviceaccount.com`, 'Default compute service account');
     await this.createServiceAccount(this.iapServiceAgent, 'Cloud IAP Service Agent');
+    await this.createServiceAccount(this.pubsubServiceAgent, 'Cloud Pub/Sub Service Account');
+  }
+
+  get pubsubServiceAgent(): string {
+    return `service-${this.config.project.number}@gcp-sa-pubsub.iam.gserviceaccount.com`;
   }
 
   get iapServiceAgent(): string {

@@ -5,6 +5,7 @@ import { iapProduct } from '../iap/product.js';
 import { gatewayProduct } from '../gateway/product.js';
 import { tasksProduct } from '../tasks/product.js';
 import { schedulerProduct } from '../scheduler/product.js';
+import { pubsubProduct } from '../pubsub/product.js';
 
 export const PRODUCTS: Product[] = [
   cloudRunProduct,
@@ -12,4 +13,5 @@ export const PRODUCTS: Product[] = [
   gatewayProduct,
   tasksProduct,
   schedulerProduct,
+  pubsubProduct,
 ];

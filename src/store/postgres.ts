@@ -17,6 +17,8 @@ import type { TaskStore } from './task-store.js';
 import { PostgresTaskStore } from './postgres-tasks.js';
 import { PostgresSchedulerStore } from './postgres-scheduler.js';
 import type { SchedulerStore } from './scheduler-store.js';
+import type { PubsubStore } from './pubsub-store.js';
+import { PostgresPubsubStore } from './postgres-pubsub.js';
 
 // BIGINT columns hold epoch milliseconds: well inside Number's exact range.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -27,6 +29,7 @@ export class PostgresStore implements Store {
   readonly kind = 'postgres' as const;
   readonly tasks: TaskStore = new PostgresTaskStore(this);
   readonly scheduler: SchedulerStore = new PostgresSchedulerStore(this);
+  readonly pubsub: PubsubStore = new PostgresPubsubStore(this);
 
   private constructor(readonly pool: pg.Pool) {}
 

@@ -18,6 +18,8 @@ import type { TaskStore } from './task-store.js';
 import { SqliteTaskStore } from './sqlite-tasks.js';
 import { SqliteSchedulerStore } from './sqlite-scheduler.js';
 import type { SchedulerStore } from './scheduler-store.js';
+import type { PubsubStore } from './pubsub-store.js';
+import { SqlitePubsubStore } from './sqlite-pubsub.js';
 
 
 export class SqliteStore implements Store {
@@ -25,6 +27,7 @@ export class SqliteStore implements Store {
   readonly db: Database.Database;
   readonly tasks: TaskStore = new SqliteTaskStore(this);
   readonly scheduler: SchedulerStore = new SqliteSchedulerStore(this);
+  readonly pubsub: PubsubStore = new SqlitePubsubStore(this);
 
   constructor(file: string) {
     if (file !== ':memory:') {

@@ -3,6 +3,7 @@
 // (test/store-conformance.ts). All times are epoch milliseconds.
 
 import type { IamPolicy } from '../iam/policy.js';
+import type { PubsubStore } from './pubsub-store.js';
 import type { TaskStore } from './task-store.js';
 import type { SchedulerStore } from './scheduler-store.js';
 
@@ -62,6 +63,8 @@ export interface Store {
 
   /** Cloud Scheduler jobs and their attempts (src/store/scheduler-store.ts). */
   readonly scheduler: SchedulerStore;
+  /** Pub/Sub topics, subscriptions and messages (src/store/pubsub-store.ts). */
+  readonly pubsub: PubsubStore;
 
   /** Atomically: the value of setting `key`, storing `value` first if it has none. */
   getOrCreateSetting(key: string, value: string): Promise<string>;

@@ -3,11 +3,10 @@
 // and REST (rest.ts) are thin translators around this. Refusals are DenialErrors with Google's
 // status and words plus authplane's code.
 
-import { alreadyExists, failedPrecondition, invalidArgument, notFound, policyEtagConflict } from '../apis/errors.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../apis/errors.js';
 import { requireActAs, requirePermission } from '../apis/caller.js';
-import { validateBindings } from '../apis/iam-policy.js';
+import { policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
 import { projectResource, queueResource } from '../iam/resources.js';
-import type { IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
 import type { QueueRecord, TaskRecord } from '../store/task-store.js';
 import type { TasksDispatcher } from './product.js';
@@ -196,19 +195,13 @@ export class CloudTasksService {
   async getIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.iamResource(req.resource);
     this.need(caller, 'cloudtasks.queues.getIamPolicy', r);
-    return policyOut(this.platform.iam.getPolicy(r));
+    return policyMessage(this.platform.iam.getPolicy(r));
   }
 
   async setIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.iamResource(req.resource);
     this.need(caller, 'cloudtasks.queues.setIamPolicy', r);
-    const policy = req.policy as Obj | undefined;
-    if (!policy || typeof policy !== 'object') throw invalidArgument('policy is required.', 'policy');
-    const bindings = await validateBindings(this.platform, ((policy.bindings as Obj[] | undefined) ?? []).map((b) => ({ role: b.role, members: b.members ?? [], ...(b.condition ? { condition: b.condition } : {}) })));
-    const etag = policy.etag && (policy.etag as Buffer).length ? Buffer.from(policy.etag as Buffer).toString('base64') : null;
-    const result = await this.platform.iam.setPolicy(r, bindings, etag);
-    if ('conflict' in result) throw policyEtagConflict(r, String(etag));
-    return policyOut(result.policy);
+    return setPolicyMessage(this.platform, r, req.policy as Obj | undefined);
   }
 
   async testIamPermissions(caller: string, req: Obj): Promise<Obj> {
@@ -307,8 +300,4 @@ export class CloudTasksService {
     this.dispatcher.dispatch({ task: claimed, queue: q });
     return this.taskOut(claimed, q, req.responseView);
   }
-}
-
-function policyOut(p: IamPolicy): Obj {
-  return { version: p.version, etag: Buffer.from(p.etag, 'base64'), bindings: p.bindings };
 }
