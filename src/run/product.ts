@@ -12,6 +12,7 @@ import { cloudRunAdminRoutes } from './admin-api.js';
 import { FrontDoor } from './front-door.js';
 import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
+import { registerProcess, serviceStatusRoutes } from './service-status.js';
 import { hostPort } from '../lib/host-port.js';
 import { revisionName } from '../services/directory.js';
 
@@ -20,6 +21,7 @@ export const cloudRunProduct: Product = {
   routes(router: Router, platform: Platform) {
     cloudRunAdminRoutes(router, platform);
     requestLogRoutes(router, platform);
+    serviceStatusRoutes(router, platform);
   },
   start: startCloudRun,
 };
@@ -85,6 +87,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
         },
       });
       supervisors.push(sup);
+      registerProcess(platform, svc.name, sup);
       // Its own outbound calls: with all-traffic VPC egress, calls from its processes to other services count as internal.
       platform.egress.register({ kind: 'service', name: svc.name, vpcEgress: svc.vpcEgress }, () => (sup.pid !== undefined ? [sup.pid] : []));
       starting.push(
