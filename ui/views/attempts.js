@@ -11,17 +11,18 @@ export function AttemptTimeline({ attempts, label }) {
   const t0 = Math.min(...times);
   const span = Math.max(1, Math.max(...times) - t0);
   const at = (t) => `${(((Date.parse(t) - t0) / span) * 96 + 2).toFixed(2)}%`;
+  // Where the next attempts were due first, then the attempts on top (an attempt usually lands on its predecessor's due time).
   return html`<div class="timeline-wrap">
-    <div class="axis" aria-hidden="true">
-      ${attempts.map((a) => html`<span class=${`dot ${a.denial || !(a.httpStatus >= 200 && a.httpStatus < 300) ? 'bad' : 'ok'}`} style=${`left:${at(a.dispatchTime)}`} title=${`#${a.attempt}`}>${a.attempt}</span>`)}
-      ${attempts.filter((a) => a.retryTime).map((a) => html`<span class="dot next" style=${`left:${at(a.retryTime)}`}></span>`)}
-      <span class="axis-start">${clock(t0)}</span><span class="axis-end">+${duration(span)}</span>
-    </div>
+    ${times.length > 1
+      ? html`<div class="axis" aria-hidden="true">
+          ${attempts.filter((a) => a.retryTime).map((a) => html`<span class="dot next" style=${`left:${at(a.retryTime)}`}></span>`)}
+          ${attempts.map((a) => html`<span class=${`dot ${a.denial || !(a.httpStatus >= 200 && a.httpStatus < 300) ? 'bad' : 'ok'}`} style=${`left:${at(a.dispatchTime)}`} title=${`#${a.attempt}`}>${a.attempt}</span>`)}
+          <span class="axis-start">${clock(t0)}</span><span class="axis-end">+${duration(span)}</span>
+        </div>`
+      : null}
     <ol class="timeline" aria-label=${label}>
       ${attempts.map((a, i) => html`<li class="attempt" data-attempt=${a.attempt}>
-        <p class="attempt-head"><strong>#${a.attempt}</strong> at ${clock(a.dispatchTime)}${i > 0 ? html` <span class="muted">(+${duration(Date.parse(a.dispatchTime) - Date.parse(attempts[i - 1].dispatchTime))})</span>` : null}
-          · <${Status} status=${a.httpStatus} /> ${a.latencyMs !== undefined ? html`<span class="muted">${Number(a.latencyMs).toFixed(1)} ms</span>` : null} <${Code} code=${a.denial} />
-          ${a.denialSummary ? html` <span>${a.denialSummary}</span>` : null}</p>
+        <p class="attempt-head"><strong>#${a.attempt}</strong> at ${clock(a.dispatchTime)}${i > 0 ? html` <span class="muted">(+${duration(Date.parse(a.dispatchTime) - Date.parse(attempts[i - 1].dispatchTime))})</span>` : null} · <${Status} status=${a.httpStatus} /> ${a.latencyMs !== undefined ? html`<span class="muted">${Number(a.latencyMs).toFixed(1)} ms</span>` : null} <${Code} code=${a.denial} />${a.denialSummary ? html` <span>${a.denialSummary}</span>` : null}</p>
         ${a.explanation ? html`<p><span class="label">Why</span> ${a.explanation}</p>` : null}
         ${a.remedy ? html`<p><span class="label">Fix</span> ${a.remedy}</p>` : null}
         ${a.error ? html`<p><span class="label">Note</span> ${a.error}</p>` : null}

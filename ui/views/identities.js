@@ -14,6 +14,6 @@ export function IdentitiesView({ state }) {
       </tr>`)}</tbody>
     </table>
     <h3>Users</h3>
-    <ul class="plain">${state.users.map((u) => html`<li><code>${u}</code></li>`)}</ul>
+    ${state.users.length ? html`<ul class="plain">${state.users.map((u) => html`<li><code>${u}</code></li>`)}</ul>` : html`<p class="muted">None configured (users: in the config).</p>`}
   </${Panel}>`;
 }

@@ -14,10 +14,13 @@ export function InspectorView({ services }) {
   const [finding, setFinding] = useState(undefined);
   const [error, setError] = useState(undefined);
   const [busy, setBusy] = useState(false);
-  const set = (k) => (ev) => setForm({ ...form, [k]: ev.currentTarget.type === 'checkbox' ? ev.currentTarget.checked : ev.currentTarget.value });
+  const set = (k) => (ev) => {
+    const v = ev.currentTarget.type === 'checkbox' ? ev.currentTarget.checked : ev.currentTarget.value;
+    setForm((f) => ({ ...f, [k]: v }));
+  };
   const pick = (ev) => {
     const s = services.find((x) => x.name === ev.currentTarget.value);
-    if (s) setForm({ ...form, url: `${s.urls.deterministic ?? s.urls.hashed}/` });
+    if (s) setForm((f) => ({ ...f, url: `${s.urls.deterministic ?? s.urls.hashed}/` }));
   };
   const submit = async (ev) => {
     ev.preventDefault();
@@ -35,12 +38,12 @@ export function InspectorView({ services }) {
   return html`<${Panel} id="inspector-title" title="Token inspector">
     <p class="muted">The admission decision a service's front door makes for this token at this URL (ingress, IAP, which credential, the verifier, the invoker check). The token is sent to this authplane only.</p>
     <form class="inspector" onSubmit=${submit}>
-      <label class="wide">Token <textarea name="token" rows="4" spellcheck="false" value=${form.token} onInput=${set('token')} placeholder="eyJhbGciOi… (empty: no credential)"></textarea></label>
-      <label class="wide">URL <input name="url" type="url" required value=${form.url} onInput=${set('url')} placeholder="https://update-123456789012.us-central1.run.app/" /></label>
-      <label>Or pick a service <select onChange=${pick} value=""><option value="">—</option>${services.map((s) => html`<option value=${s.name}>${s.name}</option>`)}</select></label>
-      <label>Header <select name="header" value=${form.header} onChange=${set('header')}>${HEADERS.map((h) => html`<option value=${h}>${h}</option>`)}</select></label>
-      <label>Method <input name="method" value=${form.method} onInput=${set('method')} size="7" pattern="[A-Z]+" /></label>
-      <label class="check"><input type="checkbox" checked=${form.internal} onChange=${set('internal')} /> internal (same-project) traffic</label>
+      <div class="field wide"><label for="inspect-token">Token</label><textarea id="inspect-token" rows="4" spellcheck="false" value=${form.token} onInput=${set('token')} placeholder="eyJhbGciOi… (empty: no credential)"></textarea></div>
+      <div class="field wide"><label for="inspect-url">URL</label><input id="inspect-url" type="url" required value=${form.url} onInput=${set('url')} placeholder="https://update-123456789012.us-central1.run.app/" /></div>
+      <div class="field"><label for="inspect-service">Or pick a service</label><select id="inspect-service" onChange=${pick} value=""><option value="">—</option>${services.map((s) => html`<option value=${s.name}>${s.name}</option>`)}</select></div>
+      <div class="field"><label for="inspect-header">Header</label><select id="inspect-header" value=${form.header} onChange=${set('header')}>${HEADERS.map((h) => html`<option value=${h}>${h}</option>`)}</select></div>
+      <div class="field"><label for="inspect-method">Method</label><input id="inspect-method" value=${form.method} onInput=${set('method')} size="7" pattern="[A-Z]+" /></div>
+      <div class="field check"><input id="inspect-internal" type="checkbox" checked=${form.internal} onChange=${set('internal')} /><label for="inspect-internal">internal (same-project) traffic</label></div>
       <div class="wide"><button type="submit" class="primary" disabled=${busy}>Explain</button></div>
     </form>
     <${ErrorLine} error=${error} />

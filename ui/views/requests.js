@@ -82,15 +82,18 @@ export function RequestsView({ focusId }) {
   const services = useMemo(() => [...new Set(entries.map((e) => e.service))].sort(), [entries]);
   const codes = useMemo(() => [...new Set(entries.map((e) => e.code).filter(Boolean))].sort(), [entries]);
   const shown = entries.filter((e) => matches(e, filter));
-  const set = (k) => (ev) => setFilter({ ...filter, [k]: ev.currentTarget.value });
+  const set = (k) => (ev) => {
+    const v = ev.currentTarget.value;
+    setFilter((f) => ({ ...f, [k]: v }));
+  };
 
   return html`<${Panel} id="requests-title" title="Requests" actions=${html`<span class=${`live ${live}`} role="status">${live === 'live' ? 'live' : live}</span>`}>
     <form class="filters" onSubmit=${(e) => e.preventDefault()} aria-label="Filter requests">
-      <label>Surface <select value=${filter.surface} onChange=${set('surface')}><option value="">all</option>${SURFACES.map((s) => html`<option value=${s}>${s}</option>`)}</select></label>
-      <label>Service <select value=${filter.service} onChange=${set('service')}><option value="">all</option>${services.map((s) => html`<option value=${s}>${s}</option>`)}</select></label>
-      <label>Status <select value=${filter.status} onChange=${set('status')}>${STATUS_CLASSES.map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select></label>
-      <label>Code <select value=${filter.code} onChange=${set('code')}><option value="">any</option>${codes.map((c) => html`<option value=${c}>${c}</option>`)}</select></label>
-      <label>Principal <input type="search" value=${filter.principal} onInput=${set('principal')} placeholder="e.g. tasks-no-role" /></label>
+      <div class="field"><label for="filter-surface">Surface</label><select id="filter-surface" value=${filter.surface} onChange=${set('surface')}><option value="">all</option>${SURFACES.map((s) => html`<option value=${s}>${s}</option>`)}</select></div>
+      <div class="field"><label for="filter-service">Service</label><select id="filter-service" value=${filter.service} onChange=${set('service')}><option value="">all</option>${services.map((s) => html`<option value=${s}>${s}</option>`)}</select></div>
+      <div class="field"><label for="filter-status">Status</label><select id="filter-status" value=${filter.status} onChange=${set('status')}>${STATUS_CLASSES.map(([v, l]) => html`<option value=${v}>${l}</option>`)}</select></div>
+      <div class="field"><label for="filter-code">Code</label><select id="filter-code" value=${filter.code} onChange=${set('code')}><option value="">any</option>${codes.map((c) => html`<option value=${c}>${c}</option>`)}</select></div>
+      <div class="field"><label for="filter-principal">Principal</label><input id="filter-principal" type="search" value=${filter.principal} onInput=${set('principal')} placeholder="e.g. tasks-no-role" /></div>
       <span class="muted">${shown.length} of ${entries.length}</span>
     </form>
     <${ErrorLine} error=${error} />
