@@ -109,6 +109,8 @@ const schema = obj(
           domains: list(str({ pattern: /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, hint: 'a custom domain is a host name such as api.example.com (no scheme, no path, lowercase)' })),
           functionName: optStr({ pattern: NAME }),
           allowAudiencePath: bool(false),
+          // Cloud Run's request timeout: default 300 s, 1 s to 3600 s (https://cloud.google.com/run/docs/configuring/request-timeout).
+          timeout: duration('300s', { minMs: 1_000, maxMs: 3_600_000 }),
           iap: obj({ enabled: bool(false), oauthClientId: optStr(), customAudiences: list(str()) }),
         },
         { required: ['name'] },
