@@ -111,7 +111,7 @@ export class GrpcServer {
   authenticate(metadata: grpc.Metadata, api: string, path: string): Promise<string> {
     const auth = metadata.get('authorization')[0];
     const rpc = path.slice(path.lastIndexOf('/') + 1);
-    return authorizedCaller(this.platform, auth ? { authorization: String(auth) } : {}, api, /^(Get|List)/.test(rpc), path);
+    return authorizedCaller(this.platform, auth ? { authorization: String(auth) } : {}, api, /^(Get|List|TestIamPermissions)/.test(rpc), path);
   }
 
   /** An error as Google's gRPC status: refusals with their code and trailers; anything else INTERNAL, logged once. */
