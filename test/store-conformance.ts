@@ -958,20 +958,37 @@ export function storeConformance(backend: StoreBackend): void {
         assert.equal(await tasks.claimNow('q', 'later', T0 + 30 + LEASE, GRACE), 'missing');
       });
 
-      // Each backend has its own cross-process hook: the dispatcher uses whichever the store offers.
-      it('releaseOrphanedLeases (SQLite only, where one process owns the file) makes every leased task due now', async () => {
-        const tasks = await withQueue();
-        assert.equal(typeof tasks.releaseOrphanedLeases, backend.kind === 'sqlite' ? 'function' : 'undefined');
-        if (!tasks.releaseOrphanedLeases) return;
-        await insertOk(tasks, newTask('q', 'a'));
-        const waiting = await insertOk(tasks, newTask('q', 'waiting', T0 + 60_000));
-        const [leased] = (await tasks.claim('q', T0, 10, GRACE)).tasks;
-        assert.equal(leased?.id, 'a');
-        assert.equal(await tasks.releaseOrphanedLeases(T0 + 50), 1);
-        assert.deepEqual(await tasks.getTask('q', 'a'), { ...leased, leaseId: null, nextAt: T0 + 50 });
-        assert.deepEqual(await tasks.getTask('q', 'waiting'), waiting);
-        const [again] = (await tasks.claim('q', T0 + 50, 10, GRACE)).tasks;
-        assert.deepEqual([again?.id, again?.dispatchCount], ['a', 2]);
+      it("releaseOrphanedLeases makes a closed handle's leases due now, never a live handle's", async () => {
+        const db = await freshDb();
+        const [a, b] = [await db.open(), await db.open()];
+        await a.tasks.createQueue(queueRecord('q'), T0, 0);
+        const x = await insertOk(a.tasks, newTask('q', 'x'));
+        const y = await insertOk(a.tasks, newTask('q', 'y', T0 + 1));
+        const waiting = await insertOk(a.tasks, newTask('q', 'waiting', T0 + 60_000));
+        const [byA] = (await a.tasks.claim('q', T0, 1, GRACE)).tasks;
+        const [byB] = (await b.tasks.claim('q', T0 + 1, 1, GRACE)).tasks;
+        assert.deepEqual([byA?.id, byB?.id], ['x', 'y']);
+
+        // Both handles live: a process starting beside them releases nothing (PostgreSQL: a second
+        // authplane; SQLite: a second handle in the process that owns the file).
+        const c = await db.open();
+        assert.equal(await c.tasks.releaseOrphanedLeases(T0 + 50), 0);
+        assert.equal(await b.tasks.releaseOrphanedLeases(T0 + 50), 0, 'nor its own leases');
+        assert.deepEqual(await c.tasks.getTask('q', 'x'), leasedAt(x, T0, byA!));
+
+        // a is gone: its lease, and only its, is due now; the attempt count stays.
+        await a.close();
+        opened.splice(opened.indexOf(a), 1);
+        assert.equal(await c.tasks.releaseOrphanedLeases(T0 + 50), 1);
+        assert.deepEqual(await c.tasks.getTask('q', 'x'), { ...leasedAt(x, T0, byA!), leaseId: null, nextAt: T0 + 50 });
+        assert.deepEqual(await c.tasks.getTask('q', 'y'), leasedAt(y, T0 + 1, byB!));
+        assert.deepEqual(await c.tasks.getTask('q', 'waiting'), waiting);
+        assert.equal(await c.tasks.releaseOrphanedLeases(T0 + 60), 0, 'released once');
+        const [again] = (await c.tasks.claim('q', T0 + 50, 10, GRACE)).tasks;
+        assert.deepEqual([again?.id, again?.dispatchCount], ['x', 2]);
+        // a's late completion finds its lease gone: the row keeps c's lease.
+        await c.tasks.complete([completion(byA!, 'done', { dispatchTime: T0, httpStatus: 200, latencyMs: 5 })]);
+        assert.equal((await c.tasks.getTask('q', 'x'))?.leaseId, again!.leaseId);
       });
 
       it('subscribe (PostgreSQL only, where processes share queues) hears on one handle what another creates or resumes', async () => {

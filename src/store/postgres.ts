@@ -17,6 +17,7 @@ import type { TaskStore } from './task-store.js';
 import { PostgresTaskStore } from './postgres-tasks.js';
 import { PostgresSchedulerStore } from './postgres-scheduler.js';
 import type { SchedulerStore } from './scheduler-store.js';
+import { Presence } from './postgres-presence.js';
 
 // BIGINT columns hold epoch milliseconds: well inside Number's exact range.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -28,17 +29,28 @@ export class PostgresStore implements Store {
   readonly tasks: TaskStore = new PostgresTaskStore(this);
   readonly scheduler: SchedulerStore = new PostgresSchedulerStore(this);
 
+  private presence: Presence | undefined;
+
   private constructor(readonly pool: pg.Pool) {}
 
+  /** This handle's tag in lease IDs: its presence key (postgres-presence.ts). */
+  get leaseOwner(): string {
+    if (!this.presence) throw new Error('PostgresStore: not connected');
+    return this.presence.key;
+  }
+
+  /** Connects, migrates and becomes present. Rejects with the server's reason, the URL's password hidden. */
   static async connect(url: string, opts: { max?: number } = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 16 });
     pool.on('error', (e) => console.error('authplane: postgres pool error:', e.message));
     const store = new PostgresStore(pool);
     try {
       await store.migrate();
+      store.presence = await Presence.take(url);
     } catch (e) {
       await pool.end();
-      throw new Error(`cannot open PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')}: ${(e as Error).message}`);
+      const why = (e as NodeJS.ErrnoException).code ?? '';
+      throw new Error(`cannot open PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')}: ${(e as Error).message || why}`, { cause: e });
     }
     return store;
   }
@@ -156,5 +168,6 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.pool.end();
+    await this.presence?.release();
   }
 }
