@@ -68,6 +68,8 @@ export interface ServiceConfig {
   functionName?: string;
   /** Accept audiences that carry a request path (Google refuses them; see docs/behaviour.md). */
   allowAudiencePath: boolean;
+  /** How long `authplane start` waits for a supervised `command` to answer on its PORT (ms, default 30 s). */
+  startupTimeoutMs: number;
   iap: IapConfig;
 }
 

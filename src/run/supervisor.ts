@@ -1,6 +1,8 @@
 // Runs a service's `command` the way Cloud Run runs a container: with PORT and the K_* variables set,
-// its metadata server in GCE_METADATA_HOST, its output prefixed with the service's name. It waits until the
-// port answers, restarts the process with exponential backoff when it exits, and stops it on shutdown.
+// its metadata server in GCE_METADATA_HOST, its output prefixed with the service's name. At start it waits
+// until the port answers (within the startup timeout; a command that exits first fails the start, as a
+// container that exits before listening fails a Cloud Run deployment); later it restarts the process with
+// exponential backoff when it exits, and stops it on shutdown.
 //
 // The command runs through the shell in its own process group, so stopping it also stops whatever the
 // shell started (npm run …, node …).
@@ -9,17 +11,20 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { UpstreamTarget } from './proxy.js';
+import { StartupError } from '../lib/startup-error.js';
 
 export interface SupervisorOptions {
   /** The service name: log prefix and K_SERVICE. */
   name: string;
+  /** Where the service is declared (`services[0]`): start-up errors name its settings. */
+  setting?: string;
   command: string;
   cwd: string | undefined;
-  /** Variables added to the process environment (PORT is added here). */
-  env: Record<string, string>;
+  /** Variables added to the process environment (PORT is added here); undefined removes an inherited one. */
+  env: Record<string, string | undefined>;
   host: string;
-  /** How long to wait for the port to answer at start. Default 30 s. */
-  startTimeoutMs?: number;
+  /** How long to wait for the port to answer at start (services[].startupTimeout). Default 30 s. */
+  startupTimeoutMs?: number;
   /** Where output lines go; default process.stdout / stderr. */
   print?: (stream: 'out' | 'err', line: string) => void;
 }
@@ -79,29 +84,42 @@ export class Supervisor implements UpstreamTarget {
     this.spawnChild();
   }
 
-  /** Resolves once the spawned command answers; rejects with its last output if it never does. */
-  async untilReady(): Promise<void> {
-    const timeout = this.opts.startTimeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.readyPromise,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new Error(
-                  `service ${this.opts.name}: \`${this.opts.command}\` did not answer on port ${this.port} (its PORT) within ${timeout / 1000} s. ` +
-                    `Make it listen on process.env.PORT.${this.recent.length ? ` Its last output:\n  ${this.recent.join('\n  ')}` : ''}`,
-                ),
-              ),
-            timeout,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /**
+   * Resolves once the spawned command answers on its port. Rejects with a StartupError naming the service,
+   * quoting its last output lines, when it exits first (with its exit code) or the startup timeout passes.
+   */
+  untilReady(): Promise<void> {
+    const ready = this.readyPromise;
+    if (!ready) return Promise.resolve();
+    const timeoutMs = this.opts.startupTimeoutMs ?? 30_000;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.onStartExit = undefined;
+        reject(this.startFailure(`did not answer on its PORT (${this.port}) within ${timeoutMs / 1000} s`, 'startupTimeout'));
+      }, timeoutMs);
+      this.onStartExit = (how) => {
+        clearTimeout(timer);
+        reject(this.startFailure(`exited (${how}) before it answered on its PORT (${this.port})`, 'command'));
+      };
+      void ready.then(() => {
+        clearTimeout(timer);
+        this.onStartExit = undefined;
+        resolve();
+      });
+    });
+  }
+
+  /** Set while `untilReady` waits: an exit then fails the start instead of restarting. */
+  private onStartExit: ((how: string) => void) | undefined;
+
+  private startFailure(what: string, setting: 'command' | 'startupTimeout'): StartupError {
+    const at = this.opts.setting ?? `service ${this.opts.name}`;
+    const output = this.recent.length ? `; its last output:\n    ${this.recent.join('\n    ')}` : '; it printed nothing';
+    const fix =
+      setting === 'command'
+        ? `run \`${this.opts.command}\` by hand${this.opts.cwd ? ` in ${this.opts.cwd}` : ''} to see why it stops; it must keep running and listen on process.env.PORT`
+        : `make it listen on process.env.PORT (Cloud Run's contract), or give it longer with ${at}.startupTimeout`;
+    return new StartupError(`${at}.${setting}`, `service ${this.opts.name}: \`${this.opts.command}\` ${what}${output}`, fix);
   }
 
   ready(): Promise<void> | undefined {
@@ -117,7 +135,7 @@ export class Supervisor implements UpstreamTarget {
     const child = spawn(this.opts.command, {
       shell: true,
       cwd: this.opts.cwd,
-      env: { ...process.env, ...this.opts.env, PORT: String(this.port) },
+      env: childEnv({ ...process.env, ...this.opts.env, PORT: String(this.port) }),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -148,6 +166,15 @@ export class Supervisor implements UpstreamTarget {
     child.on('exit', (code, signal) => {
       exited = true;
       if (this.stopping) return;
+      const failStart = this.onStartExit;
+      if (failStart) {
+        this.onStartExit = undefined;
+        // Its last lines may still be in the pipes: take them (briefly) before quoting the output.
+        const how = signal ? `signal ${signal}` : `exit code ${code}`;
+        const drained = new Promise<void>((r) => child.once('close', () => r()));
+        void Promise.race([drained, new Promise<void>((r) => setTimeout(r, 500).unref())]).then(() => failStart(how));
+        return;
+      }
       const ranMs = Date.now() - startedAt;
       if (ranMs >= HEALTHY_AFTER_MS) this.backoffMs = MIN_BACKOFF_MS;
       const wait = this.backoffMs;
@@ -201,6 +228,11 @@ export class Supervisor implements UpstreamTarget {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** The environment without the variables set to undefined. */
+function childEnv(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {
