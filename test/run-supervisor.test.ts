@@ -22,7 +22,7 @@ function writeServer(dir: string): string {
     file,
     `import { createServer } from 'node:http';
 import { GoogleAuth } from ${JSON.stringify(gal)};
-const names = ['PORT', 'K_SERVICE', 'K_REVISION', 'K_CONFIGURATION', 'GOOGLE_CLOUD_PROJECT', 'GCE_METADATA_HOST', 'CLOUD_TASKS_EMULATOR_HOST', 'GREETING'];
+const names = ['PORT', 'K_SERVICE', 'K_REVISION', 'K_CONFIGURATION', 'GOOGLE_CLOUD_PROJECT', 'GCE_METADATA_HOST', 'GCE_METADATA_IP', 'METADATA_SERVER_DETECTION', 'CLOUD_TASKS_EMULATOR_HOST', 'GREETING'];
 createServer(async (req, res) => {
   try {
     const url = new URL(req.url, 'http://x');
@@ -93,6 +93,10 @@ describe('supervised Cloud Run service', () => {
     assert.match(env.K_REVISION!, /^update-\d{5}-[a-z]+$/);
     assert.equal(env.GOOGLE_CLOUD_PROJECT, 'demo-project');
     assert.equal(env.GCE_METADATA_HOST, ap.metadataHost('update'));
+    // Google's Node libraries read GCE_METADATA_IP first; the test runner's own values are not inherited.
+    assert.equal(env.GCE_METADATA_IP, ap.metadataHost('update'));
+    assert.equal(process.env.METADATA_SERVER_DETECTION, 'none', 'the runner sets it for this process');
+    assert.equal(env.METADATA_SERVER_DETECTION, undefined, 'a service on Cloud Run always has its metadata server');
     assert.equal(env.CLOUD_TASKS_EMULATOR_HOST, `127.0.0.1:${grpcPort}`);
     assert.equal(env.GREETING, 'hi');
     assert.ok(lines.some((l) => l.startsWith('[update] listening on')), 'output lines carry the service name');

@@ -9,6 +9,7 @@ import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
 import { Compute } from 'google-auth-library';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { useMetadataServer } from './support/metadata-env.js';
 
 const PROJECT = 'demo-project';
 const PARENT = `projects/${PROJECT}/locations/us-central1`;
@@ -93,7 +94,6 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
     client = grpcClient(ap);
   });
   after(async () => {
-    delete process.env.GCE_METADATA_HOST;
     await client?.close();
     await ap?.stop();
     await new Promise<void>((r) => svc?.server.close(() => r()));
@@ -176,7 +176,7 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
 
   test('row 11: the creator lacks iam.serviceAccounts.actAs on the task SA → PERMISSION_DENIED naming it, code ACT_AS_DENIED', async () => {
     // The enqueuer workload's own credentials, from its metadata server, as its code on Cloud Run would get them.
-    process.env.GCE_METADATA_HOST = ap.metadataHost('enqueuer-app');
+    const restoreEnv = useMetadataServer(ap.metadataHost('enqueuer-app'));
     const api = new URL(ap.apiUrl);
     const rest = new CloudTasksClient({ fallback: 'rest', protocol: 'http', servicePath: api.hostname, port: Number(api.port), authClient: new Compute() as never });
     try {
@@ -197,6 +197,7 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
       );
     } finally {
       await rest.close();
+      restoreEnv();
     }
   });
 });
