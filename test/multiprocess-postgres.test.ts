@@ -73,7 +73,6 @@ describe('two processes on one PostgreSQL', () => {
   after(async () => {
     // By pid, each process we started; then the database server.
     const exits = await Promise.all([a?.stop(), b?.stop()]);
-    await new Promise((r) => setTimeout(r, 100));
     await stopPostgres();
     rmSync(dir, { recursive: true, force: true });
     for (const e of exits) if (e) assert.equal(e.code, 0, 'SIGTERM shuts down cleanly');
