@@ -1,0 +1,14 @@
+// Waiting in tests: for a condition, checked until it holds or a deadline passes, never for a fixed
+// time. The deadline only bounds a failure; a loaded machine makes a passing test slower, not red.
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Resolves once `cond()` holds; fails naming `what` if it still does not after `within` ms. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, opts: { within?: number; every?: number } = {}): Promise<void> {
+  const within = opts.within ?? 30_000;
+  const deadline = performance.now() + within;
+  for (;;) {
+    if (await cond()) return;
+    if (performance.now() > deadline) throw new Error(`timed out after ${within} ms waiting for ${what}`);
+    await sleep(opts.every ?? 20);
+  }
+}
