@@ -7,7 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, isListening, runCli, type CliResult } from './support/cli.js';
+import { freePort, isListening, runCli, startCli, type CliResult, type StartedCli } from './support/cli.js';
 
 /** A start that failed as it should: status 1, one `authplane: SETTING: …` message with a fix, no stack. */
 function assertRefused(r: CliResult, setting: string, problem: RegExp): void {
@@ -79,6 +79,25 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
     writeFileSync(file, 'notes\n');
     assertRefused(await start('data-file', '', ['--data', file]), '--data', new RegExp(`${file.replace(/[.]/g, '\\.')} is a file \\(or lies under one\\), not a directory`));
     assertRefused(await start('data-under-file', '', ['--data', join(file, 'sub')]), '--data', /is a file \(or lies under one\), not a directory \(ENOTDIR\)/);
+  });
+
+  it('two first starts on one empty --data at the same moment: one runs, the other is refused (no migration race)', async () => {
+    const file = join(dir, 'race.yaml');
+    writeFileSync(file, 'server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }\n');
+    const data = join(dir, 'data-race');
+    const both = await Promise.allSettled([0, 1].map(() => startCli(['--config', file, '--data', data], { timeoutMs: 30_000 })));
+    const ran = both.filter((r): r is PromiseFulfilledResult<StartedCli> => r.status === 'fulfilled').map((r) => r.value);
+    const refused = both.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String(r.reason));
+    try {
+      assert.equal(ran.length, 1, `exactly one started; refusals: ${refused.join('\n')}`);
+      assert.equal(refused.length, 1);
+      assert.match(refused[0]!, /exited \(code 1, signal null\) before ready/);
+      assert.ok(refused[0]!.includes(`authplane: --data: ${data} is in use by `), refused[0]);
+      assert.doesNotMatch(refused[0]!, /already exists|database is locked/);
+      assert.equal((await fetch(`${ran[0]!.url('api')}/healthz`)).status, 200);
+    } finally {
+      for (const p of ran) await p.stop();
+    }
   });
 
   it('a supervised command that never listens: the start fails after its startupTimeout, naming the service and quoting its output', async () => {
