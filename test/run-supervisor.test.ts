@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from '../src/lib/jwt.js';
 import { freePort } from '../src/run/supervisor.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { waitFor } from './support/wait.js';
 
 const require = createRequire(import.meta.url);
 
@@ -112,18 +113,21 @@ describe('supervised Cloud Run service', () => {
     assert.equal(claims.aud, aud);
     assert.equal(claims.email, 'update-runtime@demo-project.iam.gserviceaccount.com');
     assert.equal(claims.iss, 'https://accounts.google.com');
-    assert.ok(accessToken);
+    assert.match(accessToken, /^ya29\./);
+    const info = (await (await ap.api(`/oauth2/v3/tokeninfo?access_token=${accessToken}`)).json()) as { email?: string };
+    assert.equal(info.email, 'update-runtime@demo-project.iam.gserviceaccount.com', 'an access token of its own account');
     assert.equal(projectId, 'demo-project');
   });
 
   it('a crash is restarted with backoff and the service serves again (requests wait meanwhile)', async () => {
     const pid1 = await (await fetch(`${local}/pid`)).text();
     assert.equal(await (await fetch(`${local}/crash`)).text(), 'bye');
-    await new Promise((r) => setTimeout(r, 50));
+    // Once authplane has seen the exit, the next request can only be answered by a restarted process.
+    const exitLine = /^\[update\] exited \(code 3\).*restarting in \d+ ms/;
+    await waitFor('the supervisor to report the exit', () => lines.some((l) => exitLine.test(l)));
     const res = await fetch(`${local}/pid`);
     assert.equal(res.status, 200);
     const pid2 = await res.text();
     assert.notEqual(pid2, pid1, 'a new process answers');
-    assert.ok(lines.some((l) => /^\[update\] exited \(code 3\).*restarting in \d+ ms/.test(l)), 'the restart is reported under the service name');
   });
 });
