@@ -12,3 +12,14 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
     await sleep(opts.every ?? 20);
   }
 }
+
+/** Resolves as `p` does; fails naming `what` if it has not settled after `within` ms. */
+export async function withDeadline<T>(what: string, p: Promise<T>, within = 30_000): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${within} ms waiting for ${what}`)), within)));
+  try {
+    return await Promise.race([p, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
