@@ -10,6 +10,7 @@ import type { AccessTokenRecord, ServiceAccountRecord, SigningAlg, SigningKeyRec
 import type { AttemptSummary, Completion, NewTask, QueueRecord, TaskRecord, TaskStore } from '../src/store/task-store.js';
 import type { JobCompletion, JobRecord, SchedulerStore } from '../src/store/scheduler-store.js';
 import type { DispatchAttemptRecord } from '../src/store/dispatch-attempts.js';
+import { waitFor } from './support/wait.js';
 
 /** One fresh, empty database. `open()` may be called several times: each call is a new handle on it. */
 export interface FreshDatabase {
@@ -185,14 +186,6 @@ async function claimNowOk(tasks: TaskStore, queue: string, id: string, now: numb
 }
 
 const ids = (ts: TaskRecord[]): string[] => ts.map((t) => t.id);
-
-async function eventually(what: string, ok: () => boolean, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 // Scheduler fixtures: a job due at T0 + MINUTE, attempts with an attempt deadline of DEADLINE.
 const MINUTE = 60_000;
@@ -1000,10 +993,10 @@ export function storeConformance(backend: StoreBackend): void {
         try {
           await a!.tasks.createQueue(queueRecord('q', { state: 'PAUSED' }), T0, 0);
           await insertOk(a!.tasks, newTask('q', 'x', T0 + 1_234));
-          await eventually('the create notification', () => heard.length >= 1);
+          await waitFor('the create notification', () => heard.length >= 1);
           assert.deepEqual(heard[0], ['q', T0 + 1_234, 'task']);
           await a!.tasks.updateQueue(queueRecord('q'));
-          await eventually('the resume notification', () => heard.length >= 2);
+          await waitFor('the resume notification', () => heard.length >= 2);
           assert.deepEqual([heard[1]![0], heard[1]![2]], ['q', 'running']);
         } finally {
           await unsubscribe();
