@@ -125,7 +125,7 @@ describe('IAP programmatic access (rows 1, 2, 3)', () => {
     assert.ok(payload.exp - payload.iat > 0 && payload.exp - payload.iat <= 600, `lifetime ${payload.exp - payload.iat} s`);
     assert.equal((payload as unknown as Record<string, unknown>)['identity_source'], 'GOOGLE');
     // A wrong expected audience must fail: the check is real.
-    await assert.rejects(client.verifySignedJwtWithCertsAsync(assertion, resp.pubkeys, '/projects/1/apps/other', ['https://cloud.google.com/iap']));
+    await assert.rejects(client.verifySignedJwtWithCertsAsync(assertion, resp.pubkeys, '/projects/1/apps/other', ['https://cloud.google.com/iap']), /Wrong recipient/);
   });
 
   it('Proxy-Authorization carries the IAP credential and leaves Authorization to the app', async () => {
