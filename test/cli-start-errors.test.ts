@@ -106,6 +106,11 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
     assert.match(r.stdout, /^\[sleepy\] warming up$/m, 'its output was passed on as it ran');
   });
 
+  it('a supervised command whose cwd does not exist: the start fails at once, naming services[].cwd', async () => {
+    const r = await start('no-cwd', `services:\n  - { name: lost, command: "node server.js", cwd: ${join(dir, 'no-such-folder')}, startupTimeout: 10m }\n`);
+    assertRefused(r, 'services[0].cwd', new RegExp(`service lost: ${join(dir, 'no-such-folder').replace(/[.]/g, '\\.')} does not exist \\(ENOENT\\)`));
+  });
+
   it('a supervised command that exits before listening: the start fails at once with its exit code and last lines', async () => {
     const r = await start('exits', 'services:\n  - { name: crashy, command: "echo first; echo cannot bind >&2; exit 3", startupTimeout: 10m }\n');
     assertRefused(r, 'services[0].command', /service crashy: `echo first; echo cannot bind >&2; exit 3` exited \(exit code 3\) before it answered on its PORT \(\d+\); its last output:\n {4}(first\n {4}cannot bind|cannot bind\n {4}first)\n/);

@@ -8,6 +8,7 @@
 // shell started (npm run …, node …).
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { UpstreamTarget } from './proxy.js';
@@ -81,6 +82,7 @@ export class Supervisor implements UpstreamTarget {
   /** Picks its port and spawns the command; from then on `ready()` is pending until the port answers. */
   async spawn(): Promise<void> {
     this.port = await freePort(this.host);
+    this.starting = { since: performance.now() };
     this.spawnChild();
   }
 
@@ -89,28 +91,50 @@ export class Supervisor implements UpstreamTarget {
    * quoting its last output lines, when it exits first (with its exit code) or the startup timeout passes.
    */
   untilReady(): Promise<void> {
-    const ready = this.readyPromise;
-    if (!ready) return Promise.resolve();
+    const starting = this.starting;
+    if (!starting) return Promise.resolve();
+    if (starting.failed) return Promise.reject(starting.failed);
+    const ready = this.readyPromise!;
+    // The timeout runs from the spawn.
     const timeoutMs = this.opts.startupTimeoutMs ?? 30_000;
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.onStartExit = undefined;
-        reject(this.startFailure(`did not answer on its PORT (${this.port}) within ${timeoutMs / 1000} s`, 'startupTimeout'));
-      }, timeoutMs);
-      this.onStartExit = (how) => {
+      const timer = setTimeout(
+        () => this.startFailed(this.startFailure(`did not answer on its PORT (${this.port}) within ${timeoutMs / 1000} s`, 'startupTimeout')),
+        Math.max(0, starting.since + timeoutMs - performance.now()),
+      );
+      starting.fail = (e) => {
         clearTimeout(timer);
-        reject(this.startFailure(`exited (${how}) before it answered on its PORT (${this.port})`, 'command'));
+        reject(e);
       };
       void ready.then(() => {
         clearTimeout(timer);
-        this.onStartExit = undefined;
         resolve();
       });
     });
   }
 
-  /** Set while `untilReady` waits: an exit then fails the start instead of restarting. */
-  private onStartExit: ((how: string) => void) | undefined;
+  /**
+   * From the spawn until the command first answers: an exit (or a failed spawn) then fails the start
+   * instead of restarting, whether or not `untilReady` is waiting yet.
+   */
+  private starting: { since: number; fail?: (e: StartupError) => void; failed?: StartupError } | undefined;
+
+  private startFailed(e: StartupError): void {
+    const starting = this.starting;
+    if (!starting || starting.failed) return;
+    starting.failed = e;
+    starting.fail?.(e);
+  }
+
+  /** The shell itself could not be started: most often a `cwd` that does not exist. */
+  private spawnFailure(e: NodeJS.ErrnoException): StartupError {
+    const at = this.opts.setting ?? `service ${this.opts.name}`;
+    const cwd = this.opts.cwd;
+    if (e.code === 'ENOENT' && cwd && !existsSync(cwd)) {
+      return new StartupError(`${at}.cwd`, `service ${this.opts.name}: ${cwd} does not exist (ENOENT)`, `create it, or set ${at}.cwd to the command's folder (a relative path starts at the config file's folder)`, { cause: e });
+    }
+    return new StartupError(`${at}.command`, `service ${this.opts.name}: \`${this.opts.command}\` cannot be started: ${e.code ?? e.message}`, `check ${at}.command and ${at}.cwd`, { cause: e });
+  }
 
   private startFailure(what: string, setting: 'command' | 'startupTimeout'): StartupError {
     const at = this.opts.setting ?? `service ${this.opts.name}`;
@@ -162,17 +186,21 @@ export class Supervisor implements UpstreamTarget {
     void this.waitForPort(() => exited).then((up) => {
       if (up && this.child === child) this.markReady();
     });
-    child.on('error', (e) => this.print('err', `cannot start \`${this.opts.command}\`: ${e.message}`));
+    child.on('error', (e) => {
+      exited = true;
+      if (this.starting) this.startFailed(this.spawnFailure(e));
+      else this.print('err', `cannot start \`${this.opts.command}\`: ${e.message}`);
+    });
     child.on('exit', (code, signal) => {
       exited = true;
       if (this.stopping) return;
-      const failStart = this.onStartExit;
-      if (failStart) {
-        this.onStartExit = undefined;
+      if (this.starting) {
         // Its last lines may still be in the pipes: take them (briefly) before quoting the output.
         const how = signal ? `signal ${signal}` : `exit code ${code}`;
         const drained = new Promise<void>((r) => child.once('close', () => r()));
-        void Promise.race([drained, new Promise<void>((r) => setTimeout(r, 500).unref())]).then(() => failStart(how));
+        void Promise.race([drained, new Promise<void>((r) => setTimeout(r, 500).unref())]).then(() =>
+          this.startFailed(this.startFailure(`exited (${how}) before it answered on its PORT (${this.port})`, 'command')),
+        );
         return;
       }
       const ranMs = Date.now() - startedAt;
@@ -198,6 +226,7 @@ export class Supervisor implements UpstreamTarget {
   }
 
   private markReady(): void {
+    this.starting = undefined;
     const r = this.resolveReady;
     this.readyPromise = undefined;
     this.resolveReady = undefined;
