@@ -29,7 +29,8 @@ export class Presence {
 
   /** Opens the presence connection and takes a key no live handle holds. */
   static async take(url: string): Promise<Presence> {
-    const client = new pg.Client({ connectionString: url });
+    // A server that does not answer (a wrong host, a firewall) fails the start in 10 s, not the OS's minutes.
+    const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 10_000 });
     client.on('error', (e) => console.error('authplane: postgres presence connection lost:', e.message));
     await client.connect();
     try {

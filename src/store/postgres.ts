@@ -45,9 +45,11 @@ export class PostgresStore implements Store {
     pool.on('error', (e) => console.error('authplane: postgres pool error:', e.message));
     const store = new PostgresStore(pool);
     try {
-      await store.migrate();
+      // Presence first: its connection, bounded in time, also tells an unreachable server early.
       store.presence = await Presence.take(url);
+      await store.migrate();
     } catch (e) {
+      await store.presence?.release();
       await pool.end();
       const why = (e as NodeJS.ErrnoException).code ?? '';
       throw new Error(`cannot open PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')}: ${(e as Error).message || why}`, { cause: e });
