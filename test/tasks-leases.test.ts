@@ -48,7 +48,7 @@ async function holdingTarget() {
 
 async function createTasks(api: string, url: string): Promise<void> {
   for (let i = 0; i < N; i++) {
-    const r = await fetch(`${api}/v2/${QUEUE}/tasks`, { method: 'POST', body: JSON.stringify({ task: { name: `${QUEUE}/tasks/t${i}`, httpRequest: { url } } }) });
+    const r = await fetch(`${api}/v2/${QUEUE}/tasks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ task: { name: `${QUEUE}/tasks/t${i}`, httpRequest: { url } } }) });
     assert.equal(r.status, 200, await r.text());
   }
 }
