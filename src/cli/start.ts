@@ -4,6 +4,7 @@ import { demoConfigPath } from '../config/demo.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/schema-dsl.js';
 import { startAuthplane, type RunningAuthplane } from '../server/app.js';
+import { StartupError } from '../lib/startup-error.js';
 
 export const summary = 'run the emulator: API, gRPC, front doors, metadata servers (demo project without --config)';
 
@@ -44,14 +45,17 @@ export async function run(args: string[]): Promise<number> {
   let running: RunningAuthplane | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    // A second signal while stopping (or while supervised commands are still starting): out at once; the
+    // exit hook stops the supervised commands.
+    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
     stopping = true;
     console.log(`authplane: ${signal}, shutting down`);
     // Still starting: stop once started (startAuthplane cleans up after itself when it fails).
     (running ? running.stop() : starting.then((r) => r.stop())).then(
       () => process.exit(0),
       (e: unknown) => {
-        console.error('authplane: shutdown failed:', e);
+        // A start that failed has said why (below).
+        if (!(e instanceof StartupError)) console.error('authplane: shutdown failed:', e);
         process.exit(1);
       },
     );
@@ -59,6 +63,14 @@ export async function run(args: string[]): Promise<number> {
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   const starting = startAuthplane({ config, dataDir: resolve(values.data ?? '.authplane'), ...(databaseUrl ? { databaseUrl } : {}) });
-  running = await starting;
+  try {
+    running = await starting;
+  } catch (e) {
+    if (e instanceof StartupError) {
+      console.error(`authplane: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
   return -1; // keep running
 }

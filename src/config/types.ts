@@ -76,6 +76,8 @@ export interface ServiceConfig {
   timeout: number;
   /** Accept audiences that carry a request path (Google refuses them; see docs/behaviour.md). */
   allowAudiencePath: boolean;
+  /** How long `authplane start` waits for a supervised `command` to answer on its PORT (ms, default 30 s). */
+  startupTimeoutMs: number;
   iap: IapConfig;
 }
 
