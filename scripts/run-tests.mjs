@@ -1,8 +1,10 @@
 // Runs every compiled test file with node's test runner. Node 20's runner does not expand globs,
 // so the files are listed here. A file or name pattern narrows the run:  npm test -- tasks
+// Every process the tests start gets the metadata sink's environment (scripts/metadata-sink.mjs).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { startMetadataSink } from './metadata-sink.mjs';
 
 function walk(dir) {
   return readdirSync(dir).flatMap((f) => {
@@ -16,6 +18,14 @@ if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);
 }
+
+const sink = await startMetadataSink();
 // A hung test fails after 3 minutes instead of stalling CI.
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', ...files], { stdio: 'inherit' });
-process.exit(r.status ?? 1);
+const child = spawn(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=180000', ...files], {
+  stdio: 'inherit',
+  env: { ...process.env, ...sink.env },
+});
+for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => child.kill(signal));
+const status = await new Promise((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 1 : 0))));
+await sink.close();
+process.exit(status);

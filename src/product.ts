@@ -15,6 +15,11 @@ export interface Listener {
 
 export interface StartedProduct {
   listeners: Listener[];
+  /**
+   * Resolves once the product serves (every supervised command answers on its port); rejects with a
+   * StartupError naming what did not come up. `authplane ready` waits for every product's.
+   */
+  untilReady?(): Promise<void>;
   stop(): Promise<void>;
 }
 

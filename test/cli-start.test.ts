@@ -2,16 +2,19 @@
 // ones so a developer's running demo does not clash), one line per listener, then `authplane ready`;
 // /healthz answers; SIGTERM exits 0 and frees every port; state persists across restarts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { copyDemoProject, isListening, runCli, startCli, type StartedCli } from './support/cli.js';
+import { waitFor } from './support/wait.js';
 
 const portOf = (url: string) => Number(new URL(url).port);
 const SERVICE_LOG = /^\[[a-z][-a-z0-9]*\] /;
-/** Ports the demo's echo service reported (it listens on a port the supervisor gives it). */
-const echoPorts = (stdout: string) => [...stdout.matchAll(/^\[update\] echo listening on (\d+)$/gm)].map((m) => Number(m[1]));
+/** The demo's supervised services (each runs demo/echo.mjs). */
+const DEMO_COMMANDS = ['update', 'internal-only', 'report', 'portal', 'portal-noagent'];
+/** Ports the demo's echo services reported (each listens on a port the supervisor gives it). */
+const echoPorts = (stdout: string) => [...stdout.matchAll(/^\[[-a-z]+\] echo listening on (\d+)$/gm)].map((m) => Number(m[1]));
 
 describe('authplane start (demo config, real CLI)', () => {
   let dir: string;
@@ -29,39 +32,57 @@ describe('authplane start (demo config, real CLI)', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('prints one line per listener, then "authplane ready"; /healthz answers 200', async () => {
-    running = await startCli(['--config', config, '--data', join(dir, 'data')], { cwd: dir });
-    const lines = running.stdout().trimEnd().split('\n');
-    const ready = lines.indexOf('authplane ready');
-    assert.ok(ready >= 0, 'prints authplane ready');
-    // Before it, every line is a listener (a name and its URL) or a supervised service's own output,
-    // which authplane passes on prefixed with [service]. Services boot in the background (front doors
-    // hold requests until they answer), so their lines may also follow it; nothing else may.
-    const own = lines.slice(0, ready).filter((l) => !SERVICE_LOG.test(l));
-    assert.deepEqual(lines.slice(ready + 1).filter((l) => !SERVICE_LOG.test(l)), [], 'after ready, only service output');
-    assert.equal(running.listeners.length, own.length, `unexpected lines:\n${lines.join('\n')}`);
-    const api = running.url('api');
-    assert.equal(portOf(api), ports[0], 'the API listens on the configured apiPort');
-    assert.ok(running.listeners.some((l) => l.name.startsWith('metadata scheduler (tasks-invoker@demo-project.iam.gserviceaccount.com)')));
-    assert.ok(running.listeners.some((l) => l.name.startsWith('metadata update (update-runtime@demo-project.iam.gserviceaccount.com)')));
-    for (const l of running.listeners) {
-      assert.ok(ports.includes(portOf(l.url)), `${l.name} listens on ${l.url}, a port from the config`);
-      assert.equal(await isListening(portOf(l.url)), true, `${l.name} is bound`);
-    }
+  it('prints one line per listener, then "authplane ready" once every service answers; /healthz answers 200; SIGTERM exits 0 and frees every port', async () => {
+    const demo = await startCli(['--config', config, '--data', join(dir, 'data')], { cwd: dir });
+    try {
+      const lines = demo.stdout().trimEnd().split('\n');
+      const ready = lines.indexOf('authplane ready');
+      assert.ok(ready >= 0, 'prints authplane ready');
+      // Before it, every line is a listener (a name and its URL) or a supervised service's own output,
+      // which authplane passes on prefixed with [service]; after it, only services' output may follow (a
+      // service's "listening" line may still be on its way through the pipe when its port answers).
+      const own = lines.slice(0, ready).filter((l) => !SERVICE_LOG.test(l));
+      assert.deepEqual(lines.slice(ready + 1).filter((l) => !SERVICE_LOG.test(l)), [], 'after ready, only service output');
+      assert.equal(demo.listeners.length, own.length, `unexpected lines:\n${lines.join('\n')}`);
+      const api = demo.url('api');
+      assert.equal(portOf(api), ports[0], 'the API listens on the configured apiPort');
+      assert.ok(demo.listeners.some((l) => l.name.startsWith('metadata scheduler (tasks-invoker@demo-project.iam.gserviceaccount.com)')));
+      assert.ok(demo.listeners.some((l) => l.name.startsWith('metadata update (update-runtime@demo-project.iam.gserviceaccount.com)')));
+      for (const l of demo.listeners) {
+        assert.ok(ports.includes(portOf(l.url)), `${l.name} listens on ${l.url}, a port from the config`);
+        assert.equal(await isListening(portOf(l.url)), true, `${l.name} is bound`);
+      }
 
-    const health = await fetch(`${api}/healthz`);
-    assert.equal(health.status, 200);
-    assert.equal(await health.text(), 'ok');
-    assert.equal(running.stderr(), '', 'a clean start writes nothing to stderr');
+      const health = await fetch(`${api}/healthz`);
+      assert.equal(health.status, 200);
+      assert.equal(await health.text(), 'ok');
+      assert.equal(demo.stderr(), '', 'a clean start writes nothing to stderr');
+
+      await waitFor('every demo service to say it listens', () => echoPorts(demo.stdout()).length === DEMO_COMMANDS.length);
+      const listened = [...demo.listeners.map((l) => portOf(l.url)), ...echoPorts(demo.stdout())];
+      assert.deepEqual(await demo.stop(), { code: 0, signal: null });
+      for (const port of [...listened, ...ports]) assert.equal(await isListening(port), false, `port ${port} is free after shutdown`);
+    } finally {
+      await demo.stop();
+    }
   });
 
-  it('SIGTERM exits 0 and frees every port', async () => {
-    assert.ok(running, 'started by the previous test');
-    const listened = [...running.listeners.map((l) => portOf(l.url)), ...echoPorts(running.stdout())];
-    const exit = await running.stop();
-    running = undefined;
-    assert.deepEqual(exit, { code: 0, signal: null });
-    for (const port of [...listened, ...ports]) assert.equal(await isListening(port), false, `port ${port} is free after shutdown`);
+  it('"authplane ready" waits for a supervised command that takes its time to listen', async () => {
+    // The command records its PORT at once and listens a second later: at ready, the port must answer.
+    writeFileSync(join(dir, 'slow.mjs'), `import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+writeFileSync(process.argv[2], process.env.PORT);
+setTimeout(() => createServer((_req, res) => res.end('up')).listen(Number(process.env.PORT), '127.0.0.1'), 1000);
+`);
+    const config = join(dir, 'slow.yaml');
+    writeFileSync(config, 'server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }\nservices:\n  - { name: slow, command: "node slow.mjs slow.port", invokerIamCheck: false }\n');
+    const slow = await startCli(['--config', config, '--data', join(dir, 'data-slow')], { cwd: dir });
+    try {
+      const port = readFileSync(join(dir, 'slow.port'), 'utf8');
+      assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'up', 'the service answers on its PORT when ready is printed');
+    } finally {
+      await slow.stop();
+    }
   });
 
   it('a restart on the same --data keeps the signing keys; SIGINT also exits 0', async () => {

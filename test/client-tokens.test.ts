@@ -2,7 +2,7 @@
 // through the IAM API; audience derivation and its warnings; header choice; the token cache.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -62,12 +62,17 @@ describe('TokenCache', () => {
     let now = 1_000_000;
     const cache = new TokenCache({ clock: () => now });
     let n = 0;
+    // The first fetch stays open until all 20 callers have asked: they overlap by construction.
+    let open = () => undefined as void;
+    const gate = new Promise<void>((r) => (open = r));
     const fetchToken = async (): Promise<Token> => {
       n++;
-      await new Promise((r) => setTimeout(r, 10));
+      if (n === 1) await gate;
       return { token: `t${n}`, expiresAt: now + 3600_000 };
     };
-    const all = await Promise.all(Array.from({ length: 20 }, () => cache.get('aud', fetchToken)));
+    const pending = Array.from({ length: 20 }, () => cache.get('aud', fetchToken));
+    open();
+    const all = await Promise.all(pending);
     assert.equal(n, 1);
     assert.ok(all.every((t) => t.token === 't1'));
     now += 54 * 60_000;
@@ -190,7 +195,7 @@ describe('authplane/client against authplane', () => {
     });
   });
 
-  it('a key file created through the IAM API (POST …/keys) mints ID tokens at its token_uri → 200', async () => {
+  it('a key file created through the IAM API (POST …/keys) mints ID tokens at its token_uri → 200', async (t) => {
     const res = await ap.api(`/v1/projects/-/serviceAccounts/${SA('caller')}/keys`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
     assert.equal(res.status, 200);
     const key = (await res.json()) as { name: string; privateKeyData: string; keyType: string };
@@ -200,8 +205,10 @@ describe('authplane/client against authplane', () => {
     assert.equal(file.client_email, SA('caller'));
     assert.equal(file.token_uri, `${ap.apiUrl}/token`);
     assert.ok(key.name.endsWith(`/keys/${file.private_key_id}`));
-    const path = join(mkdtempSync(join(tmpdir(), 'authplane-key-')), 'key.json');
-    writeFileSync(path, JSON.stringify(file));
+    const dir = mkdtempSync(join(tmpdir(), 'authplane-key-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const path = join(dir, 'key.json');
+    writeFileSync(path, JSON.stringify(file), { mode: 0o600 });
 
     const call = createAuthorizedFetch({ env: { GOOGLE_APPLICATION_CREDENTIALS: path } });
     const r = await call(`${door}/with-key`);

@@ -115,6 +115,15 @@ describe('validateConfig', () => {
     assertProblem(problems, 'workloads[0].metadataPort', /port 9100 is also used by server.apiPort/, /its own port, or 0/);
   });
 
+  it('services[].startupTimeout: a duration from 1s to 1h, default 30s', () => {
+    const svc = (extra: Record<string, unknown>) => ({ services: [{ name: 'update', command: 'node x.js', ...extra }] });
+    assert.equal(validateConfig(svc({})).services[0]!.startupTimeoutMs, 30_000);
+    assert.equal(validateConfig(svc({ startupTimeout: '2m' })).services[0]!.startupTimeoutMs, 120_000);
+    assertProblem(problemsOf(svc({ startupTimeout: 30 })), 'services[0].startupTimeout', /expected a duration, got number 30/, /with a unit/);
+    assertProblem(problemsOf(svc({ startupTimeout: '500ms' })), 'services[0].startupTimeout', /500ms is out of range/, /from 1000ms to 3600000ms/);
+    assertProblem(problemsOf(svc({ startupTimeout: '2h' })), 'services[0].startupTimeout', /2h is out of range/, /to 3600000ms/);
+  });
+
   it('a bad duration, and max shorter than min', () => {
     assertProblem(problemsOf({ iam: { propagation: { min: '2 seconds' } } }), 'iam.propagation.min', /expected a duration, got string "2 seconds"/, /500ms, 20s, 2m or 1h/);
     assertProblem(problemsOf({ iam: { propagation: { min: '10s', max: '5s' } } }), 'iam.propagation.max', /shorter than min/, /max ≥ min/);
@@ -273,6 +282,27 @@ describe('authplane start with a bad config (real CLI)', () => {
     const err = await refuses('bad-yaml', 'serviceAccounts:\n  - { name: tasks-invoker\n');
     assert.match(err, /is not valid YAML at line \d+, column \d+/);
     assert.match(err, /fix: fix the YAML syntax/);
+  });
+
+  it('an empty file, or one of comments only: exit 78, not an empty project on the default ports', async () => {
+    for (const [name, text] of [['empty', ''], ['comments', '# nothing here yet\n']]) {
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(file, text);
+      const r = await runCli(['start', '--config', file, '--data', join(dir, `data-${name}`)]);
+      assert.equal(r.code, 78, `${name}: ${r.stderr}`);
+      assert.doesNotMatch(r.stdout, /authplane ready/);
+      assert.match(r.stderr, /\(top level\): the file holds no config \(it is empty\)\n {4}fix: write the project's config/);
+    }
+  });
+
+  it('a top level that is not a mapping: exit 78', async () => {
+    for (const [name, text, got] of [['list', '- a\n- b\n', 'a list'], ['scalar', 'hello\n', 'string "hello"']]) {
+      const file = join(dir, `${name}.yaml`);
+      writeFileSync(file, text);
+      const r = await runCli(['start', '--config', file, '--data', join(dir, `data-${name}`)]);
+      assert.equal(r.code, 78, `${name}: ${r.stderr}`);
+      assert.ok(r.stderr.includes(`(top level): expected a mapping, got ${got}`), r.stderr);
+    }
   });
 
   it('a missing file: exit 78, naming the file', async () => {

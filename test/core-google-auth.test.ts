@@ -6,12 +6,19 @@ import assert from 'node:assert/strict';
 import { GoogleAuth, Impersonated, OAuth2Client, Compute } from 'google-auth-library';
 import { createRemoteJWKSet, jwtVerify, decodeProtectedHeader } from 'jose';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { useMetadataServer } from './support/metadata-env.js';
 
 const SA = (name: string) => `${name}@demo-project.iam.gserviceaccount.com`;
 const AUD = 'https://update-123456789012.us-central1.run.app';
 
 describe('google-auth-library and jose against authplane', () => {
   let ap: TestAuthplane;
+  let restoreEnv = () => undefined as void;
+  /** This process runs as workload `name` does on Google: its metadata server is the one Google's libraries find. */
+  const runAs = (name: string) => {
+    restoreEnv();
+    restoreEnv = useMetadataServer(ap.metadataHost(name));
+  };
 
   before(async () => {
     ap = await startTestAuthplane({
@@ -27,12 +34,12 @@ describe('google-auth-library and jose against authplane', () => {
     });
   });
   after(async () => {
-    delete process.env.GCE_METADATA_HOST;
+    restoreEnv();
     await ap?.stop();
   });
 
   test('GoogleAuth through the metadata server gets an ID token that OAuth2Client.verifyIdToken accepts', async () => {
-    process.env.GCE_METADATA_HOST = ap.metadataHost('scheduler');
+    runAs('scheduler');
     const auth = new GoogleAuth();
     const client = await auth.getIdTokenClient(AUD);
     const headers = await client.getRequestHeaders();
@@ -60,7 +67,7 @@ describe('google-auth-library and jose against authplane', () => {
   });
 
   test('GoogleAuth.getAccessToken returns an authplane access token that tokeninfo knows', async () => {
-    process.env.GCE_METADATA_HOST = ap.metadataHost('scheduler');
+    runAs('scheduler');
     const auth = new GoogleAuth({ scopes: ['https://www.googleapis.com/auth/cloud-platform'] });
     const token = await auth.getAccessToken();
     assert.match(token ?? '', /^ya29\./);
@@ -74,7 +81,7 @@ describe('google-auth-library and jose against authplane', () => {
 
   test('Impersonated gets ID and access tokens; without Token Creator it gets Google 403 naming the permission', async () => {
     const source = new Compute();
-    process.env.GCE_METADATA_HOST = ap.metadataHost('scheduler');
+    runAs('scheduler');
     const imp = new Impersonated({
       sourceClient: source,
       targetPrincipal: SA('target-sa'),
@@ -91,7 +98,7 @@ describe('google-auth-library and jose against authplane', () => {
     assert.match(access.token ?? '', /^ya29\./);
 
     // A workload whose account holds no Token Creator on target-sa.
-    process.env.GCE_METADATA_HOST = ap.metadataHost('nobody');
+    runAs('nobody');
     const denied = new Impersonated({
       sourceClient: new Compute(),
       targetPrincipal: SA('target-sa'),

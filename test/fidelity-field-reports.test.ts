@@ -191,6 +191,12 @@ describe('field reports, reproduced', () => {
     assert.equal((await ap.api(`/v2/projects/${PROJECT}/locations/us-central1/services`, { headers: { authorization: `Bearer ${readOnly}` } })).status, 200);
     const write = await ap.api(`/v2/projects/${PROJECT}/locations/us-central1/services/shop:setIamPolicy`, { method: 'POST', headers: { authorization: `Bearer ${readOnly}` }, body: JSON.stringify({ policy: {} }) });
     assert.equal(write.headers.get('x-authplane-denial'), 'ACCESS_TOKEN_SCOPE_INSUFFICIENT');
+    // Reads sent as POST (getIamPolicy, entries:list with logging.read) are reads all the same.
+    const policy = await ap.api(`/v2/projects/${PROJECT}/locations/us-central1/services/shop:getIamPolicy`, { method: 'POST', headers: { authorization: `Bearer ${readOnly}` }, body: '{}' });
+    assert.equal(policy.status, 200);
+    const logRead = await tokenWith(['https://www.googleapis.com/auth/logging.read']);
+    const entries = await ap.api('/v2/entries:list', { method: 'POST', headers: { authorization: `Bearer ${logRead}` }, body: JSON.stringify({ resourceNames: [`projects/${PROJECT}`], pageSize: 1 }) });
+    assert.equal(entries.status, 200, await entries.clone().text());
     // A metadata-server token minted for a narrow scope is refused by IAM Credentials the same way.
     const md = await fetch(`http://${ap.metadataHost('on-run')}/computeMetadata/v1/instance/service-accounts/default/token?scopes=https://www.googleapis.com/auth/userinfo.email`, { headers: { 'Metadata-Flavor': 'Google' } });
     const mdToken = ((await md.json()) as { access_token: string }).access_token;

@@ -14,6 +14,8 @@ const CLIENT_ID = '123456789012-iapdemo.apps.googleusercontent.com';
 const AGENT = 'service-123456789012@gcp-sa-iap.iam.gserviceaccount.com';
 const CALLER = 'caller@demo-project.iam.gserviceaccount.com';
 const OUTSIDER = 'outsider@demo-project.iam.gserviceaccount.com';
+/** Granted access in the IAP policy test only, so no other test depends on whether it ran first. */
+const NEWCOMER = 'newcomer@demo-project.iam.gserviceaccount.com';
 const ASSERTION_AUD = '/projects/123456789012/locations/us-central1/services/hello';
 
 describe('IAP programmatic access (rows 1, 2, 3)', () => {
@@ -40,9 +42,10 @@ describe('IAP programmatic access (rows 1, 2, 3)', () => {
           { resource: 'services/hello', role: 'roles/run.invoker', members: [`serviceAccount:${AGENT}`] },
           { resource: 'serviceAccounts/caller', role: 'roles/iam.serviceAccountTokenCreator', members: ['serviceAccount:edge-gateway'] },
           { resource: 'serviceAccounts/outsider', role: 'roles/iam.serviceAccountTokenCreator', members: ['serviceAccount:edge-gateway'] },
+          { resource: 'serviceAccounts/newcomer', role: 'roles/iam.serviceAccountTokenCreator', members: ['serviceAccount:edge-gateway'] },
         ],
       },
-      serviceAccounts: [{ name: 'caller' }, { name: 'outsider' }, { name: 'edge-gateway' }],
+      serviceAccounts: [{ name: 'caller' }, { name: 'outsider' }, { name: 'newcomer' }, { name: 'edge-gateway' }],
       services: [
         { name: 'hello', upstream, iap: { enabled: true, oauthClientId: CLIENT_ID } },
         // IAP on, but IAP's service agent may not invoke it.
@@ -118,10 +121,11 @@ describe('IAP programmatic access (rows 1, 2, 3)', () => {
     assert.equal(payload.email, CALLER);
     assert.equal(payload.sub, `accounts.google.com:${sa!.uniqueId}`);
     assert.equal(payload.iss, 'https://cloud.google.com/iap');
-    assert.ok(payload.exp - payload.iat <= 600);
+    // REFERENCE §5: the assertion lives at most 10 minutes.
+    assert.ok(payload.exp - payload.iat > 0 && payload.exp - payload.iat <= 600, `lifetime ${payload.exp - payload.iat} s`);
     assert.equal((payload as unknown as Record<string, unknown>)['identity_source'], 'GOOGLE');
     // A wrong expected audience must fail: the check is real.
-    await assert.rejects(client.verifySignedJwtWithCertsAsync(assertion, resp.pubkeys, '/projects/1/apps/other', ['https://cloud.google.com/iap']));
+    await assert.rejects(client.verifySignedJwtWithCertsAsync(assertion, resp.pubkeys, '/projects/1/apps/other', ['https://cloud.google.com/iap']), /Wrong recipient/);
   });
 
   it('Proxy-Authorization carries the IAP credential and leaves Authorization to the app', async () => {
@@ -208,23 +212,24 @@ describe('IAP programmatic access (rows 1, 2, 3)', () => {
   });
 
   it('IAP policy REST: getIamPolicy / setIamPolicy / testIamPermissions on iap_web/cloud_run-REGION/services/S', async () => {
-    const owner = await ap.platform.identity.mintAccessToken('user:owner@example.com');
-    await ap.platform.iam.addBinding('projects/demo-project', 'roles/owner', 'user:owner@example.com');
+    const owner = await ap.platform.identity.mintAccessToken('user:iap-admin@example.com');
+    await ap.platform.iam.addBinding('projects/demo-project', 'roles/owner', 'user:iap-admin@example.com');
     const base = '/v1/projects/123456789012/iap_web/cloud_run-us-central1/services/hello';
     const headers = { authorization: `Bearer ${owner.token}`, 'content-type': 'application/json' };
     const got = await ap.api(`${base}:getIamPolicy`, { method: 'POST', headers, body: '{}' });
     assert.equal(got.status, 200);
     const policy = (await got.json()) as { etag: string; bindings: { role: string; members: string[] }[] };
     assert.ok(policy.bindings.some((b) => b.role === 'roles/iap.httpsResourceAccessor' && b.members.includes(`serviceAccount:${CALLER}`)));
+    const newcomer = await idToken(NEWCOMER, CLIENT_ID, true);
+    assert.equal((await fetch(`${frontDoor}/`, { headers: { authorization: `Bearer ${newcomer}` } })).status, 403, 'no access before the grant');
     const set = await ap.api(`${base}:setIamPolicy`, {
       method: 'POST',
       headers,
-      body: JSON.stringify({ policy: { etag: policy.etag, bindings: [...policy.bindings, { role: 'roles/iap.httpsResourceAccessor', members: [`serviceAccount:${OUTSIDER}`] }] } }),
+      body: JSON.stringify({ policy: { etag: policy.etag, bindings: [...policy.bindings, { role: 'roles/iap.httpsResourceAccessor', members: [`serviceAccount:${NEWCOMER}`] }] } }),
     });
     assert.equal(set.status, 200, await set.clone().text());
-    // The outsider now gets through IAP (propagation is 0 s in this config).
-    const token = await idToken(OUTSIDER, CLIENT_ID, true);
-    assert.equal((await fetch(`${frontDoor}/`, { headers: { authorization: `Bearer ${token}` } })).status, 200);
+    // The newcomer now gets through IAP (propagation is 0 s in this config).
+    assert.equal((await fetch(`${frontDoor}/`, { headers: { authorization: `Bearer ${newcomer}` } })).status, 200);
     // As on Google, a project owner administers IAP but is not let through it without the accessor role.
     const test = await ap.api(`${base}:testIamPermissions`, {
       method: 'POST',

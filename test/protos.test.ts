@@ -9,7 +9,9 @@ const json = (r: { toJSON(o: { keepComments: boolean }): unknown }) => JSON.stri
 
 test('the Cloud Tasks descriptor matches the .proto files', () => {
   assert.equal(json(tasksRoot()), json(parseTasksProtos()), 'protos/google-cloud-tasks-v2.json is stale: run node scripts/build-protos.mjs');
-  assert.ok(tasksRoot().lookupService(TASKS).methodsArray.length >= 16);
+  // REFERENCE §7: the RPCs of google.cloud.tasks.v2.CloudTasks.
+  const rpcs = 'CreateQueue GetQueue ListQueues UpdateQueue DeleteQueue PurgeQueue PauseQueue ResumeQueue CreateTask GetTask ListTasks DeleteTask RunTask GetIamPolicy SetIamPolicy TestIamPermissions';
+  assert.deepEqual(tasksRoot().lookupService(TASKS).methodsArray.map((m) => m.name).sort(), rpcs.split(' ').sort());
 });
 
 test('the Cloud Scheduler descriptor matches the .proto files', () => {

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { createHmac, generateKeyPairSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { encodeSegment, signJwt } from '../src/lib/jwt.js';
 import { INTERNAL_HEADER } from '../src/platform.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { waitFor } from './support/wait.js';
 
 interface Echo {
   method: string;
@@ -19,11 +20,16 @@ interface Echo {
   body: string;
 }
 
-async function startEcho(): Promise<{ server: Server; url: string }> {
+const UNAUTHORIZED = 'Bearer error="invalid_token" error_description="The access token could not be verified"';
+
+async function startEcho(): Promise<{ server: Server; url: string; bodyBytes: number[] }> {
+  /** The size of every body the echo received in full. */
+  const bodyBytes: number[] = [];
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
+      bodyBytes.push(Buffer.concat(chunks).length);
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() }));
     });
@@ -33,14 +39,14 @@ async function startEcho(): Promise<{ server: Server; url: string }> {
     socket.on('data', (d) => socket.write(d));
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, bodyBytes };
 }
 
 const SA = (name: string) => `${name}@demo-project.iam.gserviceaccount.com`;
 
 describe('Cloud Run front door', () => {
   let ap: TestAuthplane;
-  let echo: { server: Server; url: string };
+  let echo: Awaited<ReturnType<typeof startEcho>>;
   let update: string; // front door of `update`
   let internalOnly: string;
   let updateUrl: string; // https://update-123456789012.us-central1.run.app
@@ -112,7 +118,7 @@ describe('Cloud Run front door', () => {
     const res = await call(update, { authorization: `Bearer ${token}` }, '/x');
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('x-authplane-denial'), 'TOKEN_EXPIRED');
-    assert.equal(res.headers.get('www-authenticate'), 'Bearer error="invalid_token" error_description="The access token could not be verified"');
+    assert.equal(res.headers.get('www-authenticate'), UNAUTHORIZED);
     assert.match(await res.text(), /<h1>Error: Unauthorized<\/h1>\n<h2>Your client does not have permission to the requested URL <code>\/x<\/code>\.<\/h2>/);
     const log = await lastLog();
     assert.match(String(log.explanation), /expired at/);
@@ -157,7 +163,7 @@ describe('Cloud Run front door', () => {
     const res = await call(update, { authorization: `Bearer ${accessToken}` });
     assert.equal(res.status, 401);
     assert.equal(res.headers.get('x-authplane-denial'), 'ACCESS_TOKEN_NOT_ID_TOKEN');
-    assert.ok(res.headers.get('www-authenticate'));
+    assert.equal(res.headers.get('www-authenticate'), UNAUTHORIZED);
     assert.match(String((await lastLog()).remedy), /generateIdToken/);
   });
 
@@ -259,7 +265,7 @@ describe('Cloud Run front door', () => {
     });
     assert.equal(status, 401);
     assert.equal(headers['x-authplane-denial'], 'MULTIPLE_CREDENTIALS');
-    assert.ok(headers['www-authenticate']);
+    assert.equal(headers['www-authenticate'], UNAUTHORIZED);
   });
 
   it('a valid token of an account without run.invoker → 403 PERMISSION_DENIED naming the grant', async () => {
@@ -285,8 +291,16 @@ describe('Cloud Run front door', () => {
       req.write(Buffer.alloc(1024));
     });
     assert.equal(status, 413);
-    const chunked = await fetch(update, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: new Blob([Buffer.alloc(33 * 1024 * 1024)]).stream(), duplex: 'half' } as RequestInit).catch((e: unknown) => e);
-    assert.ok(chunked instanceof Response ? chunked.status === 413 : true, 'a streamed body past the limit is cut off');
+
+    // A chunked body has no length to refuse up front: it is cut off as it passes the limit. The client
+    // sees the 413 page or, still sending, a reset connection; either way the service never gets it whole.
+    const chunked = await fetch(`${update}/chunked`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: new Blob([Buffer.alloc(33 * 1024 * 1024)]).stream(), duplex: 'half' } as RequestInit).catch((e: unknown) => e);
+    if (chunked instanceof Response) assert.equal(chunked.status, 413);
+    else assert.match(String((chunked as { cause?: { code?: string } }).cause?.code ?? chunked), /ECONNRESET|EPIPE|UND_ERR_SOCKET/, String(chunked));
+    const logged = async () => ((await (await ap.api('/admin/v1/requests?outcome=too-large&limit=10')).json()) as { requests: { path: string; status: number }[] }).requests;
+    await waitFor('the request log entry of the chunked body', async () => (await logged()).some((e) => e.path === '/chunked'));
+    assert.equal((await logged()).find((e) => e.path === '/chunked')!.status, 413);
+    assert.ok(echo.bodyBytes.every((n) => n <= 32 * 1024 * 1024), `the service got no body past the limit: ${echo.bodyBytes.join(', ')}`);
   });
 
   it('WebSocket upgrades pass the same check', async () => {
@@ -321,7 +335,12 @@ describe('Cloud Run front door', () => {
     assert.equal(svc.name, 'projects/demo-project/locations/us-central1/services/internal-only');
     assert.equal(svc.ingress, 'INGRESS_TRAFFIC_INTERNAL_ONLY');
     assert.equal(svc.invokerIamDisabled, false);
-    assert.deepEqual(svc.urls, ['https://internal-only-123456789012.us-central1.run.app', ap.platform.directory.get('internal-only')!.urls.hashed]);
+    // REFERENCE §1: https://SERVICE-PROJECT_NUMBER.REGION.run.app, then https://SERVICE-HASH-REGIONCODE.a.run.app
+    // (Google's hashes are 10 lowercase letters and digits; us-central1's region code is uc).
+    const urls = svc.urls as string[];
+    assert.equal(urls.length, 2);
+    assert.equal(urls[0], 'https://internal-only-123456789012.us-central1.run.app');
+    assert.match(urls[1]!, /^https:\/\/internal-only-[a-z0-9]{10}-uc\.a\.run\.app$/);
     assert.equal((svc.template as { serviceAccount: string }).serviceAccount, SA('update-runtime'));
     const list = (await (await ap.api('/v2/projects/123456789012/locations/us-central1/services')).json()) as { services: { customAudiences: string[] }[] };
     assert.equal(list.services.length, 3);
@@ -333,13 +352,18 @@ describe('Cloud Run front door', () => {
 
   it('the request log file holds claims but never a signature', async () => {
     const token = await mint('tasks-invoker', updateUrl);
-    await call(update, { authorization: `Bearer ${token}` });
-    await call(update, { authorization: `Bearer ${token}x` });
-    await new Promise((r) => setTimeout(r, 400));
-    const text = readFileSync(join(ap.dataDir, 'requests.log'), 'utf8');
+    await call(update, { authorization: `Bearer ${token}` }, '/logged-ok');
+    await call(update, { authorization: `Bearer ${token}x` }, '/logged-refused');
+    // The file is written in batches: wait until both requests are in it.
+    const ids = ((await (await ap.api('/admin/v1/requests?limit=2')).json()) as { requests: { id: string; path: string }[] }).requests;
+    assert.deepEqual(ids.map((e) => e.path).sort(), ['/logged-ok', '/logged-refused']);
+    const file = join(ap.dataDir, 'requests.log');
+    const entries = () => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { id: string; token?: { claims?: { aud?: string } } });
+    await waitFor('both requests in requests.log', () => existsSync(file) && ids.every((e) => entries().some((x) => x.id === e.id)));
+    const text = readFileSync(file, 'utf8');
     const sig = token.split('.')[2]!;
     assert.ok(!text.includes(sig.slice(0, 40)), 'no signature in the log');
-    assert.ok(text.includes('"claims"'));
-    for (const line of text.trim().split('\n')) JSON.parse(line);
+    const ok = entries().find((x) => x.id === ids.find((e) => e.path === '/logged-ok')!.id)!;
+    assert.equal(ok.token?.claims?.aud, updateUrl, 'the claims are logged');
   });
 });

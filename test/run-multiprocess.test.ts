@@ -28,7 +28,6 @@ describe('front doors of two processes on one PostgreSQL', () => {
     await a?.stop();
     await b?.stop();
     upstream?.close();
-    await new Promise((r) => setTimeout(r, 200));
     await stopPostgres();
   });
 

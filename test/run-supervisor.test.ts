@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from '../src/lib/jwt.js';
 import { freePort } from '../src/run/supervisor.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { waitFor } from './support/wait.js';
 
 const require = createRequire(import.meta.url);
 
@@ -22,7 +23,7 @@ function writeServer(dir: string): string {
     file,
     `import { createServer } from 'node:http';
 import { GoogleAuth } from ${JSON.stringify(gal)};
-const names = ['PORT', 'K_SERVICE', 'K_REVISION', 'K_CONFIGURATION', 'GOOGLE_CLOUD_PROJECT', 'GCE_METADATA_HOST', 'CLOUD_TASKS_EMULATOR_HOST', 'GREETING'];
+const names = ['PORT', 'K_SERVICE', 'K_REVISION', 'K_CONFIGURATION', 'GOOGLE_CLOUD_PROJECT', 'GCE_METADATA_HOST', 'GCE_METADATA_IP', 'METADATA_SERVER_DETECTION', 'CLOUD_TASKS_EMULATOR_HOST', 'GREETING'];
 createServer(async (req, res) => {
   try {
     const url = new URL(req.url, 'http://x');
@@ -93,6 +94,10 @@ describe('supervised Cloud Run service', () => {
     assert.match(env.K_REVISION!, /^update-\d{5}-[a-z]+$/);
     assert.equal(env.GOOGLE_CLOUD_PROJECT, 'demo-project');
     assert.equal(env.GCE_METADATA_HOST, ap.metadataHost('update'));
+    // Google's Node libraries read GCE_METADATA_IP first; the test runner's own values are not inherited.
+    assert.equal(env.GCE_METADATA_IP, ap.metadataHost('update'));
+    assert.equal(process.env.METADATA_SERVER_DETECTION, 'none', 'the runner sets it for this process');
+    assert.equal(env.METADATA_SERVER_DETECTION, undefined, 'a service on Cloud Run always has its metadata server');
     assert.equal(env.CLOUD_TASKS_EMULATOR_HOST, `127.0.0.1:${grpcPort}`);
     assert.equal(env.GREETING, 'hi');
     assert.ok(lines.some((l) => l.startsWith('[update] listening on')), 'output lines carry the service name');
@@ -108,18 +113,21 @@ describe('supervised Cloud Run service', () => {
     assert.equal(claims.aud, aud);
     assert.equal(claims.email, 'update-runtime@demo-project.iam.gserviceaccount.com');
     assert.equal(claims.iss, 'https://accounts.google.com');
-    assert.ok(accessToken);
+    assert.match(accessToken, /^ya29\./);
+    const info = (await (await ap.api(`/oauth2/v3/tokeninfo?access_token=${accessToken}`)).json()) as { email?: string };
+    assert.equal(info.email, 'update-runtime@demo-project.iam.gserviceaccount.com', 'an access token of its own account');
     assert.equal(projectId, 'demo-project');
   });
 
   it('a crash is restarted with backoff and the service serves again (requests wait meanwhile)', async () => {
     const pid1 = await (await fetch(`${local}/pid`)).text();
     assert.equal(await (await fetch(`${local}/crash`)).text(), 'bye');
-    await new Promise((r) => setTimeout(r, 50));
+    // Once authplane has seen the exit, the next request can only be answered by a restarted process.
+    const exitLine = /^\[update\] exited \(code 3\).*restarting in \d+ ms/;
+    await waitFor('the supervisor to report the exit', () => lines.some((l) => exitLine.test(l)));
     const res = await fetch(`${local}/pid`);
     assert.equal(res.status, 200);
     const pid2 = await res.text();
     assert.notEqual(pid2, pid1, 'a new process answers');
-    assert.ok(lines.some((l) => /^\[update\] exited \(code 3\).*restarting in \d+ ms/.test(l)), 'the restart is reported under the service name');
   });
 });

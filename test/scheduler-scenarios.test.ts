@@ -13,6 +13,7 @@ import { CloudSchedulerClient } from '@google-cloud/scheduler';
 import { Compute, OAuth2Client } from 'google-auth-library';
 import { decodeJwt } from '../src/lib/jwt.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { useMetadataServer } from './support/metadata-env.js';
 import { ManualClock } from './support/manual-clock.js';
 
 // The grpc that @google-cloud/scheduler's own google-gax uses (a nested copy): credentials from another copy are refused.
@@ -104,7 +105,6 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     client = new CloudSchedulerClient({ servicePath: '127.0.0.1', port: grpcPort(ap), sslCreds: grpc.credentials.createInsecure() });
   });
   after(async () => {
-    delete process.env.GCE_METADATA_HOST;
     await client?.close();
     await ap?.stop();
     await new Promise<void>((r) => svc?.server.close(() => r()));
@@ -370,7 +370,7 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
       body: JSON.stringify({ policy: { bindings: [...policy.bindings, { role: 'roles/cloudscheduler.admin', members: [`serviceAccount:${SA('job-creator')}`] }], etag: policy.etag } }),
     });
     await clock.advance(121_000); // past propagation
-    process.env.GCE_METADATA_HOST = ap.metadataHost('creator-app');
+    const restoreEnv = useMetadataServer(ap.metadataHost('creator-app'));
     const asCreator = new CloudSchedulerClient({ fallback: 'rest', protocol: 'http', servicePath: api.hostname, port: Number(api.port), authClient: new Compute() } as never);
     try {
       const [plain] = await asCreator.createJob({ parent: PARENT, job: { name: `${PARENT}/jobs/by-creator`, schedule: '0 0 1 1 *', httpTarget: { uri: `${SERVICE_URL}/plain` } } });
@@ -385,7 +385,7 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
       );
     } finally {
       await asCreator.close();
-      delete process.env.GCE_METADATA_HOST;
+      restoreEnv();
     }
     const log = (await (await ap.api('/admin/v1/requests?service=cloudscheduler.googleapis.com&code=ACT_AS_DENIED')).json()) as { requests: { principal?: string; status: number }[] };
     assert.deepEqual(log.requests.map((r) => [r.principal, r.status]), [[`serviceAccount:${SA('job-creator')}`, 403]], 'authplane\'s code for it');

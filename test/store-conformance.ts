@@ -11,6 +11,7 @@ import { pubsubConformance } from './store-conformance-pubsub.js';
 import type { AttemptSummary, Completion, NewTask, QueueRecord, TaskRecord, TaskStore } from '../src/store/task-store.js';
 import type { JobCompletion, JobRecord, SchedulerStore } from '../src/store/scheduler-store.js';
 import type { DispatchAttemptRecord } from '../src/store/dispatch-attempts.js';
+import { waitFor } from './support/wait.js';
 
 /** One fresh, empty database. `open()` may be called several times: each call is a new handle on it. */
 export interface FreshDatabase {
@@ -186,14 +187,6 @@ async function claimNowOk(tasks: TaskStore, queue: string, id: string, now: numb
 }
 
 const ids = (ts: TaskRecord[]): string[] => ts.map((t) => t.id);
-
-async function eventually(what: string, ok: () => boolean, ms = 3_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!ok()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 // Scheduler fixtures: a job due at T0 + MINUTE, attempts with an attempt deadline of DEADLINE.
 const MINUTE = 60_000;
@@ -961,20 +954,37 @@ export function storeConformance(backend: StoreBackend): void {
         assert.equal(await tasks.claimNow('q', 'later', T0 + 30 + LEASE, GRACE), 'missing');
       });
 
-      // Each backend has its own cross-process hook: the dispatcher uses whichever the store offers.
-      it('releaseOrphanedLeases (SQLite only, where one process owns the file) makes every leased task due now', async () => {
-        const tasks = await withQueue();
-        assert.equal(typeof tasks.releaseOrphanedLeases, backend.kind === 'sqlite' ? 'function' : 'undefined');
-        if (!tasks.releaseOrphanedLeases) return;
-        await insertOk(tasks, newTask('q', 'a'));
-        const waiting = await insertOk(tasks, newTask('q', 'waiting', T0 + 60_000));
-        const [leased] = (await tasks.claim('q', T0, 10, GRACE)).tasks;
-        assert.equal(leased?.id, 'a');
-        assert.equal(await tasks.releaseOrphanedLeases(T0 + 50), 1);
-        assert.deepEqual(await tasks.getTask('q', 'a'), { ...leased, leaseId: null, nextAt: T0 + 50 });
-        assert.deepEqual(await tasks.getTask('q', 'waiting'), waiting);
-        const [again] = (await tasks.claim('q', T0 + 50, 10, GRACE)).tasks;
-        assert.deepEqual([again?.id, again?.dispatchCount], ['a', 2]);
+      it("releaseOrphanedLeases makes a closed handle's leases due now, never a live handle's", async () => {
+        const db = await freshDb();
+        const [a, b] = [await db.open(), await db.open()];
+        await a.tasks.createQueue(queueRecord('q'), T0, 0);
+        const x = await insertOk(a.tasks, newTask('q', 'x'));
+        const y = await insertOk(a.tasks, newTask('q', 'y', T0 + 1));
+        const waiting = await insertOk(a.tasks, newTask('q', 'waiting', T0 + 60_000));
+        const [byA] = (await a.tasks.claim('q', T0, 1, GRACE)).tasks;
+        const [byB] = (await b.tasks.claim('q', T0 + 1, 1, GRACE)).tasks;
+        assert.deepEqual([byA?.id, byB?.id], ['x', 'y']);
+
+        // Both handles live: a process starting beside them releases nothing (PostgreSQL: a second
+        // authplane; SQLite: a second handle in the process that owns the file).
+        const c = await db.open();
+        assert.equal(await c.tasks.releaseOrphanedLeases(T0 + 50), 0);
+        assert.equal(await b.tasks.releaseOrphanedLeases(T0 + 50), 0, 'nor its own leases');
+        assert.deepEqual(await c.tasks.getTask('q', 'x'), leasedAt(x, T0, byA!));
+
+        // a is gone: its lease, and only its, is due now; the attempt count stays.
+        await a.close();
+        opened.splice(opened.indexOf(a), 1);
+        assert.equal(await c.tasks.releaseOrphanedLeases(T0 + 50), 1);
+        assert.deepEqual(await c.tasks.getTask('q', 'x'), { ...leasedAt(x, T0, byA!), leaseId: null, nextAt: T0 + 50 });
+        assert.deepEqual(await c.tasks.getTask('q', 'y'), leasedAt(y, T0 + 1, byB!));
+        assert.deepEqual(await c.tasks.getTask('q', 'waiting'), waiting);
+        assert.equal(await c.tasks.releaseOrphanedLeases(T0 + 60), 0, 'released once');
+        const [again] = (await c.tasks.claim('q', T0 + 50, 10, GRACE)).tasks;
+        assert.deepEqual([again?.id, again?.dispatchCount], ['x', 2]);
+        // a's late completion finds its lease gone: the row keeps c's lease.
+        await c.tasks.complete([completion(byA!, 'done', { dispatchTime: T0, httpStatus: 200, latencyMs: 5 })]);
+        assert.equal((await c.tasks.getTask('q', 'x'))?.leaseId, again!.leaseId);
       });
 
       it('subscribe (PostgreSQL only, where processes share queues) hears on one handle what another creates or resumes', async () => {
@@ -986,10 +996,10 @@ export function storeConformance(backend: StoreBackend): void {
         try {
           await a!.tasks.createQueue(queueRecord('q', { state: 'PAUSED' }), T0, 0);
           await insertOk(a!.tasks, newTask('q', 'x', T0 + 1_234));
-          await eventually('the create notification', () => heard.length >= 1);
+          await waitFor('the create notification', () => heard.length >= 1);
           assert.deepEqual(heard[0], ['q', T0 + 1_234, 'task']);
           await a!.tasks.updateQueue(queueRecord('q'));
-          await eventually('the resume notification', () => heard.length >= 2);
+          await waitFor('the resume notification', () => heard.length >= 2);
           assert.deepEqual([heard[1]![0], heard[1]![2]], ['q', 'running']);
         } finally {
           await unsubscribe();

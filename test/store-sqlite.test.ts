@@ -1,9 +1,12 @@
-// The store conformance suite on the embedded SQLite store: a fresh file per test.
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+// The store conformance suite on the embedded SQLite store: a fresh file per test. Then what only the
+// SQLite store has: one owning process per file, and a private database file.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { SqliteStore } from '../src/store/sqlite.js';
+import { DatabaseInUseError, takeOwnership } from '../src/store/sqlite-owner.js';
 import { storeConformance } from './store-conformance.js';
 
 describe('store conformance: SQLite', () => {
@@ -18,5 +21,46 @@ describe('store conformance: SQLite', () => {
         dispose: async () => rmSync(dir, { recursive: true, force: true }),
       };
     },
+  });
+});
+
+describe('SQLite: one owner per database file', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'authplane-owner-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a second owner is refused at once, naming the first; after release the file can be owned again', () => {
+    const file = join(dir, 'authplane.db');
+    const first = takeOwnership(file);
+    try {
+      assert.throws(
+        () => takeOwnership(file),
+        (e: unknown) => {
+          assert.ok(e instanceof DatabaseInUseError, String(e));
+          assert.equal(e.code, 'DATABASE_IN_USE');
+          assert.equal(e.owner?.pid, process.pid);
+          assert.equal(e.owner?.host, hostname());
+          assert.match(e.message, new RegExp(`in use by authplane pid ${process.pid} on `));
+          return true;
+        },
+      );
+      // A refused attempt leaves the owner's lock in place.
+      assert.throws(() => takeOwnership(file), DatabaseInUseError);
+    } finally {
+      first.release();
+    }
+    assert.equal(existsSync(`${file}.owner`), false, 'the owner record goes with the owner');
+    takeOwnership(file).release();
+  });
+
+  it('the database holds private keys: its directory is 0700 and its files 0600, from the first open', async () => {
+    const file = join(dir, 'private', 'authplane.db');
+    const store = new SqliteStore(file);
+    try {
+      await store.getOrCreateSetting('k', 'v'); // a write, so the WAL exists
+      assert.equal(statSync(join(dir, 'private')).mode & 0o777, 0o700);
+      for (const f of [file, `${file}-wal`, `${file}-shm`]) assert.equal(statSync(f).mode & 0o777, 0o600, f);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -9,7 +9,8 @@ import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
 import { OAuth2Client } from 'google-auth-library';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
-import { tasksProduct } from '../src/tasks/product.js';
+import { tasksDispatcher, tasksProduct } from '../src/tasks/product.js';
+import { waitFor } from './support/wait.js';
 
 const PROJECT = 'demo-project';
 const LOCATION = 'us-central1';
@@ -21,7 +22,6 @@ interface Received {
   url: string;
   headers: IncomingHttpHeaders;
   body: string;
-  at: number;
 }
 
 /** A plain local HTTP target that records what it receives and answers with `status(req)`. */
@@ -31,7 +31,7 @@ async function target(status: (r: Received) => number = () => 200): Promise<{ ur
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const r = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8'), at: Date.now() };
+      const r = { method: req.method!, url: req.url!, headers: req.headers, body: Buffer.concat(chunks).toString('utf8') };
       received.push(r);
       res.writeHead(status(r)).end('ok');
     });
@@ -43,14 +43,6 @@ async function target(status: (r: Received) => number = () => 200): Promise<{ ur
     server,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
-}
-
-async function until(cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 20));
-  }
 }
 
 describe('Cloud Tasks API with @google-cloud/tasks', () => {
@@ -118,7 +110,7 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
       assert.equal(task.name, `${queueName}/tasks/first-${transport}`);
       assert.equal(task.httpRequest?.httpMethod, 'PUT');
       assert.equal(Buffer.from(task.httpRequest!.body as Uint8Array).toString(), '{"taskId":"test"}');
-      await until(() => t.received.length > before);
+      await waitFor('the first delivery', () => t.received.length > before);
       const got = t.received[before]!;
       assert.equal(got.method, 'PUT');
       assert.equal(got.url, '/work?x=1');
@@ -138,7 +130,7 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
       assert.equal(claims.aud, `${t.url}/work?x=1`);
 
       // After success: the name is a tombstone.
-      await until(async () => {
+      await waitFor('the task to be done', async () => {
         try {
           await client.getTask({ name: task.name! });
           return false;
@@ -162,23 +154,34 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
       assert.match(later.name!, /\/tasks\/\d+$/);
       const [other] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/deleted-${transport}`, body: Buffer.from('other') } } });
       const [held] = await client.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/held-${transport}` } } });
-      await new Promise((r) => setTimeout(r, 200));
-      assert.equal(t.received.length, n0, 'paused queue dispatches nothing');
       const [listed] = await client.listTasks({ parent: queueName });
       assert.deepEqual(listed.map((x) => x.name).sort(), [later.name, other.name, held.name].sort());
       assert.equal(Buffer.from((listed[0]!.httpRequest?.body as Uint8Array | undefined) ?? []).length, 0, 'BASIC view has no body');
 
       const [ran] = await client.runTask({ name: later.name! });
       assert.equal(ran.name, later.name);
-      await until(() => t.received.some((r) => r.url === `/paused-${transport}`));
+      await waitFor('the task RunTask dispatched', () => t.received.some((r) => r.url === `/paused-${transport}`));
+      // The paused queue itself dispatched nothing: only RunTask's task arrived, and the others were never attempted.
+      assert.deepEqual(t.received.slice(n0).map((r) => r.url), [`/paused-${transport}`]);
+      for (const task of [other, held]) assert.equal(Number((await client.getTask({ name: task.name!, responseView: 'FULL' }))[0].dispatchCount ?? 0), 0, `${task.name} not attempted while paused`);
       await client.deleteTask({ name: other.name! });
       await assert.rejects(client.deleteTask({ name: other.name! }), (e: unknown) => rpc(e).code === 5);
-      const [resumed] = await client.resumeQueue({ name: queueName });
-      assert.equal(resumed.state, 'RUNNING');
-      const resumedAt = Date.now();
-      await until(() => t.received.some((r) => r.url === `/held-${transport}`));
-      assert.ok(Date.now() - resumedAt < 1_000, 'a task held by the pause goes out at resume, not at the next sweep');
-      await new Promise((r) => setTimeout(r, 200));
+
+      // ResumeQueue tells the dispatcher at once, rather than leaving the held task to its next sweep.
+      const dispatcher = tasksDispatcher(ap.platform);
+      const told: string[] = [];
+      const laneRuns = dispatcher.laneRuns.bind(dispatcher);
+      dispatcher.laneRuns = (q: string) => (told.push(q), laneRuns(q));
+      try {
+        const [resumed] = await client.resumeQueue({ name: queueName });
+        assert.equal(resumed.state, 'RUNNING');
+      } finally {
+        dispatcher.laneRuns = laneRuns;
+      }
+      assert.ok(told.includes(`q-${transport}`), `resume woke the queue: ${told.join(', ')}`);
+      // Once the queue holds no task, every attempt it made has been answered: count them.
+      await waitFor('the resumed queue to empty', async () => (await client.listTasks({ parent: queueName }))[0].length === 0);
+      assert.equal(t.received.filter((r) => r.url === `/held-${transport}`).length, 1, 'the held task ran once the queue resumed');
       assert.equal(t.received.filter((r) => r.url === `/deleted-${transport}`).length, 0, 'deleted task never runs');
       assert.equal(t.received.filter((r) => r.url === `/paused-${transport}`).length, 1, 'a run task does not fire again at its old time');
 

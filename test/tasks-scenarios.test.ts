@@ -9,6 +9,8 @@ import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
 import { Compute } from 'google-auth-library';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { useMetadataServer } from './support/metadata-env.js';
+import { waitFor } from './support/wait.js';
 
 const PROJECT = 'demo-project';
 const PARENT = `projects/${PROJECT}/locations/us-central1`;
@@ -44,14 +46,6 @@ async function countingService(): Promise<{ url: string; delivered: Map<string, 
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, delivered, server };
-}
-
-async function until(cond: () => Promise<boolean> | boolean, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 function grpcClient(ap: TestAuthplane): CloudTasksClient {
@@ -93,7 +87,6 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
     client = grpcClient(ap);
   });
   after(async () => {
-    delete process.env.GCE_METADATA_HOST;
     await client?.close();
     await ap?.stop();
     await new Promise<void>((r) => svc?.server.close(() => r()));
@@ -102,7 +95,7 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
   test('row 5: the task SA lacks roles/run.invoker → every attempt 403 PERMISSION_DENIED, retried per retryConfig, then dropped', async () => {
     const [task] = await client.createTask({ parent: queue, task: { httpRequest: { url: `${SERVICE_URL}/`, oidcToken: { serviceAccountEmail: SA('tasks-no-role') } } } });
     const id = taskId(task.name!);
-    await until(async () => (await attempts(ap, 'scenarios', id)).task?.state === 'failed', 10_000, 'the task to exhaust its 3 attempts');
+    await waitFor('the task to exhaust its 3 attempts', async () => (await attempts(ap, 'scenarios', id)).task?.state === 'failed');
     const r = await attempts(ap, 'scenarios', id);
     assert.equal(r.attempts.length, 3, 'maxAttempts: 3');
     for (const a of r.attempts) {
@@ -118,7 +111,7 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
       task: { httpRequest: { url: `${SERVICE_URL}/update`, oidcToken: { serviceAccountEmail: SA('tasks-invoker'), audience: `${SERVICE_URL}/update` } } },
     });
     const id = taskId(task.name!);
-    await until(async () => (await attempts(ap, 'scenarios', id)).attempts.length >= 1, 5_000, 'an attempt');
+    await waitFor('an attempt', async () => (await attempts(ap, 'scenarios', id)).attempts.length >= 1);
     const a = (await attempts(ap, 'scenarios', id)).attempts[0]!;
     assert.equal(a.httpStatus, 401);
     assert.equal(a.denial, 'AUDIENCE_MISMATCH');
@@ -127,7 +120,7 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
   test('row 7 (the default trap): audience unset on a URL with a path → the task URL, path included → 401 AUDIENCE_MISMATCH', async () => {
     const [task] = await client.createTask({ parent: queue, task: { httpRequest: { url: `${SERVICE_URL}/update`, oidcToken: { serviceAccountEmail: SA('tasks-invoker') } } } });
     const id = taskId(task.name!);
-    await until(async () => (await attempts(ap, 'scenarios', id)).attempts.length >= 1, 5_000, 'an attempt');
+    await waitFor('an attempt', async () => (await attempts(ap, 'scenarios', id)).attempts.length >= 1);
     const a = (await attempts(ap, 'scenarios', id)).attempts[0]!;
     assert.equal(a.httpStatus, 401);
     assert.equal(a.denial, 'AUDIENCE_MISMATCH');
@@ -152,7 +145,7 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
       task: { httpRequest: { url: `${SERVICE_URL}/`, oidcToken: { serviceAccountEmail: SA('tasks-invoker'), audience: `${new URL(SERVICE_URL).host}:443` } } },
     });
     const id = taskId(task.name!);
-    await until(async () => (await attempts(ap, 'scenarios', id)).attempts.length >= 1, 5_000, 'an attempt');
+    await waitFor('an attempt', async () => (await attempts(ap, 'scenarios', id)).attempts.length >= 1);
     const a = (await attempts(ap, 'scenarios', id)).attempts[0]!;
     assert.equal(a.httpStatus, 401);
     assert.equal(a.denial, 'AUDIENCE_MISMATCH');
@@ -161,8 +154,8 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
   test('row 9: oidcToken.audience unset, root URL → 200 (the audience defaults to the task URL)', async () => {
     const [task] = await client.createTask({ parent: queue, task: { httpRequest: { url: `${SERVICE_URL}/`, oidcToken: { serviceAccountEmail: SA('tasks-invoker') } } } });
     const id = taskId(task.name!);
-    await until(() => svc.delivered.get(id) === 1, 5_000, 'the delivery');
-    await until(async () => (await attempts(ap, 'scenarios', id)).task?.state === 'done', 5_000, 'the task to be done');
+    await waitFor('the delivery', () => svc.delivered.get(id) === 1);
+    await waitFor('the task to be done', async () => (await attempts(ap, 'scenarios', id)).task?.state === 'done');
     const r = await attempts(ap, 'scenarios', id);
     assert.deepEqual(r.attempts.map((a) => [a.httpStatus, a.denial]), [[200, null]]);
   });
@@ -171,12 +164,12 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
     const url = `${ap.platform.directory.get('internal-only')!.urls.deterministic!}/`;
     const [task] = await client.createTask({ parent: queue, task: { httpRequest: { url, oidcToken: { serviceAccountEmail: SA('tasks-invoker') } } } });
     const id = taskId(task.name!);
-    await until(() => svc.delivered.get(id) === 1, 5_000, 'the delivery');
+    await waitFor('the delivery', () => svc.delivered.get(id) === 1);
   });
 
   test('row 11: the creator lacks iam.serviceAccounts.actAs on the task SA → PERMISSION_DENIED naming it, code ACT_AS_DENIED', async () => {
     // The enqueuer workload's own credentials, from its metadata server, as its code on Cloud Run would get them.
-    process.env.GCE_METADATA_HOST = ap.metadataHost('enqueuer-app');
+    const restoreEnv = useMetadataServer(ap.metadataHost('enqueuer-app'));
     const api = new URL(ap.apiUrl);
     const rest = new CloudTasksClient({ fallback: 'rest', protocol: 'http', servicePath: api.hostname, port: Number(api.port), authClient: new Compute() as never });
     try {
@@ -197,6 +190,7 @@ describe('Cloud Tasks scenarios (rows 5, 7, 8, 9, 10, 11)', () => {
       );
     } finally {
       await rest.close();
+      restoreEnv();
     }
   });
 });
@@ -236,7 +230,7 @@ describe('Cloud Tasks scenario row 6: a binding still propagating', () => {
         return taskId(t.name!);
       }),
     );
-    await until(() => names.every((n) => svc.delivered.get(n) === 1), 20_000, 'all 100 deliveries');
+    await waitFor('all 100 deliveries', () => names.every((n) => svc.delivered.get(n) === 1));
     let propagating = 0;
     for (const n of names) {
       const r = await attempts(ap, 'burst', n);

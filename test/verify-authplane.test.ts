@@ -25,11 +25,14 @@ test('authplane-minted ID tokens verify; its access tokens are ACCESS_TOKEN_NOT_
   assert.equal(verified.principal, 'tasks-invoker@demo-project.iam.gserviceaccount.com');
   assert.equal(verified.header.alg, 'RS256');
   // And from its PEM map.
-  assert.ok(await verifyGoogleIdToken(idToken, { audience: `${AUD}/`, keysUrl: `${ap.apiUrl}/oauth2/v1/certs` }));
+  const fromPem = await verifyGoogleIdToken(idToken, { audience: `${AUD}/`, keysUrl: `${ap.apiUrl}/oauth2/v1/certs` });
+  assert.equal(fromPem.principal, 'tasks-invoker@demo-project.iam.gserviceaccount.com');
+  assert.equal(fromPem.claims.aud, AUD);
 
   // In process, from the key ring (how the front door calls it).
   const v = new Verifier({ keys: keyRingSource(ap.platform.identity.keys), surface: 'run' });
-  assert.ok(v.verify(idToken, { audiences: [AUD] }).ok);
+  const inProcess = v.verify(idToken, { audiences: [AUD] });
+  assert.equal(inProcess.ok ? inProcess.principal : inProcess.denial.code, 'tasks-invoker@demo-project.iam.gserviceaccount.com');
   const refused = v.verify(accessToken, { audiences: [AUD] });
   assert.equal(refused.ok ? 'ok' : refused.denial.code, 'ACCESS_TOKEN_NOT_ID_TOKEN');
 

@@ -133,7 +133,8 @@ test('AUTHPLANE_URL points both library functions at authplane\'s key endpoints'
     if (before === undefined) delete process.env['AUTHPLANE_URL'];
     else process.env['AUTHPLANE_URL'] = before;
   });
-  assert.ok((await verifyGoogleIdToken(idToken(), { audience: SERVICE_URL, now: NOW_MS })).ok);
+  assert.equal((await verifyGoogleIdToken(idToken(), { audience: SERVICE_URL, now: NOW_MS })).principal, 'tasks-invoker@demo-project.iam.gserviceaccount.com');
+  assert.equal(srv.hits['/oauth2/v3/certs'], 1, 'the keys came from AUTHPLANE_URL');
   const aud = '/projects/123456789012/locations/us-central1/services/update';
   const iap = await verifyIapAssertion(iapAssertion(), { audience: aud, now: NOW_MS });
   assert.equal(iap.principal, 'alice@example.com');

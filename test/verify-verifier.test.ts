@@ -245,9 +245,20 @@ test('the verified-token cache: hits, per-call audience and time, exact token ma
   refused(v.verify(token, call), 'TOKEN_EXPIRED');
   // (The code is the same either way: it is the hit count that shows the cache stayed out of it.)
   assert.equal(v.cacheStats().hits, 2);
-  // Bounded.
-  for (let i = 0; i < 300; i++) v.verify(idToken({ sub: String(i) }), call);
-  assert.ok(v.cacheStats().size <= 100);
+  // Bounded (two generations of 50): after 300 valid tokens (back at NOW, or none would be cached) the
+  // newest is still a hit, the oldest was evicted, and the size never passed 100.
+  now = NOW_MS;
+  const many = Array.from({ length: 300 }, (_, i) => idToken({ sub: String(i) }));
+  for (const t of many) {
+    assert.ok(v.verify(t, call).ok);
+    assert.ok(v.cacheStats().size <= 100, `size ${v.cacheStats().size}`);
+  }
+  assert.ok(v.cacheStats().size >= 50, `the newest generation is kept: size ${v.cacheStats().size}`);
+  const hits = v.cacheStats().hits;
+  assert.ok(v.verify(many[299]!, call).ok);
+  assert.equal(v.cacheStats().hits, hits + 1, 'the newest token is a hit');
+  assert.ok(v.verify(many[0]!, call).ok);
+  assert.equal(v.cacheStats().hits, hits + 1, 'the oldest was evicted');
 });
 
 test('a cached token is frozen: callers cannot change what the next caller sees', () => {

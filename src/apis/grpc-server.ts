@@ -111,7 +111,7 @@ export class GrpcServer {
   authenticate(metadata: grpc.Metadata, api: string, path: string): Promise<string> {
     const auth = metadata.get('authorization')[0];
     const rpc = path.slice(path.lastIndexOf('/') + 1);
-    return authorizedCaller(this.platform, auth ? { authorization: String(auth) } : {}, api, /^(Get|List)/.test(rpc), path);
+    return authorizedCaller(this.platform, auth ? { authorization: String(auth) } : {}, api, /^(Get|List|TestIamPermissions)/.test(rpc), path);
   }
 
   /** An error as Google's gRPC status: refusals with their code and trailers; anything else INTERNAL, logged once. */
@@ -151,16 +151,17 @@ export class GrpcServer {
     requestLogFor(this.platform).record(entry);
   }
 
+  /** Binds; rejects with grpc-js's error, which the caller names by its setting (listenFailure). */
   async listen(host: string, port: number): Promise<string> {
+    // grpc-js logs its own line for a failed bind; the caller reports the failure, so grpc-js stays quiet
+    // while binding (unless GRPC_VERBOSITY asks for its logs).
+    const quiet = !process.env.GRPC_VERBOSITY && !process.env.GRPC_NODE_VERBOSITY;
+    if (quiet) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
     const bound = await new Promise<number>((resolve, reject) =>
       this.server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (err, p) => {
-        if (err) {
-          reject(
-            /EADDRINUSE|address already in use/i.test(err.message)
-              ? new Error(`gRPC port ${port} on ${host} is already in use (server.grpcPort): stop the other process, or set server.grpcPort: 0 for any free port`)
-              : new Error(`cannot open the gRPC port ${hostPort(host, port)} (server.host / server.grpcPort): ${err.message}`),
-          );
-        } else resolve(p);
+        if (quiet) grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
+        if (err) reject(err);
+        else resolve(p);
       }),
     );
     this.address = hostPort(host, bound);

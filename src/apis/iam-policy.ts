@@ -69,7 +69,7 @@ function policyJson(p: IamPolicy) {
 /** Registers `BASE:getIamPolicy`, `BASE:setIamPolicy`, `BASE:testIamPermissions` for one resource family. */
 export function iamPolicyRoutes(api: RouteRegistrar, platform: Platform, base: string, spec: PolicyResourceSpec, opts: { getMethod?: 'GET' | 'POST' | 'BOTH' } = {}): void {
   const get = async (req: ApiRequest) => ({ body: policyJson(platform.iam.getPolicy(await spec.resolve(req))) });
-  const getAccess = { permission: spec.getPermission, on: spec.resolve };
+  const getAccess = { permission: spec.getPermission, on: spec.resolve, read: true };
   const getMethod = opts.getMethod ?? 'BOTH';
   if (getMethod !== 'POST') api.get(`${base}:getIamPolicy`, getAccess, get);
   if (getMethod !== 'GET') api.post(`${base}:getIamPolicy`, getAccess, get);
@@ -88,7 +88,7 @@ export function iamPolicyRoutes(api: RouteRegistrar, platform: Platform, base: s
     return { body: policyJson(result.policy) };
   });
 
-  api.post(`${base}:testIamPermissions`, { authenticated: 'testIamPermissions answers which of the listed permissions the caller itself holds' }, async (req) => {
+  api.post(`${base}:testIamPermissions`, { authenticated: 'testIamPermissions answers which of the listed permissions the caller itself holds', read: true }, async (req) => {
     const resource = await spec.resolve(req);
     const body = await req.json<{ permissions?: unknown }>();
     if (!Array.isArray(body.permissions)) throw invalidArgument('permissions must be a list.', 'permissions');

@@ -41,7 +41,10 @@ export function restRpcBinder(router: Router, api: string, root: () => protobuf.
   const routes = router.for(api);
   const type = (name: string) => root().lookupType(name);
   return (verb: 'get' | 'post' | 'patch' | 'put' | 'delete', pattern: string, rpc: RestRpc, method: RpcMethod): void => {
-    const access = { permission: `${api.split('.')[0]} (per RPC: ${rpc.request.replace(pkg, '').replace(/Request$/, '')})`, checkedBy: 'handler' } as const;
+    const name = rpc.request.replace(pkg, '').replace(/Request$/, '');
+    // Get, List and TestIamPermissions only read: read-only scopes suffice, as for a GET.
+    const read = /^(Get|List|TestIamPermissions)/.test(name.slice(name.lastIndexOf('.') + 1));
+    const access = { permission: `${api.split('.')[0]} (per RPC: ${name})`, checkedBy: 'handler', read } as const;
     routes[verb](pattern, access, async (req: ApiRequest): Promise<ApiResponse> => {
       const requestType = type(rpc.request);
       const json: Obj = {};

@@ -25,13 +25,17 @@ import { denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
 import { authorizedCaller, requirePermission } from './caller.js';
 import { apiRefusal, invalidArgument, notFound } from './errors.js';
 
-/** Who may call a route; see the file header. `quiet` routes (health, key sets, the request log itself) are not logged. */
+/**
+ * Who may call a route; see the file header. `quiet` routes (health, key sets, the request log itself) are not
+ * logged. `read`: the call only reads, so read-only OAuth scopes suffice (default: GET and HEAD; a POST that
+ * reads, such as entries:list or getIamPolicy, says so).
+ */
 export type Access = (
   | { readonly public: string }
   | { readonly permission: string; readonly on: (req: ApiRequest) => string | Promise<string> }
   | { readonly permission: string; readonly checkedBy: 'handler' }
   | { readonly authenticated: string }
-) & { readonly quiet?: boolean };
+) & { readonly quiet?: boolean; readonly read?: boolean };
 
 export interface ApiRequest {
   method: string;
@@ -234,7 +238,8 @@ export class Router {
   private async admit(route: Route, req: ApiRequest): Promise<void> {
     if (!SAFE_METHODS.has(req.method)) this.sameOrigin(route, req);
     if ('public' in route.access) return;
-    req.caller = await authorizedCaller(this.platform, req.headers, route.service, req.method === 'GET' || req.method === 'HEAD', `${req.method} ${route.pattern}`);
+    const read = route.access.read ?? (req.method === 'GET' || req.method === 'HEAD');
+    req.caller = await authorizedCaller(this.platform, req.headers, route.service, read, `${req.method} ${route.pattern}`);
     if ('on' in route.access) {
       const resource = await route.access.on(req);
       requirePermission(this.platform, req.caller, route.access.permission, resource, route.service);

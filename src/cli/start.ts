@@ -5,6 +5,7 @@ import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/schema-dsl.js';
 import { startAuthplane, type RunningAuthplane } from '../server/app.js';
 import { DataDirInUseError, DEFAULT_DATA_DIR, DEMO_DATA_DIR, resetDataDir } from '../server/data-dir.js';
+import { StartupError } from '../lib/startup-error.js';
 
 export const summary = 'run the emulator: API, gRPC, front doors, metadata servers (demo project without --config)';
 
@@ -71,14 +72,17 @@ export async function run(args: string[]): Promise<number> {
   let running: RunningAuthplane | undefined;
   let stopping = false;
   const shutdown = (signal: string) => {
-    if (stopping) return;
+    // A second signal while stopping (or while supervised commands are still starting): out at once; the
+    // exit hook stops the supervised commands.
+    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
     stopping = true;
     console.log(`authplane: ${signal}, shutting down`);
     // Still starting: stop once started (startAuthplane cleans up after itself when it fails).
     (running ? running.stop() : starting.then((r) => r.stop())).then(
       () => process.exit(0),
       (e: unknown) => {
-        console.error('authplane: shutdown failed:', e);
+        // A start that failed has said why (below).
+        if (!(e instanceof StartupError)) console.error('authplane: shutdown failed:', e);
         process.exit(1);
       },
     );
@@ -88,7 +92,15 @@ export async function run(args: string[]): Promise<number> {
   // With --json, listener lines become the one JSON line at ready; anything else (a warning) goes to stderr.
   const print = values.json ? (l: string) => void (l === 'authplane ready' || /^\S.*\shttps?:\/\/\S+$/.test(l) || console.error(l)) : (l: string) => console.log(l);
   const starting = startAuthplane({ config, dataDir, print, ...(databaseUrl ? { databaseUrl } : {}) });
-  running = await starting;
+  try {
+    running = await starting;
+  } catch (e) {
+    if (e instanceof StartupError) {
+      console.error(`authplane: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
   if (values.json) console.log(JSON.stringify({ ready: true, dataDir, fresh: freshDemo, listeners: running.listeners }));
   return -1; // keep running
 }

@@ -109,6 +109,11 @@ const schema = obj(
           domains: list(str({ pattern: /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, hint: 'a custom domain is a host name such as api.example.com (no scheme, no path, lowercase)' })),
           functionName: optStr({ pattern: NAME }),
           allowAudiencePath: bool(false),
+          // Cloud Run's request timeout: default 300 s, 1 s to 3600 s (https://cloud.google.com/run/docs/configuring/request-timeout).
+          timeout: duration('300s', { minMs: 1_000, maxMs: 3_600_000 }),
+          // Cloud Run's default startup probe gives a container 240 s; authplane's default is shorter because
+          // a local command that has not listened in 30 s is almost always broken.
+          startupTimeout: duration('30s', { minMs: 1000, maxMs: 3_600_000 }),
           iap: obj({ enabled: bool(false), oauthClientId: optStr(), customAudiences: list(str()) }),
         },
         { required: ['name'] },
@@ -439,8 +444,15 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
     serviceAccounts: c.serviceAccounts.map((s) => ({ name: s.name, ...(s.displayName ? { displayName: s.displayName } : {}) })),
     users: c.users.map((u) => ({ email: u.email, ...(u.password ? { password: u.password } : {}), ...(u.displayName ? { displayName: u.displayName } : {}) })),
     services: services.map((s) => {
-      const { upstream, command, cwd, functionName, ...rest } = s;
-      return { ...rest, ...(upstream ? { upstream } : {}), ...(command ? { command } : {}), ...(cwd ? { cwd } : {}), ...(functionName ? { functionName } : {}) };
+      const { upstream, command, cwd, functionName, startupTimeout, ...rest } = s;
+      return {
+        ...rest,
+        startupTimeoutMs: startupTimeout,
+        ...(upstream ? { upstream } : {}),
+        ...(command ? { command } : {}),
+        ...(cwd ? { cwd } : {}),
+        ...(functionName ? { functionName } : {}),
+      };
     }),
     queues: c.queues.map((q) => ({
       name: q.name,
@@ -480,6 +492,11 @@ export function loadConfigFile(file: string): AuthplaneConfig {
   } catch (e) {
     const pos = e instanceof YAMLParseError && e.linePos ? ` at line ${e.linePos[0].line}, column ${e.linePos[0].col}` : '';
     throw new ConfigError(file, [{ path: '', problem: `is not valid YAML${pos}: ${(e as Error).message.split('\n')[0]}`, fix: 'fix the YAML syntax' }]);
+  }
+  // An empty file (or one of comments only) is most likely the wrong file: refuse it rather than start an
+  // empty project on the default ports. A list or a scalar is refused by validateConfig.
+  if (raw === null || raw === undefined) {
+    throw new ConfigError(file, [{ path: '', problem: 'the file holds no config (it is empty)', fix: 'write the project\'s config (see docs/config.md), or leave out --config to run the demo project' }]);
   }
   const config = validateConfig(raw, file);
   // Supervised commands run from the config file's folder unless told otherwise.

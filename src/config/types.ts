@@ -72,8 +72,12 @@ export interface ServiceConfig {
   domains: string[];
   /** Declares a Cloud Functions (2nd gen) URL https://REGION-PROJECT.cloudfunctions.net/FUNCTION for it. */
   functionName?: string;
+  /** Cloud Run's request timeout, ms: a request not answered in time gets 504 and the upstream request is cancelled. */
+  timeout: number;
   /** Accept audiences that carry a request path (Google refuses them; see docs/behaviour.md). */
   allowAudiencePath: boolean;
+  /** How long `authplane start` waits for a supervised `command` to answer on its PORT (ms, default 30 s). */
+  startupTimeoutMs: number;
   iap: IapConfig;
 }
 

@@ -21,6 +21,7 @@ import { endToEndHeaders, proxy } from './proxy.js';
 import { compileRoute, matchRoute, type CompiledRoute, type RouteMatch } from './route-match.js';
 import { targetFor, type TargetRequest } from './target.js';
 import { hostPort } from '../lib/host-port.js';
+import { listenFailure } from '../lib/startup-error.js';
 
 /** How long a target may take to start answering (Apigee's default io.timeout.millis is 55 s). */
 const TARGET_TIMEOUT_MS = 55_000;
@@ -138,7 +139,9 @@ export async function startGateway(platform: Platform, config: GatewayConfig, in
     });
   });
   server.keepAliveTimeout = 65_000;
-  await listen(server, config.port, platform.config.server.host);
+  await listen(server, config.port, platform.config.server.host).catch((e: unknown) => {
+    throw listenFailure(e, { host: platform.config.server.host, port: config.port, portSetting: `gateways[${index}].port` });
+  });
   const host = platform.config.server.host;
   const url = `http://${hostPort(host, (server.address() as AddressInfo).port)}`;
   return {

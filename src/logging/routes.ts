@@ -15,7 +15,7 @@ export function loggingRoutes(router: Router, platform: Platform): void {
   const { project } = platform.config;
   router
     .for('logging.googleapis.com')
-    .post('/v2/entries:list', { permission: LOG_READ_PERMISSION, on: () => projectResource(project.id), quiet: true }, async (req) => {
+    .post('/v2/entries:list', { permission: LOG_READ_PERMISSION, on: () => projectResource(project.id), quiet: true, read: true }, async (req) => {
       const request = parseListRequest(await req.json(), project);
       return { body: listEntries(logEntriesFor(platform), request) };
     });

@@ -89,11 +89,10 @@ export async function startMetadataServer(platform: Platform, opts: MetadataServ
   };
 }
 
+/** Listens; rejects with the operating system's error, for the caller to name its setting (listenFailure). */
 export function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onError = (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'EADDRINUSE' ? new Error(`port ${port} on ${host} is already in use: stop whatever holds it, or choose another port (0 = any free port)`) : e);
-    };
+    const onError = (e: NodeJS.ErrnoException) => reject(e);
     server.once('error', onError);
     server.listen(port, host, () => {
       server.off('error', onError);

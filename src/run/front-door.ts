@@ -131,8 +131,22 @@ export class FrontDoor {
       return;
     }
     const headers = upstreamHeaders(req, a.edits, 'http');
+    const { platform } = this.deps;
+    const timeoutMs = this.entry.config.timeout;
+    const timeoutDenial = () => deny('REQUEST_TIMEOUT', 'run', { timeout: `${timeoutMs / 1000}s`, path: pathOf(req) });
     const go = (): void => {
-      void proxyHttp(req, res, this.deps.upstream, headers, this.deps.agents).then((p) => this.record(req, id, started, source, a, p));
+      const timeout = {
+        timers: platform.timers,
+        at: platform.clock() + timeoutMs,
+        onTimeout: () => {
+          const out = denialResponse(timeoutDenial(), { requestId: id });
+          res.writeHead(out.status, { ...out.headers, 'content-length': String(Buffer.byteLength(out.body)) });
+          res.end(out.body);
+        },
+      };
+      void proxyHttp(req, res, this.deps.upstream, headers, this.deps.agents, timeout).then((p) =>
+        this.record(req, id, started, source, a, p.timedOut ? { ...p, denial: timeoutDenial() } : p),
+      );
     };
     const ready = this.deps.upstream.ready();
     if (ready === undefined) go();
@@ -165,6 +179,12 @@ export class FrontDoor {
       const ready = this.deps.upstream.ready();
       if (ready !== undefined) await waitReady(ready);
       const p = await proxyUpgrade(req, socket, head, this.deps.upstream, upstreamHeaders(req, a.edits, 'http'));
+      // Cloud Run's request timeout bounds a WebSocket's whole life too: at the deadline the connection is closed.
+      if (p.status === 101 && !socket.destroyed) {
+        const { platform } = this.deps;
+        const deadline = platform.timers.at(platform.clock() + this.entry.config.timeout, () => socket.destroy());
+        socket.once('close', () => deadline.cancel());
+      }
       this.record(req, id, started, source, a, p);
     };
     upgrade().catch((e: unknown) => {

@@ -15,6 +15,7 @@ import { Supervisor } from './supervisor.js';
 import { registerProcess, serviceStatusRoutes } from './service-status.js';
 import { hostPort } from '../lib/host-port.js';
 import { revisionName } from '../services/directory.js';
+import { listenFailure } from '../lib/startup-error.js';
 
 export const cloudRunProduct: Product = {
   name: 'run',
@@ -57,12 +58,15 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
 
   try {
     // Front doors listen first (so every service URL resolves), then the supervised commands start in
-    // parallel; `start` returns once they are spawned (front doors hold requests until each answers).
+    // parallel; `start` returns once they are spawned (front doors hold requests until each answers),
+    // and `untilReady` once each answers on its port.
     const starting: Promise<void>[] = [];
-    for (const svc of config.services) {
+    for (const [i, svc] of config.services.entries()) {
       const entry = platform.directory.get(svc.name)!;
       const door = new FrontDoor(entry, { platform, admission, log, agents, upstream: NOT_STARTED });
-      const bound = await door.listen(config.server.host, svc.port);
+      const bound = await door.listen(config.server.host, svc.port).catch((e: unknown) => {
+        throw listenFailure(e, { host: config.server.host, port: svc.port, portSetting: `services[${i}].port` });
+      });
       doors.push(door);
       const address = hostPort(bound.host, bound.port);
       listeners.push({ name: `front door ${svc.name}`, url: `http://${address}` });
@@ -73,15 +77,17 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
       const md = platform.metadataServers.get(svc.name);
       const sup = new Supervisor({
         name: svc.name,
+        setting: `services[${i}]`,
         command: svc.command,
         cwd: svc.cwd,
         host: config.server.host,
+        startupTimeoutMs: svc.startupTimeoutMs,
         env: {
           K_SERVICE: svc.name,
           K_REVISION: revisionName(config, svc.name),
           K_CONFIGURATION: svc.name,
           GOOGLE_CLOUD_PROJECT: config.project.id,
-          ...(md ? { GCE_METADATA_HOST: md.hostPort } : {}),
+          ...(md ? metadataServerEnv(md.hostPort) : {}),
           ...grpcHostPort(platform),
           ...svc.env,
         },
@@ -90,19 +96,23 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
       registerProcess(platform, svc.name, sup);
       // Its own outbound calls: with all-traffic VPC egress, calls from its processes to other services count as internal.
       platform.egress.register({ kind: 'service', name: svc.name, vpcEgress: svc.vpcEgress }, () => (sup.pid !== undefined ? [sup.pid] : []));
-      starting.push(
-        sup.spawn().then(() => {
-          // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a
-          // cold start; `authplane ready` does not wait for every command to boot.
-          door.setUpstream(sup);
-          sup.untilReady().catch((e: unknown) => console.error(`authplane: ${(e as Error).message}`));
-        }),
-      );
+      // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a cold start.
+      starting.push(sup.spawn().then(() => door.setUpstream(sup)));
     }
     await Promise.all(starting);
   } catch (e) {
     await stop();
     throw e;
   }
-  return { listeners, stop };
+  return { listeners, untilReady: async () => void (await Promise.all(supervisors.map((s) => s.untilReady()))), stop };
+}
+
+/**
+ * The service's own metadata server, whatever authplane's environment says. Google's Node libraries read
+ * GCE_METADATA_IP before GCE_METADATA_HOST and, with METADATA_SERVER_DETECTION=none, never look for a
+ * metadata server: values inherited from authplane's environment (a test runner's, say) must not hide
+ * the one a service on Cloud Run always has. (undefined removes the inherited variable.)
+ */
+function metadataServerEnv(hostPort: string): Record<string, string | undefined> {
+  return { GCE_METADATA_HOST: hostPort, GCE_METADATA_IP: hostPort, METADATA_SERVER_DETECTION: undefined };
 }

@@ -14,6 +14,7 @@ import { clientAddress, HOP_BY_HOP } from '../lib/http-headers.js';
 import { stripSignature } from '../lib/jwt.js';
 import { hostPort } from '../lib/host-port.js';
 import type { HeaderEdits } from '../admission/edits.js';
+import type { Timers } from '../dispatch/timers.js';
 
 /** Responses up to this size (by Content-Length) are sent in one write. */
 const SMALL_RESPONSE_BYTES = 64 * 1024;
@@ -87,6 +88,8 @@ export interface ProxyResult {
   status: number;
   outcome: 'proxied' | 'too-large' | 'upstream-error';
   error?: string;
+  /** Set when the request timeout passed before the service answered (the 504 was sent, the upstream request cancelled). */
+  timedOut?: true;
   /** Bytes of the response body sent to the client (Cloud Logging's httpRequest.responseSize). */
   responseBytes?: number;
 }
@@ -116,16 +119,35 @@ export class UpstreamAgents {
   }
 }
 
-/** Proxies one request; resolves when the response is finished (or failed). Never rejects. */
-export function proxyHttp(req: IncomingMessage, res: ServerResponse, target: UpstreamTarget, headers: string[], agents: UpstreamAgents): Promise<ProxyResult> {
+/**
+ * Proxies `req` to `target`; resolves when the response is finished (or failed), never rejects. `timeout.at(ms)` is when the service's request timeout passes: `onTimeout` then
+ * answers (unless the response has started, which is cut) and the upstream request is cancelled.
+ */
+export function proxyHttp(
+  req: IncomingMessage,
+  res: ServerResponse,
+  target: UpstreamTarget,
+  headers: string[],
+  agents: UpstreamAgents,
+  timeout?: { timers: Timers; at: number; onTimeout: () => void },
+): Promise<ProxyResult> {
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: ProxyResult) => {
       if (!settled) {
         settled = true;
+        deadline?.cancel();
         resolve(r);
       }
     };
+    const deadline = timeout?.timers.at(timeout.at, () => {
+      if (settled) return;
+      // Settled first: cancelling the upstream request calls onError, which must not report a 503.
+      done({ status: 504, outcome: 'upstream-error', error: 'the service did not answer within its request timeout', timedOut: true });
+      if (!res.headersSent) timeout.onTimeout();
+      else res.destroy();
+      abort?.(new Error('the request timeout passed'));
+    });
     let tooLarge = false;
     const cl = req.headers['content-length'];
     const hasBody = !((cl === undefined || cl === '0') && req.headers['transfer-encoding'] === undefined);
@@ -188,6 +210,7 @@ export function proxyHttp(req: IncomingMessage, res: ServerResponse, target: Ups
         done({ status, outcome: 'proxied', responseBytes });
       },
       onError(e: Error & { code?: string }) {
+        if (settled) return; // the request timeout already answered
         if (tooLarge) {
           if (!res.headersSent) sendTooLarge(res);
           else res.destroy();

@@ -1,25 +1,31 @@
 // Runs a service's `command` the way Cloud Run runs a container: with PORT and the K_* variables set,
-// its metadata server in GCE_METADATA_HOST, its output prefixed with the service's name. It waits until the
-// port answers, restarts the process with exponential backoff when it exits, and stops it on shutdown.
+// its metadata server in GCE_METADATA_HOST, its output prefixed with the service's name. At start it waits
+// until the port answers (within the startup timeout; a command that exits first fails the start, as a
+// container that exits before listening fails a Cloud Run deployment); later it restarts the process with
+// exponential backoff when it exits, and stops it on shutdown.
 //
 // The command runs through the shell in its own process group, so stopping it also stops whatever the
 // shell started (npm run …, node …).
 
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { createInterface } from 'node:readline';
 import type { UpstreamTarget } from './proxy.js';
+import { StartupError } from '../lib/startup-error.js';
 
 export interface SupervisorOptions {
   /** The service name: log prefix and K_SERVICE. */
   name: string;
+  /** Where the service is declared (`services[0]`): start-up errors name its settings. */
+  setting?: string;
   command: string;
   cwd: string | undefined;
-  /** Variables added to the process environment (PORT is added here). */
-  env: Record<string, string>;
+  /** Variables added to the process environment (PORT is added here); undefined removes an inherited one. */
+  env: Record<string, string | undefined>;
   host: string;
-  /** How long to wait for the port to answer at start. Default 30 s. */
-  startTimeoutMs?: number;
+  /** How long to wait for the port to answer at start (services[].startupTimeout). Default 30 s. */
+  startupTimeoutMs?: number;
   /** Where output lines go; default process.stdout / stderr. */
   print?: (stream: 'out' | 'err', line: string) => void;
 }
@@ -104,32 +110,68 @@ export class Supervisor implements UpstreamTarget {
   /** Picks its port and spawns the command; from then on `ready()` is pending until the port answers. */
   async spawn(): Promise<void> {
     this.port = await freePort(this.host);
+    this.starting = { since: performance.now() };
     this.spawnChild();
   }
 
-  /** Resolves once the spawned command answers; rejects with its last output if it never does. */
-  async untilReady(): Promise<void> {
-    const timeout = this.opts.startTimeoutMs ?? 30_000;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.readyPromise,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new Error(
-                  `service ${this.opts.name}: \`${this.opts.command}\` did not answer on port ${this.port} (its PORT) within ${timeout / 1000} s. ` +
-                    `Make it listen on process.env.PORT.${this.recent.length ? ` Its last output:\n  ${this.recent.join('\n  ')}` : ''}`,
-                ),
-              ),
-            timeout,
-          );
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
+  /**
+   * Resolves once the spawned command answers on its port. Rejects with a StartupError naming the service,
+   * quoting its last output lines, when it exits first (with its exit code) or the startup timeout passes.
+   */
+  untilReady(): Promise<void> {
+    const starting = this.starting;
+    if (!starting) return Promise.resolve();
+    if (starting.failed) return Promise.reject(starting.failed);
+    const ready = this.readyPromise!;
+    // The timeout runs from the spawn.
+    const timeoutMs = this.opts.startupTimeoutMs ?? 30_000;
+    return new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.startFailed(this.startFailure(`did not answer on its PORT (${this.port}) within ${timeoutMs / 1000} s`, 'startupTimeout')),
+        Math.max(0, starting.since + timeoutMs - performance.now()),
+      );
+      starting.fail = (e) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      void ready.then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * From the spawn until the command first answers: an exit (or a failed spawn) then fails the start
+   * instead of restarting, whether or not `untilReady` is waiting yet.
+   */
+  private starting: { since: number; fail?: (e: StartupError) => void; failed?: StartupError } | undefined;
+
+  private startFailed(e: StartupError): void {
+    const starting = this.starting;
+    if (!starting || starting.failed) return;
+    starting.failed = e;
+    starting.fail?.(e);
+  }
+
+  /** The shell itself could not be started: most often a `cwd` that does not exist. */
+  private spawnFailure(e: NodeJS.ErrnoException): StartupError {
+    const at = this.opts.setting ?? `service ${this.opts.name}`;
+    const cwd = this.opts.cwd;
+    if (e.code === 'ENOENT' && cwd && !existsSync(cwd)) {
+      return new StartupError(`${at}.cwd`, `service ${this.opts.name}: ${cwd} does not exist (ENOENT)`, `create it, or set ${at}.cwd to the command's folder (a relative path starts at the config file's folder)`, { cause: e });
     }
+    return new StartupError(`${at}.command`, `service ${this.opts.name}: \`${this.opts.command}\` cannot be started: ${e.code ?? e.message}`, `check ${at}.command and ${at}.cwd`, { cause: e });
+  }
+
+  private startFailure(what: string, setting: 'command' | 'startupTimeout'): StartupError {
+    const at = this.opts.setting ?? `service ${this.opts.name}`;
+    const output = this.recent.length ? `; its last output:\n    ${this.recent.join('\n    ')}` : '; it printed nothing';
+    const fix =
+      setting === 'command'
+        ? `run \`${this.opts.command}\` by hand${this.opts.cwd ? ` in ${this.opts.cwd}` : ''} to see why it stops; it must keep running and listen on process.env.PORT`
+        : `make it listen on process.env.PORT (Cloud Run's contract), or give it longer with ${at}.startupTimeout`;
+    return new StartupError(`${at}.${setting}`, `service ${this.opts.name}: \`${this.opts.command}\` ${what}${output}`, fix);
   }
 
   ready(): Promise<void> | undefined {
@@ -151,7 +193,7 @@ export class Supervisor implements UpstreamTarget {
     const child = spawn(this.opts.command, {
       shell: true,
       cwd: this.opts.cwd,
-      env: { ...process.env, ...this.opts.env, PORT: String(this.port) },
+      env: childEnv({ ...process.env, ...this.opts.env, PORT: String(this.port) }),
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: true,
     });
@@ -180,12 +222,25 @@ export class Supervisor implements UpstreamTarget {
     void this.waitForPort(() => exited).then((up) => {
       if (up && this.child === child) this.markReady();
     });
-    child.on('error', (e) => this.print('err', `cannot start \`${this.opts.command}\`: ${e.message}`));
+    child.on('error', (e) => {
+      exited = true;
+      if (this.starting) this.startFailed(this.spawnFailure(e));
+      else this.print('err', `cannot start \`${this.opts.command}\`: ${e.message}`);
+    });
     child.on('exit', (code, signal) => {
       exited = true;
       this.lastExit = { code, signal, time: Date.now() };
-      this.state = this.stopping ? 'stopped' : 'restarting';
+      this.state = this.stopping || this.starting ? 'stopped' : 'restarting';
       if (this.stopping) return;
+      if (this.starting) {
+        // Its last lines may still be in the pipes: take them (briefly) before quoting the output.
+        const how = signal ? `signal ${signal}` : `exit code ${code}`;
+        const drained = new Promise<void>((r) => child.once('close', () => r()));
+        void Promise.race([drained, new Promise<void>((r) => setTimeout(r, 500).unref())]).then(() =>
+          this.startFailed(this.startFailure(`exited (${how}) before it answered on its PORT (${this.port})`, 'command')),
+        );
+        return;
+      }
       const ranMs = Date.now() - startedAt;
       if (ranMs >= HEALTHY_AFTER_MS) this.backoffMs = MIN_BACKOFF_MS;
       const wait = this.backoffMs;
@@ -210,6 +265,7 @@ export class Supervisor implements UpstreamTarget {
 
   private markReady(): void {
     if (!this.stopping) this.state = 'running';
+    this.starting = undefined;
     const r = this.resolveReady;
     this.readyPromise = undefined;
     this.resolveReady = undefined;
@@ -218,7 +274,8 @@ export class Supervisor implements UpstreamTarget {
 
   /** Polls the port until it accepts a connection; false when the process exited first or we stop. */
   private async waitForPort(exited: () => boolean): Promise<boolean> {
-    for (let delay = 20; ; delay = Math.min(delay * 1.5, 250)) {
+    // Every 20 ms, then every 50: `authplane ready` waits on this, so a late look costs every start.
+    for (let delay = 20; ; delay = Math.min(delay * 1.5, 50)) {
       if (exited() || this.stopping) return false;
       if (await canConnect(this.host, this.port)) return !exited();
       await new Promise((r) => setTimeout(r, delay));
@@ -241,6 +298,11 @@ export class Supervisor implements UpstreamTarget {
     await exited;
     clearTimeout(timer);
   }
+}
+
+/** The environment without the variables set to undefined. */
+function childEnv(env: Record<string, string | undefined>): Record<string, string> {
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
 
 function killGroup(pid: number, signal: NodeJS.Signals): void {

@@ -1,6 +1,9 @@
 // `authplane start`: composes the core and the products into one process.
-// Order: store → identity → IAM (seeded from config) → API port → metadata servers → products → ready.
+// Order: data dir → store → identity → IAM (seeded from config) → API port → metadata servers → products
+// → every product ready (supervised commands answer) → `authplane ready`. A failure on the way stops what
+// started and rejects with a StartupError naming the setting or flag at fault.
 
+import { accessSync, constants } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthplaneConfig } from '../config/types.js';
@@ -23,6 +26,7 @@ import { dashboardRoutes } from '../ui/dashboard.js';
 import { hostPort } from '../lib/host-port.js';
 import type { Timers } from '../dispatch/timers.js';
 import { ensurePrivateDir } from '../lib/private-files.js';
+import { listenFailure, pathFailure } from '../lib/startup-error.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -51,8 +55,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   const { config } = opts;
   const print = opts.print ?? ((l: string) => console.log(l));
   const products = opts.products ?? PRODUCTS;
-  // State, logs and (on SQLite) every private key live under the data directory: private to this user.
-  ensurePrivateDir(opts.dataDir);
+  prepareDataDir(opts.dataDir);
   const store = await openStore(opts.databaseUrl, opts.dataDir);
   const cleanups: (() => Promise<void>)[] = [async () => store.close()];
   const stop = async () => {
@@ -85,7 +88,9 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     platform.routes = router.routes();
     const api: Server = createServer((req, res) => void router.handle(req, res));
     api.keepAliveTimeout = 65_000;
-    await listen(api, config.server.apiPort, config.server.host);
+    await listen(api, config.server.apiPort, config.server.host).catch((e: unknown) => {
+      throw listenFailure(e, { host: config.server.host, port: config.server.apiPort, portSetting: 'server.apiPort' });
+    });
     cleanups.push(() => closeServer(api));
     const apiUrl = url(config.server.host, (api.address() as AddressInfo).port);
     platform.apiUrl = apiUrl;
@@ -96,22 +101,26 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     const grpc = new GrpcServer(platform);
     for (const p of products) p.grpc?.(grpc, platform);
     if (!grpc.empty) {
-      platform.grpcHostPort = await grpc.listen(config.server.host, config.server.grpcPort);
+      platform.grpcHostPort = await grpc.listen(config.server.host, config.server.grpcPort).catch((e: unknown) => {
+        throw listenFailure(e, { host: config.server.host, port: config.server.grpcPort, portSetting: 'server.grpcPort' });
+      });
       cleanups.push(() => grpc.stop());
       listeners.push({ name: 'grpc', url: `http://${platform.grpcHostPort}` });
     }
 
     // Metadata servers: one per workload, service and gateway.
     const identities = [
-      ...config.workloads.map((w) => ({ name: w.name, serviceAccount: w.serviceAccount, port: w.metadataPort, environment: w.environment })),
+      ...config.workloads.map((w, i) => ({ name: w.name, serviceAccount: w.serviceAccount, port: w.metadataPort, environment: w.environment, setting: `workloads[${i}].metadataPort` })),
       // Services run on Cloud Run; gateways as Google-managed serverless runtimes.
-      ...config.services.map((s) => ({ name: s.name, serviceAccount: s.serviceAccount, port: s.metadataPort, environment: 'cloud-run' as const })),
-      ...config.gateways.map((g) => ({ name: g.name, serviceAccount: g.serviceAccount, port: g.metadataPort, environment: 'cloud-run' as const })),
+      ...config.services.map((s, i) => ({ name: s.name, serviceAccount: s.serviceAccount, port: s.metadataPort, environment: 'cloud-run' as const, setting: `services[${i}].metadataPort` })),
+      ...config.gateways.map((g, i) => ({ name: g.name, serviceAccount: g.serviceAccount, port: g.metadataPort, environment: 'cloud-run' as const, setting: `gateways[${i}].metadataPort` })),
     ];
     // The processes that use a workload's metadata server are that workload (for VPC egress).
     for (const w of config.workloads) platform.egress.registerWorkload({ kind: 'workload', name: w.name, vpcEgress: w.vpcEgress });
     for (const w of identities) {
-      const md = await startMetadataServer(platform, { name: w.name, serviceAccount: w.serviceAccount, host: config.server.host, port: w.port, environment: w.environment });
+      const md = await startMetadataServer(platform, { name: w.name, serviceAccount: w.serviceAccount, host: config.server.host, port: w.port, environment: w.environment }).catch((e: unknown) => {
+        throw listenFailure(e, { host: config.server.host, port: w.port, portSetting: w.setting });
+      });
       platform.metadataServers.set(w.name, md);
       cleanups.push(() => md.close());
       listeners.push({ name: `metadata ${w.name} (${md.serviceAccount})`, url: url(md.host, md.port) });
@@ -120,12 +129,17 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     // Gates join the admission decision before any front door opens.
     for (const p of products) if (p.gates) platform.gates.push(...(await p.gates(platform)));
 
+    const started: StartedProduct[] = [];
     for (const p of products) {
       if (!p.start) continue;
-      const started: StartedProduct = await p.start(platform);
-      cleanups.push(() => started.stop());
-      listeners.push(...started.listeners);
+      const s = await p.start(platform);
+      cleanups.push(() => s.stop());
+      listeners.push(...s.listeners);
+      started.push(s);
     }
+    // Every product's listeners are up (Cloud Tasks' gRPC port included, which supervised commands may
+    // call as they boot); now wait until each product serves.
+    await Promise.all(started.map((s) => s.untilReady?.()));
 
     for (const l of listeners) print(`${l.name.padEnd(28)} ${l.url}`);
     print('authplane ready');
@@ -133,6 +147,19 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   } catch (e) {
     await stop();
     throw e;
+  }
+}
+
+/**
+ * The data directory exists, is private (state, logs and, on SQLite, every private key live in it) and is
+ * a directory this process can write.
+ */
+function prepareDataDir(dir: string): void {
+  try {
+    ensurePrivateDir(dir);
+    accessSync(dir, constants.W_OK | constants.X_OK);
+  } catch (e) {
+    throw pathFailure(e, '--data', dir, 'point --data at a directory you can write (it is created if missing), e.g. --data .authplane');
   }
 }
 

@@ -3,9 +3,9 @@
 // database with its journal files and ownership files, and the request log — and never while a process owns
 // the database: a running authplane's state is not pulled from under it.
 
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { DatabaseInUseError, takeOwnership, type DatabaseOwner, type Ownership } from '../store/sqlite-owner.js';
 
 /** The data directory `authplane start` uses without --data: .authplane in the current directory. */
 export const DEFAULT_DATA_DIR = '.authplane';
@@ -13,24 +13,24 @@ export const DEFAULT_DATA_DIR = '.authplane';
 export const DEMO_DATA_DIR = join(DEFAULT_DATA_DIR, 'demo');
 
 const DATABASE = 'authplane.db';
-/** authplane's files in a data directory (the database's journal and ownership files, the request log). */
-const OWN_FILES = [DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, `${DATABASE}-journal`, `${DATABASE}.owner`, `${DATABASE}.lock`, 'requests.log'];
-
-/** The process that owns a data directory's database. */
-export interface DataDirOwner {
-  pid: number;
-  host: string;
-  since: string;
-}
+/** authplane's files in a data directory that a reset removes: the database with its journals, the request log. */
+const OWN_FILES = [DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, `${DATABASE}-journal`, 'requests.log'];
+/** Its ownership files: the lock stays (removing a lock file someone may be opening would split the lock), the owner record goes with the ownership. */
+const OWNERSHIP_FILES = [`${DATABASE}.lock`, `${DATABASE}.owner`];
 
 /** The data directory is in use: a running authplane owns its database. */
 export class DataDirInUseError extends Error {
   readonly code = 'DATA_DIR_IN_USE';
   constructor(
     readonly dir: string,
-    readonly owner: DataDirOwner,
+    /** Null when the owner has not recorded itself (yet). */
+    readonly owner: DatabaseOwner | null,
   ) {
-    super(`${dir} is in use by authplane pid ${owner.pid} on ${owner.host} (since ${owner.since}): stop it first (kill ${owner.pid})`);
+    super(
+      owner
+        ? `${dir} is in use by authplane pid ${owner.pid} on ${owner.host} (since ${owner.since}): stop it first (kill ${owner.pid})`
+        : `${dir} is in use by another authplane: stop it first`,
+    );
     this.name = 'DataDirInUseError';
   }
 }
@@ -52,41 +52,27 @@ export function resetDataDir(dir: string): ResetResult {
   if (!existsSync(dir)) return result;
   if (!statSync(dir).isDirectory()) throw new TypeError(`${dir} is not a directory`);
   const dirs = [dir, ...(existsSync(join(dir, 'demo')) && statSync(join(dir, 'demo')).isDirectory() ? [join(dir, 'demo')] : [])];
-  for (const d of dirs) {
-    const owner = liveOwner(d);
-    if (owner) throw new DataDirInUseError(d, owner);
-  }
-  for (const d of dirs) {
-    const prefix = d === dir ? '' : 'demo/';
-    for (const entry of readdirSync(d)) {
-      if (OWN_FILES.includes(entry)) {
-        rmSync(join(d, entry), { force: true });
-        result.removed.push(prefix + entry);
-      } else if (!(d === dir && entry === 'demo')) result.kept.push(prefix + entry);
+  const held: Ownership[] = [];
+  try {
+    for (const d of dirs) {
+      try {
+        held.push(takeOwnership(join(d, DATABASE)));
+      } catch (e) {
+        if (e instanceof DatabaseInUseError) throw new DataDirInUseError(d, e.owner);
+        throw e;
+      }
     }
+    for (const d of dirs) {
+      const prefix = d === dir ? '' : 'demo/';
+      for (const entry of readdirSync(d)) {
+        if (OWN_FILES.includes(entry)) {
+          rmSync(join(d, entry), { force: true });
+          result.removed.push(prefix + entry);
+        } else if (!OWNERSHIP_FILES.includes(entry) && !(d === dir && entry === 'demo')) result.kept.push(prefix + entry);
+      }
+    }
+  } finally {
+    for (const o of held) o.release();
   }
   return result;
-}
-
-/** The live process recorded as owning `dir`'s database, if any (a record left by a dead process is ignored). */
-export function liveOwner(dir: string): DataDirOwner | undefined {
-  let owner: Partial<DataDirOwner>;
-  try {
-    owner = JSON.parse(readFileSync(join(dir, `${DATABASE}.owner`), 'utf8')) as Partial<DataDirOwner>;
-  } catch {
-    return undefined;
-  }
-  if (typeof owner.pid !== 'number' || typeof owner.host !== 'string') return undefined;
-  // Another machine's process (a shared file system) cannot be checked: count it as live.
-  if (owner.host === hostname() && !isAlive(owner.pid)) return undefined;
-  return { pid: owner.pid, host: owner.host, since: String(owner.since ?? '') };
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

@@ -2,7 +2,6 @@
 // (FOR UPDATE: the token bucket and the concurrency count are one shared state per queue), then
 // leases due tasks with FOR UPDATE SKIP LOCKED so a RunTask or DeleteTask in flight never blocks it.
 // Creates and resumes NOTIFY `authplane_tasks` so every process's dispatcher wakes at once.
-import { randomUUID } from 'node:crypto';
 import type pg from 'pg';
 import type { Row } from './core-rows.js';
 import {
@@ -12,6 +11,7 @@ import {
   completedState,
   holdsName,
   leased,
+  newLeaseId,
   newTaskRecord,
   nextWake,
   openBucket,
@@ -23,12 +23,15 @@ import {
   taskFromRow,
 } from './task-rows.js';
 import { PostgresCreateBatch } from './postgres-create-batch.js';
+import { LIVE_PRESENCE_KEYS } from './postgres-presence.js';
 import type { AttemptRecord, Claim, Completion, CreateQueueResult, InsertTaskResult, NewTask, QueueNews, QueueRecord, TaskRecord, TaskStore } from './task-store.js';
 
 const TASKS_CHANNEL = 'authplane_tasks';
 
 interface PgOwner {
   readonly pool: pg.Pool;
+  /** This handle's tag in the lease IDs it takes (its presence key, postgres-presence.ts). */
+  readonly leaseOwner: string;
   tx<T>(fn: (c: pg.PoolClient) => Promise<T>): Promise<T>;
 }
 
@@ -176,7 +179,7 @@ export class PostgresTaskStore implements TaskStore {
       const n = claimable(bucket, inFlight, max);
       let tasks: TaskRecord[] = [];
       if (n > 0) {
-        const leaseId = randomUUID();
+        const leaseId = newLeaseId(this.owner.leaseOwner);
         const r = await c.query(
           `WITH due AS (
              SELECT seq FROM tasks WHERE queue = $1 AND state = 'queued' AND next_at <= $2 ORDER BY next_at LIMIT $3 FOR UPDATE SKIP LOCKED)
@@ -200,7 +203,7 @@ export class PostgresTaskStore implements TaskStore {
       if (!r) return 'missing' as const;
       const t = taskFromRow(r);
       if (t.leaseId && t.nextAt > now) return 'in-flight' as const;
-      const l = leased(t, randomUUID(), now, leaseGraceMs);
+      const l = leased(t, newLeaseId(this.owner.leaseOwner), now, leaseGraceMs);
       await c.query('UPDATE tasks SET lease_id = $1, next_at = $2, dispatch_count = dispatch_count + 1, first_attempt_at = coalesce(first_attempt_at, $3) WHERE seq = $4', [l.leaseId, l.nextAt, now, l.seq]);
       return l;
     });
@@ -249,6 +252,18 @@ export class PostgresTaskStore implements TaskStore {
         ],
       );
     });
+  }
+
+  async releaseOrphanedLeases(now: number): Promise<number> {
+    // Several processes share the tasks: a lease is released only when the handle that took it is no
+    // longer present (its advisory lock is gone with its connection: dead, or closed). Untagged leases
+    // (from before tags) are left to expire, since their owner cannot be told apart from a live one.
+    const r = await this.pool.query(
+      `UPDATE tasks SET lease_id = NULL, next_at = least(next_at, $1)
+       WHERE state = 'queued' AND lease_id LIKE '%:%' AND split_part(lease_id, ':', 1) NOT IN (${LIVE_PRESENCE_KEYS})`,
+      [now],
+    );
+    return r.rowCount ?? 0;
   }
 
   async listAttempts(queue: string, taskId: string): Promise<AttemptRecord[]> {

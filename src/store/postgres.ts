@@ -19,6 +19,7 @@ import { PostgresSchedulerStore } from './postgres-scheduler.js';
 import type { SchedulerStore } from './scheduler-store.js';
 import type { PubsubStore } from './pubsub-store.js';
 import { PostgresPubsubStore } from './postgres-pubsub.js';
+import { Presence } from './postgres-presence.js';
 
 // BIGINT columns hold epoch milliseconds: well inside Number's exact range.
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -31,17 +32,30 @@ export class PostgresStore implements Store {
   readonly scheduler: SchedulerStore = new PostgresSchedulerStore(this);
   readonly pubsub: PubsubStore = new PostgresPubsubStore(this);
 
+  private presence: Presence | undefined;
+
   private constructor(readonly pool: pg.Pool) {}
 
+  /** This handle's tag in lease IDs: its presence key (postgres-presence.ts). */
+  get leaseOwner(): string {
+    if (!this.presence) throw new Error('PostgresStore: not connected');
+    return this.presence.key;
+  }
+
+  /** Connects, migrates and becomes present. Rejects with the server's reason, the URL's password hidden. */
   static async connect(url: string, opts: { max?: number } = {}): Promise<PostgresStore> {
     const pool = new pg.Pool({ connectionString: url, max: opts.max ?? 16 });
     pool.on('error', (e) => console.error('authplane: postgres pool error:', e.message));
     const store = new PostgresStore(pool);
     try {
+      // Presence first: its connection, bounded in time, also tells an unreachable server early.
+      store.presence = await Presence.take(url);
       await store.migrate();
     } catch (e) {
+      await store.presence?.release();
       await pool.end();
-      throw new Error(`cannot open PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')}: ${(e as Error).message}`);
+      const why = (e as NodeJS.ErrnoException).code ?? '';
+      throw new Error(`cannot open PostgreSQL at ${url.replace(/:[^:@/]*@/, ':***@')}: ${(e as Error).message || why}`, { cause: e });
     }
     return store;
   }
@@ -159,5 +173,6 @@ export class PostgresStore implements Store {
 
   async close(): Promise<void> {
     await this.pool.end();
+    await this.presence?.release();
   }
 }

@@ -1,7 +1,6 @@
-// Cloud Tasks on SQLite: one process owns the file, so a claim is a single IMMEDIATE transaction
+// Cloud Tasks on SQLite: one process owns the file (sqlite-owner.ts), so a claim is a single IMMEDIATE transaction
 // (the single writer) that refills the queue's bucket, counts in-flight leases, and leases due rows.
 import type Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
 import type { Row } from './core-rows.js';
 import {
   attemptFromRow,
@@ -10,6 +9,7 @@ import {
   completedState,
   holdsName,
   leased,
+  newLeaseId,
   newTaskRecord,
   nextWake,
   openBucket,
@@ -22,6 +22,16 @@ import {
 } from './task-rows.js';
 import { SqliteGroupCommit } from './sqlite-group-commit.js';
 import type { AttemptRecord, Claim, Completion, CreateQueueResult, InsertTaskResult, NewTask, QueueRecord, TaskRecord, TaskStore } from './task-store.js';
+
+/** What the task store needs of the SQLite store that holds it. */
+export interface SqliteOwner {
+  readonly db: Database.Database;
+  /** This handle's tag in the lease IDs it takes. */
+  readonly leaseOwner: string;
+  /** The tags of the handles open on this file now. */
+  liveLeaseOwners(): string[];
+}
+
 const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 export class SqliteTaskStore implements TaskStore {
@@ -29,7 +39,7 @@ export class SqliteTaskStore implements TaskStore {
   private readonly creates: SqliteGroupCommit;
 
   /** `owner.db` is read lazily: the store opens and migrates the file after constructing this. */
-  constructor(private readonly owner: { readonly db: Database.Database }) {
+  constructor(private readonly owner: SqliteOwner) {
     this.creates = new SqliteGroupCommit(() => this.db);
   }
 
@@ -178,7 +188,7 @@ export class SqliteTaskStore implements TaskStore {
       const tasks: TaskRecord[] = [];
       if (n > 0) {
         for (const r of this.stmts.due!.all(queue, now, n) as Row[]) {
-          const t = leased(taskFromRow(r), randomUUID(), now, leaseGraceMs);
+          const t = leased(taskFromRow(r), newLeaseId(this.owner.leaseOwner), now, leaseGraceMs);
           this.stmts.lease!.run(t.leaseId, t.nextAt, now, t.seq);
           tasks.push(t);
         }
@@ -196,7 +206,7 @@ export class SqliteTaskStore implements TaskStore {
       if (!r || r.state !== 'queued') return 'missing' as const;
       const t = taskFromRow(r);
       if (t.leaseId && t.nextAt > now) return 'in-flight' as const;
-      const l = leased(t, randomUUID(), now, leaseGraceMs);
+      const l = leased(t, newLeaseId(this.owner.leaseOwner), now, leaseGraceMs);
       this.stmts.lease!.run(l.leaseId, l.nextAt, now, l.seq);
       return l;
     }).immediate();
@@ -214,7 +224,14 @@ export class SqliteTaskStore implements TaskStore {
   }
 
   async releaseOrphanedLeases(now: number): Promise<number> {
-    return this.db.prepare("UPDATE tasks SET lease_id = NULL, next_at = ? WHERE state = 'queued' AND lease_id IS NOT NULL").run(now).changes;
+    // One process owns the file (sqlite-owner.ts), so the live lease owners are this process's open
+    // handles; any other tag (or none, from before tags) is a gone handle's.
+    return this.db
+      .prepare(
+        `UPDATE tasks SET lease_id = NULL, next_at = min(next_at, ?)
+         WHERE state = 'queued' AND lease_id IS NOT NULL AND substr(lease_id, 1, instr(lease_id, ':') - 1) NOT IN (SELECT value FROM json_each(?))`,
+      )
+      .run(now, JSON.stringify(this.owner.liveLeaseOwners())).changes;
   }
 
   async listAttempts(queue: string, taskId: string): Promise<AttemptRecord[]> {

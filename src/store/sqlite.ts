@@ -1,5 +1,9 @@
 // SQLite store: the default, one file under .authplane/, WAL so readers never wait for the writer.
+// `authplane start` owns the file first (sqlite-owner.ts); the class itself also serves tests that open
+// several handles on one file in one process.
 import Database from 'better-sqlite3';
+import { randomBytes } from 'node:crypto';
+import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensurePrivateDir, ensurePrivateFile } from '../lib/private-files.js';
 import type { IamPolicy } from '../iam/policy.js';
@@ -20,7 +24,13 @@ import { SqliteSchedulerStore } from './sqlite-scheduler.js';
 import type { SchedulerStore } from './scheduler-store.js';
 import type { PubsubStore } from './pubsub-store.js';
 import { SqlitePubsubStore } from './sqlite-pubsub.js';
+import type { Ownership } from './sqlite-owner.js';
 
+/**
+ * The lease owners of the store handles open in this process, per database file. With one process
+ * owning a file, these are all of its live handles.
+ */
+const openHandles = new Map<string, Set<string>>();
 
 export class SqliteStore implements Store {
   readonly kind = 'sqlite' as const;
@@ -28,31 +38,49 @@ export class SqliteStore implements Store {
   readonly tasks: TaskStore = new SqliteTaskStore(this);
   readonly scheduler: SchedulerStore = new SqliteSchedulerStore(this);
   readonly pubsub: PubsubStore = new SqlitePubsubStore(this);
+  /** This handle's tag in the lease IDs it takes. */
+  readonly leaseOwner = randomBytes(6).toString('hex');
+  private readonly handles: Set<string>;
+  private readonly handlesKey: string;
 
-  constructor(file: string) {
+  /** `opts.ownership`: the file's ownership (sqlite-owner.ts), given up when the store closes. */
+  constructor(
+    file: string,
+    private readonly opts: { ownership?: Ownership } = {},
+  ) {
     if (file !== ':memory:') {
       // Keys live here: the directory and the database private to this user (SQLite gives -wal and -shm the database's mode).
       ensurePrivateDir(dirname(file));
       ensurePrivateFile(file);
     }
     this.db = new Database(file);
+    // Wait for other handles' writes before anything else, the WAL switch included.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('foreign_keys = ON');
     this.migrate();
+    this.handlesKey = file === ':memory:' ? `:memory:${this.leaseOwner}` : realpathSync(file);
+    this.handles = openHandles.get(this.handlesKey) ?? new Set();
+    openHandles.set(this.handlesKey, this.handles);
+    this.handles.add(this.leaseOwner);
   }
 
+  liveLeaseOwners(): string[] {
+    return [...this.handles];
+  }
+
+  /** Every pending migration in one IMMEDIATE transaction: handles opening an empty file together apply each once. */
   private migrate(): void {
-    this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
-    const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
-    for (const m of loadMigrations('sqlite')) {
-      if (applied.has(m.version)) continue;
-      this.db.transaction(() => {
+    this.db.transaction(() => {
+      this.db.exec('CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)');
+      const applied = new Set((this.db.prepare('SELECT version FROM schema_migrations').all() as Row[]).map((r) => Number(r.version)));
+      for (const m of loadMigrations('sqlite')) {
+        if (applied.has(m.version)) continue;
         this.db.exec(m.sql);
         this.db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(m.version, m.name, Date.now());
-      }).immediate();
-    }
+      }
+    }).immediate();
   }
 
   async listSigningKeys(): Promise<SigningKeyRecord[]> {
@@ -134,6 +162,9 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    this.handles.delete(this.leaseOwner);
+    if (this.handles.size === 0) openHandles.delete(this.handlesKey);
     this.db.close();
+    this.opts.ownership?.release();
   }
 }

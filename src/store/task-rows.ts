@@ -1,6 +1,7 @@
 // Row ⇄ record mapping and the token-bucket arithmetic shared by both Cloud Tasks stores, so the
 // SQLite and PostgreSQL claims compute exactly the same thing.
 
+import { randomUUID } from 'node:crypto';
 import { json, numOrNull, type Row } from './core-rows.js';
 import { attemptFieldsFromRow } from './dispatch-attempts.js';
 import type { AttemptRecord, Claim, Completion, NewTask, QueueRecord, TaskRecord, TaskState } from './task-store.js';
@@ -116,6 +117,12 @@ export function newTaskRecord(t: NewTask, seq: number): TaskRecord {
 /** Whether `existing` still holds its name: queued, or a tombstone younger than the reuse window. */
 export const holdsName = (existing: TaskRecord, now: number, reuseWindowMs: number): boolean =>
   existing.state === 'queued' || (existing.finishedAt ?? 0) + reuseWindowMs > now;
+
+/**
+ * A new lease ID, tagged with the store handle that takes it (`OWNER:UUID`): at start, a process releases
+ * the leases of handles that are gone and only those (TaskStore.releaseOrphanedLeases).
+ */
+export const newLeaseId = (owner: string): string => `${owner}:${randomUUID()}`;
 
 /** When a lease taken at `now` expires: the attempt's deadline plus the grace. */
 const leaseExpiry = (t: TaskRecord, now: number, leaseGraceMs: number): number => now + t.dispatchDeadlineMs + leaseGraceMs;

@@ -5,7 +5,8 @@
 //
 // Lock state lives in the task row (graphile-worker style): a claimed task gets a fresh `leaseId`
 // and its `nextAt` moves to the lease's expiry. A completion only lands while its lease is current,
-// and a process that dies mid-attempt leaves a lease that simply expires: the task is due again.
+// and a process that dies mid-attempt leaves a lease that expires (the task is due again), or that the
+// next process to start releases at once (releaseOrphanedLeases).
 
 export type QueueState = 'RUNNING' | 'PAUSED' | 'DISABLED';
 
@@ -190,10 +191,13 @@ export interface TaskStore {
    */
   subscribe?(fn: (queue: string, at: number, news: QueueNews) => void): Promise<() => Promise<void>>;
   /**
-   * SQLite only (one process owns the file): at start, every lease left behind is a dead process's
-   * attempt, due again now rather than when its lease would expire. Returns how many.
+   * At start: makes due (at `now`, or earlier if their lease already expired) the leased tasks whose lease
+   * was taken by a store handle that is gone — closed, or its process died — and never a live handle's,
+   * so a process starting beside another never re-dispatches the other's attempts in flight. Lease IDs
+   * carry their handle's tag; SQLite knows the live handles because one process owns the file
+   * (sqlite-owner.ts), PostgreSQL by the handles' advisory locks (postgres-presence.ts). Returns how many.
    */
-  releaseOrphanedLeases?(now: number): Promise<number>;
+  releaseOrphanedLeases(now: number): Promise<number>;
   /** Drops tombstones older than the reuse window, attempts older than retention, expired queue tombstones. */
   sweep(now: number, reuseWindowMs: number, retentionMs: number, queueTombstoneMs: number): Promise<void>;
 }

@@ -449,6 +449,13 @@ export const REFUSAL_CODES = {
     remedy:
       'Mint the access token with https://www.googleapis.com/auth/cloud-platform (the metadata server\'s …/token?scopes=…, generateAccessToken\'s scope, a key file client\'s scopes, `gcloud auth print-access-token`): Google Cloud APIs all accept it, and IAM decides what the caller may do.',
   },
+  REQUEST_TIMEOUT: {
+    summary: 'The service did not answer within its request timeout (Cloud Run: 504; the request is cancelled).',
+    google: { run: { status: 504, message: 'The request has been terminated because it has reached the maximum request timeout.' } },
+    explanation: 'The service took longer than its request timeout ({timeout}) to answer {path}; Cloud Run answered 504 and cancelled the request to the container.',
+    remedy:
+      'Make the request finish sooner (do long work in the background: Cloud Tasks, Pub/Sub), or raise the timeout: `gcloud run services update SERVICE --timeout=SECONDS` (timeout: in authplane.yaml; at most 3600s). Pub/Sub push, Cloud Scheduler and Cloud Tasks apply their own deadlines too.',
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type RefusalCode = keyof typeof REFUSAL_CODES;

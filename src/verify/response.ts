@@ -54,6 +54,12 @@ export function denialResponse(denial: Denial, options: DenialResponseOptions = 
       headers['content-type'] = 'application/json';
       return { status, headers, body: JSON.stringify({ fault: { faultstring: denial.message, detail: { errorcode: denial.errorCode ?? 'messaging.runtime.Error' } } }) };
     case 'run':
+      // Cloud Run's timeout answer is its own text, not a Google Front End page (REFERENCE §13).
+      if (status === 504) {
+        headers['content-type'] = 'text/plain; charset=utf-8';
+        return { status, headers, body: `${denial.message}\n` };
+      }
+      break;
     case 'library':
       break;
   }

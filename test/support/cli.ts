@@ -121,15 +121,29 @@ export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
 }
 
 /** A port that was free a moment ago (for configs that need a fixed port). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
+export async function freePort(): Promise<number> {
+  return (await freePorts(1))[0]!;
+}
+
+/**
+ * `n` distinct ports that were free a moment ago: all held open together while they are picked (one at a
+ * time, the system may hand the same port out twice).
+ */
+export async function freePorts(n: number): Promise<number[]> {
+  const servers = await Promise.all(
+    Array.from(
+      { length: n },
+      () =>
+        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
+          const s = createServer();
+          s.on('error', reject);
+          s.listen(0, '127.0.0.1', () => resolve(s));
+        }),
+    ),
+  );
+  const ports = servers.map((s) => (s.address() as { port: number }).port);
+  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  return ports;
 }
 
 /** Whether something accepts connections on 127.0.0.1:port right now. */
@@ -151,15 +165,14 @@ export const DEMO_DIR = fileURLToPath(new URL('../../../demo/', import.meta.url)
  */
 export async function copyDemoProject(dir: string): Promise<{ config: string; ports: number[] }> {
   const yaml = readFileSync(join(DEMO_DIR, 'authplane.yaml'), 'utf8');
-  const ports: number[] = [];
+  const fixed = [...yaml.matchAll(/\b(\w*[pP]ort): (\d+)/g)];
+  const ports = await freePorts(fixed.length);
   let out = '';
   let last = 0;
-  for (const m of yaml.matchAll(/\b(\w*[pP]ort): (\d+)/g)) {
-    const port = await freePort();
-    ports.push(port);
-    out += yaml.slice(last, m.index) + `${m[1]}: ${port}`;
+  fixed.forEach((m, i) => {
+    out += yaml.slice(last, m.index) + `${m[1]}: ${ports[i]}`;
     last = m.index + m[0].length;
-  }
+  });
   out += yaml.slice(last);
   const config = join(dir, 'authplane.yaml');
   writeFileSync(config, out);
