@@ -16,7 +16,7 @@ const DATABASE = 'authplane.db';
 /** authplane's files in a data directory that a reset removes: the database with its journals, the request log. */
 const OWN_FILES = [DATABASE, `${DATABASE}-wal`, `${DATABASE}-shm`, `${DATABASE}-journal`, 'requests.log'];
 /** Its ownership files: the lock stays (removing a lock file someone may be opening would split the lock), the owner record goes with the ownership. */
-const OWNERSHIP_FILES = [`${DATABASE}.lock`, `${DATABASE}.owner`];
+const OWNERSHIP_FILES = [`${DATABASE}.lock`, `${DATABASE}.lock-journal`, `${DATABASE}.owner`];
 
 /** The data directory is in use: a running authplane owns its database. */
 export class DataDirInUseError extends Error {
