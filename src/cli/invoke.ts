@@ -37,22 +37,22 @@ export async function run(args: string[]): Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      impersonate: { type: 'string' },
-      request: { type: 'string', short: 'X' },
-      data: { type: 'string', short: 'd' },
-      header: { type: 'string', short: 'H', multiple: true },
-      audience: { type: 'string' },
-      'header-name': { type: 'string' },
-      'no-email': { type: 'boolean' },
-      'access-token': { type: 'boolean' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+      args,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        impersonate: { type: 'string' },
+        request: { type: 'string', short: 'X' },
+        data: { type: 'string', short: 'd' },
+        header: { type: 'string', short: 'H', multiple: true },
+        audience: { type: 'string' },
+        'header-name': { type: 'string' },
+        'no-email': { type: 'boolean' },
+        'access-token': { type: 'boolean' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
   } catch (e) {
     return usageError('invoke', (e as Error).message);
   }

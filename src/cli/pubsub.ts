@@ -14,8 +14,8 @@ const HELP = `usage:
   (TOPIC and SUBSCRIPTION are IDs; add --json for the raw answer)
 
 examples:
-  M=$(authplane pubsub publish orders '{"order":42}' --attribute kind=created)
-  authplane pubsub deliveries orders-push-no-role --message "$M" --wait`;
+  authplane pubsub publish orders '{"order":42}' --attribute kind=created
+  authplane pubsub deliveries orders-push-no-role --message MESSAGE_ID --wait`;
 
 interface Entry {
   time: string;

@@ -6,6 +6,7 @@ import { ConfigError } from '../config/schema-dsl.js';
 import { startAuthplane, type RunningAuthplane } from '../server/app.js';
 import { DataDirInUseError, DEFAULT_DATA_DIR, DEMO_DATA_DIR, resetDataDir } from '../server/data-dir.js';
 import { StartupError } from '../lib/startup-error.js';
+import { usageError } from './usage.js';
 
 export const summary = 'run the emulator: API, gRPC, front doors, metadata servers (demo project without --config)';
 
@@ -27,17 +28,23 @@ examples:
   authplane start --config authplane.yaml           your project, state in ${DEFAULT_DATA_DIR}`;
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string', short: 'c' },
-      database: { type: 'string' },
-      data: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        config: { type: 'string', short: 'c' },
+        database: { type: 'string' },
+        data: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    return usageError('start', (e as Error).message);
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(HELP);
     return 0;
