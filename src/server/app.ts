@@ -128,6 +128,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
 
     // Gates join the admission decision before any front door opens.
     for (const p of products) if (p.gates) platform.gates.push(...(await p.gates(platform)));
+    for (const p of products) platform.attemptPreviewers.push(...(p.attemptPreviewers?.(platform) ?? []));
 
     const started: StartedProduct[] = [];
     for (const p of products) {

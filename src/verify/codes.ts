@@ -316,7 +316,7 @@ export const REFUSAL_CODES = {
   RESOURCE_NOT_FOUND: {
     summary: 'The named resource (queue, task, service, service account, key, project, location) does not exist.',
     google: { api: apiAnswer(404, 'NOT_FOUND'), metadata: { status: 404, message: '{message}' } },
-    explanation: '{resource} does not exist here{why}.',
+    explanation: '{resource} does not exist here.',
     remedy: 'Check the name {resource} (the project ID or number, the location, the spelling); list the collection to see what exists, or declare the resource in authplane.yaml.',
   },
   ALREADY_EXISTS: {
