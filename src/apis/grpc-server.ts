@@ -12,6 +12,8 @@ import type { Platform } from '../platform.js';
 import { deny, DenialError, type Denial } from '../verify/denial.js';
 import { grpcStatus } from '../verify/response.js';
 import { authorizedCaller } from './caller.js';
+import { invalidFields } from './errors.js';
+import { checkDecoded } from './proto-check.js';
 import { decodeBinary, encodeBinary, type Obj } from './proto.js';
 
 /** A unary RPC as products implement it: the calling IAM member and the request in the shared object shape. */
@@ -33,12 +35,34 @@ export function serviceDefinition(root: protobuf.Root, serviceName: string): grp
       requestStream: Boolean(m.requestStream),
       responseStream: Boolean(m.responseStream),
       requestSerialize: (o: Obj) => encodeBinary(req, o),
-      requestDeserialize: (b: Buffer) => decodeBinary(req, b),
+      // A message that does not decode reaches the handler (grpc-js would answer INTERNAL, unlogged).
+      requestDeserialize: (b: Buffer) => decodeRequest(req, b),
       responseSerialize: (o: Obj) => encodeBinary(res, o),
       responseDeserialize: (b: Buffer) => decodeBinary(res, b),
     };
   }
   return def as grpc.ServiceDefinition;
+}
+
+/** Marks a request message that did not decode: `unary` refuses it with INVALID_ARGUMENT. */
+const UNDECODABLE = Symbol('undecodable request');
+
+function decodeRequest(type: protobuf.Type, buf: Buffer): Obj {
+  try {
+    return decodeBinary(type, buf);
+  } catch (e) {
+    return { [UNDECODABLE]: (e as Error).message };
+  }
+}
+
+/** The refusal of a request that is no valid `type` message, or whose values are out of range (proto-check.ts). */
+function checkRequest(type: protobuf.Type, request: Obj): void {
+  const undecodable = (request as { [UNDECODABLE]?: string })[UNDECODABLE];
+  if (undecodable !== undefined) {
+    throw invalidFields([{ field: '', description: `Invalid ${type.fullName.slice(1)}: the request message does not decode (${undecodable}).` }]);
+  }
+  const violations = checkDecoded(type, request);
+  if (violations.length) throw invalidFields(violations);
 }
 
 export class GrpcServer {
@@ -64,11 +88,16 @@ export class GrpcServer {
    */
   addUnaryService(root: protobuf.Root, serviceName: string, api: string, impl: object): void {
     const def = serviceDefinition(root, serviceName);
+    const methods = root.lookupService(serviceName).methods;
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(def)) {
       const fn = (impl as Record<string, unknown>)[name[0]!.toLowerCase() + name.slice(1)];
       if (typeof fn !== 'function') throw new Error(`${serviceName}: the implementation lacks ${name}`);
-      handlers[name] = this.unary(api, method.path, (caller, request) => (fn as UnaryMethod).call(impl, caller, request));
+      const requestType = methods[name]!.resolvedRequestType!;
+      handlers[name] = this.unary(api, method.path, (caller, request) => {
+        checkRequest(requestType, request);
+        return (fn as UnaryMethod).call(impl, caller, request);
+      });
     }
     this.addService(def, handlers);
   }

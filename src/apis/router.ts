@@ -299,7 +299,8 @@ function makeRequest(raw: IncomingMessage, res: ServerResponse, method: string, 
       } catch (e) {
         throw invalidArgument(`Invalid JSON payload received. ${(e as Error).message}`, 'request body');
       }
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('Invalid JSON payload received. Expected an object.', 'request body');
+      // Google's transcoder: a body that is not a JSON object cannot be the request message.
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('Invalid JSON payload received. Unknown name "": Root element must be a message.', 'request body');
       return v as T;
     },
     async form() {

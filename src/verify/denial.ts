@@ -116,7 +116,12 @@ function errorDetails(code: RefusalCode, answer: ReturnType<typeof googleAnswer>
     const domain = typeof evidence['domain'] === 'string' ? evidence['domain'] : answer.errorInfo.domain;
     out.push({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: answer.errorInfo.reason, domain, ...(Object.keys(metadata).length ? { metadata } : {}) });
   }
-  if (code === 'INVALID_ARGUMENT' && typeof evidence['field'] === 'string') {
+  const violations = evidence['violations'];
+  if (code === 'INVALID_ARGUMENT' && Array.isArray(violations)) {
+    // Several fields at once (apis/errors.ts invalidFields); a violation of the request itself names no field.
+    const fieldViolations = (violations as { field: string; description: string }[]).map((v) => (v.field ? { field: v.field, description: v.description } : { description: v.description }));
+    out.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations });
+  } else if (code === 'INVALID_ARGUMENT' && typeof evidence['field'] === 'string') {
     out.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: evidence['field'], description: message }] });
   }
   return out;
