@@ -105,6 +105,18 @@ export function queryToJson(type: protobuf.Type, query: URLSearchParams, bindabl
   return out;
 }
 
+/**
+ * One scalar (`kind`: bool, int32, string, …) read as the reader reads a field of that type; `path` names it
+ * in the refusal. For the fields Google's live services accept beyond their published protos.
+ */
+export function readScalarField(kind: string, value: unknown, path: string): unknown {
+  if (value === null || value === undefined) return undefined;
+  const violations: FieldViolation[] = [];
+  const out = readScalar(kind, value, path, violations);
+  if (violations.length) throw invalidFields(violations);
+  return out;
+}
+
 /** Message types written as a JSON string (so a query parameter may hold them). */
 const isStringForm = (t: protobuf.Type): boolean => t.fullName === TIMESTAMP || t.fullName === DURATION || t.fullName === FIELD_MASK || WRAPPER.test(t.fullName);
 
