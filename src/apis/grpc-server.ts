@@ -14,7 +14,7 @@ import { grpcStatus } from '../verify/response.js';
 import { authorizedCaller } from './caller.js';
 import { invalidFields } from './errors.js';
 import { checkDecoded } from './proto-check.js';
-import { decodeBinary, encodeBinary, type Obj } from './proto.js';
+import { decodeBinary, descriptor, encodeBinary, type Obj } from './proto.js';
 
 /** A unary RPC as products implement it: the calling IAM member and the request in the shared object shape. */
 export type UnaryMethod = (caller: string, request: Obj) => Promise<Obj>;
@@ -63,6 +63,25 @@ function checkRequest(type: protobuf.Type, request: Obj): void {
   }
   const violations = checkDecoded(type, request);
   if (violations.length) throw invalidFields(violations);
+}
+
+const rpcType = (name: string) => descriptor('google-rpc.json').lookupType(name);
+
+/**
+ * The refusal's `details` (ErrorInfo, BadRequest with its field violations) as Google's gRPC APIs send
+ * them: a google.rpc.Status in the `grpc-status-details-bin` trailer, which Google's clients decode
+ * (google-gax: `error.statusDetails`). The same details the REST body carries.
+ */
+function statusDetails(code: number, message: string, denial: Denial): Buffer | undefined {
+  if (!denial.details?.length) return undefined;
+  const details = denial.details.map((d) => {
+    const { '@type': url, ...fields } = d;
+    const type = rpcType(url.slice(url.lastIndexOf('/') + 1));
+    // protobufjs's built-in google.protobuf.Any keeps the .proto field name `type_url`.
+    return { type_url: url, value: type.encode(type.fromObject(fields)).finish() };
+  });
+  const status = rpcType('google.rpc.Status');
+  return Buffer.from(status.encode(status.fromObject({ code, message, details })).finish());
 }
 
 export class GrpcServer {
@@ -156,6 +175,8 @@ export class GrpcServer {
     const s = grpcStatus(denial, id);
     const metadata = new grpc.Metadata();
     for (const [k, v] of Object.entries(s.trailers)) metadata.set(k, v);
+    const details = statusDetails(s.code, s.details, denial);
+    if (details) metadata.set('grpc-status-details-bin', details);
     return { error: { code: s.code as grpc.status, details: s.details, metadata }, denial, internal };
   }
 

@@ -43,7 +43,11 @@ async function tokenRequest(r: ApiRequest): Promise<Record<string, string>> {
   const invalid = (message: string, field: string) => oauthRefusal('INVALID_ARGUMENT', { message, field });
   const params: Record<string, string> = {};
   if ((r.headers['content-type'] ?? '').includes('json')) {
-    for (const [k, v] of Object.entries(await r.json<Record<string, unknown>>())) {
+    // The router's JSON reading, refused in OAuth's shape: this endpoint speaks RFC 6749, not google.rpc.
+    const json = await r.json<Record<string, unknown>>().catch((e: unknown) => {
+      throw e instanceof DenialError ? invalid(e.denial.message, 'request body') : e;
+    });
+    for (const [k, v] of Object.entries(json)) {
       if (typeof v !== 'string') throw invalid(`Invalid value for parameter ${k}: parameters are strings.`, k);
       params[k] = v;
     }

@@ -209,7 +209,7 @@ function readValue(field: FieldLike, value: unknown, fieldPath: string, key: str
       return r === undefined ? undefined : { value: r };
     } else if (rt.fullName === ANY) {
       // Only in output-only fields of requests here (google.rpc.Status.details): the type URL is kept, the rest ignored.
-      if (isObject(value) && typeof value['@type'] === 'string') return { typeUrl: value['@type'] };
+      if (isObject(value) && typeof value['@type'] === 'string') return { type_url: value['@type'] }; // protobufjs's built-in Any keeps the .proto name
       v.push(invalidValue(fieldPath, typeUrl(rt), quoted(value)));
       return undefined;
     }
