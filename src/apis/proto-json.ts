@@ -45,11 +45,12 @@ const isObject = (v: unknown): v is Obj => v !== null && typeof v === 'object' &
 
 /**
  * Reads `json` (a JSON object) as a `type` message: the canonical object protobufjs `fromObject` takes.
- * Throws INVALID_ARGUMENT listing every violation.
+ * `at` is where the message sits in the request (e.g. `queue`), for the paths refusals name. Throws
+ * INVALID_ARGUMENT listing every violation.
  */
-export function readProtoJson(type: protobuf.Type, json: Obj): Obj {
+export function readProtoJson(type: protobuf.Type, json: Obj, at = ''): Obj {
   const violations: FieldViolation[] = [];
-  const out = readMessage(type, json, '', violations);
+  const out = readMessage(type, json, at, violations);
   if (violations.length) throw invalidFields(violations);
   return out;
 }

@@ -66,13 +66,13 @@ export function encodeBinary(type: protobuf.Type, obj: Obj): Buffer {
 /**
  * proto3 JSON (a REST request: body, query parameters and path fields merged) → the shared object shape,
  * read as Google's JSON transcoder reads it (proto-json.ts); every violation refused at once with
- * INVALID_ARGUMENT naming the fields.
+ * INVALID_ARGUMENT naming the fields. `at`: where `json` sits in the request ('' for the request itself).
  */
-export function decodeJson(type: protobuf.Type, json: Obj): Obj {
-  const canonical = readProtoJson(type, json);
+export function decodeJson(type: protobuf.Type, json: Obj, at = ''): Obj {
+  const canonical = readProtoJson(type, json, at);
   const obj = type.toObject(type.fromObject(canonical), OBJECT_OPTIONS) as Obj;
   // The ranges both transports check (Timestamps and Durations also written as objects, enum numbers).
-  const violations = checkDecoded(type, obj);
+  const violations = checkDecoded(type, obj, at);
   if (violations.length) throw invalidFields(violations);
   return obj;
 }
