@@ -43,6 +43,8 @@ const EMAIL = /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/;
 const DOMAIN = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
 const FEDERATED = /^principal(Set)?:\/\/\S+$/;
 const DELETED = /^deleted:(user|serviceAccount|group):[^\s@]+@[^\s@]+\?uid=\d+$/;
+/** Google-managed service agents (service-PROJECT_NUMBER@gcp-sa-SERVICE.iam.gserviceaccount.com) exist for every project's APIs. */
+const SERVICE_AGENT = /^service-\d+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com$/;
 
 /** Google's answer to a member without a known `type:` prefix (recorded: gcloud add-iam-policy-binding, 2025). */
 const MEMBER_FORM = 'Policy members must be of the form "<type>:<value>".';
@@ -116,7 +118,7 @@ async function checkMember(platform: Platform, m: string, field: string): Promis
   // Google names the kind of account it could not find ("User x does not exist.", "Service account x does not exist.").
   if (!EMAIL.test(email)) throw invalidArgument(`${type === 'serviceAccount' ? 'Service account' : type === 'user' ? 'User' : 'Group'} ${email} does not exist.`, field);
   const sa = email.endsWith('.gserviceaccount.com') ? await platform.identity.findServiceAccount(email) : null;
-  if (type === 'serviceAccount' && email.endsWith('.iam.gserviceaccount.com') && !sa) throw invalidArgument(`Service account ${email} does not exist.`, field);
+  if (type === 'serviceAccount' && email.endsWith('.iam.gserviceaccount.com') && !sa && !SERVICE_AGENT.test(email)) throw invalidArgument(`Service account ${email} does not exist.`, field);
   // Recorded: 'Account john.doe@example.com is of type "user". Please set the type prefix to be "user:".'
   if (type !== 'serviceAccount' && sa) throw invalidArgument(`Account ${email} is of type "serviceAccount". Please set the type prefix to be "serviceAccount:".`, field);
 }
