@@ -313,6 +313,12 @@ export const REFUSAL_CODES = {
     explanation: 'Google refuses the request because of {field}: {message}',
     remedy: 'Correct {field}. REST bodies are proto3 JSON: lowerCamelCase field names, no unknown fields, durations as strings such as "10s", timestamps in RFC 3339, bytes in base64, 64-bit integers as strings.',
   },
+  SCOPE_INVALID: {
+    summary: 'An access token was asked for a scope that is no OAuth scope (often a service URL: an audience passed as a scope).',
+    google: { api: apiAnswer(400, 'INVALID_ARGUMENT'), oauth: { status: 400, message: '{message}', oauthError: 'invalid_scope' } },
+    explanation: '{scope} is not an OAuth scope. Scopes name the Google APIs an access token may call (https://www.googleapis.com/auth/cloud-platform, openid, email…); a service URL is an audience, which belongs in an ID token.',
+    remedy: 'Ask for scopes such as https://www.googleapis.com/auth/cloud-platform. To call a Cloud Run service or IAP, mint an ID token instead: generateIdToken with audience {scope} (gcloud auth print-identity-token --audiences={scope}).',
+  },
   RESOURCE_NOT_FOUND: {
     summary: 'The named resource (queue, task, service, service account, key, project, location) does not exist.',
     google: { api: apiAnswer(404, 'NOT_FOUND'), metadata: { status: 404, message: '{message}' } },
