@@ -370,6 +370,13 @@ export const REFUSAL_CODES = {
     explanation: 'The request body is {size} bytes or more; the limit is {limit} bytes.',
     remedy: 'Send a smaller body: Cloud Run accepts up to 32 MiB per HTTP/1 request; Cloud Tasks up to 1 MB per task.',
   },
+  REQUEST_HEADERS_TOO_LARGE: {
+    summary: 'The request line and headers exceed the limit (Google Front End answers 413).',
+    google: { run: { status: 413, message: 'Your client issued a request that was too large.' }, api: { status: 413, message: 'Your client issued a request that was too large.', rpcStatus: 'RESOURCE_EXHAUSTED' } },
+    explanation: 'The request line and headers exceed {limit} bytes, so the front end refused the request before reading on.',
+    remedy:
+      'Send a shorter URL or fewer and smaller headers; an oversized Cookie header is the usual cause (clear the cookies of the host). Google does not publish its limit; authplane accepts {limit} bytes of request line and headers.',
+  },
   INTERNAL_ERROR: {
     summary: 'authplane failed while handling the request: a bug in authplane, not in the caller.',
     google: {
