@@ -1,7 +1,7 @@
 // Runs every compiled test file with node's test runner. Node 20's runner does not expand globs,
 // so the files are listed here. A file or name pattern narrows the run:  npm test -- tasks
 // Every process the tests start gets the metadata sink's environment (scripts/metadata-sink.mjs).
-import { readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { startMetadataSink } from './metadata-sink.mjs';
@@ -13,7 +13,9 @@ function walk(dir) {
   });
 }
 const filters = process.argv.slice(2);
-const files = walk('dist/test').filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+// Only tests whose source still exists: a deleted test's compiled file may linger in dist/.
+const hasSource = (f) => existsSync(f.replace(/^dist[\\/]/, '').replace(/\.js$/, '.ts'));
+const files = walk('dist/test').filter(hasSource).filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
 if (files.length === 0) {
   console.error(`no test files match ${filters.join(' ')}`);
   process.exit(1);

@@ -8,6 +8,7 @@ import { Identity } from './identity/identity.js';
 import type { RunningMetadataServer } from './metadata/server.js';
 import { ServiceDirectory } from './services/directory.js';
 import type { FrontDoorGate } from './admission/gate.js';
+import type { AttemptPreviewer } from './dispatch/attempt-preview.js';
 import type { RouteInfo } from './apis/router.js';
 import { EgressAttribution } from './admission/egress.js';
 import type { Store } from './store/store.js';
@@ -31,6 +32,8 @@ export interface Platform {
   readonly dataDir: string;
   /** Checks the admission decision runs after ingress and before the invoker check (IAP registers one; Product.gates). */
   readonly gates: FrontDoorGate[];
+  /** Google's callers' next attempts, by resource kind (Product.attemptPreviewers), for `explain`. */
+  readonly attemptPreviewers: AttemptPreviewer[];
   /**
    * Marks requests from authplane's own same-project services (Cloud Tasks dispatch, a gateway
    * inside the VPC) as internal traffic: sent in the x-authplane-internal header, which front doors
@@ -61,5 +64,5 @@ export async function createPlatform(
   const iam = new Iam(store, config.project.id, config.iam.propagation, clock);
   await iam.start();
   const internalSecret = await store.getOrCreateSetting('internal-secret', randomBytes(24).toString('base64url'));
-  return { config, store, identity, iam, clock, timers, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], internalSecret, routes: [], egress: new EgressAttribution(clock) };
+  return { config, store, identity, iam, clock, timers, directory: new ServiceDirectory(config), metadataServers: new Map(), apiUrl: '', dataDir, gates: [], attemptPreviewers: [], internalSecret, routes: [], egress: new EgressAttribution(clock) };
 }

@@ -2,6 +2,7 @@
 // The server composes products; products never import each other.
 
 import type { FrontDoorGate } from './admission/gate.js';
+import type { AttemptPreviewer } from './dispatch/attempt-preview.js';
 import type { GrpcServer } from './apis/grpc-server.js';
 import type { Router } from './apis/router.js';
 import type { Platform } from './platform.js';
@@ -43,6 +44,8 @@ export interface Product {
   grpc?(server: GrpcServer, platform: Platform): void;
   /** Gates for the admission decision (IAP). Called before any product starts, and by `explain --offline`. */
   gates?(platform: Platform): Promise<FrontDoorGate[]>;
+  /** For Google's callers: what the next attempt for one of the product's resources would send (`explain --job` …). */
+  attemptPreviewers?(platform: Platform): AttemptPreviewer[];
   /** Starts listeners and background work (called after the API port and metadata servers listen). */
   start?(platform: Platform): Promise<StartedProduct>;
 }

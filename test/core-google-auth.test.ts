@@ -161,11 +161,13 @@ describe('google-auth-library and jose against authplane', () => {
   });
 
   test('IAM Credentials: signJwt is signed by the account key (published per account), not by the ID-token key', async () => {
+    const now = () => Math.floor(ap.platform.clock() / 1000);
     const grant = await ap.platform.identity.mintAccessToken(`serviceAccount:${SA('scheduler-sa')}`);
     const r = await ap.api(`/v1/projects/-/serviceAccounts/${SA('target-sa')}:signJwt`, {
       method: 'POST',
       headers: { authorization: `Bearer ${grant.token}`, 'content-type': 'application/json' },
-      body: JSON.stringify({ payload: JSON.stringify({ iss: SA('target-sa'), sub: SA('target-sa'), aud: AUD, iat: 1, exp: 2 }) }),
+      // signJwt refuses an exp in the past (REFERENCE §12): a claims set as Google's samples build it.
+      body: JSON.stringify({ payload: JSON.stringify({ iss: SA('target-sa'), sub: SA('target-sa'), aud: AUD, iat: now(), exp: now() + 3600 }) }),
     });
     assert.equal(r.status, 200);
     const { keyId, signedJwt } = (await r.json()) as { keyId: string; signedJwt: string };

@@ -73,7 +73,7 @@ describe('IAM propagation {min: 2s, max: 6s}', () => {
   test('a stale etag is refused with ABORTED, as Google does', async () => {
     const r = await ap.api(`/v1/projects/-/serviceAccounts/target@demo-project.iam.gserviceaccount.com:setIamPolicy`, {
       method: 'POST',
-      body: JSON.stringify({ policy: { etag: 'BwXstaleXX=', bindings: [] } }),
+      body: JSON.stringify({ policy: { etag: 'BwXstaleXXY=', bindings: [] } }),
     });
     assert.equal(r.status, 409);
     const body = (await r.json()) as { error: { status: string } };

@@ -394,14 +394,14 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
   test('strict input: unknown fields, wrong types and out-of-range values are INVALID_ARGUMENT naming the field', async () => {
     const create = (job: unknown) => ap.api(`/v1/${PARENT}/jobs`, { method: 'POST', body: JSON.stringify(job) });
     const cases: [unknown, RegExp, string][] = [
-      [{ name: `${PARENT}/jobs/x1`, schedule: '* * * * *', httpTarget: { uri: `${SERVICE_URL}/`, oidcTokn: {} } }, /Unknown name "oidcTokn"/, 'httpTarget.oidcTokn'],
+      [{ name: `${PARENT}/jobs/x1`, schedule: '* * * * *', httpTarget: { uri: `${SERVICE_URL}/`, oidcTokn: {} } }, /Unknown name "oidcTokn" at 'job.http_target': Cannot find field\./, 'job.http_target'],
       [{ name: `${PARENT}/jobs/x2`, schedule: '* * * * *', httpTarget: { uri: `${SERVICE_URL}/` }, retryConfig: { retryCount: 6 } }, /retry_count must be between 0 and 5/, 'job.retry_config.retry_count'],
       [{ name: `${PARENT}/jobs/x3`, schedule: '61 * * * *', httpTarget: { uri: `${SERVICE_URL}/` } }, /not a valid unix-cron schedule/, 'job.schedule'],
       [{ name: `${PARENT}/jobs/x4`, schedule: '* * * * *', timeZone: 'Mars/Olympus', httpTarget: { uri: `${SERVICE_URL}/` } }, /tz database/, 'job.time_zone'],
       [{ name: `${PARENT}/jobs/x5`, schedule: '* * * * *', httpTarget: { uri: `${SERVICE_URL}/`, httpMethod: 'GET', body: 'eA==' } }, /Body is only allowed/, 'job.http_target.body'],
       [{ name: `${PARENT}/jobs/x6`, schedule: '* * * * *', httpTarget: { uri: `${SERVICE_URL}/` }, attemptDeadline: '5s' }, /attempt_deadline must be in the interval/, 'job.attempt_deadline'],
       [{ name: `${PARENT}/jobs/x7`, schedule: '* * * * *', httpTarget: { uri: 'ftp://x/' } }, /begins with 'http:\/\/' or 'https:\/\/'/, 'job.http_target.uri'],
-      [{ name: `${PARENT}/jobs/x8`, schedule: 5, httpTarget: { uri: `${SERVICE_URL}/` } }, /Invalid JSON payload.*field schedule/, 'schedule'],
+      [{ name: `${PARENT}/jobs/x8`, schedule: 5, httpTarget: { uri: `${SERVICE_URL}/` } }, /Invalid value at 'job.schedule' \(TYPE_STRING\), 5/, 'job.schedule'],
     ];
     for (const [job, message, field] of cases) {
       const res = await create(job);

@@ -3,11 +3,14 @@
 
 import { admissionContext } from '../admission/context.js';
 import { EXPLAIN_HEADERS, explainRequest, type ExplainHeader } from '../admission/explain.js';
+import { explainAttempt } from '../admission/explain-attempt.js';
+import { PREVIEW_KINDS } from '../dispatch/attempt-preview.js';
+import { DispatchTokens } from '../dispatch/tokens.js';
 import type { SigningAlg } from '../store/store.js';
 import { projectResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import { requireKnownMember, requireKnownResource, requirePermissionName, requireRole } from './binding-check.js';
-import { invalidArgument } from './errors.js';
+import { invalidArgument, notFound } from './errors.js';
 import type { Router } from './router.js';
 
 export function adminRoutes(router: Router, platform: Platform): void {
@@ -85,6 +88,21 @@ export function adminRoutes(router: Router, platform: Platform): void {
       { token: b.token, url: b.url, ...(b.header !== undefined ? { header: b.header as ExplainHeader } : {}), ...(b.method !== undefined ? { method: b.method as string } : {}), ...(b.internal !== undefined ? { internal: b.internal as boolean } : {}) },
       { directory: platform.directory, admission: admissionContext(platform), internalSecret: platform.internalSecret },
     );
+    return { body: finding };
+  });
+
+  // The same, for the request a Cloud Scheduler job, a Pub/Sub push subscription or a Cloud Tasks task would
+  // send on its next attempt (admission/explain-attempt.ts).
+  let tokens: DispatchTokens | undefined;
+  api.post('/admin/v1/admission:explainAttempt', { permission: 'run.services.get', on: project }, async (req) => {
+    const b = await req.json<{ kind?: unknown; id?: unknown }>();
+    const previewer = platform.attemptPreviewers.find((p) => p.kind === b.kind);
+    if (!previewer) throw invalidArgument(`kind must be one of ${PREVIEW_KINDS.join(', ')}`, 'kind');
+    if (typeof b.id !== 'string' || b.id === '') throw invalidArgument(`id is required: the ${previewer.kind}'s ID${previewer.kind === 'task' ? ' as QUEUE/TASK' : ''}`, 'id');
+    const preview = await previewer.preview(b.id);
+    if (!preview) throw notFound(`No ${previewer.kind} ${b.id} in project ${platform.config.project.id}.`, `${previewer.kind} ${b.id}`);
+    tokens ??= new DispatchTokens(platform);
+    const finding = await explainAttempt(preview, { directory: platform.directory, admission: admissionContext(platform), internalSecret: platform.internalSecret, tokens });
     return { body: finding };
   });
 

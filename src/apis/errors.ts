@@ -13,6 +13,21 @@ export function apiRefusal(code: RefusalCode, evidence: Evidence = {}, options: 
 /** INVALID_ARGUMENT naming the field (proto field path, e.g. `task.http_request.url`). */
 export const invalidArgument = (message: string, field: string, evidence: Evidence = {}): DenialError => apiRefusal('INVALID_ARGUMENT', { ...evidence, message, field });
 
+/** One entry of google.rpc.BadRequest: the field path (proto names, e.g. `task.http_request.url`; '' for the request itself) and Google's words. */
+export interface FieldViolation {
+  readonly field: string;
+  readonly description: string;
+}
+
+/**
+ * INVALID_ARGUMENT for every violation found in a request at once, as Google's JSON transcoder answers:
+ * the descriptions joined by newlines as the message, one BadRequest field violation each.
+ */
+export function invalidFields(violations: readonly FieldViolation[]): DenialError {
+  const first = violations[0] ?? { field: '', description: 'Request contains an invalid argument.' };
+  return apiRefusal('INVALID_ARGUMENT', { message: violations.map((v) => v.description).join('\n') || first.description, field: first.field || 'request body', violations });
+}
+
 /** NOT_FOUND with Google's words `message`; `resource` names what is missing, for people. */
 export const notFound = (message: string, resource: string, evidence: Evidence = {}): DenialError => apiRefusal('RESOURCE_NOT_FOUND', { ...evidence, message, resource });
 

@@ -12,7 +12,9 @@ import type { Platform } from '../platform.js';
 import { deny, DenialError, type Denial } from '../verify/denial.js';
 import { grpcStatus } from '../verify/response.js';
 import { authorizedCaller } from './caller.js';
-import { decodeBinary, encodeBinary, type Obj } from './proto.js';
+import { invalidFields } from './errors.js';
+import { checkDecoded } from './proto-check.js';
+import { decodeBinary, descriptor, encodeBinary, type Obj } from './proto.js';
 
 /** A unary RPC as products implement it: the calling IAM member and the request in the shared object shape. */
 export type UnaryMethod = (caller: string, request: Obj) => Promise<Obj>;
@@ -33,12 +35,53 @@ export function serviceDefinition(root: protobuf.Root, serviceName: string): grp
       requestStream: Boolean(m.requestStream),
       responseStream: Boolean(m.responseStream),
       requestSerialize: (o: Obj) => encodeBinary(req, o),
-      requestDeserialize: (b: Buffer) => decodeBinary(req, b),
+      // A message that does not decode reaches the handler (grpc-js would answer INTERNAL, unlogged).
+      requestDeserialize: (b: Buffer) => decodeRequest(req, b),
       responseSerialize: (o: Obj) => encodeBinary(res, o),
       responseDeserialize: (b: Buffer) => decodeBinary(res, b),
     };
   }
   return def as grpc.ServiceDefinition;
+}
+
+/** Marks a request message that did not decode: `unary` refuses it with INVALID_ARGUMENT. */
+const UNDECODABLE = Symbol('undecodable request');
+
+function decodeRequest(type: protobuf.Type, buf: Buffer): Obj {
+  try {
+    return decodeBinary(type, buf);
+  } catch (e) {
+    return { [UNDECODABLE]: (e as Error).message };
+  }
+}
+
+/** The refusal of a request that is no valid `type` message, or whose values are out of range (proto-check.ts). */
+function checkRequest(type: protobuf.Type, request: Obj): void {
+  const undecodable = (request as { [UNDECODABLE]?: string })[UNDECODABLE];
+  if (undecodable !== undefined) {
+    throw invalidFields([{ field: '', description: `Invalid ${type.fullName.slice(1)}: the request message does not decode (${undecodable}).` }]);
+  }
+  const violations = checkDecoded(type, request);
+  if (violations.length) throw invalidFields(violations);
+}
+
+const rpcType = (name: string) => descriptor('google-rpc.json').lookupType(name);
+
+/**
+ * The refusal's `details` (ErrorInfo, BadRequest with its field violations) as Google's gRPC APIs send
+ * them: a google.rpc.Status in the `grpc-status-details-bin` trailer, which Google's clients decode
+ * (google-gax: `error.statusDetails`). The same details the REST body carries.
+ */
+function statusDetails(code: number, message: string, denial: Denial): Buffer | undefined {
+  if (!denial.details?.length) return undefined;
+  const details = denial.details.map((d) => {
+    const { '@type': url, ...fields } = d;
+    const type = rpcType(url.slice(url.lastIndexOf('/') + 1));
+    // protobufjs's built-in google.protobuf.Any keeps the .proto field name `type_url`.
+    return { type_url: url, value: type.encode(type.fromObject(fields)).finish() };
+  });
+  const status = rpcType('google.rpc.Status');
+  return Buffer.from(status.encode(status.fromObject({ code, message, details })).finish());
 }
 
 export class GrpcServer {
@@ -64,11 +107,16 @@ export class GrpcServer {
    */
   addUnaryService(root: protobuf.Root, serviceName: string, api: string, impl: object): void {
     const def = serviceDefinition(root, serviceName);
+    const methods = root.lookupService(serviceName).methods;
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(def)) {
       const fn = (impl as Record<string, unknown>)[name[0]!.toLowerCase() + name.slice(1)];
       if (typeof fn !== 'function') throw new Error(`${serviceName}: the implementation lacks ${name}`);
-      handlers[name] = this.unary(api, method.path, (caller, request) => (fn as UnaryMethod).call(impl, caller, request));
+      const requestType = methods[name]!.resolvedRequestType!;
+      handlers[name] = this.unary(api, method.path, (caller, request) => {
+        checkRequest(requestType, request);
+        return (fn as UnaryMethod).call(impl, caller, request);
+      });
     }
     this.addService(def, handlers);
   }
@@ -127,6 +175,8 @@ export class GrpcServer {
     const s = grpcStatus(denial, id);
     const metadata = new grpc.Metadata();
     for (const [k, v] of Object.entries(s.trailers)) metadata.set(k, v);
+    const details = statusDetails(s.code, s.details, denial);
+    if (details) metadata.set('grpc-status-details-bin', details);
     return { error: { code: s.code as grpc.status, details: s.details, metadata }, denial, internal };
   }
 

@@ -1,12 +1,16 @@
 // getIamPolicy / setIamPolicy / testIamPermissions for any resource, in Google's REST shapes.
-// Every product registers its own URLs (Cloud Run services, IAP, queues) through `iamPolicyRoutes`,
-// mapping Google's resource name to an internal key; the semantics live here once.
+// Every product registers its own URLs (Cloud Run services, IAP, projects, service accounts) through
+// `iamPolicyRoutes`, mapping Google's resource name to an internal key; Cloud Tasks serves its queues' IAM
+// methods itself (REST and gRPC share its service) and calls `policyChange` too. The semantics live here
+// once: requests are read through google.iam.v1's descriptors, and one validator decides what a
+// setIamPolicy may store.
 
 import { isKnownRole } from '../iam/roles.js';
 import type { IamBinding, IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
-import { invalidArgument, policyEtagConflict } from './errors.js';
-import type { Obj } from './proto.js';
+import { apiRefusal, invalidArgument, policyEtagConflict, type FieldViolation } from './errors.js';
+import { decodeJson, descriptor, encodeJson, type Obj } from './proto.js';
+import { queryToJson } from './proto-json.js';
 import type { ApiRequest, RouteRegistrar } from './router.js';
 
 export interface PolicyResourceSpec {
@@ -18,57 +22,150 @@ export interface PolicyResourceSpec {
   permissionPrefixes: string[];
 }
 
-const MEMBER = /^(user|serviceAccount|group|domain):[^\s]+$/;
+const iamType = (name: string) => descriptor('google-iam-v1.json').lookupType(`google.iam.v1.${name}`);
 
-export async function validateBindings(platform: Platform, raw: unknown): Promise<IamBinding[]> {
-  if (raw === undefined) return [];
-  if (!Array.isArray(raw)) throw invalidArgument('Invalid JSON payload received. policy.bindings must be a list.', 'policy.bindings');
-  const out: IamBinding[] = [];
-  for (const [i, b] of raw.entries()) {
-    const role = (b as { role?: unknown })?.role;
-    const members = (b as { members?: unknown })?.members;
-    if (typeof role !== 'string' || !isKnownRole(role)) {
-      throw invalidArgument(`Role ${String(role)} is not supported for this resource.`, `policy.bindings[${i}].role`);
-    }
-    if ((b as { condition?: unknown }).condition !== undefined) {
-      throw invalidArgument('Conditional role bindings are not supported by authplane.', `policy.bindings[${i}].condition`);
-    }
-    if (!Array.isArray(members)) throw invalidArgument('Invalid JSON payload received. members must be a list.', `policy.bindings[${i}].members`);
-    for (const m of members) {
-      if (typeof m !== 'string' || !(m === 'allUsers' || m === 'allAuthenticatedUsers' || MEMBER.test(m))) {
-        throw invalidArgument(`Invalid member: ${String(m)}. Use user:EMAIL, serviceAccount:EMAIL, group:EMAIL, domain:DOMAIN, allUsers or allAuthenticatedUsers.`, `policy.bindings[${i}].members`);
-      }
-      if (m.startsWith('serviceAccount:') && m.endsWith('.iam.gserviceaccount.com') && !(await platform.identity.findServiceAccount(m.slice(15)))) {
-        throw invalidArgument(`Service account ${m.slice(15)} does not exist.`, `policy.bindings[${i}].members`);
-      }
-    }
-    out.push({ role, members: members as string[] });
+/**
+ * google/iam/v1/policy.proto, Policy.bindings: "The `bindings` in a `Policy` can refer to up to 1,500
+ * principals; up to 250 of these principals can be Google groups. Each occurrence of a principal counts
+ * towards these limits." and "Each of the `bindings` must contain at least one principal."
+ */
+const MAX_PRINCIPALS = 1500;
+const MAX_GROUPS = 250;
+/** Policy.version and GetPolicyOptions.requested_policy_version: "Valid values are 0, 1, and 3." */
+const POLICY_VERSIONS = new Set([0, 1, 3]);
+/** SetIamPolicyRequest.update_mask: the Policy fields it may name; without it, "bindings, etag". */
+const MASKABLE = new Set(['bindings', 'etag', 'version', 'audit_configs']);
+const DEFAULT_MASK = ['bindings', 'etag'];
+
+/** policy.proto's principal identifiers; `deleted:` ones are what Google shows for deleted principals. */
+const EMAIL_MEMBER = /^(user|serviceAccount|group):(.+)$/;
+const EMAIL = /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/;
+const DOMAIN = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
+const FEDERATED = /^principal(Set)?:\/\/\S+$/;
+const DELETED = /^deleted:(user|serviceAccount|group):[^\s@]+@[^\s@]+\?uid=\d+$/;
+/** Google-managed service agents (service-PROJECT_NUMBER@gcp-sa-SERVICE.iam.gserviceaccount.com) exist for every project's APIs. */
+const SERVICE_AGENT = /^service-\d+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com$/;
+
+/** Google's answer to a member without a known `type:` prefix (recorded: gcloud add-iam-policy-binding, 2025). */
+const MEMBER_FORM = 'Policy members must be of the form "<type>:<value>".';
+const MEMBER_FORM_DETAIL = "Policy members must be prefixed of the form '<type>:<value>', where <type> is 'domain', 'group', 'serviceAccount', or 'user'.";
+
+/** What a valid setIamPolicy stores: the bindings, and the etag it must match (null: none given). */
+export interface PolicyChange {
+  bindings: IamBinding[];
+  etag: string | null;
+}
+
+/**
+ * The one setIamPolicy validator: a google.iam.v1.SetIamPolicyRequest (the shared object shape, from REST
+ * or gRPC) checked as Google checks it and applied to `current` under its update mask. Throws
+ * INVALID_ARGUMENT naming the field; a refused request changes nothing.
+ */
+export async function policyChange(platform: Platform, request: Obj, current: IamPolicy): Promise<PolicyChange> {
+  const policy = request.policy as Obj | undefined;
+  if (!policy) throw invalidArgument('policy is required.', 'policy');
+  const mask = ((request.updateMask as { paths?: string[] } | undefined)?.paths ?? []).map((p) => p.trim());
+  for (const p of mask) {
+    if (!MASKABLE.has(p)) throw invalidArgument(`Invalid update_mask path "${p}": setIamPolicy can update bindings, etag, version and audit_configs.`, 'update_mask');
   }
+  const paths = new Set(mask.length ? mask : DEFAULT_MASK);
+  const version = Number(policy.version ?? 0);
+  if (paths.has('version') && !POLICY_VERSIONS.has(version)) throw invalidArgument(`Invalid policy version ${version}: valid versions are 0, 1 and 3.`, 'policy.version');
+  if (paths.has('audit_configs') && ((policy.auditConfigs as unknown[] | undefined) ?? []).length > 0) {
+    throw invalidArgument('Audit configs are not supported by authplane: it keeps no Data Access audit logs.', 'policy.audit_configs');
+  }
+  const bindings = paths.has('bindings') ? await validateBindings(platform, (policy.bindings as Obj[] | undefined) ?? []) : current.bindings;
+  const etag = paths.has('etag') && Buffer.isBuffer(policy.etag) && policy.etag.length > 0 ? policy.etag.toString('base64') : null;
+  return { bindings, etag };
+}
+
+/** Checks a policy's bindings: roles authplane knows, principals in Google's forms, Google's size limits. */
+async function validateBindings(platform: Platform, raw: Obj[]): Promise<IamBinding[]> {
+  const out: IamBinding[] = [];
+  let principals = 0;
+  let groups = 0;
+  for (const [i, b] of raw.entries()) {
+    const at = `policy.bindings[${i}]`;
+    const role = String(b.role ?? '');
+    if (!isKnownRole(role)) throw invalidArgument(`Role ${role || '(empty)'} is not supported for this resource.`, `${at}.role`);
+    if (b.condition !== undefined) throw invalidArgument('Conditional role bindings are not supported by authplane.', `${at}.condition`);
+    const members = (b.members as string[] | undefined) ?? [];
+    if (members.length === 0) throw invalidArgument(`The binding for ${role} has no members: each of the bindings must contain at least one principal.`, `${at}.members`);
+    for (const [j, m] of members.entries()) {
+      await checkMember(platform, m, `${at}.members[${j}]`);
+      if (m.startsWith('group:')) groups++;
+    }
+    principals += members.length;
+    out.push({ role, members });
+  }
+  if (principals > MAX_PRINCIPALS) {
+    // Recorded prefix "The number of members in the policy"; the rest of the sentence is Google's as remembered.
+    throw invalidArgument(`The number of members in the policy (${principals.toLocaleString('en-US')}) is larger than the maximum allowed size ${MAX_PRINCIPALS.toLocaleString('en-US')}.`, 'policy.bindings');
+  }
+  if (groups > MAX_GROUPS) throw invalidArgument(`The number of Google groups in the policy (${groups}) is larger than the maximum allowed size ${MAX_GROUPS}.`, 'policy.bindings');
   return out;
 }
 
-/** A google.iam.v1.Policy in the shared proto object shape (gRPC, and REST through the proto JSON codec): the etag as bytes. */
+async function checkMember(platform: Platform, m: string, field: string): Promise<void> {
+  if (m === 'allUsers' || m === 'allAuthenticatedUsers' || FEDERATED.test(m) || DELETED.test(m)) return;
+  if (m.startsWith('domain:')) {
+    if (!DOMAIN.test(m.slice(7))) throw invalidArgument(`Domain ${m.slice(7)} does not exist.`, field);
+    return;
+  }
+  const e = EMAIL_MEMBER.exec(m);
+  if (!e) throw memberFormRefusal(field);
+  const [, type, email] = e as unknown as [string, 'user' | 'serviceAccount' | 'group', string];
+  // Google names the kind of account it could not find ("User x does not exist.", "Service account x does not exist.").
+  if (!EMAIL.test(email)) throw invalidArgument(`${type === 'serviceAccount' ? 'Service account' : type === 'user' ? 'User' : 'Group'} ${email} does not exist.`, field);
+  const sa = email.endsWith('.gserviceaccount.com') ? await platform.identity.findServiceAccount(email) : null;
+  if (type === 'serviceAccount' && email.endsWith('.iam.gserviceaccount.com') && !sa && !SERVICE_AGENT.test(email)) throw invalidArgument(`Service account ${email} does not exist.`, field);
+  // Recorded: 'Account john.doe@example.com is of type "user". Please set the type prefix to be "user:".'
+  if (type !== 'serviceAccount' && sa) throw invalidArgument(`Account ${email} is of type "serviceAccount". Please set the type prefix to be "serviceAccount:".`, field);
+}
+
+function memberFormRefusal(field: string) {
+  const violations: FieldViolation[] = [{ field: 'policy.bindings.member', description: MEMBER_FORM_DETAIL }];
+  return apiRefusal('INVALID_ARGUMENT', { message: MEMBER_FORM, field, violations });
+}
+
+/** GetIamPolicyRequest.options.requested_policy_version: 0, 1 or 3. */
+export function checkRequestedVersion(request: Obj): void {
+  const v = (request.options as { requestedPolicyVersion?: number } | undefined)?.requestedPolicyVersion ?? 0;
+  if (!POLICY_VERSIONS.has(v)) throw invalidArgument(`Invalid requested policy version ${v}: valid versions are 0, 1 and 3.`, 'options.requested_policy_version');
+}
+
+/** An authplane policy as google.iam.v1.Policy in the shared object shape (etag as bytes). */
 export function policyMessage(p: IamPolicy): Obj {
   return { version: p.version, etag: Buffer.from(p.etag, 'base64'), bindings: p.bindings };
 }
 
-/** SetIamPolicy from a request in the shared proto object shape: validates, checks the etag, returns the new policy message. */
-export async function setPolicyMessage(platform: Platform, resource: string, policy: Obj | undefined): Promise<Obj> {
-  if (!policy || typeof policy !== 'object') throw invalidArgument('policy is required.', 'policy');
-  const bindings = await validateBindings(platform, ((policy.bindings as Obj[] | undefined) ?? []).map((b) => ({ role: b.role, members: b.members ?? [], ...(b.condition ? { condition: b.condition } : {}) })));
-  const etag = policy.etag && (policy.etag as Buffer).length ? Buffer.from(policy.etag as Buffer).toString('base64') : null;
-  const result = await platform.iam.setPolicy(resource, bindings, etag);
-  if ('conflict' in result) throw policyEtagConflict(resource, String(etag));
+/**
+ * setIamPolicy for any resource: the SetIamPolicyRequest (shared object shape, from REST or gRPC) validated
+ * by `policyChange`, applied with its etag check, and the new policy as google.iam.v1.Policy.
+ */
+export async function setPolicyMessage(platform: Platform, resource: string, request: Obj): Promise<Obj> {
+  const change = await policyChange(platform, request, platform.iam.getPolicy(resource));
+  const result = await platform.iam.setPolicy(resource, change.bindings, change.etag);
+  if ('conflict' in result) throw policyEtagConflict(resource, String(change.etag));
   return policyMessage(result.policy);
 }
 
-function policyJson(p: IamPolicy) {
-  return { version: p.version, etag: p.etag, ...(p.bindings.length ? { bindings: p.bindings } : {}) };
-}
+const policyBody = (p: Obj) => encodeJson(iamType('Policy'), p, false);
 
 /** Registers `BASE:getIamPolicy`, `BASE:setIamPolicy`, `BASE:testIamPermissions` for one resource family. */
 export function iamPolicyRoutes(api: RouteRegistrar, platform: Platform, base: string, spec: PolicyResourceSpec, opts: { getMethod?: 'GET' | 'POST' | 'BOTH' } = {}): void {
-  const get = async (req: ApiRequest) => ({ body: policyJson(platform.iam.getPolicy(await spec.resolve(req))) });
+  // The request message from the body (POST, `body: "*"`) or the query (GET); `resource` comes from the path.
+  const read = async (req: ApiRequest, name: string, resource: string): Promise<Obj> => {
+    const type = iamType(name);
+    const json = req.method === 'GET' ? queryToJson(type, req.query) : { ...queryToJson(type, req.query, false), ...(await req.json<Obj>()) };
+    return decodeJson(type, { ...json, resource });
+  };
+
+  const get = async (req: ApiRequest) => {
+    const resource = await spec.resolve(req);
+    checkRequestedVersion(await read(req, 'GetIamPolicyRequest', resource));
+    return { body: policyBody(policyMessage(platform.iam.getPolicy(resource))) };
+  };
   const getAccess = { permission: spec.getPermission, on: spec.resolve, read: true };
   const getMethod = opts.getMethod ?? 'BOTH';
   if (getMethod !== 'POST') api.get(`${base}:getIamPolicy`, getAccess, get);
@@ -76,27 +173,16 @@ export function iamPolicyRoutes(api: RouteRegistrar, platform: Platform, base: s
 
   api.post(`${base}:setIamPolicy`, { permission: spec.setPermission, on: spec.resolve }, async (req) => {
     const resource = await spec.resolve(req);
-    const body = await req.json<{ policy?: unknown }>();
-    const policy = body.policy;
-    if (policy === undefined || policy === null) throw invalidArgument('policy is required.', 'policy');
-    if (typeof policy !== 'object' || Array.isArray(policy)) throw invalidArgument('Invalid JSON payload received. policy must be a Policy object.', 'policy');
-    const p = policy as { bindings?: unknown; etag?: unknown };
-    const bindings = await validateBindings(platform, p.bindings);
-    const etag = typeof p.etag === 'string' && p.etag ? p.etag : null;
-    const result = await platform.iam.setPolicy(resource, bindings, etag);
-    if ('conflict' in result) throw policyEtagConflict(resource, String(etag));
-    return { body: policyJson(result.policy) };
+    return { body: policyBody(await setPolicyMessage(platform, resource, await read(req, 'SetIamPolicyRequest', resource))) };
   });
 
   api.post(`${base}:testIamPermissions`, { authenticated: 'testIamPermissions answers which of the listed permissions the caller itself holds', read: true }, async (req) => {
     const resource = await spec.resolve(req);
-    const body = await req.json<{ permissions?: unknown }>();
-    if (!Array.isArray(body.permissions)) throw invalidArgument('permissions must be a list.', 'permissions');
+    const request = await read(req, 'TestIamPermissionsRequest', resource);
+    const asked = (request.permissions as string[] | undefined) ?? [];
     const held: string[] = [];
-    for (const p of body.permissions) {
-      if (typeof p !== 'string' || !spec.permissionPrefixes.some((x) => p.startsWith(x))) {
-        throw invalidArgument(`Permission ${String(p)} is not valid for this resource.`, 'permissions');
-      }
+    for (const [i, p] of asked.entries()) {
+      if (!spec.permissionPrefixes.some((x) => p.startsWith(x))) throw invalidArgument(`Permission ${p} is not valid for this resource.`, `permissions[${i}]`);
       if (platform.iam.check(req.caller, p, resource).allowed) held.push(p);
     }
     return { body: held.length ? { permissions: held } : {} };

@@ -8,19 +8,33 @@ import { serviceAccountResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import { apiRefusal, failedPrecondition, invalidArgument, permissionDenied } from './errors.js';
 import type { ApiRequest, Router } from './router.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.js';
+import { isOAuthScope } from '../identity/scopes.js';
+import type { JwtClaims } from '../lib/jwt.js';
+import { decodeJson, descriptor, toMs, type Obj, type ProtoTime } from './proto.js';
+import { queryToJson, readScalarField } from './proto-json.js';
 
+/** generateAccessToken's lifetime: "By default, the maximum allowed value is 1 hour" (GenerateAccessTokenRequest.lifetime). */
 const MAX_LIFETIME_S = 3600;
+/** signJwt: a supplied `exp` "must be no more than 12 hours in the future" (REFERENCE §12). */
+const MAX_JWT_EXP_AHEAD_S = 12 * 3600;
 
-/** Parses "3600s" / "3600.5s". */
-function parseLifetime(v: unknown): number {
-  if (v === undefined) return 3600;
-  const m = typeof v === 'string' ? /^(\d+(?:\.\d+)?)s$/.exec(v) : null;
-  if (!m) throw invalidArgument(`Invalid value at 'lifetime' (type.googleapis.com/google.protobuf.Duration), Field 'lifetime', Illegal duration format; duration must end with 's'`, 'lifetime');
-  const s = Math.floor(Number(m[1]));
-  if (s < 1 || s > MAX_LIFETIME_S) {
-    throw invalidArgument(`The lifetime of the requested token is invalid: ${s}s. Lifetime must be between 1 second and ${MAX_LIFETIME_S} seconds (longer lifetimes need the constraints/iam.allowServiceAccountCredentialLifetimeExtension organization policy).`, 'lifetime');
+const credentialsType = (name: string) => descriptor('google-iam-credentials-v1.json').lookupType(`google.iam.credentials.v1.${name}`);
+
+/**
+ * A method's request read through its descriptor (apis/proto-json.ts): the body, `name` from the path.
+ * `extra` names fields Google's live service accepts beyond the published proto; they are read as their
+ * type and returned apart.
+ */
+async function readRequest(req: ApiRequest, message: string, extra: Record<string, 'bool'> = {}): Promise<{ request: Obj; extra: Obj }> {
+  const body = { ...queryToJson(credentialsType(message), req.query, false), ...(await req.json<Obj>()) };
+  const extras: Obj = {};
+  for (const [key, kind] of Object.entries(extra)) {
+    if (key in body) extras[key] = readScalarField(kind, body[key], key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`));
+    delete body[key];
   }
-  return s;
+  const name = `projects/${req.params.project}/serviceAccounts/${req.params.account}`;
+  return { request: decodeJson(credentialsType(message), { ...body, name }), extra: extras };
 }
 
 const DELEGATE = /^projects\/-\/serviceAccounts\/(.+)$/;
@@ -29,13 +43,13 @@ const DOMAIN = 'iam.googleapis.com';
 
 /** Resolves a delegation chain and checks each hop; returns the target account. */
 async function authorize(platform: Platform, req: ApiRequest, permission: string, delegatesRaw: unknown): Promise<ServiceAccountRecord> {
+  // Decoded through the descriptor: a list of strings (absent or null: none).
   if (req.params.project !== '-') {
     throw invalidArgument(`The resource name is invalid: projects/${req.params.project}/serviceAccounts/${req.params.account}. Use the wildcard character '-' in place of the project ID: projects/-/serviceAccounts/${req.params.account}.`, 'name');
   }
   const caller = req.caller;
-  if (delegatesRaw !== undefined && !Array.isArray(delegatesRaw)) throw invalidArgument('delegates must be a list.', 'delegates');
-  const delegates = ((delegatesRaw as unknown[] | undefined) ?? []).map((d, i) => {
-    const m = typeof d === 'string' ? DELEGATE.exec(d) : null;
+  const delegates = ((delegatesRaw as string[] | undefined) ?? []).map((d, i) => {
+    const m = DELEGATE.exec(d);
     if (!m) throw invalidArgument(`Invalid delegate name: ${String(d)}. Use projects/-/serviceAccounts/EMAIL.`, `delegates[${i}]`);
     return m[1]!;
   });
@@ -79,47 +93,71 @@ export function iamCredentialsRoutes(router: Router, platform: Platform): void {
   const on = (permission: string) => ({ permission, checkedBy: 'handler' }) as const;
 
   api.post(`${base}:generateAccessToken`, on('iam.serviceAccounts.getAccessToken'), async (req) => {
-    const body = await req.json<{ delegates?: unknown; scope?: unknown; lifetime?: unknown }>();
-    const sa = await authorize(platform, req, 'iam.serviceAccounts.getAccessToken', body.delegates);
-    if (!Array.isArray(body.scope) || body.scope.length === 0 || body.scope.some((s) => typeof s !== 'string')) {
-      throw invalidArgument('Scope required.', 'scope');
-    }
-    const lifetime = parseLifetime(body.lifetime);
-    const { token, record } = await identity.mintAccessToken(`serviceAccount:${sa.email}`, body.scope as string[], lifetime);
+    const { request } = await readRequest(req, 'GenerateAccessTokenRequest');
+    const sa = await authorize(platform, req, 'iam.serviceAccounts.getAccessToken', request.delegates);
+    const scope = (request.scope as string[] | undefined) ?? [];
+    if (scope.length === 0) throw invalidArgument('Scope required.', 'scope');
+    scope.forEach((s, i) => {
+      if (!isOAuthScope(s)) throw apiRefusal('SCOPE_INVALID', { message: 'Request contains an invalid argument.', field: `scope[${i}]`, scope: s });
+    });
+    const lifetime = lifetimeSeconds(request.lifetime as ProtoTime | undefined);
+    const { token, record } = await identity.mintAccessToken(`serviceAccount:${sa.email}`, scope, lifetime);
     return { body: { accessToken: token, expireTime: rfc3339Seconds(record.expiresAt) } };
   });
 
   api.post(`${base}:generateIdToken`, on('iam.serviceAccounts.getOpenIdToken'), async (req) => {
-    const body = await req.json<{ delegates?: unknown; audience?: unknown; includeEmail?: unknown; useEmailAzp?: unknown }>();
-    const sa = await authorize(platform, req, 'iam.serviceAccounts.getOpenIdToken', body.delegates);
-    if (typeof body.audience !== 'string' || !body.audience) throw invalidArgument('Audience required.', 'audience');
-    const token = await identity.mintIdToken(sa, { audience: body.audience, includeEmail: body.includeEmail === true, useEmailAzp: body.useEmailAzp === true });
+    // google-auth-library's Impersonated sends `useEmailAzp`; Google's live service takes it though the published proto has no such field.
+    const { request, extra } = await readRequest(req, 'GenerateIdTokenRequest', { useEmailAzp: 'bool' });
+    const sa = await authorize(platform, req, 'iam.serviceAccounts.getOpenIdToken', request.delegates);
+    const audience = request.audience as string | undefined;
+    if (!audience) throw invalidArgument('Audience required.', 'audience');
+    const token = await identity.mintIdToken(sa, { audience, includeEmail: request.includeEmail === true, useEmailAzp: extra.useEmailAzp === true });
     return { body: { token } };
   });
 
   api.post(`${base}:signJwt`, on('iam.serviceAccounts.signJwt'), async (req) => {
-    const body = await req.json<{ delegates?: unknown; payload?: unknown }>();
-    const sa = await authorize(platform, req, 'iam.serviceAccounts.signJwt', body.delegates);
-    if (typeof body.payload !== 'string') throw invalidArgument('Payload required.', 'payload');
-    let claims: Record<string, unknown>;
-    try {
-      claims = JSON.parse(body.payload) as Record<string, unknown>;
-      if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw new Error('not an object');
-    } catch {
-      throw invalidArgument('Payload is not a valid JSON object.', 'payload');
-    }
-    const exp = claims.exp;
-    const now = Math.floor(platform.clock() / 1000);
-    if (exp !== undefined && (typeof exp !== 'number' || exp > now + 12 * 3600)) {
-      throw invalidArgument('Payload exp must be at most 12 hours in the future.', 'payload');
-    }
+    const { request } = await readRequest(req, 'SignJwtRequest');
+    const sa = await authorize(platform, req, 'iam.serviceAccounts.signJwt', request.delegates);
+    const claims = jwtClaims(request.payload as string | undefined, Math.floor(platform.clock() / 1000));
     return { body: await identity.signJwtFor(sa, claims) };
   });
 
   api.post(`${base}:signBlob`, on('iam.serviceAccounts.signBlob'), async (req) => {
-    const body = await req.json<{ delegates?: unknown; payload?: unknown }>();
-    const sa = await authorize(platform, req, 'iam.serviceAccounts.signBlob', body.delegates);
-    if (typeof body.payload !== 'string') throw invalidArgument('Payload required.', 'payload');
-    return { body: await identity.signBlobFor(sa, Buffer.from(body.payload, 'base64')) };
+    const { request } = await readRequest(req, 'SignBlobRequest');
+    const sa = await authorize(platform, req, 'iam.serviceAccounts.signBlob', request.delegates);
+    const payload = request.payload as Buffer | undefined;
+    if (!payload || payload.length === 0) throw invalidArgument('Payload required.', 'payload');
+    return { body: await identity.signBlobFor(sa, payload) };
   });
+}
+
+/** generateAccessToken's lifetime in whole seconds: 1 s to 1 h, default 1 h. */
+function lifetimeSeconds(lifetime: ProtoTime | undefined): number {
+  if (lifetime === undefined) return MAX_LIFETIME_S;
+  const s = Math.floor((toMs(lifetime) ?? 0) / 1000);
+  if (s < 1 || s > MAX_LIFETIME_S) {
+    throw invalidArgument(`The lifetime of the requested token is invalid: ${s}s. Lifetime must be between 1 second and ${MAX_LIFETIME_S} seconds (longer lifetimes need the constraints/iam.allowServiceAccountCredentialLifetimeExtension organization policy).`, 'lifetime');
+  }
+  return s;
+}
+
+/**
+ * signJwt's payload: a JSON object (a string inside the request, so the router's depth limit has not seen
+ * it: checked here before parsing), whose `exp`, when given, is an integer between now and 12 hours ahead.
+ */
+function jwtClaims(payload: string | undefined, now: number): JwtClaims {
+  if (!payload) throw invalidArgument('Payload required.', 'payload');
+  if (jsonDepth(payload) > MAX_JSON_DEPTH) throw invalidArgument(`Payload is not a valid JSON object: it is nested more than ${MAX_JSON_DEPTH} levels deep.`, 'payload');
+  let claims: unknown;
+  try {
+    claims = JSON.parse(payload);
+  } catch {
+    claims = undefined;
+  }
+  if (!claims || typeof claims !== 'object' || Array.isArray(claims)) throw invalidArgument('Payload is not a valid JSON object.', 'payload');
+  const exp = (claims as JwtClaims).exp;
+  if (exp !== undefined && (typeof exp !== 'number' || !Number.isInteger(exp) || exp < now || exp > now + MAX_JWT_EXP_AHEAD_S)) {
+    throw invalidArgument('Payload exp must be an integer, not in the past and at most 12 hours in the future.', 'payload');
+  }
+  return claims as JwtClaims;
 }

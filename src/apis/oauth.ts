@@ -9,6 +9,7 @@ import type { Platform } from '../platform.js';
 import { deny, DenialError, type Evidence } from '../verify/denial.js';
 import type { RefusalCode } from '../verify/codes.js';
 import { notFound } from './errors.js';
+import { isOAuthScope } from '../identity/scopes.js';
 import type { ApiRequest, Router } from './router.js';
 
 /** How long clients may cache key sets (Google sends several hours; we keep it short so rotations show). */
@@ -26,6 +27,45 @@ const JWT_BEARER = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 const BAD_LIFETIME =
   'Invalid JWT: Token must be a short-lived token (60 minutes) and in a reasonable timeframe. Check your iat and exp values in the JWT claim.';
 const grantInvalid = (message: string, reason: string, fix: string) => oauthRefusal('OAUTH_GRANT_INVALID', { message, reason, fix });
+
+/**
+ * The parameters each grant takes. Google's token endpoint refuses the rest ("Parameter not allowed for
+ * this message type: X", recorded for a refresh-token request carrying access_type) and a missing one
+ * ("Missing required parameter: X").
+ */
+const GRANT_PARAMETERS: Record<string, { required: string[]; optional: string[] }> = {
+  // RFC 7523 §2.1, as google-auth-library, Python google-auth and Go's oauth2/jwt send it.
+  [JWT_BEARER]: { required: ['assertion'], optional: [] },
+};
+
+/** The token request's parameters (form-encoded, or a JSON object of strings), checked against its grant type. */
+async function tokenRequest(r: ApiRequest): Promise<Record<string, string>> {
+  const invalid = (message: string, field: string) => oauthRefusal('INVALID_ARGUMENT', { message, field });
+  const params: Record<string, string> = {};
+  if ((r.headers['content-type'] ?? '').includes('json')) {
+    // The router's JSON reading, refused in OAuth's shape: this endpoint speaks RFC 6749, not google.rpc.
+    const json = await r.json<Record<string, unknown>>().catch((e: unknown) => {
+      throw e instanceof DenialError ? invalid(e.denial.message, 'request body') : e;
+    });
+    for (const [k, v] of Object.entries(json)) {
+      if (typeof v !== 'string') throw invalid(`Invalid value for parameter ${k}: parameters are strings.`, k);
+      params[k] = v;
+    }
+  } else {
+    for (const [k, v] of await r.form()) {
+      if (k in params) throw invalid(`Parameter specified more than once: ${k}`, k);
+      params[k] = v;
+    }
+  }
+  const grant = params.grant_type ?? '';
+  const spec = GRANT_PARAMETERS[grant];
+  if (!spec) throw oauthRefusal('OAUTH_GRANT_TYPE_UNSUPPORTED', { grantType: grant, supported: Object.keys(GRANT_PARAMETERS) });
+  for (const k of spec.required) if (!params[k]) throw invalid(`Missing required parameter: ${k}`, k);
+  for (const k of Object.keys(params)) {
+    if (k !== 'grant_type' && !spec.required.includes(k) && !spec.optional.includes(k)) throw invalid(`Parameter not allowed for this message type: ${k}`, k);
+  }
+  return params;
+}
 
 export function oauthRoutes(router: Router, platform: Platform): void {
   const { identity } = platform;
@@ -81,14 +121,11 @@ export function oauthRoutes(router: Router, platform: Platform): void {
   // OAuth token endpoint: the JWT-bearer grant google-auth-library's JWT client uses with a key file.
   // The assertion must be signed by one of the service account's own keys.
   oauth.post('/token', { public: 'the OAuth token endpoint authenticates the client by its signed assertion' }, async (r) => {
-    const form = (r.headers['content-type'] ?? '').includes('json') ? new URLSearchParams(await r.json<Record<string, string>>()) : await r.form();
-    const grant = form.get('grant_type');
-    if (grant !== JWT_BEARER) throw oauthRefusal('OAUTH_GRANT_TYPE_UNSUPPORTED', { grantType: grant ?? '(none)', supported: [JWT_BEARER] });
-    const assertion = form.get('assertion') ?? '';
-    const jwt = decodeJwt(assertion);
+    const form = await tokenRequest(r);
+    const jwt = decodeJwt(form.assertion!);
     const keyFileFix = 'Sign the assertion with the key file\'s private key, iss = the client_email, iat = now and exp ≤ iat + 3600 (google-auth-library\'s JWT client does this).';
     if (!jwt) throw grantInvalid(BAD_LIFETIME, 'the assertion is not a JWT', keyFileFix);
-    const iss = String(jwt.claims.iss ?? '');
+    const iss = typeof jwt.claims.iss === 'string' ? jwt.claims.iss : '';
     const sa = await identity.findServiceAccount(iss);
     if (!sa) throw grantInvalid('Invalid grant: account not found', `no service account ${iss || '(no iss)'} exists`, 'Use a key file of a service account that exists here (authplane creates key files with POST …/serviceAccounts/EMAIL/keys).');
     await keys.refresh(0);
@@ -96,15 +133,21 @@ export function oauthRoutes(router: Router, platform: Platform): void {
     const ok = key && key.record.owner === sa.email && verify('sha256', Buffer.from(jwt.signingInput), key.publicKey, jwt.signature);
     if (!ok) throw grantInvalid('Invalid JWT Signature.', `the assertion is not signed by a key of ${sa.email} (kid ${jwt.header.kid ?? '(none)'})`, keyFileFix);
     const now = Math.floor(platform.clock() / 1000);
-    const exp = Number(jwt.claims.exp);
-    const iat = Number(jwt.claims.iat);
-    if (!(exp > now - 300) || !(iat < now + 300) || exp - iat > 3600) {
-      throw grantInvalid(BAD_LIFETIME, `iat ${jwt.claims.iat} and exp ${jwt.claims.exp} are not a window of at most an hour around now (${now})`, keyFileFix);
+    const { exp, iat } = jwt.claims;
+    if (typeof exp !== 'number' || typeof iat !== 'number' || !(exp > now - 300) || !(iat < now + 300) || exp - iat > 3600) {
+      throw grantInvalid(BAD_LIFETIME, `iat ${JSON.stringify(iat)} and exp ${JSON.stringify(exp)} are not a window of at most an hour around now (${now})`, keyFileFix);
     }
-    if (typeof jwt.claims.target_audience === 'string') {
-      return { body: { id_token: await identity.mintIdToken(sa, { audience: jwt.claims.target_audience, includeEmail: true }) } };
+    const { target_audience: audience, scope } = jwt.claims;
+    // Google's answer to a scope it does not know, or an ID-token audience that is no string.
+    const badScope = (value: unknown) => oauthRefusal('SCOPE_INVALID', { message: 'Invalid OAuth scope or ID token audience provided.', field: 'assertion', scope: value });
+    if (audience !== undefined) {
+      if (typeof audience !== 'string' || audience === '') throw badScope(audience);
+      return { body: { id_token: await identity.mintIdToken(sa, { audience, includeEmail: true }) } };
     }
-    const scopes = String(jwt.claims.scope ?? '').split(/\s+/).filter(Boolean);
+    if (scope !== undefined && typeof scope !== 'string') throw badScope(scope);
+    const scopes = (scope ?? '').split(/\s+/).filter(Boolean);
+    const unknown = scopes.find((s) => !isOAuthScope(s));
+    if (unknown !== undefined) throw badScope(unknown);
     const { token } = await identity.mintAccessToken(`serviceAccount:${sa.email}`, scopes.length ? scopes : undefined);
     return { body: { access_token: token, expires_in: 3599, token_type: 'Bearer' } };
   });

@@ -4,6 +4,8 @@
 import { projectResource, serviceAccountResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import { notFound } from './errors.js';
+import { decodeJson, descriptor } from './proto.js';
+import { queryToJson } from './proto-json.js';
 import { iamPolicyRoutes } from './iam-policy.js';
 import type { ApiRequest, Router } from './router.js';
 
@@ -48,10 +50,15 @@ export function platformPolicyRoutes(router: Router, platform: Platform): void {
     oauth2ClientId: sa.uniqueId,
     ...(sa.disabled ? { disabled: true } : {}),
   });
-  iam.get('/v1/projects/{project}/serviceAccounts', { permission: 'iam.serviceAccounts.list', on: projectKey }, async () => ({
-    body: { accounts: (await platform.identity.listServiceAccounts()).map(saJson) },
-  }));
+  // Query parameters bind the request message's fields (ListServiceAccountsRequest: pageSize, pageToken).
+  const admin = (name: string) => descriptor('google-iam-admin-v1.json').lookupType(`google.iam.admin.v1.${name}`);
+  const query = (req: ApiRequest, message: string, name: string) => decodeJson(admin(message), { ...queryToJson(admin(message), req.query), name });
+  iam.get('/v1/projects/{project}/serviceAccounts', { permission: 'iam.serviceAccounts.list', on: projectKey }, async (req) => {
+    query(req, 'ListServiceAccountsRequest', `projects/${req.params.project}`);
+    return { body: { accounts: (await platform.identity.listServiceAccounts()).map(saJson) } };
+  });
   iam.get('/v1/projects/{project}/serviceAccounts/{account}', { permission: 'iam.serviceAccounts.get', on: accountKey }, async (req) => {
+    query(req, 'GetServiceAccountRequest', `projects/${req.params.project}/serviceAccounts/${req.params.account}`);
     const sa = await platform.identity.findServiceAccount(req.params.account!);
     if (!sa) throw notFound(`Unknown service account`, `projects/${req.params.project}/serviceAccounts/${req.params.account}`);
     return { body: saJson(sa) };

@@ -7,8 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import protobuf from 'protobufjs';
-import { fromProto3JSON, toProto3JSON } from 'proto3-json-serializer';
-import { invalidArgument } from './errors.js';
+import { toProto3JSON } from 'proto3-json-serializer';
+import { invalidFields } from './errors.js';
+import { checkDecoded } from './proto-check.js';
+import { readProtoJson } from './proto-json.js';
 
 export type Obj = Record<string, unknown>;
 
@@ -35,6 +37,20 @@ export function loadDescriptor(file: string): protobuf.Root {
   return r;
 }
 
+/** protos/descriptors.json: each prebuilt descriptor and the .proto files it is built from. */
+export function descriptorSources(): Record<string, string[]> {
+  return JSON.parse(readFileSync(protosDir() + 'descriptors.json', 'utf8')) as Record<string, string[]>;
+}
+
+const roots = new Map<string, protobuf.Root>();
+
+/** A prebuilt descriptor, loaded once per process (e.g. `descriptor('google-iam-v1.json')`). */
+export function descriptor(file: string): protobuf.Root {
+  let r = roots.get(file);
+  if (!r) roots.set(file, (r = loadDescriptor(file)));
+  return r;
+}
+
 const OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: false, oneofs: false };
 
 /** Proto binary → the shared object shape. */
@@ -47,41 +63,23 @@ export function encodeBinary(type: protobuf.Type, obj: Obj): Buffer {
   return Buffer.from(type.encode(type.fromObject(obj)).finish());
 }
 
-/** proto3 JSON (REST body) → the shared object shape; Google's 400 for unknown names. */
-export function decodeJson(type: protobuf.Type, json: unknown, at: string): Obj {
-  checkKnownFields(type, json, at);
-  let msg: protobuf.Message | null;
-  try {
-    msg = fromProto3JSON(type, json as never);
-  } catch (e) {
-    throw invalidArgument(`Invalid JSON payload received. ${(e as Error).message}`, at || 'request body');
-  }
-  return msg ? (type.toObject(msg, OBJECT_OPTIONS) as Obj) : {};
+/**
+ * proto3 JSON (a REST request: body, query parameters and path fields merged) → the shared object shape,
+ * read as Google's JSON transcoder reads it (proto-json.ts); every violation refused at once with
+ * INVALID_ARGUMENT naming the fields. `at`: where `json` sits in the request ('' for the request itself).
+ */
+export function decodeJson(type: protobuf.Type, json: Obj, at = ''): Obj {
+  const canonical = readProtoJson(type, json, at);
+  const obj = type.toObject(type.fromObject(canonical), OBJECT_OPTIONS) as Obj;
+  // The ranges both transports check (Timestamps and Durations also written as objects, enum numbers).
+  const violations = checkDecoded(type, obj, at);
+  if (violations.length) throw invalidFields(violations);
+  return obj;
 }
 
 /** The shared object shape → proto3 JSON; enums as numbers with `$alt=json;enum-encoding=int`. */
 export function encodeJson(type: protobuf.Type, obj: Obj, numericEnums: boolean): unknown {
   return toProto3JSON(type.fromObject(obj), { numericEnums });
-}
-
-const WELL_KNOWN = /^\.google\.protobuf\./;
-
-/** Google rejects unknown JSON names: `Invalid JSON payload received. Unknown name "x" at 'task': Cannot find field.` */
-function checkKnownFields(type: protobuf.Type, json: unknown, at: string): void {
-  if (!json || typeof json !== 'object' || Array.isArray(json) || WELL_KNOWN.test(type.fullName)) return;
-  for (const [key, value] of Object.entries(json as Obj)) {
-    const field = type.fields[key] ?? type.fields[snakeToCamel(key)];
-    if (!field) {
-      throw invalidArgument(`Invalid JSON payload received. Unknown name "${key}"${at ? ` at '${at}'` : ''}: Cannot find field.`, at ? `${at}.${key}` : key);
-    }
-    field.resolve();
-    if (field.resolvedType instanceof protobuf.Type && !field.map) {
-      const sub = field.resolvedType;
-      const path = at ? `${at}.${key}` : key;
-      if (field.repeated && Array.isArray(value)) value.forEach((v, i) => checkKnownFields(sub, v, `${path}[${i}]`));
-      else checkKnownFields(sub, value, path);
-    }
-  }
 }
 
 export const snakeToCamel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

@@ -24,6 +24,7 @@ import { deny, DenialError, type Denial } from '../verify/denial.js';
 import { denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
 import { authorizedCaller, requirePermission } from './caller.js';
 import { apiRefusal, invalidArgument, notFound } from './errors.js';
+import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.js';
 
 /**
  * Who may call a route; see the file header. `quiet` routes (health, key sets, the request log itself) are not
@@ -83,8 +84,7 @@ interface Route extends RouteInfo {
 
 /** Google Front End's limit for a request body (Cloud Run's HTTP/1 limit; googleapis JSON bodies are far smaller). */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
-/** Deepest JSON nesting accepted: protobuf's JSON parser stops at 100 (google/protobuf/util/json_util.h). */
-export const MAX_JSON_DEPTH = 100;
+export { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
@@ -299,31 +299,14 @@ function makeRequest(raw: IncomingMessage, res: ServerResponse, method: string, 
       } catch (e) {
         throw invalidArgument(`Invalid JSON payload received. ${(e as Error).message}`, 'request body');
       }
-      if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('Invalid JSON payload received. Expected an object.', 'request body');
+      // Google's transcoder: a body that is not a JSON object cannot be the request message.
+      if (!v || typeof v !== 'object' || Array.isArray(v)) throw invalidArgument('Invalid JSON payload received. Unknown name "": Root element must be a message.', 'request body');
       return v as T;
     },
     async form() {
       return new URLSearchParams(await text());
     },
   };
-}
-
-/** Deepest nesting of `[`/`{` outside strings (JSON.parse recurses and overflows the stack long before V8's limit is useful). */
-export function jsonDepth(text: string): number {
-  let depth = 0;
-  let max = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 123 || c === 91) {
-      if (++depth > max) max = depth;
-    } else if (c === 125 || c === 93) depth--;
-  }
-  return max;
 }
 
 function readBody(req: IncomingMessage): Promise<string> {

@@ -12,6 +12,8 @@ import { serviceAccountResource } from '../iam/resources.js';
 import { rfc3339Seconds } from '../lib/time.js';
 import type { Platform } from '../platform.js';
 import { invalidArgument, notFound } from './errors.js';
+import { decodeJson, descriptor, type Obj } from './proto.js';
+import { queryToJson } from './proto-json.js';
 import type { Router } from './router.js';
 
 export function serviceAccountKeyRoutes(router: Router, platform: Platform): void {
@@ -26,14 +28,17 @@ export function serviceAccountKeyRoutes(router: Router, platform: Platform): voi
     const { project, account } = req.params as { project: string; account: string };
     const projectId = platform.config.project.id;
     if (project !== '-' && project !== projectId) throw missing(project, account);
-    const body = await req.json<{ privateKeyType?: unknown; keyAlgorithm?: unknown }>();
-    const type = body.privateKeyType ?? 'TYPE_GOOGLE_CREDENTIALS_FILE';
-    if (type !== 'TYPE_GOOGLE_CREDENTIALS_FILE') {
-      throw invalidArgument(`privateKeyType ${String(type)} is not supported by authplane; use TYPE_GOOGLE_CREDENTIALS_FILE (the JSON key file).`, 'privateKeyType');
+    // google.iam.admin.v1.CreateServiceAccountKeyRequest (`body: "*"`), read through its descriptor.
+    const type = descriptor('google-iam-admin-v1.json').lookupType('google.iam.admin.v1.CreateServiceAccountKeyRequest');
+    const request = decodeJson(type, { ...queryToJson(type, req.query, false), ...(await req.json<Obj>()), name: `projects/${project}/serviceAccounts/${account}` });
+    // Unspecified means Google's defaults: a JSON key file, RSA 2048.
+    const keyType = (request.privateKeyType as string | undefined) ?? 'TYPE_UNSPECIFIED';
+    if (keyType !== 'TYPE_GOOGLE_CREDENTIALS_FILE' && keyType !== 'TYPE_UNSPECIFIED') {
+      throw invalidArgument(`privateKeyType ${keyType} is not supported by authplane; use TYPE_GOOGLE_CREDENTIALS_FILE (the JSON key file).`, 'private_key_type');
     }
-    const alg = body.keyAlgorithm ?? 'KEY_ALG_RSA_2048';
+    const alg = (request.keyAlgorithm as string | undefined) ?? 'KEY_ALG_UNSPECIFIED';
     if (alg !== 'KEY_ALG_RSA_2048' && alg !== 'KEY_ALG_UNSPECIFIED') {
-      throw invalidArgument(`keyAlgorithm ${String(alg)} is not supported by authplane; use KEY_ALG_RSA_2048.`, 'keyAlgorithm');
+      throw invalidArgument(`keyAlgorithm ${alg} is not supported by authplane; use KEY_ALG_RSA_2048.`, 'key_algorithm');
     }
     const sa = await platform.identity.findServiceAccount(account);
     if (!sa) throw missing(project, account);

@@ -14,6 +14,19 @@ export class ApiCallError extends Error {
   }
 }
 
+/** "why" and "fix" lines for a refusal, from its request-log entry ('' when it cannot be read). */
+async function explanationOf(id: string | null, headers: Record<string, string>): Promise<string> {
+  if (!id) return '';
+  try {
+    const r = await fetch(`${apiUrl()}/admin/v1/requests/${encodeURIComponent(id)}`, { headers: { ...(headers.authorization ? { authorization: headers.authorization } : {}) } });
+    if (!r.ok) return '';
+    const e = (await r.json()) as { explanation?: string; remedy?: string };
+    return `${e.explanation ? `\n  why: ${e.explanation}` : ''}${e.remedy ? `\n  fix: ${e.remedy}` : ''}`;
+  } catch {
+    return '';
+  }
+}
+
 export async function callApi<T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> {
   const headers: Record<string, string> = {};
   if (body !== undefined) headers['content-type'] = 'application/json';
@@ -34,7 +47,8 @@ export async function callApi<T = Record<string, unknown>>(method: string, path:
   if (!res.ok) {
     const msg = (json as { error?: { message?: string } })?.error?.message ?? text;
     const denial = res.headers.get('x-authplane-denial');
-    throw new ApiCallError(res.status, `${res.status}: ${msg}${denial ? ` [${denial}]` : ''}`, denial, json);
+    const why = denial ? await explanationOf(res.headers.get('x-authplane-request-id'), headers) : '';
+    throw new ApiCallError(res.status, `${res.status}: ${msg}${denial ? ` [${denial}]` : ''}${why}`, denial, json);
   }
   return json as T;
 }

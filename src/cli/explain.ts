@@ -5,6 +5,7 @@
 
 import { parseArgs } from 'node:util';
 import { EXPLAIN_HEADERS, type ExplainHeader, type ExplainInput, type Finding } from '../admission/explain.js';
+import type { AttemptFinding } from '../admission/explain-attempt.js';
 import type { Denial } from '../verify/denial.js';
 import { ApiCallError, apiUrl, callApi } from './api-client.js';
 import { usageError } from './usage.js';
@@ -12,6 +13,7 @@ import { usageError } from './usage.js';
 export type { Finding };
 
 const HELP = `usage: authplane explain --token TOKEN --url URL [--header NAME] [-X METHOD] [--internal] [--offline [--config FILE]] [--json]
+       authplane explain --job JOB | --subscription SUBSCRIPTION | --task QUEUE/TASK [--json]
 
 Explains how the front door of the service at URL would treat TOKEN: the same admission decision the front
 door makes (ingress, IAP, which credential, the verifier, run.routes.invoke) — the refusal code Google's
@@ -26,6 +28,10 @@ answer would carry, what it means, the evidence and the fix; or who the call wou
                   checked: there are no keys); also used when authplane is not reachable
   --config FILE   the config for --offline (default: the built-in demo project)
   --json          print the finding as JSON
+
+  --job JOB, --subscription SUBSCRIPTION, --task QUEUE/TASK
+                  the request Cloud Scheduler, Pub/Sub push or Cloud Tasks would send on the next attempt (its URL,
+                  method and token, minted as the attempt mints it), explained the same way (a running authplane)
 
 example:
   authplane explain --token "$(authplane token --impersonate tasks-invoker --audience https://update-123456789012.us-central1.run.app/v1)" \\
@@ -45,6 +51,9 @@ export async function run(args: string[]): Promise<number> {
         offline: { type: 'boolean' },
         config: { type: 'string' },
         json: { type: 'boolean' },
+        job: { type: 'string' },
+        subscription: { type: 'string' },
+        task: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -56,6 +65,21 @@ export async function run(args: string[]): Promise<number> {
   if (values.help) {
     console.log(HELP);
     return 0;
+  }
+  const attempt = (['job', 'subscription', 'task'] as const).filter((k) => values[k] !== undefined);
+  if (attempt.length > 0) {
+    if (attempt.length > 1 || values.token !== undefined || values.url !== undefined || values.offline) {
+      console.error('authplane explain: --job, --subscription and --task each stand alone (no --token, --url or --offline: the attempt carries its own, and the store is the running authplane\'s)');
+      return 2;
+    }
+    const kind = attempt[0]!;
+    const finding = await callApi<AttemptFinding>('POST', '/admin/v1/admission:explainAttempt', { kind, id: values[kind] });
+    if (values.json) console.log(JSON.stringify(finding, null, 2));
+    else {
+      console.log(`attempt    ${finding.caller}: ${finding.method} ${finding.url}  (${finding.resource})`);
+      printFinding(finding);
+    }
+    return finding.accepted ? 0 : 1;
   }
   if (values.token === undefined || !values.url) {
     console.error(`authplane explain: --token and --url are required\n\n${HELP}`);

@@ -3,7 +3,7 @@
 // A target that is one of this config's services (its run.app URL) is reached at that service's local front
 // door, as DNS would send it; the request counts as internal traffic only when the gateway is insideVpc.
 
-import { createServer, type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type OutgoingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { TokenFetchError } from '../client/errors.js';
 import type { GatewayConfig } from '../config/types.js';
@@ -22,6 +22,7 @@ import { compileRoute, matchRoute, type CompiledRoute, type RouteMatch } from '.
 import { targetFor, type TargetRequest } from './target.js';
 import { hostPort } from '../lib/host-port.js';
 import { listenFailure } from '../lib/startup-error.js';
+import { googleFrontEndServer } from '../apis/http-server.js';
 
 /** How long a target may take to start answering (Apigee's default io.timeout.millis is 55 s). */
 const TARGET_TIMEOUT_MS = 55_000;
@@ -129,7 +130,7 @@ export async function startGateway(platform: Platform, config: GatewayConfig, in
     );
   };
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = googleFrontEndServer('gateway', {}, (req, res) => {
     handle(req, res).catch((e: unknown) => {
       const id = log.newId();
       console.error(`authplane: gateway ${config.name}: internal error (request ${id}):`, e);

@@ -1,5 +1,6 @@
 // Compact JWS encoding and decoding (no verification: that is verify/'s job).
 import { createSign, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { jsonDepth, MAX_JSON_DEPTH } from './json-depth.js';
 
 export interface JwtHeader {
   alg: string;
@@ -31,8 +32,12 @@ export function decodeJwt(token: string): DecodedJwt | null {
   const second = token.indexOf('.', first + 1);
   if (first <= 0 || second <= first + 1 || token.indexOf('.', second + 1) !== -1) return null;
   try {
-    const header = JSON.parse(Buffer.from(token.slice(0, first), 'base64url').toString('utf8')) as unknown;
-    const claims = JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8')) as unknown;
+    const headerText = Buffer.from(token.slice(0, first), 'base64url').toString('utf8');
+    const claimsText = Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8');
+    // A claims set nested deeper than any JSON parser of Google's takes is no JWT (and would overflow later).
+    if (jsonDepth(headerText) > MAX_JSON_DEPTH || jsonDepth(claimsText) > MAX_JSON_DEPTH) return null;
+    const header = JSON.parse(headerText) as unknown;
+    const claims = JSON.parse(claimsText) as unknown;
     if (!header || typeof header !== 'object' || Array.isArray(header) || typeof (header as JwtHeader).alg !== 'string') return null;
     if (!claims || typeof claims !== 'object' || Array.isArray(claims)) return null;
     const signatureB64 = token.slice(second + 1);

@@ -1,7 +1,7 @@
 // The metadata server a workload asks for its own identity (REFERENCE §3). One per workload, on its
 // own port, speaking for one service account. Clients find it through GCE_METADATA_HOST.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Platform } from '../platform.js';
 import type { ServiceAccountRecord } from '../store/store.js';
@@ -12,6 +12,7 @@ import { hostPort } from '../lib/host-port.js';
 import { denialFields, requestLogFor, type RequestLogEntry } from '../observe/request-log.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { denialResponse } from '../verify/response.js';
+import { googleFrontEndServer } from '../apis/http-server.js';
 
 export interface MetadataServerOptions {
   name: string;
@@ -39,7 +40,7 @@ export async function startMetadataServer(platform: Platform, opts: MetadataServ
   if (!sa) throw new Error(`metadata server ${opts.name}: service account ${opts.serviceAccount} does not exist`);
   const handler = new MetadataHandler(platform, sa, opts.environment ?? 'cloud-run', opts.name);
   const log = requestLogFor(platform);
-  const server = createServer((req, res) => {
+  const server = googleFrontEndServer('metadata', {}, (req, res) => {
     const started = performance.now();
     const id = log.newId();
     const record = (status: number, denial?: Denial) => {

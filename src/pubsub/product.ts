@@ -60,6 +60,10 @@ export const pubsubProduct: Product = {
     pubsubGrpc(server, rt.service, rt.streams);
   },
 
+  attemptPreviewers(platform) {
+    return [{ kind: 'subscription', preview: (id) => runtime(platform).push.preview(id) }];
+  },
+
   async start(platform: Platform): Promise<StartedProduct> {
     const rt = runtime(platform);
     const store = platform.store.pubsub;

@@ -6,6 +6,8 @@
 
 import type { DispatchSource, LaneClaim, LaneStatus, Settled } from '../dispatch/dispatcher.js';
 import type { AttemptOutcome, HttpAttemptRequest } from '../dispatch/http-attempt.js';
+import type { AttemptPreview } from '../dispatch/attempt-preview.js';
+import { failedPrecondition } from '../apis/errors.js';
 import { serviceAccountResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import { redeliveryDelayMs } from '../store/pubsub-rows.js';
@@ -108,6 +110,17 @@ export class PushSource implements DispatchSource<PushItem, PushCompletion> {
       else out.withoutToken = refusal;
     }
     return out;
+  }
+
+  /** What push subscription `id`'s next delivery would send (`explain --subscription`), for an empty message. */
+  async preview(id: string): Promise<AttemptPreview | undefined> {
+    const s = await this.store.getSubscription(id);
+    if (!s) return undefined;
+    const resource = subscriptionName(this.project.id, s.id);
+    if (s.pushConfig === null) throw failedPrecondition(`${resource} is a pull subscription: Pub/Sub pushes nothing to explain.`, 'Give it a pushConfig (gcloud pubsub subscriptions modify-push-config SUB --push-endpoint=URL --push-auth-service-account=EMAIL), or explain the push subscription.');
+    const now = this.platform.clock();
+    const message = { seq: 0, subscription: s.id, messageId: '0', publishTime: now, data: '', attributes: {}, orderingKey: '', attempts: 1, leaseId: 'preview', ackDeadline: null, nextAt: now, firstAttemptAt: now, dueAt: now };
+    return { caller: 'Pub/Sub push', resource, request: this.request({ message, subscription: s }) };
   }
 
   /**

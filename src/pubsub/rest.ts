@@ -18,7 +18,6 @@ const TOPIC = `${PROJECT}/topics/{topic}`;
 const SUB = `${PROJECT}/subscriptions/{subscription}`;
 const SNAPSHOT = `${PROJECT}/snapshots/{snapshot}`;
 const EMPTY = 'google.protobuf.Empty';
-const PAGE = ['pageSize', 'pageToken'];
 
 type Params = Record<string, string>;
 const topic = (p: Params) => topicName(p.project!, p.topic!);
@@ -34,9 +33,9 @@ export function pubsubRestRoutes(router: Router, platform: Platform, service: Pu
   bind('patch', TOPIC, { request: `${PKG}UpdateTopicRequest`, response: `${PKG}Topic`, path: (p, j) => ({ topic: { ...((j.topic as Obj | undefined) ?? {}), name: topic(p) } }), body: '*' }, (c, r) => s.updateTopic(c, r));
   bind('post', `${TOPIC}:publish`, { request: `${PKG}PublishRequest`, response: `${PKG}PublishResponse`, path: (p) => ({ topic: topic(p) }), body: '*' }, (c, r) => s.publish(c, r));
   bind('get', TOPIC, { request: `${PKG}GetTopicRequest`, response: `${PKG}Topic`, path: (p) => ({ topic: topic(p) }) }, (c, r) => s.getTopic(c, r));
-  bind('get', `${PROJECT}/topics`, { request: `${PKG}ListTopicsRequest`, response: `${PKG}ListTopicsResponse`, path: (p) => ({ project: `projects/${p.project}` }), query: PAGE }, (c, r) => s.listTopics(c, r));
-  bind('get', `${TOPIC}/subscriptions`, { request: `${PKG}ListTopicSubscriptionsRequest`, response: `${PKG}ListTopicSubscriptionsResponse`, path: (p) => ({ topic: topic(p) }), query: PAGE }, (c, r) => s.listTopicSubscriptions(c, r));
-  bind('get', `${TOPIC}/snapshots`, { request: `${PKG}ListTopicSnapshotsRequest`, response: `${PKG}ListTopicSnapshotsResponse`, path: (p) => ({ topic: topic(p) }), query: PAGE }, (c, r) => s.listTopicSnapshots(c, r));
+  bind('get', `${PROJECT}/topics`, { request: `${PKG}ListTopicsRequest`, response: `${PKG}ListTopicsResponse`, path: (p) => ({ project: `projects/${p.project}` }) }, (c, r) => s.listTopics(c, r));
+  bind('get', `${TOPIC}/subscriptions`, { request: `${PKG}ListTopicSubscriptionsRequest`, response: `${PKG}ListTopicSubscriptionsResponse`, path: (p) => ({ topic: topic(p) }) }, (c, r) => s.listTopicSubscriptions(c, r));
+  bind('get', `${TOPIC}/snapshots`, { request: `${PKG}ListTopicSnapshotsRequest`, response: `${PKG}ListTopicSnapshotsResponse`, path: (p) => ({ topic: topic(p) }) }, (c, r) => s.listTopicSnapshots(c, r));
   bind('delete', TOPIC, { request: `${PKG}DeleteTopicRequest`, response: EMPTY, path: (p) => ({ topic: topic(p) }) }, (c, r) => s.deleteTopic(c, r));
   bind('post', `${SUB}:detach`, { request: `${PKG}DetachSubscriptionRequest`, response: `${PKG}DetachSubscriptionResponse`, path: (p) => ({ subscription: sub(p) }) }, (c, r) => s.detachSubscription(c, r));
 
@@ -48,7 +47,7 @@ export function pubsubRestRoutes(router: Router, platform: Platform, service: Pu
     { request: `${PKG}UpdateSubscriptionRequest`, response: `${PKG}Subscription`, path: (p, j) => ({ subscription: { ...((j.subscription as Obj | undefined) ?? {}), name: sub(p) } }), body: '*' },
     (c, r) => s.updateSubscription(c, r),
   );
-  bind('get', `${PROJECT}/subscriptions`, { request: `${PKG}ListSubscriptionsRequest`, response: `${PKG}ListSubscriptionsResponse`, path: (p) => ({ project: `projects/${p.project}` }), query: PAGE }, (c, r) => s.listSubscriptions(c, r));
+  bind('get', `${PROJECT}/subscriptions`, { request: `${PKG}ListSubscriptionsRequest`, response: `${PKG}ListSubscriptionsResponse`, path: (p) => ({ project: `projects/${p.project}` }) }, (c, r) => s.listSubscriptions(c, r));
   bind('delete', SUB, { request: `${PKG}DeleteSubscriptionRequest`, response: EMPTY, path: (p) => ({ subscription: sub(p) }) }, (c, r) => s.deleteSubscription(c, r));
   bind('post', `${SUB}:modifyAckDeadline`, { request: `${PKG}ModifyAckDeadlineRequest`, response: EMPTY, path: (p) => ({ subscription: sub(p) }), body: '*' }, (c, r) => s.modifyAckDeadline(c, r));
   bind('post', `${SUB}:acknowledge`, { request: `${PKG}AcknowledgeRequest`, response: EMPTY, path: (p) => ({ subscription: sub(p) }), body: '*' }, (c, r) => s.acknowledge(c, r));
@@ -56,7 +55,7 @@ export function pubsubRestRoutes(router: Router, platform: Platform, service: Pu
   bind('post', `${SUB}:modifyPushConfig`, { request: `${PKG}ModifyPushConfigRequest`, response: EMPTY, path: (p) => ({ subscription: sub(p) }), body: '*' }, (c, r) => s.modifyPushConfig(c, r));
   bind('post', `${SUB}:seek`, { request: `${PKG}SeekRequest`, response: `${PKG}SeekResponse`, path: (p) => ({ subscription: sub(p) }), body: '*' }, () => s.seek());
 
-  bind('get', `${PROJECT}/snapshots`, { request: `${PKG}ListSnapshotsRequest`, response: `${PKG}ListSnapshotsResponse`, path: (p) => ({ project: `projects/${p.project}` }), query: PAGE }, (c, r) => s.listSnapshots(c, r));
+  bind('get', `${PROJECT}/snapshots`, { request: `${PKG}ListSnapshotsRequest`, response: `${PKG}ListSnapshotsResponse`, path: (p) => ({ project: `projects/${p.project}` }) }, (c, r) => s.listSnapshots(c, r));
   bind('get', SNAPSHOT, { request: `${PKG}GetSnapshotRequest`, response: `${PKG}Snapshot`, path: () => ({}) }, () => s.getSnapshot());
   bind('put', SNAPSHOT, { request: `${PKG}CreateSnapshotRequest`, response: `${PKG}Snapshot`, path: () => ({}), body: '*' }, () => s.createSnapshot());
   bind('patch', SNAPSHOT, { request: `${PKG}UpdateSnapshotRequest`, response: `${PKG}Snapshot`, path: () => ({}), body: '*' }, () => s.updateSnapshot());

@@ -6,7 +6,7 @@
 
 import { requireActAs, requirePermission } from '../apis/caller.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, notSupported } from '../apis/errors.js';
-import { policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
+import { checkRequestedVersion, policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
 import { checkProject } from '../apis/resource-names.js';
 import type { Obj } from '../apis/proto.js';
 import { projectResource, subscriptionResource, topicResource } from '../iam/resources.js';
@@ -383,13 +383,14 @@ export class PubsubService {
   async getIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.policyResource(req.resource);
     this.need(caller, `pubsub.${r.kind}.getIamPolicy`, r.key);
+    checkRequestedVersion(req);
     return policyMessage(this.platform.iam.getPolicy(r.key));
   }
 
   async setIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.policyResource(req.resource);
     this.need(caller, `pubsub.${r.kind}.setIamPolicy`, r.key);
-    return setPolicyMessage(this.platform, r.key, req.policy as Obj | undefined);
+    return setPolicyMessage(this.platform, r.key, req);
   }
 
   async testIamPermissions(caller: string, req: Obj): Promise<Obj> {

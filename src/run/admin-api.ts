@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { apiRefusal, notFound } from '../apis/errors.js';
 import { iamPolicyRoutes } from '../apis/iam-policy.js';
+import { decodeJson, descriptor, type Obj } from '../apis/proto.js';
+import { queryToJson } from '../apis/proto-json.js';
 import type { ApiRequest, Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
 import { revisionName, type ServiceEntry } from '../services/directory.js';
@@ -46,13 +48,20 @@ export function cloudRunAdminRoutes(router: Router, platform: Platform): void {
 
   const base = '/v2/projects/{project}/locations/{location}/services';
 
-  api.get(base, { permission: 'run.services.list', on: (req) => checkLocation(req, 'run.services.list') }, async () => ({
-    body: { services: platform.directory.all().map((e) => serviceJson(platform, e, started)) },
-  }));
+  // Query parameters bind the request message's fields (ListServicesRequest: pageSize, pageToken, showDeleted).
+  const run = (name: string) => descriptor('google-cloud-run-v2.json').lookupType(`google.cloud.run.v2.${name}`);
+  const query = (req: ApiRequest, message: string, resource: Obj) => decodeJson(run(message), { ...queryToJson(run(message), req.query), ...resource });
+  const { id: project, region } = config.project;
 
-  api.get(`${base}/{service}`, { permission: 'run.services.get', on: (req) => serviceResource(find(req, 'run.services.get').config.name) }, async (req) => ({
-    body: serviceJson(platform, find(req, 'run.services.get'), started),
-  }));
+  api.get(base, { permission: 'run.services.list', on: (req) => checkLocation(req, 'run.services.list') }, async (req) => {
+    query(req, 'ListServicesRequest', { parent: `projects/${project}/locations/${region}` });
+    return { body: { services: platform.directory.all().map((e) => serviceJson(platform, e, started)) } };
+  });
+
+  api.get(`${base}/{service}`, { permission: 'run.services.get', on: (req) => serviceResource(find(req, 'run.services.get').config.name) }, async (req) => {
+    query(req, 'GetServiceRequest', { name: `projects/${project}/locations/${region}/services/${req.params.service}` });
+    return { body: serviceJson(platform, find(req, 'run.services.get'), started) };
+  });
 
   iamPolicyRoutes(api, platform, `${base}/{service}`, {
     resolve: (req) => serviceResource(find(req, 'run.services.getIamPolicy').config.name),

@@ -7,7 +7,7 @@
 // Hot path (a valid, already-seen token): one header scan, a verified-token cache hit, one IAM check, the
 // proxy. No await unless a gate applies, the caller's `sub` is new, or a supervised service restarts.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AdmissionContext, Admission, Admitted, Refused } from '../admission/decision.js';
@@ -21,6 +21,7 @@ import type { ServiceEntry } from '../services/directory.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { DENIAL_HEADER, denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
 import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, upstreamHeaders, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { googleFrontEndServer } from '../apis/http-server.js';
 
 export { REQUEST_ID_HEADER };
 /** How long a request waits for a (re)starting supervised service before 503. */
@@ -48,11 +49,8 @@ export class FrontDoor {
     private readonly deps: FrontDoorDeps,
   ) {
     this.name = entry.config.name;
-    this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
+    this.server = googleFrontEndServer('run', { keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
-    this.server.on('clientError', (_e, socket) => {
-      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');
-    });
   }
 
   /** Listens and registers the address in the directory (which adds the local URL to the audiences). */

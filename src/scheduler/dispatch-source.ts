@@ -14,6 +14,7 @@
 import type { Dispatcher, DispatchSource, LaneClaim, LaneStatus, Settled } from '../dispatch/dispatcher.js';
 import { backoffMs, retriesExhausted } from '../dispatch/backoff.js';
 import type { AttemptOutcome, HttpAttemptRequest } from '../dispatch/http-attempt.js';
+import type { AttemptPreview } from '../dispatch/attempt-preview.js';
 import { targetToken } from '../dispatch/http-target.js';
 import { rpcStatusForHttp } from '../apis/errors.js';
 import { serviceAccountResource } from '../iam/resources.js';
@@ -103,6 +104,15 @@ export class SchedulerSource implements DispatchSource<ClaimedJob, JobCompletion
       }
     }
     return req;
+  }
+
+  /** What job `id`'s next run would send (`explain --job`): its next scheduled run, or now for a paused job. */
+  async preview(id: string): Promise<AttemptPreview | undefined> {
+    const job = await this.store.getJob(id);
+    if (!job) return undefined;
+    const at = job.state === 'ENABLED' ? job.scheduleTime : this.platform.clock();
+    const execution: JobExecution = { scheduleTime: at, dueAt: at, firstAttemptAt: at, attempts: 0, forced: job.state !== 'ENABLED' };
+    return { caller: 'Cloud Scheduler', resource: jobName({ project: this.platform.config.project.id, location: job.location, job: job.id }), request: this.request({ job, leased: false, execution }) };
   }
 
   settle({ job, leased, execution }: ClaimedJob, o: AttemptOutcome): Settled<JobCompletion> {

@@ -96,6 +96,10 @@ export const schedulerProduct: Product = {
     schedulerGrpc(server, runtime(platform).service);
   },
 
+  attemptPreviewers(platform) {
+    return [{ kind: 'job', preview: (id) => new SchedulerSource(platform, 'explain').preview(id) }];
+  },
+
   async start(platform: Platform): Promise<StartedProduct> {
     const { dispatcher } = runtime(platform);
     await applyConfigJobs(platform);

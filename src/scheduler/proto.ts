@@ -2,16 +2,9 @@
 // which copies googleapis/google/cloud/scheduler/v1), loaded once from the prebuilt descriptor.
 
 import type protobuf from 'protobufjs';
-import { loadDescriptor, parseProtos } from '../apis/proto.js';
+import { descriptor } from '../apis/proto.js';
 
 export const SERVICE_NAME = 'google.cloud.scheduler.v1.CloudScheduler';
-const DESCRIPTOR = 'google-cloud-scheduler-v1.json';
 
-let root: protobuf.Root | undefined;
-
-/** Parses the .proto files themselves: what the committed descriptor is built from (scripts/build-protos.mjs). */
-export const parseSchedulerProtos = (): protobuf.Root => parseProtos(['google/cloud/scheduler/v1/cloudscheduler.proto']);
-
-export function schedulerRoot(): protobuf.Root {
-  return (root ??= loadDescriptor(DESCRIPTOR));
-}
+/** The Cloud Scheduler protos, from the prebuilt descriptor (protos/descriptors.json; test/protos.test.ts keeps it in step). */
+export const schedulerRoot = (): protobuf.Root => descriptor('google-cloud-scheduler-v1.json');

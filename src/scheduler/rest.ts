@@ -21,10 +21,10 @@ const job = (p: Params) => jobName({ project: p.project!, location: p.location!,
 export function schedulerRestRoutes(router: Router, platform: Platform, s: CloudSchedulerService): void {
   const bind = restRpcBinder(router, 'cloudscheduler.googleapis.com', schedulerRoot, PKG);
   const J = `${PKG}Job`;
-  bind('get', `${LOC}/jobs`, { request: `${PKG}ListJobsRequest`, response: `${PKG}ListJobsResponse`, path: (p) => ({ parent: loc(p) }), query: ['pageSize', 'pageToken'] }, (c, r) => s.listJobs(c, r));
+  bind('get', `${LOC}/jobs`, { request: `${PKG}ListJobsRequest`, response: `${PKG}ListJobsResponse`, path: (p) => ({ parent: loc(p) }) }, (c, r) => s.listJobs(c, r));
   bind('post', `${LOC}/jobs`, { request: `${PKG}CreateJobRequest`, response: J, path: (p) => ({ parent: loc(p) }), body: 'job' }, (c, r) => s.createJob(c, r));
   bind('get', JOB, { request: `${PKG}GetJobRequest`, response: J, path: (p) => ({ name: job(p) }) }, (c, r) => s.getJob(c, r));
-  bind('patch', JOB, { request: `${PKG}UpdateJobRequest`, response: J, path: (p, j) => ({ job: { ...((j.job as Obj | undefined) ?? {}), name: job(p) } }), body: 'job', query: ['updateMask'] }, (c, r) => s.updateJob(c, r));
+  bind('patch', JOB, { request: `${PKG}UpdateJobRequest`, response: J, path: (p, j) => ({ job: { ...((j.job as Obj | undefined) ?? {}), name: job(p) } }), body: 'job' }, (c, r) => s.updateJob(c, r));
   bind('delete', JOB, { request: `${PKG}DeleteJobRequest`, response: 'google.protobuf.Empty', path: (p) => ({ name: job(p) }) }, (c, r) => s.deleteJob(c, r));
   bind('post', `${JOB}:pause`, { request: `${PKG}PauseJobRequest`, response: J, path: (p) => ({ name: job(p) }), body: '*' }, (c, r) => s.pauseJob(c, r));
   bind('post', `${JOB}:resume`, { request: `${PKG}ResumeJobRequest`, response: J, path: (p) => ({ name: job(p) }), body: '*' }, (c, r) => s.resumeJob(c, r));

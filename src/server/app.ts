@@ -4,7 +4,7 @@
 // started and rejects with a StartupError naming the setting or flag at fault.
 
 import { accessSync, constants } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthplaneConfig } from '../config/types.js';
 import { adminRoutes } from '../apis/admin.js';
@@ -27,6 +27,7 @@ import { hostPort } from '../lib/host-port.js';
 import type { Timers } from '../dispatch/timers.js';
 import { ensurePrivateDir } from '../lib/private-files.js';
 import { listenFailure, pathFailure } from '../lib/startup-error.js';
+import { googleFrontEndServer } from '../apis/http-server.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -86,7 +87,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     dashboardRoutes(router, platform);
     for (const p of products) p.routes?.(router, platform);
     platform.routes = router.routes();
-    const api: Server = createServer((req, res) => void router.handle(req, res));
+    const api: Server = googleFrontEndServer('api', {}, (req, res) => void router.handle(req, res));
     api.keepAliveTimeout = 65_000;
     await listen(api, config.server.apiPort, config.server.host).catch((e: unknown) => {
       throw listenFailure(e, { host: config.server.host, port: config.server.apiPort, portSetting: 'server.apiPort' });
@@ -128,6 +129,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
 
     // Gates join the admission decision before any front door opens.
     for (const p of products) if (p.gates) platform.gates.push(...(await p.gates(platform)));
+    for (const p of products) platform.attemptPreviewers.push(...(p.attemptPreviewers?.(platform) ?? []));
 
     const started: StartedProduct[] = [];
     for (const p of products) {

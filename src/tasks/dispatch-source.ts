@@ -5,6 +5,7 @@
 
 import type { DispatchSource, LaneClaim, LaneStatus, Settled } from '../dispatch/dispatcher.js';
 import type { AttemptOutcome, HttpAttemptRequest } from '../dispatch/http-attempt.js';
+import type { AttemptPreview } from '../dispatch/attempt-preview.js';
 import type { Platform } from '../platform.js';
 import type { Completion, QueueNews, QueueRecord, TaskRecord } from '../store/task-store.js';
 import { targetToken } from '../dispatch/http-target.js';
@@ -83,6 +84,17 @@ export class TasksSource implements DispatchSource<ClaimedTask, Completion> {
       ...(token ? { token } : {}),
       deadlineMs: task.dispatchDeadlineMs,
     };
+  }
+
+  /** What task `QUEUE/TASK`'s next attempt would send (`explain --task`). */
+  async preview(id: string): Promise<AttemptPreview | undefined> {
+    const [queueId, taskId, ...rest] = id.split('/');
+    if (!queueId || !taskId || rest.length) return undefined;
+    const [queue, task] = await Promise.all([this.store.getQueue(queueId), this.store.getTask(queueId, taskId)]);
+    if (!queue || !task) return undefined;
+    // A claim counts the attempt it hands out; the preview is of that attempt.
+    const next = { ...task, dispatchCount: task.dispatchCount + 1 };
+    return { caller: 'Cloud Tasks', resource: taskName({ project: this.platform.config.project.id, location: queue.location, queue: queue.id, task: task.id }), request: this.request({ task: next, queue }) };
   }
 
   settle({ task, queue }: ClaimedTask, o: AttemptOutcome): Settled<Completion> {

@@ -49,6 +49,10 @@ export const tasksProduct: Product = {
     tasksGrpc(server, runtime(platform).service);
   },
 
+  attemptPreviewers(platform) {
+    return [{ kind: 'task', preview: (id) => new TasksSource(platform, 'explain').preview(id) }];
+  },
+
   async start(platform: Platform): Promise<StartedProduct> {
     const { dispatcher } = runtime(platform);
     const { project } = platform.config;

@@ -28,10 +28,10 @@ export function tasksRestRoutes(router: Router, platform: Platform, service: Clo
   const EMPTY = 'google.protobuf.Empty';
   const POLICY = 'google.iam.v1.Policy';
 
-  bind('get', `${LOC}/queues`, { request: `${PKG}ListQueuesRequest`, response: `${PKG}ListQueuesResponse`, path: (p) => ({ parent: loc(p) }), query: ['filter', 'pageSize', 'pageToken'] }, (c, r) => s.listQueues(c, r));
+  bind('get', `${LOC}/queues`, { request: `${PKG}ListQueuesRequest`, response: `${PKG}ListQueuesResponse`, path: (p) => ({ parent: loc(p) }) }, (c, r) => s.listQueues(c, r));
   bind('post', `${LOC}/queues`, { request: `${PKG}CreateQueueRequest`, response: Q, path: (p) => ({ parent: loc(p) }), body: 'queue' }, (c, r) => s.createQueue(c, r));
   bind('get', QUEUE, { request: `${PKG}GetQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }) }, (c, r) => s.getQueue(c, r));
-  bind('patch', QUEUE, { request: `${PKG}UpdateQueueRequest`, response: Q, path: (p, j) => ({ queue: { ...((j.queue as Obj | undefined) ?? {}), name: queue(p) } }), body: 'queue', query: ['updateMask'] }, async (c, r) => s.updateQueue(c, r));
+  bind('patch', QUEUE, { request: `${PKG}UpdateQueueRequest`, response: Q, path: (p, j) => ({ queue: { ...((j.queue as Obj | undefined) ?? {}), name: queue(p) } }), body: 'queue' }, async (c, r) => s.updateQueue(c, r));
   bind('delete', QUEUE, { request: `${PKG}DeleteQueueRequest`, response: EMPTY, path: (p) => ({ name: queue(p) }) }, (c, r) => s.deleteQueue(c, r));
   bind('post', `${QUEUE}:purge`, { request: `${PKG}PurgeQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }), body: '*' }, (c, r) => s.purgeQueue(c, r));
   bind('post', `${QUEUE}:pause`, { request: `${PKG}PauseQueueRequest`, response: Q, path: (p) => ({ name: queue(p) }), body: '*' }, (c, r) => s.pauseQueue(c, r));
@@ -44,9 +44,9 @@ export function tasksRestRoutes(router: Router, platform: Platform, service: Clo
     { request: 'google.iam.v1.TestIamPermissionsRequest', response: 'google.iam.v1.TestIamPermissionsResponse', path: (p) => ({ resource: queue(p) }), body: '*' },
     (c, r) => s.testIamPermissions(c, r),
   );
-  bind('get', `${QUEUE}/tasks`, { request: `${PKG}ListTasksRequest`, response: `${PKG}ListTasksResponse`, path: (p) => ({ parent: queue(p) }), query: ['responseView', 'pageSize', 'pageToken'] }, (c, r) => s.listTasks(c, r));
+  bind('get', `${QUEUE}/tasks`, { request: `${PKG}ListTasksRequest`, response: `${PKG}ListTasksResponse`, path: (p) => ({ parent: queue(p) }) }, (c, r) => s.listTasks(c, r));
   bind('post', `${QUEUE}/tasks`, { request: `${PKG}CreateTaskRequest`, response: T, path: (p) => ({ parent: queue(p) }), body: '*' }, (c, r) => s.createTask(c, r));
-  bind('get', TASK, { request: `${PKG}GetTaskRequest`, response: T, path: (p) => ({ name: task(p) }), query: ['responseView'] }, (c, r) => s.getTask(c, r));
+  bind('get', TASK, { request: `${PKG}GetTaskRequest`, response: T, path: (p) => ({ name: task(p) }) }, (c, r) => s.getTask(c, r));
   bind('delete', TASK, { request: `${PKG}DeleteTaskRequest`, response: EMPTY, path: (p) => ({ name: task(p) }) }, (c, r) => s.deleteTask(c, r));
   bind('post', `${TASK}:run`, { request: `${PKG}RunTaskRequest`, response: T, path: (p) => ({ name: task(p) }), body: '*' }, (c, r) => s.runTask(c, r));
 

@@ -5,7 +5,7 @@
 
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../apis/errors.js';
 import { requireActAs, requirePermission } from '../apis/caller.js';
-import { policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
+import { checkRequestedVersion, policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
 import { projectResource, queueResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import type { QueueRecord, TaskRecord } from '../store/task-store.js';
@@ -195,13 +195,14 @@ export class CloudTasksService {
   async getIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.iamResource(req.resource);
     this.need(caller, 'cloudtasks.queues.getIamPolicy', r);
+    checkRequestedVersion(req);
     return policyMessage(this.platform.iam.getPolicy(r));
   }
 
   async setIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.iamResource(req.resource);
     this.need(caller, 'cloudtasks.queues.setIamPolicy', r);
-    return setPolicyMessage(this.platform, r, req.policy as Obj | undefined);
+    return setPolicyMessage(this.platform, r, req);
   }
 
   async testIamPermissions(caller: string, req: Obj): Promise<Obj> {

@@ -313,10 +313,16 @@ export const REFUSAL_CODES = {
     explanation: 'Google refuses the request because of {field}: {message}',
     remedy: 'Correct {field}. REST bodies are proto3 JSON: lowerCamelCase field names, no unknown fields, durations as strings such as "10s", timestamps in RFC 3339, bytes in base64, 64-bit integers as strings.',
   },
+  SCOPE_INVALID: {
+    summary: 'An access token was asked for a scope that is no OAuth scope (often a service URL: an audience passed as a scope).',
+    google: { api: apiAnswer(400, 'INVALID_ARGUMENT'), oauth: { status: 400, message: '{message}', oauthError: 'invalid_scope' } },
+    explanation: '{scope} is not an OAuth scope. Scopes name the Google APIs an access token may call (https://www.googleapis.com/auth/cloud-platform, openid, email…); a service URL is an audience, which belongs in an ID token.',
+    remedy: 'Ask for scopes such as https://www.googleapis.com/auth/cloud-platform. To call a Cloud Run service or IAP, mint an ID token instead: generateIdToken with audience {scope} (gcloud auth print-identity-token --audiences={scope}).',
+  },
   RESOURCE_NOT_FOUND: {
     summary: 'The named resource (queue, task, service, service account, key, project, location) does not exist.',
     google: { api: apiAnswer(404, 'NOT_FOUND'), metadata: { status: 404, message: '{message}' } },
-    explanation: '{resource} does not exist here{why}.',
+    explanation: '{resource} does not exist here.',
     remedy: 'Check the name {resource} (the project ID or number, the location, the spelling); list the collection to see what exists, or declare the resource in authplane.yaml.',
   },
   ALREADY_EXISTS: {
@@ -363,6 +369,13 @@ export const REFUSAL_CODES = {
     google: { run: { status: 413, message: 'Your client issued a request that was too large.' }, api: { status: 413, message: 'Your client issued a request that was too large.', rpcStatus: 'RESOURCE_EXHAUSTED' } },
     explanation: 'The request body is {size} bytes or more; the limit is {limit} bytes.',
     remedy: 'Send a smaller body: Cloud Run accepts up to 32 MiB per HTTP/1 request; Cloud Tasks up to 1 MB per task.',
+  },
+  REQUEST_HEADERS_TOO_LARGE: {
+    summary: 'The request line and headers exceed the limit (Google Front End answers 413).',
+    google: { run: { status: 413, message: 'Your client issued a request that was too large.' }, api: { status: 413, message: 'Your client issued a request that was too large.', rpcStatus: 'RESOURCE_EXHAUSTED' } },
+    explanation: 'The request line and headers exceed {limit} bytes, so the front end refused the request before reading on.',
+    remedy:
+      'Send a shorter URL or fewer and smaller headers; an oversized Cookie header is the usual cause (clear the cookies of the host). Google does not publish its limit; authplane accepts {limit} bytes of request line and headers.',
   },
   INTERNAL_ERROR: {
     summary: 'authplane failed while handling the request: a bug in authplane, not in the caller.',

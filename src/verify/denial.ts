@@ -85,7 +85,7 @@ export function deny(code: RefusalCode, surface: Surface, evidence: Evidence = {
   const hint = typeof evidence['hint'] === 'string' ? (evidence['hint'] as AudienceHint) : undefined;
   const byHint = hint !== undefined ? spec.hints?.[hint] : undefined;
   const message = fillTemplate(answer.message, { path: '/', ...evidence });
-  const details = answer.rpcStatus !== undefined ? errorDetails(options.answerAs ?? code, answer, message, evidence) : [];
+  const details = answer.rpcStatus !== undefined ? errorDetails(answer, message, evidence) : [];
   const errorCode = answer.oauthError ?? answer.errorcode;
   return {
     code,
@@ -106,7 +106,7 @@ export function deny(code: RefusalCode, surface: Surface, evidence: Evidence = {
  * Google's `details` for an API refusal: ErrorInfo (reason, domain = the refusing API, metadata such as the
  * permission; REFERENCE §2) and, for a named field, BadRequest.fieldViolations.
  */
-function errorDetails(code: RefusalCode, answer: ReturnType<typeof googleAnswer>, message: string, evidence: Evidence): ErrorDetail[] {
+function errorDetails(answer: ReturnType<typeof googleAnswer>, message: string, evidence: Evidence): ErrorDetail[] {
   const out: ErrorDetail[] = [];
   if (answer.errorInfo !== undefined) {
     const metadata: Record<string, string> = {};
@@ -116,7 +116,12 @@ function errorDetails(code: RefusalCode, answer: ReturnType<typeof googleAnswer>
     const domain = typeof evidence['domain'] === 'string' ? evidence['domain'] : answer.errorInfo.domain;
     out.push({ '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: answer.errorInfo.reason, domain, ...(Object.keys(metadata).length ? { metadata } : {}) });
   }
-  if (code === 'INVALID_ARGUMENT' && typeof evidence['field'] === 'string') {
+  const violations = evidence['violations'];
+  if (answer.rpcStatus === 'INVALID_ARGUMENT' && Array.isArray(violations)) {
+    // Several fields at once (apis/errors.ts invalidFields); a violation of the request itself names no field.
+    const fieldViolations = (violations as { field: string; description: string }[]).map((v) => (v.field ? { field: v.field, description: v.description } : { description: v.description }));
+    out.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations });
+  } else if (answer.rpcStatus === 'INVALID_ARGUMENT' && typeof evidence['field'] === 'string') {
     out.push({ '@type': 'type.googleapis.com/google.rpc.BadRequest', fieldViolations: [{ field: evidence['field'], description: message }] });
   }
   return out;
