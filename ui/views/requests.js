@@ -23,8 +23,24 @@ export function RequestsView({ focusId }) {
   const [entries, setEntries] = useState([]);
   const [live, setLive] = useState('connecting');
   const [error, setError] = useState(undefined);
+  // Which rows are open, kept in a ref as well: Escape and new entries act on the current set at once, not on
+  // the one of the last render (effects run a frame late).
   const [open, setOpen] = useState(() => new Set(focusId ? [focusId] : []));
+  const openNow = useRef(open);
   const opened = useRef([]);
+  const setOpenRows = (next) => {
+    openNow.current = next;
+    setOpen(next);
+  };
+  const toggle = (id, want) => {
+    const next = new Set(openNow.current);
+    const on = want ?? !next.has(id);
+    if (on) {
+      next.add(id);
+      opened.current.push(id);
+    } else next.delete(id);
+    setOpenRows(next);
+  };
   const [filter, setFilter] = useState({ surface: '', service: '', status: '', code: '', principal: '' });
 
   useEffect(() => {
@@ -47,8 +63,7 @@ export function RequestsView({ focusId }) {
 
   useEffect(() => {
     if (!focusId) return;
-    setOpen((s) => new Set([...s, focusId]));
-    opened.current.push(focusId);
+    if (!openNow.current.has(focusId)) toggle(focusId, true);
     requestAnimationFrame(() => document.getElementById(`toggle-${focusId}`)?.focus());
   }, [focusId, entries.some((e) => e.id === focusId)]);
 
@@ -57,7 +72,7 @@ export function RequestsView({ focusId }) {
       if (ev.key !== 'Escape') return;
       while (opened.current.length) {
         const id = opened.current.pop();
-        if (!open.has(id)) continue;
+        if (!openNow.current.has(id)) continue;
         toggle(id, false);
         document.getElementById(`toggle-${id}`)?.focus();
         ev.preventDefault();
@@ -66,18 +81,7 @@ export function RequestsView({ focusId }) {
     };
     document.addEventListener('keydown', onKey);
     return () => document.removeEventListener('keydown', onKey);
-  }, [open]);
-
-  const toggle = (id, want) =>
-    setOpen((s) => {
-      const n = new Set(s);
-      const on = want ?? !n.has(id);
-      if (on) {
-        n.add(id);
-        opened.current.push(id);
-      } else n.delete(id);
-      return n;
-    });
+  }, []);
 
   const services = useMemo(() => [...new Set(entries.map((e) => e.service))].sort(), [entries]);
   const codes = useMemo(() => [...new Set(entries.map((e) => e.code).filter(Boolean))].sort(), [entries]);
