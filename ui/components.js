@@ -4,6 +4,7 @@
 import { h } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import htm from 'htm';
+import { post } from './api.js';
 
 export const html = htm.bind(h);
 
@@ -37,6 +38,21 @@ export function usePoll(load, everyMs, deps = []) {
     };
   }, [...deps, tick]);
   return [data, error, () => setTick((t) => t + 1)];
+}
+
+/** A button's action: POST `path` (a REST call, as any client makes it), then `reload`; returns [act, error]. */
+export function useAction(reload) {
+  const [error, setError] = useState(undefined);
+  const act = async (path) => {
+    try {
+      setError(undefined);
+      await post(path, {});
+      reload();
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return [act, error];
 }
 
 export function ErrorLine({ error }) {

@@ -2,10 +2,9 @@
 // service account that is not declared, a role where a permission is expected (or the reverse) are refused by
 // the API (INVALID_ARGUMENT, NOT_FOUND): said here in one line, exit 2.
 
-import { parseArgs } from 'node:util';
 import { ApiCallError, callApi } from './api-client.js';
 import { resolveAccount } from './token.js';
-import { usageError } from './usage.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage:
   authplane iam show RESOURCE                      the policy
@@ -38,18 +37,10 @@ interface Decision {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  } catch (e) {
-    return usageError('iam', (e as Error).message);
-  }
+  const parsed = parseVerb('iam', args, { json: { type: 'boolean' } }, HELP);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const [op, ...rest] = positionals;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
   const want = { show: 1, add: 3, remove: 3, check: 3 }[op as 'show'] as number | undefined;
   if (want === undefined) return usageError('iam', op ? `unknown operation "${op}": use show, add, remove or check` : 'give an operation: show, add, remove or check');
   if (rest.length !== want) return usageError('iam', `${op} takes ${want === 1 ? 'RESOURCE' : op === 'check' ? 'MEMBER PERMISSION RESOURCE' : 'RESOURCE ROLE MEMBER'}`);

@@ -3,14 +3,13 @@
 // the URL as Google's samples do), calls the URL through its front door on this machine, and prints the
 // status, the token's claims and, on refusal, the code with its explanation from the request log.
 
-import { parseArgs } from 'node:util';
 import { audienceForUrl } from '../client/audience.js';
 import { decodeJwt } from '../lib/jwt.js';
 import type { RefusalCode } from '../verify/codes.js';
 import { apiUrl, callApi } from './api-client.js';
 import { denialLines } from './explain.js';
 import { resolveAccount } from './token.js';
-import { usageError } from './usage.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage: authplane invoke --impersonate SA [-X METHOD] [--data BODY] [-H 'Name: value']… [options] URL
 
@@ -34,34 +33,25 @@ example:
   authplane invoke --impersonate tasks-invoker -X PUT --data '{"taskId":"test"}' https://update-123456789012.us-central1.run.app/`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        impersonate: { type: 'string' },
-        request: { type: 'string', short: 'X' },
-        data: { type: 'string', short: 'd' },
-        header: { type: 'string', short: 'H', multiple: true },
-        audience: { type: 'string' },
-        'header-name': { type: 'string' },
-        'no-email': { type: 'boolean' },
-        'access-token': { type: 'boolean' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (e) {
-    return usageError('invoke', (e as Error).message);
-  }
+  const parsed = parseVerb(
+    'invoke',
+    args,
+    {
+      impersonate: { type: 'string' },
+      request: { type: 'string', short: 'X' },
+      data: { type: 'string', short: 'd' },
+      header: { type: 'string', short: 'H', multiple: true },
+      audience: { type: 'string' },
+      'header-name': { type: 'string' },
+      'no-email': { type: 'boolean' },
+      'access-token': { type: 'boolean' },
+      json: { type: 'boolean' },
+    },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   const target = positionals[0];
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
   if (!target || positionals.length > 1) return usageError('invoke', 'give one URL');
   if (!values.impersonate) return usageError('invoke', '--impersonate SA is required (the account whose ID token is sent)');
   let url: URL;

@@ -1,10 +1,9 @@
 // `authplane pubsub publish|deliveries`: publish a message through Pub/Sub's own REST API (topics.publish) and
 // show each push delivery attempt of a subscription — status, refusal code with the front door's explanation
 // and fix, the next attempt and why (retryPolicy backoff, dead-lettering) — from the request log.
-import { parseArgs } from 'node:util';
 import { callApi } from './api-client.js';
 import { printAttempt, timeoutSeconds, waitFor, type AttemptLine } from './attempt-lines.js';
-import { usageError } from './usage.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage:
   authplane pubsub publish TOPIC DATA [--attribute KEY=VALUE]…   publish one message; prints its message ID
@@ -29,22 +28,9 @@ interface Entry {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      allowPositionals: true,
-      options: { json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, message: { type: 'string' }, attribute: { type: 'string', multiple: true }, help: { type: 'boolean', short: 'h' } },
-      strict: true,
-    });
-  } catch (e) {
-    return usageError('pubsub', (e as Error).message);
-  }
+  const parsed = parseVerb('pubsub', args, { json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, message: { type: 'string' }, attribute: { type: 'string', multiple: true } }, HELP);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
   const [op, ...rest] = positionals;
   const state = () => callApi<{ project: { id: string } }>('GET', '/admin/v1/state');
   switch (op) {

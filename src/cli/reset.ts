@@ -1,10 +1,9 @@
 // `authplane reset [--data DIR] [--json]`: empties a data directory on purpose — authplane's database and
 // request log, nothing else — and refuses while a running authplane owns it.
 
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { DataDirInUseError, DEFAULT_DATA_DIR, resetDataDir } from '../server/data-dir.js';
-import { usageError } from './usage.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage: authplane reset [--data DIR] [--json]
 
@@ -18,16 +17,10 @@ example:
   authplane reset --data .authplane/mine`;
 
 export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({ args, options: { data: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true }));
-  } catch (e) {
-    return usageError('reset', (e as Error).message);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseVerb('reset', args, { data: { type: 'string' }, json: { type: 'boolean' } }, HELP);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length) return usageError('reset', `unexpected argument ${positionals[0]}: the directory goes after --data`);
   const dir = resolve(values.data ?? DEFAULT_DATA_DIR);
   let result;
   try {

@@ -1,10 +1,9 @@
 // `authplane scheduler`: Cloud Scheduler jobs, a run on demand, and every attempt of a job with the front
 // door's refusal code, explanation and next retry — a thin client of the admin API (/admin/v1/jobs/…) and of
 // Google's own RunJob route.
-import { parseArgs } from 'node:util';
 import { callApi } from './api-client.js';
 import { printAttempt, timeoutSeconds, waitFor, type AttemptLine } from './attempt-lines.js';
-import { usageError } from './usage.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage:
   authplane scheduler jobs                    jobs with their schedule, state, next run and last status
@@ -38,17 +37,9 @@ interface JobAttempts {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  } catch (e) {
-    return usageError('scheduler', (e as Error).message);
-  }
+  const parsed = parseVerb('scheduler', args, { json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' } }, HELP);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
   const json = values.json ?? false;
   const [op, ...rest] = positionals;
   const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));

@@ -1,4 +1,3 @@
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { demoConfigPath } from '../config/demo.js';
 import { loadConfigFile } from '../config/load.js';
@@ -6,7 +5,7 @@ import { ConfigError } from '../config/schema-dsl.js';
 import { startAuthplane, type RunningAuthplane } from '../server/app.js';
 import { DataDirInUseError, DEFAULT_DATA_DIR, DEMO_DATA_DIR, resetDataDir } from '../server/data-dir.js';
 import { StartupError } from '../lib/startup-error.js';
-import { usageError } from './usage.js';
+import { parseVerb, usageError } from './usage.js';
 
 export const summary = 'run the emulator: API, gRPC, front doors, metadata servers (demo project without --config)';
 
@@ -28,27 +27,10 @@ examples:
   authplane start --config authplane.yaml           your project, state in ${DEFAULT_DATA_DIR}`;
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args,
-      options: {
-        config: { type: 'string', short: 'c' },
-        database: { type: 'string' },
-        data: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    });
-  } catch (e) {
-    return usageError('start', (e as Error).message);
-  }
-  const { values } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseVerb('start', args, { config: { type: 'string', short: 'c' }, database: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } }, HELP);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length) return usageError('start', `unexpected argument ${positionals[0]}`);
   let config;
   try {
     config = loadConfigFile(values.config ?? demoConfigPath());

@@ -1,9 +1,8 @@
 // `authplane tasks`: queues, their tasks, and every attempt of a task with the front door's refusal code, the
 // next retry time and why — a thin client of the admin API (/admin/v1/queues/…).
-import { parseArgs } from 'node:util';
 import { callApi } from './api-client.js';
 import { printAttempt, timeoutSeconds, waitFor, type AttemptLine } from './attempt-lines.js';
-import { usageError } from './usage.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage:
   authplane tasks queues                      queues with their rate limits and retry config
@@ -23,17 +22,9 @@ interface Attempts {
 }
 
 export async function run(args: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args, allowPositionals: true, options: { json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
-  } catch (e) {
-    return usageError('tasks', (e as Error).message);
-  }
+  const parsed = parseVerb('tasks', args, { json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' } }, HELP);
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
   const json = values.json ?? false;
   const [op, ...rest] = positionals;
   const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));

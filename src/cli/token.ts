@@ -1,7 +1,6 @@
-import { parseArgs } from 'node:util';
 import { GCLOUD_CLIENT_ID } from '../identity/identity.js';
 import { callApi } from './api-client.js';
-import { usageError } from './usage.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage: authplane token --impersonate SA [--audience URL] [--include-email] [--access-token [--scopes S,…]]
 
@@ -20,28 +19,15 @@ example:
   authplane token --impersonate tasks-invoker --audience https://update-123456789012.us-central1.run.app`;
 
 export async function run(args: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args,
-      options: {
-        impersonate: { type: 'string' },
-        audience: { type: 'string' },
-        'include-email': { type: 'boolean' },
-        'access-token': { type: 'boolean' },
-        scopes: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-    }));
-  } catch (e) {
-    return usageError('token', (e as Error).message);
-  }
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseVerb(
+    'token',
+    args,
+    { impersonate: { type: 'string' }, audience: { type: 'string' }, 'include-email': { type: 'boolean' }, 'access-token': { type: 'boolean' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length) return usageError('token', `unexpected argument ${positionals[0]}`);
   if (!values.impersonate) return usageError('token', '--impersonate SA is required (the account whose token is printed)');
   const sa = await resolveAccount(values.impersonate);
   const base = `/v1/projects/-/serviceAccounts/${encodeURIComponent(sa)}`;

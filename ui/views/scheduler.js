@@ -1,23 +1,13 @@
 // Cloud Scheduler: jobs (schedule, time zone, state, next run, last status) and each execution's attempts on
 // a timeline. Pause, Resume and Run call Cloud Scheduler's own REST API (jobs.pause/resume/run).
 
-import { useState } from 'preact/hooks';
-import { get, post } from '../api.js';
-import { clock, ErrorLine, html, Panel, usePoll } from '../components.js';
+import { get } from '../api.js';
+import { clock, ErrorLine, html, Panel, useAction, usePoll } from '../components.js';
 import { AttemptTimeline } from './attempts.js';
 
 export function SchedulerView({ job }) {
   const [data, error, reload] = usePoll(() => get('/admin/v1/jobs'), 3000);
-  const [actionError, setActionError] = useState(undefined);
-  const act = async (path) => {
-    try {
-      setActionError(undefined);
-      await post(path, {});
-      reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const [act, actionError] = useAction(reload);
   return html`<div class="stack">
     <${Panel} id="jobs-title" title="Cloud Scheduler jobs">
       <${ErrorLine} error=${error ?? actionError} />

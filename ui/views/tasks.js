@@ -2,23 +2,13 @@
 // timeline. Pause, Resume and Run call Cloud Tasks' own REST API (queues.pause/resume, tasks.run), as any
 // client would.
 
-import { useState } from 'preact/hooks';
-import { get, post } from '../api.js';
-import { clock, Code, duration, ErrorLine, html, Panel, Status, usePoll } from '../components.js';
+import { get } from '../api.js';
+import { clock, Code, duration, ErrorLine, html, Panel, useAction, Status, usePoll } from '../components.js';
 import { AttemptTimeline } from './attempts.js';
 
 export function TasksView({ queue, task }) {
   const [data, error, reload] = usePoll(() => get('/admin/v1/queues'), 3000);
-  const [actionError, setActionError] = useState(undefined);
-  const act = async (path) => {
-    try {
-      setActionError(undefined);
-      await post(path, {});
-      reload();
-    } catch (e) {
-      setActionError(e);
-    }
-  };
+  const [act, actionError] = useAction(reload);
   return html`<div class="stack">
     <${Panel} id="queues-title" title="Cloud Tasks queues">
       <${ErrorLine} error=${error ?? actionError} />
