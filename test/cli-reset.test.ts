@@ -7,7 +7,15 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { copyDemoProject, isListening, runCli, startCli } from './support/cli.js';
+import { isListening, runCli, startCli } from './support/cli.js';
+
+/** A project on any free ports (0): nothing another test holds can stop it from starting. */
+const CONFIG = `project: { id: demo-project, number: "123456789012", region: us-central1 }
+server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }
+defaultPrincipal: user:developer@example.com
+serviceAccounts: [ { name: tasks-no-role }, { name: runtime } ]
+services: [ { name: update, upstream: "http://127.0.0.1:9", serviceAccount: runtime } ]
+`;
 
 const BINDING = { resource: 'services/update', role: 'roles/run.invoker', member: 'serviceAccount:tasks-no-role@demo-project.iam.gserviceaccount.com' };
 
@@ -27,7 +35,8 @@ describe('authplane reset', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('empties authplane\'s files and keeps the rest; refuses while an authplane runs on the directory', async () => {
-    const { config } = await copyDemoProject(dir);
+    const config = join(dir, 'authplane.yaml');
+    writeFileSync(config, CONFIG);
     const data = join(dir, 'data');
     const running = await startCli(['--config', config, '--data', data], { cwd: dir });
     try {
