@@ -193,6 +193,8 @@ describe('dashboard (/ui) in Chromium', () => {
     }
     assert.match(recorded[0]!.retryReason!, /backoff 4000 ms/);
     assert.match(recorded[1]!.retryReason!, /backoff 8000 ms/);
+    // The queue's list catches up too: the task is finished.
+    await page.locator('tr', { hasText: 'flaky1' }).filter({ hasText: 'finished' }).waitFor();
     await shot('tasks');
   });
 
