@@ -2,6 +2,7 @@
 // accounts (IAM v1), at Google's paths; and service accounts' get and list.
 
 import { projectResource, serviceAccountResource } from '../iam/resources.js';
+import { isServiceAgent } from '../iam/service-agents.js';
 import type { Platform } from '../platform.js';
 import { notFound } from './errors.js';
 import { iamPolicyRoutes } from './iam-policy.js';
@@ -48,8 +49,9 @@ export function platformPolicyRoutes(router: Router, platform: Platform): void {
     oauth2ClientId: sa.uniqueId,
     ...(sa.disabled ? { disabled: true } : {}),
   });
+  // Service agents (IAP's, Scheduler's, Pub/Sub's) exist and hold roles, but Google does not list them.
   iam.get('/v1/projects/{project}/serviceAccounts', { permission: 'iam.serviceAccounts.list', on: projectKey }, async () => ({
-    body: { accounts: (await platform.identity.listServiceAccounts()).map(saJson) },
+    body: { accounts: (await platform.identity.listServiceAccounts()).filter((sa) => sa.projectId === project.id && !isServiceAgent(sa.email)).map(saJson) },
   }));
   iam.get('/v1/projects/{project}/serviceAccounts/{account}', { permission: 'iam.serviceAccounts.get', on: accountKey }, async (req) => {
     const sa = await platform.identity.findServiceAccount(req.params.account!);
