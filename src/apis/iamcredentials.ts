@@ -24,6 +24,7 @@ function parseLifetime(v: unknown): number {
 }
 
 const DELEGATE = /^projects\/-\/serviceAccounts\/(.+)$/;
+const BARE_DELEGATE = /^([^/\s]+@[^/\s]+|\d{21})$/;
 
 const DOMAIN = 'iam.googleapis.com';
 
@@ -33,9 +34,11 @@ async function authorize(platform: Platform, req: ApiRequest, permission: string
     throw invalidArgument(`The resource name is invalid: projects/${req.params.project}/serviceAccounts/${req.params.account}. Use the wildcard character '-' in place of the project ID: projects/-/serviceAccounts/${req.params.account}.`, 'name');
   }
   const caller = req.caller;
-  if (delegatesRaw !== undefined && !Array.isArray(delegatesRaw)) throw invalidArgument('delegates must be a list.', 'delegates');
-  const delegates = ((delegatesRaw as unknown[] | undefined) ?? []).map((d, i) => {
-    const m = typeof d === 'string' ? DELEGATE.exec(d) : null;
+  // proto3 JSON: null is the default (gcloud and Python google-auth send "delegates": null).
+  if (delegatesRaw !== undefined && delegatesRaw !== null && !Array.isArray(delegatesRaw)) throw invalidArgument('delegates must be a list.', 'delegates');
+  const delegates = ((delegatesRaw as unknown[] | null | undefined) ?? []).map((d, i) => {
+    // gcloud's --impersonate-service-account=A,B sends the chain as bare emails (notes: gcloud-wire.md §3).
+    const m = typeof d === 'string' ? DELEGATE.exec(d) ?? BARE_DELEGATE.exec(d) : null;
     if (!m) throw invalidArgument(`Invalid delegate name: ${String(d)}. Use projects/-/serviceAccounts/EMAIL.`, `delegates[${i}]`);
     return m[1]!;
   });
