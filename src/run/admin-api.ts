@@ -11,7 +11,7 @@
 
 import { createHash } from 'node:crypto';
 import type protobuf from 'protobufjs';
-import { apiRefusal, invalidArgument, notFound, notSupported } from '../apis/errors.js';
+import { apiRefusal, failedPrecondition, invalidArgument, notFound } from '../apis/errors.js';
 import { iamPolicyRoutes } from '../apis/iam-policy.js';
 import { decodeJson, parseProtos, snakeToCamel, type Obj } from '../apis/proto.js';
 import type { ApiRequest, Router } from '../apis/router.js';
@@ -75,7 +75,7 @@ export function cloudRunAdminRoutes(router: Router, platform: Platform): void {
       if (CHANGEABLE.has(f)) continue;
       // Without a mask, a field sent back as it was read is no change.
       if (mask === undefined && canonical(raw[f] ?? raw[camelToSnake(f)]) === canonical(rendered[f])) continue;
-      throw notSupported(
+      throw failedPrecondition(
         `authplane cannot change ${f} of a service: it comes from authplane.yaml. Through the Admin API it changes only ingress, invokerIamDisabled and customAudiences.`,
         `Change the service in authplane.yaml (services[]) and restart authplane, or send updateMask=ingress,invokerIamDisabled,customAudiences.`,
       );

@@ -13,7 +13,7 @@
 // Field names and annotation keys: generated_clients/apis/run/v1/run_v1_messages.py (ObjectMeta.annotations).
 
 import type { Ingress } from '../config/types.js';
-import { invalidArgument, notSupported } from '../apis/errors.js';
+import { failedPrecondition, invalidArgument } from '../apis/errors.js';
 import type { ServiceSettings } from '../store/store.js';
 import type { ServiceView } from './service-view.js';
 
@@ -228,8 +228,9 @@ function readAudiences(raw: string | undefined): string[] {
   return [...new Set(list as string[])];
 }
 
+/** A 400, not UNIMPLEMENTED's 501: gcloud retries 5xx answers as if the server were failing. */
 function unchangeable(field: string, what: string): never {
-  throw notSupported(
+  throw failedPrecondition(
     `authplane cannot change ${field} of a service: ${what} come from authplane.yaml. Through the Admin API it changes only ingress, the invoker IAM check and custom audiences.`,
     `Change the service in authplane.yaml (services[]) and restart authplane; send ${field} back as it was read.`,
   );
