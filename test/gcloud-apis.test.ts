@@ -48,7 +48,7 @@ describe('gcloud run, tasks and iam against authplane (authplane gcloud)', { ski
 
     it('get-iam-policy shows the config\'s bindings; add-iam-policy-binding takes effect at the front door', async () => {
       const policy = JSON.parse(await gcloud.ok(['run', 'services', 'get-iam-policy', 'update', REGION, '--format=json'])) as { bindings: { role: string; members: string[] }[] };
-      assert.deepEqual(policy.bindings, [{ role: 'roles/run.invoker', members: [`serviceAccount:${SA('tasks-invoker')}`] }]);
+      assert.deepEqual(policy.bindings, [{ role: 'roles/run.invoker', members: [`serviceAccount:${SA('runner')}`, `serviceAccount:${SA('tasks-invoker')}`] }]);
 
       const token = await idToken('binder');
       assert.deepEqual(await project.call(token), { status: 403, denial: 'PERMISSION_DENIED' });

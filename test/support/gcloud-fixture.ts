@@ -48,6 +48,8 @@ export async function startGcloudProject(): Promise<GcloudProject> {
         // As in the demo: the developer may impersonate every account (gcloud --impersonate-service-account).
         { resource: `projects/${PROJECT}`, role: 'roles/iam.serviceAccountTokenCreator', members: ['user:developer@example.com'] },
         { resource: 'services/update', role: 'roles/run.invoker', members: ['serviceAccount:tasks-invoker'] },
+        // The workload `runner` (code on Cloud Run, through its metadata server) may call the service too.
+        { resource: 'services/update', role: 'roles/run.invoker', members: ['serviceAccount:runner'] },
         // A delegation chain developer → caller → tasks-invoker.
         { resource: 'serviceAccounts/tasks-invoker', role: 'roles/iam.serviceAccountTokenCreator', members: ['serviceAccount:caller'] },
       ],

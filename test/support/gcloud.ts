@@ -63,7 +63,7 @@ export class GcloudSession {
       CLOUDSDK_CONFIG: this.dir,
       CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
       CLOUDSDK_PYTHON: GUARDED_PYTHON,
-      AUTHPLANE_GCLOUD_GUARD_LOG: this.guardLog,
+      AUTHPLANE_LOOPBACK_GUARD_LOG: this.guardLog,
       ...this.extraEnv,
     };
   }

@@ -1,5 +1,5 @@
 # Runs gcloud's Python entry point under an audit hook (PEP 578) that refuses every name lookup and every
-# connection off this machine, and records each attempt in $AUTHPLANE_GCLOUD_GUARD_LOG. The gcloud tests use
+# connection off this machine, and records each attempt in $AUTHPLANE_LOOPBACK_GUARD_LOG. The gcloud tests use
 # it as CLOUDSDK_PYTHON's target: a gcloud setting that would reach Google fails the command and the test,
 # and no packet (not even a DNS query) leaves the machine. Usage: python3 loopback_guard.py SCRIPT ARGS…
 import ipaddress
@@ -7,7 +7,7 @@ import os
 import runpy
 import sys
 
-_LOG = os.environ.get('AUTHPLANE_GCLOUD_GUARD_LOG')
+_LOG = os.environ.get('AUTHPLANE_LOOPBACK_GUARD_LOG')
 _LOOPBACK_NAMES = {'localhost', 'localhost.localdomain', 'ip6-localhost'}
 
 
