@@ -152,7 +152,7 @@ export class KeyRing {
 
   /**
    * Rotates the key for `alg` of `owner` ('' = the platform's; a service account email = that account's
-   * own key, as when a key file is created). The retired key stays published while its tokens may live.
+   * own signJwt/signBlob key). The retired key stays published while its tokens may live.
    */
   async rotate(alg: SigningAlg, owner = ''): Promise<LoadedKey> {
     const now = this.clock();
