@@ -54,7 +54,7 @@ describe('service settings changed through the Admin API', () => {
       ap = await startTestAuthplane(config('internal'), { dataDir });
       assert.equal(await probe(ap), 404);
       const svc = (await (await ap.api(V2)).json()) as { ingress: string; invokerIamDisabled?: boolean; generation: string };
-      assert.deepEqual([svc.ingress, svc.invokerIamDisabled, svc.generation], ['INGRESS_TRAFFIC_INTERNAL_ONLY', undefined, '3']);
+      assert.deepEqual([svc.ingress, svc.invokerIamDisabled, svc.generation], ['INGRESS_TRAFFIC_INTERNAL_ONLY', false, '3']);
       await ap.stop();
     } finally {
       rmSync(dataDir, { recursive: true, force: true });

@@ -155,8 +155,8 @@ export function serviceJson(v: ServiceView): Record<string, unknown> {
     lastModifier: v.lastModifier,
     ingress: INGRESS_ENUM[v.ingress],
     launchStage: 'GA',
-    ...(v.invokerIamCheck ? {} : { invokerIamDisabled: true }),
-    ...(v.customAudiences.length ? { customAudiences: v.customAudiences } : {}),
+    invokerIamDisabled: !v.invokerIamCheck,
+    customAudiences: v.customAudiences,
     template: {
       revision: v.revision,
       serviceAccount: v.serviceAccount,
