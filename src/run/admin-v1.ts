@@ -63,12 +63,17 @@ export function cloudRunV1Routes(router: Router, platform: Platform): void {
   // --- namespaced (regional host) -------------------------------------------------------------------
   const ns = '/apis/serving.knative.dev/v1/namespaces/{namespace}';
   const inNamespace = (req: ApiRequest) => lookup.project(req.params.namespace!);
+  /** Project-wide permissions (list, revisions) are checked on the project the namespace names. */
+  const namespaceProject = (req: ApiRequest) => {
+    inNamespace(req);
+    return project();
+  };
   const namespacedService = (req: ApiRequest) => {
     inNamespace(req);
     return serviceResource(lookup.service(req.params.service!, regionOf(req)).config.name);
   };
 
-  api.get(`${ns}/services`, { permission: 'run.services.list', on: (req) => (inNamespace(req), project()) }, async (req) => ({
+  api.get(`${ns}/services`, { permission: 'run.services.list', on: namespaceProject }, async (req) => ({
     body: list(regionOf(req) === config.project.region ? (await views()).map(knativeService) : [], 'ServiceList'),
   }));
   api.get(`${ns}/services/{service}`, { permission: 'run.services.get', on: namespacedService }, async (req) => ({
@@ -76,13 +81,13 @@ export function cloudRunV1Routes(router: Router, platform: Platform): void {
   }));
   api.put(`${ns}/services/{service}`, { permission: 'run.services.update', on: namespacedService }, (req) => replace(req, regionOf(req)));
 
-  api.get(`${ns}/revisions`, { permission: 'run.revisions.list', on: (req) => (inNamespace(req), project()) }, async (req) => {
+  api.get(`${ns}/revisions`, { permission: 'run.revisions.list', on: namespaceProject }, async (req) => {
     // gcloud run revisions list filters with labelSelector=serving.knative.dev/service=NAME.
     const selector = /^serving\.knative\.dev\/service=(.+)$/.exec(req.query.get('labelSelector') ?? '');
     const all = regionOf(req) === config.project.region ? await views() : [];
     return { body: list(all.filter((v) => !selector || v.name === selector[1]).map(knativeRevision), 'RevisionList') };
   });
-  api.get(`${ns}/revisions/{revision}`, { permission: 'run.revisions.get', on: (req) => (inNamespace(req), project()) }, async (req) => {
+  api.get(`${ns}/revisions/{revision}`, { permission: 'run.revisions.get', on: namespaceProject }, async (req) => {
     const revision = req.params.revision!;
     const view = regionOf(req) === config.project.region ? (await views()).find((v) => v.revision === revision) : undefined;
     // In the words Google uses for a missing service, naming the kind.
@@ -92,14 +97,22 @@ export function cloudRunV1Routes(router: Router, platform: Platform): void {
 
   // --- global host ------------------------------------------------------------------------------------
   const v1 = '/v1/projects/{project}/locations';
-  api.get(v1, { permission: 'run.locations.list', on: (req) => (lookup.project(req.params.project!), project()) }, (req) => ({
+  const inProject = (req: ApiRequest) => {
+    lookup.project(req.params.project!);
+    return project();
+  };
+  const inLocation = (req: ApiRequest) => {
+    lookup.location(req.params.project!, req.params.location!, true);
+    return project();
+  };
+  api.get(v1, { permission: 'run.locations.list', on: inProject }, (req) => ({
     body: { locations: [{ name: `projects/${req.params.project}/locations/${config.project.region}`, locationId: config.project.region, displayName: config.project.region }] },
   }));
   const globalService = (req: ApiRequest) => {
     lookup.location(req.params.project!, req.params.location!, false);
     return serviceResource(lookup.service(req.params.service!).config.name);
   };
-  api.get(`${v1}/{location}/services`, { permission: 'run.services.list', on: (req) => (lookup.location(req.params.project!, req.params.location!, true), project()) }, async () => ({
+  api.get(`${v1}/{location}/services`, { permission: 'run.services.list', on: inLocation }, async () => ({
     body: { ...list((await views()).map(knativeService), 'ServiceList'), unreachable: [] },
   }));
   api.get(`${v1}/{location}/services/{service}`, { permission: 'run.services.get', on: globalService }, async (req) => ({

@@ -1,7 +1,8 @@
-# Runs gcloud's Python entry point under an audit hook (PEP 578) that refuses every name lookup and every
-# connection off this machine, and records each attempt in $AUTHPLANE_LOOPBACK_GUARD_LOG. The gcloud tests use
-# it as CLOUDSDK_PYTHON's target: a gcloud setting that would reach Google fails the command and the test,
-# and no packet (not even a DNS query) leaves the machine. Usage: python3 loopback_guard.py SCRIPT ARGS…
+# Runs a Python program (gcloud's entry point, or the google-auth client of the Python suite) under an audit
+# hook (PEP 578) that refuses every name lookup and every connection off this machine, and records each
+# attempt in $AUTHPLANE_LOOPBACK_GUARD_LOG. The gcloud tests use it as CLOUDSDK_PYTHON's target: a setting that
+# would reach Google fails the command and the test, and no packet (not even a DNS query) leaves the machine.
+# Usage: python3 loopback_guard.py SCRIPT ARGS…
 import ipaddress
 import os
 import runpy
