@@ -62,7 +62,7 @@ export class ForwardProxy {
     const target = req.url ?? '/';
     if (target.startsWith('/')) return true;
     const split = splitAbsoluteTarget(target);
-    const why = split === undefined ? 'is not an absolute-form target' : this.refusalReason(split);
+    const why = split === undefined ? ' (the request target is neither a path nor an absolute URL)' : this.refusalReason(split);
     if (split !== undefined && why === undefined) {
       req.url = split.originForm;
       return true;

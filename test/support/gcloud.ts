@@ -7,7 +7,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { after, before } from 'node:test';
+import assert from 'node:assert/strict';
 import { runCli } from './cli.js';
+import { startGcloudProject, type GcloudProject } from './gcloud-fixture.js';
 
 export const GCLOUD = '/usr/bin/gcloud';
 /** Why the gcloud suites skip, or false when gcloud is here. */
@@ -114,4 +117,44 @@ export async function authplaneGcloud(apiUrl: string, as?: string): Promise<Gclo
 /** The claims of a JWT (no verification: the front door does that). */
 export function claimsOf(jwt: string): Record<string, unknown> {
   return JSON.parse(Buffer.from(jwt.split('.')[1] ?? '', 'base64url').toString('utf8')) as Record<string, unknown>;
+}
+
+export interface GcloudSuite {
+  /** The project (set in `before`). */
+  readonly project: GcloudProject;
+  /** `authplane gcloud [--as PRINCIPAL]` into a fresh directory, checked against the loopback guard at the end. */
+  signIn(as?: string): Promise<GcloudSession>;
+  /** A session this suite did not sign in through `authplane gcloud`, checked and removed at the end too. */
+  track(session: GcloudSession): GcloudSession;
+}
+
+/**
+ * Hooks for a describe block of gcloud tests: a fresh project before, and after, its removal and the check
+ * that no gcloud of the suite tried to leave this machine.
+ */
+export function gcloudSuite(): GcloudSuite {
+  let project: GcloudProject | undefined;
+  const sessions: GcloudSession[] = [];
+  before(async () => {
+    project = await startGcloudProject();
+  });
+  after(async () => {
+    await project?.stop();
+    const left = sessions.flatMap((s) => s.guardViolations().map((v) => `${s.dir}: ${v}`));
+    for (const s of sessions) s.dispose();
+    assert.deepEqual(left, [], 'gcloud tried to leave this machine');
+  });
+  return {
+    get project() {
+      if (!project) throw new Error('the gcloud suite\'s project is not started yet');
+      return project;
+    },
+    async signIn(as) {
+      return this.track(await authplaneGcloud(this.project.ap.apiUrl, as));
+    },
+    track(session) {
+      sessions.push(session);
+      return session;
+    },
+  };
 }
