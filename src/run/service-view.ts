@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import type { Platform } from '../platform.js';
-import type { ServiceEntry } from '../services/directory.js';
+import { revisionName, type ServiceEntry } from '../services/directory.js';
 import type { ServiceState } from '../services/settings.js';
 
 export interface ServiceView {
@@ -14,7 +14,7 @@ export interface ServiceView {
   /** projects/P/locations/R/services/S */
   resourceName: string;
   uid: string;
-  /** The one revision authplane runs: NAME-00001-xyz. */
+  /** The one revision authplane runs: NAME-00001-xyz (K_REVISION and the request logs' revision_name too). */
   revision: string;
   /** A pinned image reference standing for the command or upstream (Google's revisions pin a digest). */
   image: string;
@@ -55,7 +55,7 @@ export function serviceView(platform: Platform, entry: ServiceEntry, state: Serv
     region: config.project.region,
     resourceName,
     uid: `${digest.slice(0, 8)}-${digest.slice(8, 12)}-4${digest.slice(13, 16)}-a${digest.slice(17, 20)}-${digest.slice(20, 32)}`,
-    revision: `${svc.name}-00001-${revisionSuffix(digest)}`,
+    revision: revisionName(config, svc.name),
     image: `authplane.local/services/${svc.name}@sha256:${imageDigest}`,
     serviceAccount: svc.serviceAccount.includes('@') ? svc.serviceAccount : `${svc.serviceAccount}@${config.project.id}.iam.gserviceaccount.com`,
     env: Object.entries(svc.env).map(([name, value]) => ({ name, value })),
@@ -73,9 +73,4 @@ export function serviceView(platform: Platform, entry: ServiceEntry, state: Serv
     updateTime: applied ? new Date(applied.createdAt).toISOString() : createTime,
     source,
   };
-}
-
-/** Google's revision suffixes are three lowercase letters. */
-function revisionSuffix(hex: string): string {
-  return [0, 2, 4].map((i) => String.fromCharCode(97 + (parseInt(hex.slice(i, i + 2), 16) % 26))).join('');
 }
