@@ -19,4 +19,5 @@ export const COMMANDS: Record<string, Command> = {
   tasks: lazy('list Cloud Tasks queues, tasks and each attempt with its refusal code', () => import('./tasks.js')),
   scheduler: lazy('list Cloud Scheduler jobs, run one now, and show each attempt with its refusal code', () => import('./scheduler.js')),
   logs: lazy('read the project\'s log entries as Cloud Logging shows them, with a Logging query language filter', () => import('./logs.js')),
+  gcloud: lazy('write a gcloud configuration that uses this authplane, signed in as a principal: eval "$(authplane gcloud)"', () => import('./gcloud.js')),
 };
