@@ -39,7 +39,8 @@ const GRANT_PARAMETERS: Record<string, { required: string[]; optional: string[] 
   // RFC 7523 §2.1, as google-auth-library, Python google-auth and Go's oauth2/jwt send it.
   [JWT_BEARER]: { required: ['assertion'], optional: [] },
   // RFC 6749 §6, as gcloud refreshes its user credentials under `authplane gcloud`.
-  [REFRESH_TOKEN_GRANT]: { required: ['refresh_token', 'client_id'], optional: ['client_secret', 'scope'] },
+  // Without client_id Google answers "Could not determine client ID from request." (oauth-refresh-grant.ts).
+  [REFRESH_TOKEN_GRANT]: { required: ['refresh_token'], optional: ['client_id', 'client_secret', 'scope'] },
 };
 
 /** The token request's parameters (form-encoded, or a JSON object of strings), checked against its grant type. */

@@ -39,7 +39,7 @@ export function platformPolicyRoutes(router: Router, platform: Platform): void {
     platform,
     '/v1/projects/{project}/serviceAccounts/{account}',
     { resolve: accountKey, getPermission: 'iam.serviceAccounts.getIamPolicy', setPermission: 'iam.serviceAccounts.setIamPolicy', permissionPrefixes: ['iam.serviceAccounts.'] },
-    { getMethod: 'POST' },
+    { getMethod: 'POST', getBody: 'none' },
   );
 
   const saJson = (sa: { email: string; uniqueId: string; projectId: string; displayName: string; disabled: boolean }) => ({
