@@ -40,6 +40,8 @@ interface RestTarget {
   query?: string;
   /** Fields bound by the path (not to be sent as query parameters). */
   bound?: string[];
+  /** A POST whose HTTP rule has no body: its fields bind to query parameters, as a GET's do. */
+  bodyless?: boolean;
   /** Undoes what an accepted request changed. */
   restore?: () => Promise<void>;
 }
@@ -91,7 +93,7 @@ describe('malformed input over REST and gRPC', () => {
   async function sendRest(t: RestTarget, m: Mutation, body: Json, query: string): Promise<void> {
     const before = await state();
     const url = `${t.path}${query ? `?${query}` : ''}`;
-    const r = await ap.api(url, t.method === 'GET' ? {} : { method: t.method, body: typeof body === 'string' ? body : JSON.stringify(body) });
+    const r = await ap.api(url, t.method === 'GET' ? {} : t.bodyless ? { method: t.method } : { method: t.method, body: typeof body === 'string' ? body : JSON.stringify(body) });
     const text = await r.text();
     const what = `${t.name}: ${m.label} → ${r.status} ${text.slice(0, 300)}`;
     stats.rest++;
@@ -115,7 +117,12 @@ describe('malformed input over REST and gRPC', () => {
   }
 
   async function fuzzRest(t: RestTarget): Promise<void> {
-    if (t.base) {
+    if (t.bodyless) {
+      const ok = await ap.api(`${t.path}${t.query ? `?${t.query}` : ''}`, { method: t.method });
+      assert.ok(ok.status < 300, `${t.name}: the valid request works: ${ok.status} ${await ok.text()}`);
+      // A body has nowhere to go.
+      await sendRest({ ...t, bodyless: false }, { label: 'a body on a method without one', field: 'options', value: null, expect: 'refused' }, { options: { requestedPolicyVersion: 3 } }, t.query ?? '');
+    } else if (t.base) {
       // The valid request first: it must work (and is where the mutations start from).
       const ok = await ap.api(`${t.path}${t.query ? `?${t.query}` : ''}`, { method: t.method, body: JSON.stringify(t.base) });
       assert.ok(ok.status < 300, `${t.name}: the valid request works: ${ok.status} ${await ok.text()}`);
@@ -127,7 +134,7 @@ describe('malformed input over REST and gRPC', () => {
     }
     for (const m of queryMutations(t.type, t.bound ?? [])) {
       // Only a GET binds its request's fields to query parameters here; other methods get the unknown one.
-      if (t.method !== 'GET' && m.field !== 'zzUnknownParam') continue;
+      if (t.method !== 'GET' && !t.bodyless && m.field !== 'zzUnknownParam') continue;
       await sendRest(t, m, t.base ?? {}, [t.query, m.value as string].filter(Boolean).join('&'));
     }
   }
@@ -175,7 +182,8 @@ describe('malformed input over REST and gRPC', () => {
   });
   const policyTargets = (): RestTarget[] => [
     { name: 'projects', base: `/v1/projects/${PROJECT}`, resource: `projects/${PROJECT}`, role: 'roles/viewer', get: 'POST' as const },
-    { name: 'service accounts', base: `/v1/projects/-/serviceAccounts/${SA('target')}`, resource: `serviceAccounts/${SA('target')}`, role: 'roles/iam.serviceAccountUser', get: 'POST' as const },
+    // IAM v1: `post: "/v1/{resource=projects/*/serviceAccounts/*}:getIamPolicy"` without a body (iam.proto).
+    { name: 'service accounts', base: `/v1/projects/-/serviceAccounts/${SA('target')}`, resource: `serviceAccounts/${SA('target')}`, role: 'roles/iam.serviceAccountUser', get: 'POST-query' as const },
     { name: 'Cloud Run services', base: `/v2/${LOC}/services/hello`, resource: 'services/hello', role: 'roles/run.invoker', get: 'GET' as const },
     { name: 'IAP', base: `/v1/projects/${PROJECT}/iap_web/cloud_run-us-central1/services/hello`, resource: 'iap/hello', role: 'roles/iap.httpsResourceAccessor', get: 'POST' as const },
     { name: 'queues', base: `/v2/${QUEUE}`, resource: 'queues/fuzz', role: 'roles/cloudtasks.viewer', get: 'POST' as const },
@@ -183,7 +191,9 @@ describe('malformed input over REST and gRPC', () => {
     { name: `${p.name} setIamPolicy`, method: 'POST' as const, path: `${p.base}:setIamPolicy`, type: iamType('SetIamPolicyRequest'), base: policyBase(p.resource, p.role), bound: ['resource'], restore: () => restorePolicy(p.resource) },
     p.get === 'GET'
       ? { name: `${p.name} getIamPolicy`, method: 'GET' as const, path: `${p.base}:getIamPolicy`, type: iamType('GetIamPolicyRequest'), bound: ['resource'] }
-      : { name: `${p.name} getIamPolicy`, method: 'POST' as const, path: `${p.base}:getIamPolicy`, type: iamType('GetIamPolicyRequest'), base: { options: { requestedPolicyVersion: 3 } }, bound: ['resource'] },
+      : p.get === 'POST-query'
+        ? { name: `${p.name} getIamPolicy`, method: 'POST' as const, bodyless: true, path: `${p.base}:getIamPolicy`, query: 'options.requestedPolicyVersion=3', type: iamType('GetIamPolicyRequest'), bound: ['resource'] }
+        : { name: `${p.name} getIamPolicy`, method: 'POST' as const, path: `${p.base}:getIamPolicy`, type: iamType('GetIamPolicyRequest'), base: { options: { requestedPolicyVersion: 3 } }, bound: ['resource'] },
     { name: `${p.name} testIamPermissions`, method: 'POST' as const, path: `${p.base}:testIamPermissions`, type: iamType('TestIamPermissionsRequest'), base: { permissions: [`${p.role === 'roles/viewer' ? 'resourcemanager.projects.get' : p.name === 'queues' ? 'cloudtasks.queues.get' : p.name === 'IAP' ? 'iap.webServices.getIamPolicy' : p.name === 'Cloud Run services' ? 'run.services.get' : 'iam.serviceAccounts.get'}`] }, bound: ['resource'] },
   ]);
 
@@ -227,7 +237,7 @@ describe('malformed input over REST and gRPC', () => {
       [targets[0]!, 'a service URL as a scope', { scope: ['https://svc-123.us-central1.run.app'] }, 'scope'],
       [targets[0]!, 'lifetime 2h', { scope: ['https://www.googleapis.com/auth/cloud-platform'], lifetime: '7200s' }, 'lifetime'],
       [targets[0]!, 'lifetime 0s', { scope: ['https://www.googleapis.com/auth/cloud-platform'], lifetime: '0s' }, 'lifetime'],
-      [targets[0]!, 'a delegate not in projects/-/serviceAccounts/ form', { scope: ['https://www.googleapis.com/auth/cloud-platform'], delegates: [SA('runner')] }, 'delegates'],
+      [targets[0]!, 'a delegate naming a project instead of -', { scope: ['https://www.googleapis.com/auth/cloud-platform'], delegates: [`projects/${PROJECT}/serviceAccounts/${SA('runner')}`] }, 'delegates'],
       [targets[1]!, 'no audience', { includeEmail: true }, 'audience'],
       [targets[1]!, 'useEmailAzp "yes"', { audience: 'a', useEmailAzp: 'yes' }, 'use_email_azp'],
       [targets[2]!, 'a 20,000-deep JSON payload', { payload: deepPayload }, 'payload'],

@@ -69,7 +69,9 @@ describe('request fields validated as Google does', () => {
       if (status === 400) assert.match(JSON.stringify(r.json.error.details), /"field":"lifetime"/);
     }
     assert.equal((await post(`${account}:generateAccessToken`, {})).json.error.details[0].fieldViolations[0].field, 'scope');
-    const delegate = await post(`${account}:generateAccessToken`, { scope, delegates: [SA('hop-account')] });
+    // "The - wildcard character is required; replacing it with a project ID is invalid" (generateAccessToken's
+    // reference). A bare email is what gcloud sends for a chain, and is read as the account.
+    const delegate = await post(`${account}:generateAccessToken`, { scope, delegates: [`projects/${PROJECT}/serviceAccounts/${SA('hop-account')}`] });
     assert.equal(delegate.status, 400);
     assert.equal(delegate.json.error.details[0].fieldViolations[0].field, 'delegates[0]');
     assert.equal((await post(`${account}:generateAccessToken`, { scope, delegates: null, lifetime: '3600s' })).status, 200);

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { EMPTY_ETAG, makePolicy, type IamBinding } from '../src/iam/policy.js';
-import type { AccessTokenRecord, ServiceAccountRecord, SigningAlg, SigningKeyRecord, Store } from '../src/store/store.js';
+import type { AccessTokenRecord, RefreshTokenRecord, ServiceAccountRecord, ServiceVersionRecord, SigningAlg, SigningKeyRecord, Store } from '../src/store/store.js';
 import { pubsubConformance } from './store-conformance-pubsub.js';
 import type { AttemptSummary, Completion, NewTask, QueueRecord, TaskRecord, TaskStore } from '../src/store/task-store.js';
 import type { JobCompletion, JobRecord, SchedulerStore } from '../src/store/scheduler-store.js';
@@ -565,6 +565,77 @@ export function storeConformance(backend: StoreBackend): void {
       const stores = await handles(3);
       const values = await Promise.all(Array.from({ length: 10 }, (_, i) => stores[i % 3]!.getOrCreateSetting('internal-secret', `v${i}`)));
       assert.equal(new Set(values).size, 1, `got ${values.join(', ')}`);
+    });
+  });
+
+  describe('user-managed keys', () => {
+    const owner = 'runner@demo-project.iam.gserviceaccount.com';
+
+    it('addUserManagedKey stores a published key that is never the active one', async () => {
+      const store = await freshStore();
+      const system = await store.ensureActiveSigningKey(keyRecord('RS256', owner, 1_000));
+      const user = keyRecord('RS256', owner, 2_000);
+      await store.addUserManagedKey(user);
+      const byKid = new Map((await store.listSigningKeys()).map((k) => [k.kid, k]));
+      assert.deepEqual(byKid.get(user.kid), { ...user, retiredAt: 2_000, publishedUntil: null, userManaged: true });
+      assert.deepEqual(byKid.get(system.kid), system, 'the system-managed key stays active and unmarked');
+      assert.equal((await store.ensureActiveSigningKey(keyRecord('RS256', owner))).kid, system.kid);
+    });
+
+    it('deleteSigningKey unpublishes from now on, keeps an earlier retirement, and says whether the kid exists', async () => {
+      const store = await freshStore();
+      const user = keyRecord('RS256', owner, 2_000);
+      await store.addUserManagedKey(user);
+      const system = await store.ensureActiveSigningKey(keyRecord('RS256', owner, 1_000));
+      assert.equal(await store.deleteSigningKey(user.kid, 7_000), true);
+      assert.equal(await store.deleteSigningKey(system.kid, 8_000), true);
+      assert.equal(await store.deleteSigningKey('no-such-kid', 8_000), false);
+      const byKid = new Map((await store.listSigningKeys()).map((k) => [k.kid, k]));
+      assert.deepEqual(byKid.get(user.kid), { ...user, retiredAt: 2_000, publishedUntil: 7_000, userManaged: true });
+      assert.deepEqual(byKid.get(system.kid), { ...system, retiredAt: 8_000, publishedUntil: 8_000 });
+    });
+  });
+
+  describe('refresh tokens', () => {
+    const token = (hash: string): RefreshTokenRecord => ({
+      tokenHash: hash,
+      principal: 'user:developer@example.com',
+      clientId: '32555940559.apps.googleusercontent.com',
+      scopes: ['openid', 'https://www.googleapis.com/auth/cloud-platform'],
+      createdAt: 1_700_000_000_000,
+    });
+
+    it('put then get returns the same record on any handle; unknown hashes are null', async () => {
+      const [a, b] = await handles(2);
+      await a!.putRefreshToken(token('h1'));
+      assert.deepEqual(await b!.getRefreshToken('h1'), token('h1'));
+      assert.equal(await b!.getRefreshToken('h2'), null);
+    });
+  });
+
+  describe('service versions', () => {
+    const version = (service: string, generation: number, ingress: 'all' | 'internal' = 'internal'): ServiceVersionRecord => ({
+      service,
+      generation,
+      settings: { ingress, invokerIamCheck: generation % 2 === 0, customAudiences: [`https://aud-${generation}.example`] },
+      configFingerprint: 'fp-1',
+      modifier: 'user:developer@example.com',
+      createdAt: 1_700_000_000_000 + generation,
+    });
+
+    it('latestServiceVersions returns the newest version of each service, as written', async () => {
+      const store = await freshStore();
+      assert.deepEqual(await store.latestServiceVersions(), []);
+      for (const v of [version('update', 2), version('update', 3, 'all'), version('report', 2)]) assert.equal(await store.appendServiceVersion(v), true);
+      assert.deepEqual(await store.latestServiceVersions(), [version('report', 2), version('update', 3, 'all')]);
+    });
+
+    it('a generation is taken once: concurrent appends of one generation on several handles, exactly one wins', async () => {
+      const stores = await handles(3);
+      const results = await Promise.all(Array.from({ length: 9 }, (_, i) => stores[i % 3]!.appendServiceVersion({ ...version('update', 2), modifier: `user:u${i}@example.com` })));
+      assert.equal(results.filter(Boolean).length, 1);
+      const [latest] = await stores[0]!.latestServiceVersions();
+      assert.equal(latest!.modifier, `user:u${results.indexOf(true)}@example.com`);
     });
   });
 

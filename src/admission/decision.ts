@@ -17,6 +17,7 @@ import type { TokenChecks } from './tokens.js';
 import type { EgressAttribution, EgressCaller, LoopbackConnection } from './egress.js';
 import type { Iam } from '../iam/iam.js';
 import { serviceResource } from '../iam/resources.js';
+import { GCLOUD_CLIENT_ID } from '../identity/identity.js';
 import type { TokenSummary } from '../observe/request-log.js';
 import { summarizeToken } from '../observe/token-summary.js';
 import type { ServiceDirectory, ServiceEntry } from '../services/directory.js';
@@ -192,7 +193,9 @@ function callFor(service: ServiceEntry, ctx: AdmissionContext): VerifyCall {
   const cached = calls.get(service);
   if (cached !== undefined && cached.audiences === service.audiences) return cached.call;
   const call: VerifyCall = {
-    audiences: service.audiences,
+    // A developer's `gcloud auth print-identity-token` carries aud = gcloud's OAuth client ID; Cloud Run accepts
+    // it from principals holding run.routes.invoke, which the invoker check below requires (REFERENCE §14 GC3).
+    audiences: [...service.audiences, GCLOUD_CLIENT_ID],
     surface: 'run',
     allowAudiencePath: service.config.allowAudiencePath,
     audienceOwner: (aud) => {

@@ -5,11 +5,16 @@
 // are at hand and signatures are not checked).
 
 import { audienceForUrl } from '../client/audience.js';
+import { GCLOUD_CLIENT_ID } from '../identity/identity.js';
 import { decodeJwt } from '../lib/jwt.js';
 import type { ServiceDirectory } from '../services/directory.js';
 import type { Denial } from '../verify/denial.js';
 import { admit, type AdmissionContext } from './decision.js';
 import type { AdmissionRequest } from './request.js';
+
+/** What `explain` says of a token whose aud is gcloud's OAuth client ID (REFERENCE §14 GC3). */
+export const DEVELOPER_TOKEN_NOTE =
+  `aud is gcloud's OAuth client ID (${GCLOUD_CLIENT_ID}): a developer token from \`gcloud auth print-identity-token\`. Cloud Run accepts it from principals that hold run.routes.invoke — the developer-testing path, not for service-to-service calls: such a token is not bound to one service and can be replayed against any service the principal may invoke. Services calling services mint an ID token with the target's URL as audience (the metadata server's identity endpoint, generateIdToken).`;
 
 /** The headers a token can be sent in. */
 export const EXPLAIN_HEADERS = ['authorization', 'x-serverless-authorization', 'proxy-authorization'] as const;
@@ -83,6 +88,7 @@ export async function explainRequest(input: ExplainInput, deps: ExplainDeps): Pr
     common.notes.push(`${service.config.name}'s ingress is ${service.config.ingress}: ${input.internal ? 'checked as same-project internal traffic (--internal)' : 'checked as a request from outside (a curl from this machine); add --internal for Cloud Tasks, Scheduler or Pub/Sub traffic'}.`);
   }
   if (!service.config.invokerIamCheck) common.notes.push(`${service.config.name} is public (invokerIamCheck: false): no token is needed.`);
+  if (decoded?.claims.aud === GCLOUD_CLIENT_ID) common.notes.push(DEVELOPER_TOKEN_NOTE);
   const a = await admit(service, request, deps.admission);
   if (a.ok) {
     if (a.signatureUnchecked) common.notes.push('accepted as far as can be told offline.');

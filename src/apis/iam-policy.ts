@@ -8,7 +8,7 @@
 import { isKnownRole } from '../iam/roles.js';
 import type { IamBinding, IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
-import { apiRefusal, invalidArgument, policyEtagConflict, type FieldViolation } from './errors.js';
+import { apiRefusal, invalidArgument, invalidFields, policyEtagConflict, type FieldViolation } from './errors.js';
 import { decodeJson, descriptor, encodeJson, type Obj } from './proto.js';
 import { queryToJson } from './proto-json.js';
 import type { ApiRequest, RouteRegistrar } from './router.js';
@@ -152,18 +152,28 @@ export async function setPolicyMessage(platform: Platform, resource: string, req
 
 const policyBody = (p: Obj) => encodeJson(iamType('Policy'), p, false);
 
-/** Registers `BASE:getIamPolicy`, `BASE:setIamPolicy`, `BASE:testIamPermissions` for one resource family. */
-export function iamPolicyRoutes(api: RouteRegistrar, platform: Platform, base: string, spec: PolicyResourceSpec, opts: { getMethod?: 'GET' | 'POST' | 'BOTH' } = {}): void {
-  // The request message from the body (POST, `body: "*"`) or the query (GET); `resource` comes from the path.
-  const read = async (req: ApiRequest, name: string, resource: string): Promise<Obj> => {
+/**
+ * Registers `BASE:getIamPolicy`, `BASE:setIamPolicy`, `BASE:testIamPermissions` for one resource family.
+ * `getBody: 'none'`: the POST getIamPolicy has no body and binds the query (IAM v1 service accounts:
+ * `post: "/v1/{resource=projects/*\/serviceAccounts/*}:getIamPolicy"` without `body`, google/iam/admin/v1/iam.proto).
+ */
+export function iamPolicyRoutes(api: RouteRegistrar, platform: Platform, base: string, spec: PolicyResourceSpec, opts: { getMethod?: 'GET' | 'POST' | 'BOTH'; getBody?: '*' | 'none' } = {}): void {
+  // The request message from the body (POST, `body: "*"`) or the query (GET, or a POST without body); `resource` comes from the path.
+  const read = async (req: ApiRequest, name: string, resource: string, queryOnly = req.method === 'GET'): Promise<Obj> => {
     const type = iamType(name);
-    const json = req.method === 'GET' ? queryToJson(type, req.query) : { ...queryToJson(type, req.query, false), ...(await req.json<Obj>()) };
+    if (queryOnly && req.method !== 'GET') {
+      // No body in the HTTP rule: what a body holds has nowhere to go (authplane refuses it rather than drop it).
+      const body = (await req.text()).trim();
+      const keys = body === '' ? [] : Object.keys(await req.json<Obj>());
+      if (keys.length) throw invalidFields(keys.map((k) => ({ field: k, description: `Invalid JSON payload received. Unknown name "${k}": Cannot find field. This method takes its fields as query parameters (${k === 'options' ? 'options.requestedPolicyVersion=3' : k}).` })));
+    }
+    const json = queryOnly ? queryToJson(type, req.query) : { ...queryToJson(type, req.query, false), ...(await req.json<Obj>()) };
     return decodeJson(type, { ...json, resource });
   };
 
   const get = async (req: ApiRequest) => {
     const resource = await spec.resolve(req);
-    checkRequestedVersion(await read(req, 'GetIamPolicyRequest', resource));
+    checkRequestedVersion(await read(req, 'GetIamPolicyRequest', resource, req.method === 'GET' || opts.getBody === 'none'));
     return { body: policyBody(policyMessage(platform.iam.getPolicy(resource))) };
   };
   const getAccess = { permission: spec.getPermission, on: spec.resolve, read: true };

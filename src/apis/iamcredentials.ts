@@ -38,6 +38,7 @@ async function readRequest(req: ApiRequest, message: string, extra: Record<strin
 }
 
 const DELEGATE = /^projects\/-\/serviceAccounts\/(.+)$/;
+const BARE_DELEGATE = /^([^/\s]+@[^/\s]+|\d{21})$/;
 
 const DOMAIN = 'iam.googleapis.com';
 
@@ -49,7 +50,8 @@ async function authorize(platform: Platform, req: ApiRequest, permission: string
   }
   const caller = req.caller;
   const delegates = ((delegatesRaw as string[] | undefined) ?? []).map((d, i) => {
-    const m = DELEGATE.exec(d);
+    // gcloud's --impersonate-service-account=A,B sends the chain as bare emails (notes: gcloud-wire.md §3).
+    const m = DELEGATE.exec(d) ?? BARE_DELEGATE.exec(d);
     if (!m) throw invalidArgument(`Invalid delegate name: ${String(d)}. Use projects/-/serviceAccounts/EMAIL.`, `delegates[${i}]`);
     return m[1]!;
   });

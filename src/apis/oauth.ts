@@ -1,5 +1,6 @@
 // Google's OAuth2 / OIDC endpoints as served by authplane: discovery, JWKS, PEM certs, IAP keys,
-// per-service-account keys, the token endpoint (JWT bearer grant) and tokeninfo.
+// per-service-account keys, the token endpoint (JWT-bearer grant; refresh_token grant in
+// oauth-refresh-grant.ts) and tokeninfo.
 
 import { verify } from 'node:crypto';
 import { decodeJwt } from '../lib/jwt.js';
@@ -10,6 +11,7 @@ import { deny, DenialError, type Evidence } from '../verify/denial.js';
 import type { RefusalCode } from '../verify/codes.js';
 import { notFound } from './errors.js';
 import { isOAuthScope } from '../identity/scopes.js';
+import { REFRESH_TOKEN_GRANT, refreshTokenGrant } from './oauth-refresh-grant.js';
 import type { ApiRequest, Router } from './router.js';
 
 /** How long clients may cache key sets (Google sends several hours; we keep it short so rotations show). */
@@ -36,6 +38,9 @@ const grantInvalid = (message: string, reason: string, fix: string) => oauthRefu
 const GRANT_PARAMETERS: Record<string, { required: string[]; optional: string[] }> = {
   // RFC 7523 §2.1, as google-auth-library, Python google-auth and Go's oauth2/jwt send it.
   [JWT_BEARER]: { required: ['assertion'], optional: [] },
+  // RFC 6749 §6, as gcloud refreshes its user credentials under `authplane gcloud`.
+  // Without client_id Google answers "Could not determine client ID from request." (oauth-refresh-grant.ts).
+  [REFRESH_TOKEN_GRANT]: { required: ['refresh_token'], optional: ['client_id', 'client_secret', 'scope'] },
 };
 
 /** The token request's parameters (form-encoded, or a JSON object of strings), checked against its grant type. */
@@ -66,6 +71,13 @@ async function tokenRequest(r: ApiRequest): Promise<Record<string, string>> {
   }
   return params;
 }
+
+/**
+ * The `aud` Google's token endpoint accepts in a JWT-bearer assertion: its own URLs, whatever token_uri the
+ * key file names (Python google-auth and gtoken always send https://oauth2.googleapis.com/token,
+ * google/oauth2/service_account.py:86; older clients the legacy URLs). At authplane, also its own token URL.
+ */
+const GOOGLE_TOKEN_AUDIENCES = ['https://oauth2.googleapis.com/token', 'https://accounts.google.com/o/oauth2/token', 'https://www.googleapis.com/oauth2/v4/token'];
 
 export function oauthRoutes(router: Router, platform: Platform): void {
   const { identity } = platform;
@@ -120,8 +132,10 @@ export function oauthRoutes(router: Router, platform: Platform): void {
 
   // OAuth token endpoint: the JWT-bearer grant google-auth-library's JWT client uses with a key file.
   // The assertion must be signed by one of the service account's own keys.
-  oauth.post('/token', { public: 'the OAuth token endpoint authenticates the client by its signed assertion' }, async (r) => {
+  // A refresh token (gcloud's user credentials under `authplane gcloud`) is the other way in.
+  oauth.post('/token', { public: 'the OAuth token endpoint authenticates the client by its signed assertion or refresh token' }, async (r) => {
     const form = await tokenRequest(r);
+    if (form.grant_type === REFRESH_TOKEN_GRANT) return refreshTokenGrant(platform, new URLSearchParams(form));
     const jwt = decodeJwt(form.assertion!);
     const keyFileFix = 'Sign the assertion with the key file\'s private key, iss = the client_email, iat = now and exp ≤ iat + 3600 (google-auth-library\'s JWT client does this).';
     if (!jwt) throw grantInvalid(BAD_LIFETIME, 'the assertion is not a JWT', keyFileFix);
@@ -132,6 +146,13 @@ export function oauthRoutes(router: Router, platform: Platform): void {
     const key = jwt.header.kid ? keys.byId(jwt.header.kid) : undefined;
     const ok = key && key.record.owner === sa.email && verify('sha256', Buffer.from(jwt.signingInput), key.publicKey, jwt.signature);
     if (!ok) throw grantInvalid('Invalid JWT Signature.', `the assertion is not signed by a key of ${sa.email} (kid ${jwt.header.kid ?? '(none)'})`, keyFileFix);
+    // A deleted key (IAM keys.delete) signs nothing any more; Google answers as for an unknown key.
+    if (!keys.isPublished(key)) throw grantInvalid('Invalid JWT Signature.', `key ${key.record.kid} of ${sa.email} was deleted`, 'Create a new key (gcloud iam service-accounts keys create) and use its key file.');
+    const audiences = [...GOOGLE_TOKEN_AUDIENCES, `${platform.apiUrl}/token`, ...(r.headers.host ? [`http://${r.headers.host}/token`] : [])];
+    if (!audiences.includes(String(jwt.claims.aud))) {
+      // Google's words (recorded: "Invalid JWT: Failed audience check. The right audience is …").
+      throw grantInvalid(`Invalid JWT: Failed audience check. The right audience is ${GOOGLE_TOKEN_AUDIENCES[0]}`, `the assertion's aud is ${JSON.stringify(jwt.claims.aud ?? null)}, not one of ${audiences.join(', ')}`, `Set aud to ${GOOGLE_TOKEN_AUDIENCES[0]} (what Google's libraries send whatever the token_uri) or to this token endpoint's URL.`);
+    }
     const now = Math.floor(platform.clock() / 1000);
     const { exp, iat } = jwt.claims;
     if (typeof exp !== 'number' || typeof iat !== 'number' || !(exp > now - 300) || !(iat < now + 300) || exp - iat > 3600) {

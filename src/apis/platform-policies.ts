@@ -2,6 +2,7 @@
 // accounts (IAM v1), at Google's paths; and service accounts' get and list.
 
 import { projectResource, serviceAccountResource } from '../iam/resources.js';
+import { isServiceAgent } from '../iam/service-agents.js';
 import type { Platform } from '../platform.js';
 import { notFound } from './errors.js';
 import { decodeJson, descriptor } from './proto.js';
@@ -38,7 +39,7 @@ export function platformPolicyRoutes(router: Router, platform: Platform): void {
     platform,
     '/v1/projects/{project}/serviceAccounts/{account}',
     { resolve: accountKey, getPermission: 'iam.serviceAccounts.getIamPolicy', setPermission: 'iam.serviceAccounts.setIamPolicy', permissionPrefixes: ['iam.serviceAccounts.'] },
-    { getMethod: 'POST' },
+    { getMethod: 'POST', getBody: 'none' },
   );
 
   const saJson = (sa: { email: string; uniqueId: string; projectId: string; displayName: string; disabled: boolean }) => ({
@@ -53,9 +54,10 @@ export function platformPolicyRoutes(router: Router, platform: Platform): void {
   // Query parameters bind the request message's fields (ListServiceAccountsRequest: pageSize, pageToken).
   const admin = (name: string) => descriptor('google-iam-admin-v1.json').lookupType(`google.iam.admin.v1.${name}`);
   const query = (req: ApiRequest, message: string, name: string) => decodeJson(admin(message), { ...queryToJson(admin(message), req.query), name });
+  // Service agents (IAP's, Scheduler's, Pub/Sub's) exist and hold roles, but Google does not list them.
   iam.get('/v1/projects/{project}/serviceAccounts', { permission: 'iam.serviceAccounts.list', on: projectKey }, async (req) => {
     query(req, 'ListServiceAccountsRequest', `projects/${req.params.project}`);
-    return { body: { accounts: (await platform.identity.listServiceAccounts()).map(saJson) } };
+    return { body: { accounts: (await platform.identity.listServiceAccounts()).filter((sa) => sa.projectId === project.id && !isServiceAgent(sa.email)).map(saJson) } };
   });
   iam.get('/v1/projects/{project}/serviceAccounts/{account}', { permission: 'iam.serviceAccounts.get', on: accountKey }, async (req) => {
     query(req, 'GetServiceAccountRequest', `projects/${req.params.project}/serviceAccounts/${req.params.account}`);

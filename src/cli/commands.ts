@@ -21,4 +21,5 @@ export const COMMANDS: Record<string, Command> = {
   pubsub: lazy('publish to a Pub/Sub topic and show each push delivery attempt with its refusal code', () => import('./pubsub.js')),
   reset: lazy('empty a data directory (authplane\'s database and request log) on purpose', () => import('./reset.js')),
   logs: lazy('read the project\'s log entries as Cloud Logging shows them, with a Logging query language filter', () => import('./logs.js')),
+  gcloud: lazy('write a gcloud configuration that uses this authplane, signed in as a principal: eval "$(authplane gcloud)"', () => import('./gcloud.js')),
 };

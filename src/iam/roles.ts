@@ -2,7 +2,7 @@
 // Permission names are Google's; a role grants exactly what it grants on Google for these services.
 
 const RUN_INVOKE = ['run.routes.invoke'];
-const RUN_READ = ['run.services.get', 'run.services.list', 'run.services.getIamPolicy', 'run.locations.list'];
+const RUN_READ = ['run.services.get', 'run.services.list', 'run.services.getIamPolicy', 'run.locations.list', 'run.revisions.get', 'run.revisions.list', 'run.operations.get'];
 const RUN_WRITE = ['run.services.create', 'run.services.update', 'run.services.delete', 'run.services.setIamPolicy'];
 const SA_TOKEN = [
   'iam.serviceAccounts.getAccessToken',

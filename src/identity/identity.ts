@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { AuthplaneConfig } from '../config/types.js';
 import { serviceAccountEmail } from '../config/load.js';
 import { b64url, signBytes, signJwt, type JwtClaims } from '../lib/jwt.js';
-import type { AccessTokenRecord, ServiceAccountRecord, Store } from '../store/store.js';
+import type { AccessTokenRecord, RefreshTokenRecord, ServiceAccountRecord, Store } from '../store/store.js';
 import { KeyRing } from './keys.js';
 
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
@@ -15,6 +15,8 @@ export const ID_TOKEN_LIFETIME_S = 3600;
 export const DEFAULT_SCOPES = ['https://www.googleapis.com/auth/cloud-platform'];
 /** gcloud's OAuth client: the audience of `gcloud auth print-identity-token` for users. */
 export const GCLOUD_CLIENT_ID = '32555940559.apps.googleusercontent.com';
+/** The scopes of gcloud's user credentials (what its refresh grant answers with; REFERENCE §14, gcloud-wire §2a). */
+export const GCLOUD_USER_SCOPES = ['openid', 'https://www.googleapis.com/auth/userinfo.email', 'https://www.googleapis.com/auth/cloud-platform'];
 
 export const sha256Hex = (s: string): string => createHash('sha256').update(s).digest('hex');
 
@@ -124,6 +126,33 @@ export class Identity {
     if (req.extraClaims) Object.assign(claims, req.extraClaims);
     const key = this.keys.signingKey('RS256');
     return signJwt({ alg: 'RS256', kid: key.record.kid, typ: 'JWT' }, claims, key.privateKey);
+  }
+
+  /**
+   * A Google ID token for a user signed in to OAuth client `clientId` (what the token endpoint's refresh grant
+   * returns with the access token): aud = azp = the client, `at_hash` binds it to `accessToken` (OIDC Core
+   * §3.1.3.6). Claims in the order recorded from `gcloud auth print-identity-token` (REFERENCE §14).
+   */
+  async mintUserIdToken(email: string, clientId: string, accessToken: string): Promise<string> {
+    await this.keys.refresh();
+    const iat = Math.floor(this.clock() / 1000);
+    const atHash = createHash('sha256').update(accessToken).digest().subarray(0, 16).toString('base64url');
+    const claims: JwtClaims = { iss: GOOGLE_ISSUER, azp: clientId, aud: clientId, sub: this.userId(email), email, email_verified: true, at_hash: atHash, iat, exp: iat + ID_TOKEN_LIFETIME_S };
+    const key = this.keys.signingKey('RS256');
+    return signJwt({ alg: 'RS256', kid: key.record.kid, typ: 'JWT' }, claims, key.privateKey);
+  }
+
+  /** A refresh token for `principal` (user:EMAIL) and OAuth client `clientId`, stored hashed. */
+  async issueRefreshToken(principal: string, clientId: string, scopes: string[] = GCLOUD_USER_SCOPES): Promise<string> {
+    // Google's refresh tokens start "1//" (the verifier and gcloud treat them as opaque).
+    const token = `1//${b64url(randomBytes(48))}`;
+    await this.store.putRefreshToken({ tokenHash: sha256Hex(token), principal, clientId, scopes, createdAt: this.clock() });
+    return token;
+  }
+
+  /** The record of a refresh token this emulator issued, or null. */
+  resolveRefreshToken(token: string): Promise<RefreshTokenRecord | null> {
+    return this.store.getRefreshToken(sha256Hex(token));
   }
 
   /** A stable numeric id for a user, like Google's account ids. */

@@ -74,7 +74,9 @@ export class KeyRing {
     const byKid = new Map<string, LoadedKey>();
     const active = new Map<string, LoadedKey>();
     for (const rec of await this.store.listSigningKeys()) {
-      const loaded = this.byKid.get(rec.kid)?.record.retiredAt === rec.retiredAt ? this.byKid.get(rec.kid)! : load(rec);
+      // Reuse the parsed key unless its state changed (a rotation retires it; a deletion unpublishes it).
+      const known = this.byKid.get(rec.kid);
+      const loaded = known && known.record.retiredAt === rec.retiredAt && known.record.publishedUntil === rec.publishedUntil ? known : load(rec);
       byKid.set(rec.kid, loaded);
       if (rec.retiredAt === null) active.set(`${rec.alg}/${rec.owner}`, loaded);
     }
@@ -106,8 +108,7 @@ export class KeyRing {
 
   /** A service account's published keys (what googleapis.com/service_accounts/v1/jwk/EMAIL lists). */
   publishedFor(owner: string): LoadedKey[] {
-    const now = this.clock();
-    return [...this.byKid.values()].filter((k) => k.record.owner === owner && (k.record.publishedUntil === null || k.record.publishedUntil > now));
+    return [...this.byKid.values()].filter((k) => k.record.owner === owner && this.isPublished(k));
   }
 
   /** Every kid known, for change detection. */
@@ -126,8 +127,32 @@ export class KeyRing {
   }
 
   /**
+   * A new key-file key for the service account `owner` (IAM keys.create, Google's USER_MANAGED key): published
+   * and accepted at the token endpoint until deleted, but never the account's signJwt/signBlob key, which stays
+   * system-managed as on Google.
+   */
+  async addUserManagedKey(owner: string): Promise<LoadedKey> {
+    const record: SigningKeyRecord = { ...(await generate('RS256', this.clock(), owner)), userManaged: true };
+    await this.store.addUserManagedKey(record);
+    await this.reload();
+    return this.byKid.get(record.kid)!;
+  }
+
+  /** Unpublishes a key from now on (IAM keys.delete): JWKS, the x509 map and the token endpoint drop it. */
+  async deleteKey(kid: string): Promise<boolean> {
+    const deleted = await this.store.deleteSigningKey(kid, this.clock());
+    await this.reload();
+    return deleted;
+  }
+
+  /** Whether `key` is published now (a deleted key, or a retired one whose tokens have all expired, is not). */
+  isPublished(key: LoadedKey): boolean {
+    return key.record.publishedUntil === null || key.record.publishedUntil > this.clock();
+  }
+
+  /**
    * Rotates the key for `alg` of `owner` ('' = the platform's; a service account email = that account's
-   * own key, as when a key file is created). The retired key stays published while its tokens may live.
+   * own signJwt/signBlob key). The retired key stays published while its tokens may live.
    */
   async rotate(alg: SigningAlg, owner = ''): Promise<LoadedKey> {
     const now = this.clock();

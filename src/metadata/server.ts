@@ -181,7 +181,7 @@ class MetadataHandler {
     }
     switch (rest) {
       case '':
-        return reply(res, 200, 'text', 'instance/\nproject/\n');
+        return reply(res, 200, 'text', 'instance/\nproject/\nuniverse/\n');
       case 'instance':
       case 'instance/':
         return reply(res, 200, 'text', 'id\nregion\nservice-accounts/\nzone\n');
@@ -201,6 +201,12 @@ class MetadataHandler {
         return reply(res, 200, 'text', config.project.id);
       case 'project/numeric-project-id':
         return reply(res, 200, 'text', config.project.number);
+      // gcloud and google-auth ask which universe the credentials belong to (googleapis.com is Google's own).
+      case 'universe':
+      case 'universe/':
+        return reply(res, 200, 'text', 'universe-domain\n');
+      case 'universe/universe-domain':
+        return reply(res, 200, 'text', 'googleapis.com');
       default:
         return notFound(res, path);
     }

@@ -9,6 +9,8 @@ import type { Listener, Product, StartedProduct } from '../product.js';
 import type { ServiceConfig } from '../config/types.js';
 import { admissionContext } from '../admission/context.js';
 import { cloudRunAdminRoutes } from './admin-api.js';
+import { cloudRunV1Routes } from './admin-v1.js';
+import { serviceSettingsFor } from '../services/settings.js';
 import { FrontDoor } from './front-door.js';
 import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
@@ -21,6 +23,7 @@ export const cloudRunProduct: Product = {
   name: 'run',
   routes(router: Router, platform: Platform) {
     cloudRunAdminRoutes(router, platform);
+    cloudRunV1Routes(router, platform);
     requestLogRoutes(router, platform);
     serviceStatusRoutes(router, platform);
   },
@@ -50,7 +53,13 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
   const supervisors: Supervisor[] = [];
   const listeners: Listener[] = [];
 
+  // Settings changed through the Admin API (by this process, another one on the same database, or before a
+  // restart) apply before any front door opens, and are followed from then on.
+  const settings = serviceSettingsFor(platform);
+  await settings.start();
+
   const stop = async () => {
+    settings.stop();
     await Promise.all(doors.map((d) => d.close()));
     await Promise.all(supervisors.map((s) => s.stop()));
     agents.destroy();

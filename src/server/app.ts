@@ -15,6 +15,9 @@ import { platformPolicyRoutes } from '../apis/platform-policies.js';
 import { Router } from '../apis/router.js';
 import { serviceAccountKeyRoutes } from '../apis/service-account-keys.js';
 import { loggingRoutes } from '../logging/routes.js';
+import { resourceManagerRoutes } from '../apis/resource-manager.js';
+import { developerCredentialRoutes } from '../apis/developer-credentials.js';
+import { ForwardProxy } from './forward-proxy.js';
 import { listen, startMetadataServer } from '../metadata/server.js';
 import { createPlatform, type Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
@@ -82,12 +85,19 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     iamCredentialsRoutes(router, platform);
     platformPolicyRoutes(router, platform);
     serviceAccountKeyRoutes(router, platform);
+    resourceManagerRoutes(router, platform);
     adminRoutes(router, platform);
     loggingRoutes(router, platform);
+    developerCredentialRoutes(router, platform);
     dashboardRoutes(router, platform);
     for (const p of products) p.routes?.(router, platform);
     platform.routes = router.routes();
-    const api: Server = googleFrontEndServer('api', {}, (req, res) => void router.handle(req, res));
+    // gcloud's proxy/* settings send requests in absolute form (its REGION-host for Cloud Run): served here.
+    const proxy = new ForwardProxy(platform);
+    const api: Server = googleFrontEndServer('api', {}, (req, res) => {
+      if (proxy.admit(req, res)) void router.handle(req, res);
+    });
+    api.on('connect', (req, socket) => proxy.refuseConnect(req, socket));
     api.keepAliveTimeout = 65_000;
     await listen(api, config.server.apiPort, config.server.host).catch((e: unknown) => {
       throw listenFailure(e, { host: config.server.host, port: config.server.apiPort, portSetting: 'server.apiPort' });

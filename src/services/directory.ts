@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { AuthplaneConfig, ServiceConfig } from '../config/types.js';
 import { hostPort } from '../lib/host-port.js';
+import type { ServiceSettings } from '../store/store.js';
 
 export interface ServiceUrls {
   /** https://NAME-NUMBER.REGION.run.app (when the label fits in 63 characters). */
@@ -18,6 +19,7 @@ export interface ServiceUrls {
 }
 
 export interface ServiceEntry {
+  /** The service as it runs now: the config, with settings changed through the Admin API applied (services/settings.ts). */
   config: ServiceConfig;
   urls: ServiceUrls;
   /** Every audience the service accepts: its URLs plus customAudiences. */
@@ -71,12 +73,15 @@ export class ServiceDirectory {
   private readonly byHost = new Map<string, ServiceEntry>();
   /** Functions share one host per region and project: `host/FUNCTION` → the service. */
   private readonly byFunction = new Map<string, ServiceEntry>();
+  /** Each service as authplane.yaml declares it, before any change through the Admin API. */
+  private readonly declared = new Map<string, ServiceConfig>();
 
   constructor(readonly config: AuthplaneConfig) {
     for (const svc of config.services) {
       const urls = serviceUrls(config, svc);
       const entry: ServiceEntry = { config: svc, urls, audiences: [] };
       this.byName.set(svc.name, entry);
+      this.declared.set(svc.name, svc);
       for (const u of [urls.deterministic, urls.hashed]) if (u) this.byHost.set(new URL(u).host, entry);
       // A custom domain routes to the service like its run.app URLs (it is an audience only if listed in customAudiences).
       for (const host of svc.domains) this.byHost.set(host, entry);
@@ -115,6 +120,24 @@ export class ServiceDirectory {
 
   get(name: string): ServiceEntry | undefined {
     return this.byName.get(name);
+  }
+
+  /** The service as authplane.yaml declares it (undefined for an unknown name). */
+  declaredConfig(name: string): ServiceConfig | undefined {
+    return this.declared.get(name);
+  }
+
+  /**
+   * Runs `name` with `settings` from now on (ingress, invoker check, custom audiences changed through the
+   * Admin API), or as declared again when null. Readers see the new config object at once: the admission
+   * decision reads `entry.config` and `entry.audiences` on every request.
+   */
+  applySettings(name: string, settings: ServiceSettings | null): void {
+    const entry = this.byName.get(name);
+    const declared = this.declared.get(name);
+    if (!entry || !declared) throw new Error(`unknown service ${name}`);
+    entry.config = settings === null ? declared : { ...declared, ingress: settings.ingress, invokerIamCheck: settings.invokerIamCheck, customAudiences: [...settings.customAudiences] };
+    this.refreshAudiences(entry);
   }
 
   all(): ServiceEntry[] {

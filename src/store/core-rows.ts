@@ -1,7 +1,7 @@
 // Row ↔ record mapping for the core tables, shared by the SQLite and PostgreSQL stores (the column
 // names are the same in both dialects; only JSON columns differ: text in SQLite, jsonb in PostgreSQL).
 import type { IamPolicy } from '../iam/policy.js';
-import type { AccessTokenRecord, PolicyVersionRecord, ServiceAccountRecord, SigningKeyRecord } from './store.js';
+import type { AccessTokenRecord, PolicyVersionRecord, RefreshTokenRecord, ServiceAccountRecord, ServiceSettings, ServiceVersionRecord, SigningKeyRecord } from './store.js';
 
 export type Row = Record<string, unknown>;
 
@@ -20,6 +20,7 @@ export const keyFromRow = (r: Row): SigningKeyRecord => ({
   createdAt: Number(r.created_at),
   retiredAt: r.retired_at === null ? null : Number(r.retired_at),
   publishedUntil: r.published_until === null ? null : Number(r.published_until),
+  ...(r.key_type === 'USER_MANAGED' ? { userManaged: true as const } : {}),
 });
 
 export const saFromRow = (r: Row): ServiceAccountRecord => ({
@@ -44,4 +45,21 @@ export const accessTokenFromRow = (r: Row): AccessTokenRecord => ({
   scopes: json<string[]>(r.scopes),
   issuedAt: Number(r.issued_at),
   expiresAt: Number(r.expires_at),
+});
+
+export const refreshTokenFromRow = (r: Row): RefreshTokenRecord => ({
+  tokenHash: r.token_hash as string,
+  principal: r.principal as string,
+  clientId: r.client_id as string,
+  scopes: json<string[]>(r.scopes),
+  createdAt: Number(r.created_at),
+});
+
+export const serviceVersionFromRow = (r: Row): ServiceVersionRecord => ({
+  service: r.service as string,
+  generation: Number(r.generation),
+  settings: json<ServiceSettings>(r.settings),
+  configFingerprint: r.config_fingerprint as string,
+  modifier: r.modifier as string,
+  createdAt: Number(r.created_at),
 });

@@ -2,14 +2,16 @@
 // IAM, queues). Migrations run under an advisory lock so processes starting together agree.
 import pg from 'pg';
 import type { IamPolicy } from '../iam/policy.js';
-import { accessTokenFromRow, keyFromRow, policyFromRow, saFromRow, type Row } from './core-rows.js';
+import { accessTokenFromRow, keyFromRow, policyFromRow, refreshTokenFromRow, saFromRow, serviceVersionFromRow, type Row } from './core-rows.js';
 import { EMPTY_ETAG } from '../iam/policy.js';
 import { loadMigrations } from './migrations.js';
 import type {
   AccessTokenRecord,
   AppendPolicyResult,
   PolicyVersionRecord,
+  RefreshTokenRecord,
   ServiceAccountRecord,
+  ServiceVersionRecord,
   SigningKeyRecord,
   Store,
 } from './store.js';
@@ -112,6 +114,47 @@ export class PostgresStore implements Store {
         [next.kid, next.alg, next.owner, next.privatePem, next.publicPem, next.createdAt],
       );
     });
+  }
+
+  async addUserManagedKey(k: SigningKeyRecord): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO signing_keys (kid, alg, owner, private_pem, public_pem, created_at, retired_at, published_until, key_type)
+       VALUES ($1, $2, $3, $4, $5, $6, $6, NULL, 'USER_MANAGED')`,
+      [k.kid, k.alg, k.owner, k.privatePem, k.publicPem, k.createdAt],
+    );
+  }
+
+  async deleteSigningKey(kid: string, now: number): Promise<boolean> {
+    const r = await this.pool.query('UPDATE signing_keys SET retired_at = COALESCE(retired_at, $1), published_until = $1 WHERE kid = $2', [now, kid]);
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async putRefreshToken(t: RefreshTokenRecord): Promise<void> {
+    await this.pool.query('INSERT INTO refresh_tokens (token_hash, principal, client_id, scopes, created_at) VALUES ($1, $2, $3, $4, $5)', [
+      t.tokenHash,
+      t.principal,
+      t.clientId,
+      JSON.stringify(t.scopes),
+      t.createdAt,
+    ]);
+  }
+
+  async getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    const r = (await this.pool.query('SELECT * FROM refresh_tokens WHERE token_hash = $1', [tokenHash])).rows[0] as Row | undefined;
+    return r ? refreshTokenFromRow(r) : null;
+  }
+
+  async appendServiceVersion(v: ServiceVersionRecord): Promise<boolean> {
+    const r = await this.pool.query(
+      'INSERT INTO service_versions (service, generation, settings, config_fingerprint, modifier, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (service, generation) DO NOTHING',
+      [v.service, v.generation, JSON.stringify(v.settings), v.configFingerprint, v.modifier, v.createdAt],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  async latestServiceVersions(): Promise<ServiceVersionRecord[]> {
+    const r = await this.pool.query('SELECT DISTINCT ON (service) * FROM service_versions ORDER BY service, generation DESC');
+    return r.rows.map(serviceVersionFromRow);
   }
 
   async ensureServiceAccount(sa: ServiceAccountRecord): Promise<ServiceAccountRecord> {

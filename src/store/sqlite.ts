@@ -7,14 +7,16 @@ import { realpathSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ensurePrivateDir, ensurePrivateFile } from '../lib/private-files.js';
 import type { IamPolicy } from '../iam/policy.js';
-import { accessTokenFromRow, keyFromRow, policyFromRow, saFromRow, type Row } from './core-rows.js';
+import { accessTokenFromRow, keyFromRow, policyFromRow, refreshTokenFromRow, saFromRow, serviceVersionFromRow, type Row } from './core-rows.js';
 import { EMPTY_ETAG } from '../iam/policy.js';
 import { loadMigrations } from './migrations.js';
 import type {
   AccessTokenRecord,
   AppendPolicyResult,
   PolicyVersionRecord,
+  RefreshTokenRecord,
   ServiceAccountRecord,
+  ServiceVersionRecord,
   SigningKeyRecord,
   Store,
 } from './store.js';
@@ -107,6 +109,41 @@ export class SqliteStore implements Store {
       this.db.prepare('UPDATE signing_keys SET retired_at = ?, published_until = ? WHERE alg = ? AND owner = ? AND retired_at IS NULL').run(now, retiredPublishedUntil, next.alg, next.owner);
       this.insertKey(next);
     }).immediate();
+  }
+
+  async addUserManagedKey(k: SigningKeyRecord): Promise<void> {
+    this.db
+      .prepare("INSERT INTO signing_keys (kid, alg, owner, private_pem, public_pem, created_at, retired_at, published_until, key_type) VALUES (?, ?, ?, ?, ?, ?, ?, NULL, 'USER_MANAGED')")
+      .run(k.kid, k.alg, k.owner, k.privatePem, k.publicPem, k.createdAt, k.createdAt);
+  }
+
+  async deleteSigningKey(kid: string, now: number): Promise<boolean> {
+    return this.db.prepare('UPDATE signing_keys SET retired_at = COALESCE(retired_at, ?), published_until = ? WHERE kid = ?').run(now, now, kid).changes > 0;
+  }
+
+  async putRefreshToken(t: RefreshTokenRecord): Promise<void> {
+    this.db
+      .prepare('INSERT INTO refresh_tokens (token_hash, principal, client_id, scopes, created_at) VALUES (?, ?, ?, ?, ?)')
+      .run(t.tokenHash, t.principal, t.clientId, JSON.stringify(t.scopes), t.createdAt);
+  }
+
+  async getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null> {
+    const r = this.db.prepare('SELECT * FROM refresh_tokens WHERE token_hash = ?').get(tokenHash) as Row | undefined;
+    return r ? refreshTokenFromRow(r) : null;
+  }
+
+  async appendServiceVersion(v: ServiceVersionRecord): Promise<boolean> {
+    const info = this.db
+      .prepare('INSERT INTO service_versions (service, generation, settings, config_fingerprint, modifier, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (service, generation) DO NOTHING')
+      .run(v.service, v.generation, JSON.stringify(v.settings), v.configFingerprint, v.modifier, v.createdAt);
+    return info.changes > 0;
+  }
+
+  async latestServiceVersions(): Promise<ServiceVersionRecord[]> {
+    const rows = this.db
+      .prepare('SELECT v.* FROM service_versions v JOIN (SELECT service, MAX(generation) AS g FROM service_versions GROUP BY service) l ON v.service = l.service AND v.generation = l.g ORDER BY v.service')
+      .all() as Row[];
+    return rows.map(serviceVersionFromRow);
   }
 
   async ensureServiceAccount(sa: ServiceAccountRecord): Promise<ServiceAccountRecord> {

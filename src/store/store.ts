@@ -2,6 +2,7 @@
 // not by what a driver does; SQLite and PostgreSQL implement it and run one conformance suite
 // (test/store-conformance.ts). All times are epoch milliseconds.
 
+import type { Ingress } from '../config/types.js';
 import type { IamPolicy } from '../iam/policy.js';
 import type { PubsubStore } from './pubsub-store.js';
 import type { TaskStore } from './task-store.js';
@@ -23,6 +24,11 @@ export interface SigningKeyRecord {
   retiredAt: number | null;
   /** The key stays in JWKS until every token it signed has expired. null = while active. */
   publishedUntil: number | null;
+  /**
+   * A key file's key (IAM keys.create, Google's USER_MANAGED): published until deleted, never the account's
+   * active signing key. Absent for SYSTEM_MANAGED keys (the platform's, and an account's signJwt/signBlob key).
+   */
+  userManaged?: true;
 }
 
 export interface ServiceAccountRecord {
@@ -53,6 +59,38 @@ export interface PolicyVersionRecord {
   createdAt: number;
 }
 
+/** A refresh token authplane issued (`authplane gcloud`), honoured by the token endpoint's refresh_token grant. */
+export interface RefreshTokenRecord {
+  /** sha256 of the token, hex. The token itself is never stored. */
+  tokenHash: string;
+  /** IAM member: `user:EMAIL`. */
+  principal: string;
+  /** The OAuth client it was issued to (gcloud's own by default): the grant must name the same. */
+  clientId: string;
+  scopes: string[];
+  createdAt: number;
+}
+
+/** The settings of a Cloud Run service the Admin API may change. */
+export interface ServiceSettings {
+  ingress: Ingress;
+  invokerIamCheck: boolean;
+  customAudiences: string[];
+}
+
+/** One change of a service's settings through the Cloud Run Admin API. */
+export interface ServiceVersionRecord {
+  service: string;
+  /** The config is generation 1; each change adds one (Knative metadata.generation). */
+  generation: number;
+  settings: ServiceSettings;
+  /** Fingerprint of the config's own settings when the change was made: a later config edit wins over the change. */
+  configFingerprint: string;
+  /** Who made the change (IAM member). */
+  modifier: string;
+  createdAt: number;
+}
+
 export type AppendPolicyResult = { ok: true; version: PolicyVersionRecord } | { ok: false; current: PolicyVersionRecord | null };
 
 export interface Store {
@@ -75,6 +113,10 @@ export interface Store {
   ensureActiveSigningKey(candidate: SigningKeyRecord): Promise<SigningKeyRecord>;
   /** Atomically retire the active key of `next.alg` and `next.owner` (published until `retiredPublishedUntil`) and make `next` active. */
   rotateSigningKey(next: SigningKeyRecord, now: number, retiredPublishedUntil: number): Promise<void>;
+  /** Inserts a key file's key: published (publishedUntil null) but never active (retiredAt = its createdAt). */
+  addUserManagedKey(key: SigningKeyRecord): Promise<void>;
+  /** Unpublishes a key from `now` on (IAM keys.delete). False when no key has this kid. */
+  deleteSigningKey(kid: string, now: number): Promise<boolean>;
 
   // Service accounts --------------------------------------------------------
   /** Insert if absent (by email); never changes an existing account's unique id. Returns the stored record. */
@@ -87,6 +129,16 @@ export interface Store {
   putAccessToken(token: AccessTokenRecord): Promise<void>;
   getAccessToken(tokenHash: string): Promise<AccessTokenRecord | null>;
   deleteExpiredAccessTokens(now: number): Promise<number>;
+
+  // Refresh tokens ----------------------------------------------------------
+  putRefreshToken(token: RefreshTokenRecord): Promise<void>;
+  getRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | null>;
+
+  // Cloud Run service settings ----------------------------------------------
+  /** Appends a change; false when `version.generation` of that service exists already (a concurrent change won). */
+  appendServiceVersion(version: ServiceVersionRecord): Promise<boolean>;
+  /** The newest version of every service that has one. */
+  latestServiceVersions(): Promise<ServiceVersionRecord[]>;
 
   // IAM policies ------------------------------------------------------------
   /**

@@ -469,6 +469,20 @@ export const REFUSAL_CODES = {
     remedy:
       'Make the request finish sooner (do long work in the background: Cloud Tasks, Pub/Sub), or raise the timeout: `gcloud run services update SERVICE --timeout=SECONDS` (timeout: in authplane.yaml; at most 3600s). Pub/Sub push, Cloud Scheduler and Cloud Tasks apply their own deadlines too.',
   },
+  CONCURRENT_CHANGE: {
+    summary: 'A replace or update carried a stale version of the resource: it changed since it was read.',
+    google: { api: { status: 409, message: '{message}', rpcStatus: 'ABORTED' } },
+    explanation: '{resource} changed after it was read: the request was based on {sent}, and the resource is now at {current}.',
+    remedy: 'Read the resource again and apply your change to what it returns (gcloud run services update does this read-modify-write for you; run it again).',
+  },
+  PROXY_TARGET_REFUSED: {
+    summary: 'An HTTP forward-proxy request (absolute-form target or CONNECT) named a host authplane does not answer for.',
+    google: { api: { status: 403, message: 'authplane answers forward-proxy requests only for Google API hosts and itself, not for {target}.', rpcStatus: 'PERMISSION_DENIED' } },
+    explanation:
+      'The API port received {method} {target} as a forward-proxy request. It answers such requests for *.googleapis.com hosts (also with gcloud\'s REGION- prefix, e.g. us-central1-run.googleapis.com) and for its own address (also REGION-prefixed, as gcloud derives it from an endpoint override) by serving them itself; it forwards nothing anywhere{why}.',
+    remedy:
+      'Send requests for other hosts directly, not through authplane. For an HTTPS Google API, point the client at authplane over http instead (gcloud: api_endpoint_overrides/API = {apiUrl}/, which `authplane gcloud` writes for iamcredentials, iam, run, cloudtasks, logging, cloudresourcemanager, cloudscheduler and pubsub).',
+  },
 } as const satisfies Record<string, CodeSpec>;
 
 export type RefusalCode = keyof typeof REFUSAL_CODES;
