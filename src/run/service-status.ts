@@ -6,6 +6,7 @@
 import type { Router } from '../apis/router.js';
 import { projectResource, serviceResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
+import { serviceSettingsFor } from '../services/settings.js';
 import type { ProcessStatus } from './supervisor.js';
 
 /** Something that reports a supervised command's state (a Supervisor). */
@@ -26,7 +27,8 @@ export function registerProcess(platform: Platform, name: string, proc: Supervis
 export function serviceStatusRoutes(router: Router, platform: Platform): void {
   const api = router.for('run.googleapis.com');
   api.get('/admin/v1/services', { permission: 'run.services.list', on: () => projectResource(platform.config.project.id), quiet: true }, async () => {
-    await platform.iam.sync();
+    // Settings changed through the Admin API by any process (ingress, invoker check, audiences), and IAM.
+    await Promise.all([platform.iam.sync(), serviceSettingsFor(platform).sync()]);
     const running = processes.get(platform);
     return {
       body: {

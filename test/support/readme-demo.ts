@@ -3,7 +3,7 @@
 // written — with each 127.0.0.1:PORT moved the same way — and checks every documented outcome.
 //
 // `npx authplane` runs this build's CLI directly (npm's own start-up would dominate the run); readme-tours.test.ts
-// runs the real `npx authplane` once.
+// runs the real `npx authplane` once. Tours that run gcloud get the gcloud suites' environment and loopback guard.
 
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
@@ -12,12 +12,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CLI_MAIN, copyDemoProject, DEMO_DIR, startCli, type StartedCli } from './cli.js';
+import { GCLOUD_SKIP, GcloudSession } from './gcloud.js';
 import { formatOutcomes, observedOutcomes, parseTours, type Tour } from './readme-tour.js';
 
 /** The repository (this file compiles to dist/test/support/). */
 export const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
 export const TOURS = parseTours(README);
+
+/** Whether a tour runs the Google Cloud CLI (those run only where gcloud is installed, under its loopback guard). */
+export const needsGcloud = (tour: Tour): boolean => tour.steps.some((s) => /(^|[;&|(]\s*|\$\()gcloud\s/.test(s.command));
+/** Why the gcloud tours are skipped here, or false. */
+export const GCLOUD_TOURS_SKIP = GCLOUD_SKIP;
 
 export interface ReadmeDemo {
   run(tour: Tour): Promise<void>;
@@ -53,12 +59,19 @@ async function startOnce(): Promise<ReadmeDemo> {
     mkdirSync(bin);
     writeFileSync(join(bin, 'npx'), `#!/bin/sh\nif [ "$1" = authplane ]; then shift; exec "${process.execPath}" "${CLI_MAIN}" "$@"; fi\nexec "${realNpx}" "$@"\n`);
     chmodSync(join(bin, 'npx'), 0o755);
-    const env = { ...process.env, PATH: `${bin}:${process.env.PATH}`, AUTHPLANE_URL: demo.url('api') };
+    // gcloud's environment as the gcloud suites set it (test/support/gcloud.ts): nothing inherited that points
+    // elsewhere, no prompts, and its Python under the loopback guard, which records any reach off this machine.
+    const gcloud = GcloudSession.fresh('authplane-readme-gcloud-');
+    const env = { ...gcloud.env(), PATH: `${bin}:${process.env.PATH}`, AUTHPLANE_URL: demo.url('api') };
     const running = demo;
     return {
-      run: (tour) => runTour(tour, moved, env),
+      async run(tour) {
+        await runTour(tour, moved, env, dir);
+        assert.deepEqual(gcloud.guardViolations(), [], 'gcloud stayed on this machine');
+      },
       async stop() {
         await running.stop();
+        gcloud.dispose();
         rmSync(dir, { recursive: true, force: true });
       },
     };
@@ -69,11 +82,12 @@ async function startOnce(): Promise<ReadmeDemo> {
   }
 }
 
-async function runTour(tour: Tour, moved: Map<number, number>, env: NodeJS.ProcessEnv): Promise<void> {
+/** Runs `tour` in `cwd` (the demo's own directory: `npx authplane gcloud` writes .authplane/gcloud there). */
+async function runTour(tour: Tour, moved: Map<number, number>, env: NodeJS.ProcessEnv, cwd: string): Promise<void> {
   const steps = tour.steps.map((s) => ({ ...s, command: s.command.replace(/127\.0\.0\.1:(\d+)/g, (m, p: string) => (moved.has(Number(p)) ? `127.0.0.1:${moved.get(Number(p))}` : m)) }));
   // One shell for the whole block (its variables and functions carry over), a marker around each command.
   const script = ['exec 2>&1', ...steps.flatMap((s, i) => [`echo "@@step ${i}"`, s.command, `echo "@@exit $?"`])].join('\n');
-  const output = await bash(script, env, 150_000);
+  const output = await bash(script, env, cwd, 150_000);
   const parts = new Map<number, { text: string; exit: number }>();
   for (const m of output.matchAll(/@@step (\d+)\n([\s\S]*?)@@exit (\d+)\n/g)) parts.set(Number(m[1]), { text: m[2]!, exit: Number(m[3]) });
   const problems: string[] = [];
@@ -104,10 +118,10 @@ function indent(text: string): string {
     .join('\n');
 }
 
-/** Runs `script` with bash in the repository; resolves with its output whatever its exit status, rejects after `timeoutMs`. */
-function bash(script: string, env: NodeJS.ProcessEnv, timeoutMs: number): Promise<string> {
+/** Runs `script` with bash in `cwd`; resolves with its output whatever its exit status, rejects after `timeoutMs`. */
+function bash(script: string, env: NodeJS.ProcessEnv, cwd: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn('bash', ['-c', script], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('bash', ['-c', script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (out += d.toString()));
