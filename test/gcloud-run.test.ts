@@ -66,6 +66,19 @@ describe('gcloud run services against authplane (authplane gcloud)', { skip: GCL
     assert.equal(latest.modifier, 'user:developer@example.com');
   });
 
+  it('update --timeout: the front door\'s request timeout changes at once, and describe shows it', async () => {
+    const entry = () => suite.project.ap.platform.directory.get('update')!;
+    const declared = entry().config.timeout;
+    await gcloud.ok(['run', 'services', 'update', 'update', REGION, '--timeout=7']);
+    assert.equal(entry().config.timeout, 7_000);
+    assert.equal(await gcloud.ok(['run', 'services', 'describe', 'update', REGION, '--format=value(spec.template.spec.timeoutSeconds)']), '7');
+    // Other changes keep it.
+    await gcloud.ok(['run', 'services', 'update', 'update', REGION, '--ingress=all']);
+    assert.equal(entry().config.timeout, 7_000);
+    await gcloud.ok(['run', 'services', 'update', 'update', REGION, `--timeout=${declared / 1000}`]);
+    assert.equal(entry().config.timeout, declared);
+  });
+
   it('update of what comes from authplane.yaml (--memory) is refused naming the field, and changes nothing', async () => {
     const before = (await suite.project.ap.platform.store.latestServiceVersions()).find((v) => v.service === 'update')!.generation;
     const r = await gcloud.run(['run', 'services', 'update', 'update', REGION, '--memory=1Gi']);

@@ -94,6 +94,7 @@ export function cloudRunAdminRoutes(router: Router, platform: Platform): void {
       ingress: has('ingress') ? (service.ingress === undefined || service.ingress === 'INGRESS_TRAFFIC_UNSPECIFIED' ? 'all' : ingressOf(service.ingress)) : before.ingress,
       invokerIamCheck: has('invokerIamDisabled') ? service.invokerIamDisabled !== true : before.invokerIamCheck,
       customAudiences: has('customAudiences') ? [...new Set((service.customAudiences as string[] | undefined) ?? [])] : before.customAudiences,
+      timeoutMs: before.timeoutMs,
     };
     if (req.query.get('validateOnly') !== 'true') {
       await changeService(platform, { name: entry.config.name, settings, modifier: req.caller, conflictMessage: 'The service changed since it was read.' });
@@ -168,7 +169,7 @@ export function serviceJson(v: ServiceView): Record<string, unknown> {
       serviceAccount: v.serviceAccount,
       containers: [{ image: v.image, ...(v.env.length ? { env: v.env } : {}), ports: [{ name: 'http1', containerPort: 8080 }] }],
       maxInstanceRequestConcurrency: 80,
-      timeout: '300s',
+      timeout: `${v.timeoutMs / 1000}s`,
       executionEnvironment: 'EXECUTION_ENVIRONMENT_GEN2',
     },
     traffic: [{ type: 'TRAFFIC_TARGET_ALLOCATION_TYPE_LATEST', percent: 100 }],

@@ -54,7 +54,7 @@ function authplaneAnnotations(v: ServiceView): Record<string, string> {
 function templateSpec(v: ServiceView): Obj {
   return {
     containerConcurrency: 80,
-    timeoutSeconds: 300,
+    timeoutSeconds: v.timeoutMs / 1000,
     serviceAccountName: v.serviceAccount,
     containers: [
       {
@@ -176,6 +176,7 @@ export function readReplacement(body: unknown, current: Obj, name: string): Repl
   if (metadata.labels !== undefined && canonical(metadata.labels) !== canonical(curMeta.labels)) unchangeable('metadata.labels', 'labels');
 
   const spec = body.spec;
+  let timeoutMs: number | undefined;
   if (spec !== undefined) {
     if (!isObj(spec)) throw invalidArgument('spec must be a ServiceSpec object.', 'spec');
     const curSpec = current.spec as Obj;
@@ -191,11 +192,20 @@ export function readReplacement(body: unknown, current: Obj, name: string): Repl
         if (tm.annotations !== undefined && canonical(withoutKeys(tm.annotations, TEMPLATE_CLIENT_ANNOTATIONS)) !== canonical(curTm.annotations)) unchangeable('spec.template.metadata.annotations', 'revision settings (scaling, CPU, VPC access…)');
         if (tm.labels !== undefined && canonical(withoutKeys(tm.labels, TEMPLATE_CLIENT_LABELS)) !== canonical(curTm.labels ?? {})) unchangeable('spec.template.metadata.labels', 'revision labels');
       }
-      if (template.spec !== undefined && canonical(template.spec) !== canonical(curTemplate.spec)) unchangeable('spec.template.spec', 'the container, its environment, service account, concurrency and timeout');
+      if (template.spec !== undefined) {
+        if (!isObj(template.spec)) throw invalidArgument('spec.template.spec must be a RevisionSpec object.', 'spec.template.spec');
+        // The request timeout may change (gcloud run services update --timeout); the rest comes from authplane.yaml.
+        const { timeoutSeconds, ...rest } = template.spec;
+        const { timeoutSeconds: _current, ...curRest } = curTemplate.spec as Obj;
+        if (canonical(rest) !== canonical(curRest)) unchangeable('spec.template.spec', 'the container, its environment, service account and concurrency');
+        if (timeoutSeconds !== undefined) timeoutMs = readTimeoutSeconds(timeoutSeconds);
+      }
     }
     if (spec.traffic !== undefined && canonical(spec.traffic) !== canonical(curSpec.traffic)) unchangeable('spec.traffic', 'traffic splits');
   }
 
+  // A body without timeoutSeconds keeps the current one.
+  timeoutMs ??= Number((((current.spec as Obj).template as Obj).spec as Obj).timeoutSeconds) * 1000;
   const ingress = annotations[INGRESS_ANNOTATION] ?? 'all';
   if (!(INGRESS_VALUES as readonly unknown[]).includes(ingress)) {
     throw invalidArgument(`Annotation ${INGRESS_ANNOTATION} must be one of ${INGRESS_VALUES.join(', ')}, not ${JSON.stringify(ingress)}.`, `metadata.annotations[${INGRESS_ANNOTATION}]`);
@@ -211,7 +221,16 @@ export function readReplacement(body: unknown, current: Obj, name: string): Repl
       : typeof metadata.generation === 'number'
         ? { generation: metadata.generation }
         : undefined;
-  return { settings: { ingress: ingress as Ingress, invokerIamCheck: disabled !== 'true', customAudiences }, ...(basedOn ? { basedOn } : {}) };
+  return { settings: { ingress: ingress as Ingress, invokerIamCheck: disabled !== 'true', customAudiences, ...(timeoutMs !== undefined ? { timeoutMs } : {}) }, ...(basedOn ? { basedOn } : {}) };
+}
+
+/** spec.template.spec.timeoutSeconds: whole seconds, 1 to 3600 (https://cloud.google.com/run/docs/configuring/request-timeout). */
+function readTimeoutSeconds(v: unknown): number {
+  const n = typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 3600) {
+    throw invalidArgument(`spec.template.spec.timeoutSeconds must be a whole number of seconds from 1 to 3600, not ${JSON.stringify(v)}.`, 'spec.template.spec.timeoutSeconds');
+  }
+  return n * 1000;
 }
 
 /** run.googleapis.com/custom-audiences: a JSON list of non-empty strings. */
@@ -231,7 +250,7 @@ function readAudiences(raw: string | undefined): string[] {
 /** A 400, not UNIMPLEMENTED's 501: gcloud retries 5xx answers as if the server were failing. */
 function unchangeable(field: string, what: string): never {
   throw failedPrecondition(
-    `authplane cannot change ${field} of a service: ${what} come from authplane.yaml. Through the Admin API it changes only ingress, the invoker IAM check and custom audiences.`,
+    `authplane cannot change ${field} of a service: ${what} come from authplane.yaml. Through the Admin API it changes only ingress, the invoker IAM check, custom audiences and the request timeout.`,
     `Change the service in authplane.yaml (services[]) and restart authplane; send ${field} back as it was read.`,
   );
 }

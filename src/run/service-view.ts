@@ -29,6 +29,8 @@ export interface ServiceView {
   ingress: ServiceEntry['config']['ingress'];
   invokerIamCheck: boolean;
   customAudiences: string[];
+  /** The request timeout, ms. */
+  timeoutMs: number;
   generation: number;
   creator: string;
   lastModifier: string;
@@ -66,6 +68,7 @@ export function serviceView(platform: Platform, entry: ServiceEntry, state: Serv
     ingress: svc.ingress,
     invokerIamCheck: svc.invokerIamCheck,
     customAudiences: [...svc.customAudiences],
+    timeoutMs: svc.timeout,
     generation: state.generation,
     creator,
     lastModifier: applied ? applied.modifier.replace(/^(user|serviceAccount):/, '') : creator,

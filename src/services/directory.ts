@@ -136,7 +136,10 @@ export class ServiceDirectory {
     const entry = this.byName.get(name);
     const declared = this.declared.get(name);
     if (!entry || !declared) throw new Error(`unknown service ${name}`);
-    entry.config = settings === null ? declared : { ...declared, ingress: settings.ingress, invokerIamCheck: settings.invokerIamCheck, customAudiences: [...settings.customAudiences] };
+    entry.config =
+      settings === null
+        ? declared
+        : { ...declared, ingress: settings.ingress, invokerIamCheck: settings.invokerIamCheck, customAudiences: [...settings.customAudiences], timeout: settings.timeoutMs ?? declared.timeout };
     this.refreshAudiences(entry);
   }
 

@@ -1,5 +1,5 @@
 // Service settings changed through the Cloud Run Admin API (ingress, the invoker IAM check, custom
-// audiences): kept in the store, one version per change, and applied to the service directory, where the
+// audiences, the request timeout): kept in the store, one version per change, and applied to the service directory, where the
 // admission decision reads them on every request. Every process on one database follows the versions
 // (a poll, and a sync before each Admin API answer), and a restart finds them again.
 //
@@ -80,7 +80,7 @@ export class ServiceSettingsFollower {
     const version: ServiceVersionRecord = {
       service: name,
       generation: expectedGeneration + 1,
-      settings: { ingress: settings.ingress, invokerIamCheck: settings.invokerIamCheck, customAudiences: [...settings.customAudiences] },
+      settings: { ingress: settings.ingress, invokerIamCheck: settings.invokerIamCheck, customAudiences: [...settings.customAudiences], timeoutMs: settings.timeoutMs ?? this.settings(name).timeoutMs },
       configFingerprint: fingerprint(this.directory.declaredConfig(name)!),
       modifier,
       createdAt: this.clock(),
@@ -110,7 +110,7 @@ export class ServiceSettingsFollower {
 
 /** The settings the Admin API may change, as a service config holds them. */
 export function settingsOf(config: ServiceConfig): ServiceSettings {
-  return { ingress: config.ingress, invokerIamCheck: config.invokerIamCheck, customAudiences: [...config.customAudiences] };
+  return { ingress: config.ingress, invokerIamCheck: config.invokerIamCheck, customAudiences: [...config.customAudiences], timeoutMs: config.timeout };
 }
 
 /** Identifies the declared settings a change was made over. */

@@ -76,6 +76,8 @@ export interface ServiceSettings {
   ingress: Ingress;
   invokerIamCheck: boolean;
   customAudiences: string[];
+  /** The request timeout (ms). Absent in versions stored before it could change: the declared one. */
+  timeoutMs?: number;
 }
 
 /** One change of a service's settings through the Cloud Run Admin API. */
