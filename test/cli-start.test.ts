@@ -41,7 +41,9 @@ describe('authplane start (demo config, real CLI)', () => {
       // Before it, every line is a listener (a name and its URL) or a supervised service's own output,
       // which authplane passes on prefixed with [service]; after it, only services' output may follow (a
       // service's "listening" line may still be on its way through the pipe when its port answers).
-      const own = lines.slice(0, ready).filter((l) => !SERVICE_LOG.test(l));
+      // The first line says where the state lives.
+      assert.equal(lines[0], `authplane: ${config}: state in ${join(dir, 'data')}`);
+      const own = lines.slice(1, ready).filter((l) => !SERVICE_LOG.test(l));
       assert.deepEqual(lines.slice(ready + 1).filter((l) => !SERVICE_LOG.test(l)), [], 'after ready, only service output');
       assert.equal(demo.listeners.length, own.length, `unexpected lines:\n${lines.join('\n')}`);
       const api = demo.url('api');

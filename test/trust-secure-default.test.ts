@@ -49,9 +49,9 @@ describe('every route declares who may call it', () => {
     assert.deepEqual(open, []);
   });
 
-  it('the public routes are the ones meant to be: discovery, keys, tokens, sign-in, health, the static dashboard', () => {
+  it('the public routes are the ones meant to be: discovery, keys, tokens, sign-in, health, the dashboard\'s static files', () => {
     const publicRoutes = ap.platform.routes.filter((r) => 'public' in r.access).map((r) => `${r.method} ${r.pattern}`);
-    const allowed = [/\/\.well-known\/openid-configuration$/, /\/certs$/, /\/iap\/verify\/public_key(-jwk)?$/, /\/service_accounts\/v1\//, /^POST \/token$/, /tokeninfo$/, /\/iap\/signin/, /\/healthz$/, /^GET \/ui\/?$/];
+    const allowed = [/\/\.well-known\/openid-configuration$/, /\/certs$/, /\/iap\/verify\/public_key(-jwk)?$/, /\/service_accounts\/v1\//, /^POST \/token$/, /tokeninfo$/, /\/iap\/signin/, /\/healthz$/, /^GET \/ui\/?$/, /^GET \/ui\/\{file=\*\*\}$/];
     assert.deepEqual(publicRoutes.filter((r) => !allowed.some((re) => re.test(r))), []);
   });
 });

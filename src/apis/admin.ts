@@ -7,9 +7,9 @@ import { explainAttempt } from '../admission/explain-attempt.js';
 import { PREVIEW_KINDS } from '../dispatch/attempt-preview.js';
 import { DispatchTokens } from '../dispatch/tokens.js';
 import type { SigningAlg } from '../store/store.js';
-import { isKnownRole } from '../iam/roles.js';
 import { projectResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
+import { requireKnownMember, requireKnownResource, requirePermissionName, requireRole } from './binding-check.js';
 import { invalidArgument, notFound } from './errors.js';
 import type { Router } from './router.js';
 
@@ -54,6 +54,9 @@ export function adminRoutes(router: Router, platform: Platform): void {
   api.post('/admin/v1/iam:check', { permission: 'resourcemanager.projects.getIamPolicy', on: project }, async (req) => {
     const b = await req.json<{ member?: unknown; permission?: unknown; resource?: unknown; frontEnd?: unknown }>();
     for (const f of ['member', 'permission', 'resource'] as const) if (typeof b[f] !== 'string' || b[f] === '') throw invalidArgument(`${f} is required (a string)`, f);
+    requirePermissionName(b.permission as string);
+    await requireKnownResource(platform, b.resource as string);
+    await requireKnownMember(platform, b.member as string);
     await platform.iam.sync();
     const decision = platform.iam.check(b.member as string, b.permission as string, b.resource as string, typeof b.frontEnd === 'number' ? { frontEnd: b.frontEnd } : {});
     return { body: decision };
@@ -65,7 +68,9 @@ export function adminRoutes(router: Router, platform: Platform): void {
     if (op !== 'addBinding' && op !== 'removeBinding') throw invalidArgument(`unknown operation ${op}: use iam:addBinding or iam:removeBinding`, 'name');
     const b = await req.json<{ resource?: unknown; role?: unknown; member?: unknown }>();
     for (const f of ['resource', 'role', 'member'] as const) if (typeof b[f] !== 'string' || b[f] === '') throw invalidArgument(`${f} is required (a string)`, f);
-    if (!isKnownRole(b.role as string)) throw invalidArgument(`Role ${String(b.role)} is not supported for this resource.`, 'role');
+    await requireKnownResource(platform, b.resource as string);
+    requireRole(b.role as string);
+    await requireKnownMember(platform, b.member as string);
     const policy = op === 'addBinding' ? await platform.iam.addBinding(b.resource as string, b.role as string, b.member as string) : await platform.iam.removeBinding(b.resource as string, b.role as string, b.member as string);
     return { body: policy };
   });
@@ -101,7 +106,24 @@ export function adminRoutes(router: Router, platform: Platform): void {
     return { body: finding };
   });
 
-  api.get('/admin/v1/iam/{resource=**}', { permission: 'resourcemanager.projects.getIamPolicy', on: project }, async (req) => ({ body: platform.iam.getPolicy(req.params.resource!) }));
+  // Every resource's newest policy and how far it has propagated: when each simulated front end enforces it
+  // (the dashboard's IAM view counts down to "enforced everywhere"). `now` is authplane's clock.
+  api.get('/admin/v1/policies', { permission: 'resourcemanager.projects.getIamPolicy', on: project, quiet: true }, async () => {
+    await platform.iam.sync();
+    const { minMs, maxMs, frontEnds } = platform.config.iam.propagation;
+    return {
+      body: {
+        now: platform.clock(),
+        propagation: { minMs, maxMs, frontEnds },
+        policies: platform.iam.resources().flatMap((r) => platform.iam.rollout(r) ?? []),
+      },
+    };
+  });
+
+  api.get('/admin/v1/iam/{resource=**}', { permission: 'resourcemanager.projects.getIamPolicy', on: project }, async (req) => {
+    await requireKnownResource(platform, req.params.resource!);
+    return { body: platform.iam.getPolicy(req.params.resource!) };
+  });
 }
 
 function isHttpUrl(s: string): boolean {

@@ -12,6 +12,9 @@ export interface AttemptLine {
   explanation?: string;
   remedy?: string;
   error: string | null;
+  /** When the next attempt is due, and why (or why there is none). */
+  retryTime?: string;
+  retryReason?: string;
 }
 
 export function printAttempt(a: AttemptLine, prefix = ''): void {
@@ -20,4 +23,24 @@ export function printAttempt(a: AttemptLine, prefix = ''): void {
   if (a.explanation) console.log(`     why: ${a.explanation}`);
   if (a.remedy) console.log(`     fix: ${a.remedy}`);
   if (a.error) console.log(`     note: ${a.error}`);
+  if (a.retryTime) console.log(`     next: ${a.retryTime}${a.retryReason ? ` (${a.retryReason})` : ''}`);
+  else if (a.retryReason) console.log(`     then: ${a.retryReason}`);
+}
+
+/** Polls `get` every 250 ms until `done(value)`, for at most `timeoutS` seconds; undefined when it timed out. */
+export async function waitFor<T>(get: () => Promise<T>, done: (v: T) => boolean, timeoutS: number): Promise<T | undefined> {
+  const end = Date.now() + timeoutS * 1000;
+  for (;;) {
+    const v = await get();
+    if (done(v)) return v;
+    if (Date.now() >= end) return undefined;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** --timeout's value in seconds (default 120). */
+export function timeoutSeconds(raw: string | undefined): number | undefined {
+  if (raw === undefined) return 120;
+  const n = Number(raw.replace(/s$/, ''));
+  return Number.isFinite(n) && n > 0 ? n : undefined;
 }

@@ -18,6 +18,8 @@ export const COMMANDS: Record<string, Command> = {
   iam: lazy('show, add, remove and check IAM bindings', () => import('./iam.js')),
   tasks: lazy('list Cloud Tasks queues, tasks and each attempt with its refusal code', () => import('./tasks.js')),
   scheduler: lazy('list Cloud Scheduler jobs, run one now, and show each attempt with its refusal code', () => import('./scheduler.js')),
+  pubsub: lazy('publish to a Pub/Sub topic and show each push delivery attempt with its refusal code', () => import('./pubsub.js')),
+  reset: lazy('empty a data directory (authplane\'s database and request log) on purpose', () => import('./reset.js')),
   logs: lazy('read the project\'s log entries as Cloud Logging shows them, with a Logging query language filter', () => import('./logs.js')),
   gcloud: lazy('write a gcloud configuration that uses this authplane, signed in as a principal: eval "$(authplane gcloud)"', () => import('./gcloud.js')),
 };

@@ -8,6 +8,7 @@ import { EXPLAIN_HEADERS, type ExplainHeader, type ExplainInput, type Finding } 
 import type { AttemptFinding } from '../admission/explain-attempt.js';
 import type { Denial } from '../verify/denial.js';
 import { ApiCallError, apiUrl, callApi } from './api-client.js';
+import { usageError } from './usage.js';
 
 export type { Finding };
 
@@ -37,24 +38,30 @@ example:
     --url https://update-123456789012.us-central1.run.app/v1`;
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      token: { type: 'string' },
-      url: { type: 'string' },
-      header: { type: 'string' },
-      request: { type: 'string', short: 'X' },
-      internal: { type: 'boolean' },
-      offline: { type: 'boolean' },
-      config: { type: 'string' },
-      json: { type: 'boolean' },
-      job: { type: 'string' },
-      subscription: { type: 'string' },
-      task: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args,
+      options: {
+        token: { type: 'string' },
+        url: { type: 'string' },
+        header: { type: 'string' },
+        request: { type: 'string', short: 'X' },
+        internal: { type: 'boolean' },
+        offline: { type: 'boolean' },
+        config: { type: 'string' },
+        json: { type: 'boolean' },
+        job: { type: 'string' },
+        subscription: { type: 'string' },
+        task: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+    });
+  } catch (e) {
+    return usageError('explain', (e as Error).message);
+  }
+  const { values } = parsed;
   if (values.help) {
     console.log(HELP);
     return 0;

@@ -10,10 +10,10 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { ensurePrivateDir, PRIVATE_FILE_MODE } from '../lib/private-files.js';
 import { callApi } from './api-client.js';
 import { gcloudConfiguration } from './gcloud-config.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage: authplane gcloud [--as PRINCIPAL] [--dir DIR] [--gcloud PATH] [--json]
 
@@ -34,7 +34,11 @@ Google. Your own gcloud configuration is not touched.
   --dir DIR       the configuration directory (default .authplane/gcloud); created private (0700). An
                   existing directory must be empty or one this command wrote.
   --gcloud PATH   the gcloud to sign in with (default: gcloud on the PATH)
-  --json          print {dir, account, principal, export} as JSON instead of the export line`;
+  --json          print {dir, account, principal, export} as JSON instead of the export line
+
+examples:
+  authplane gcloud                       then: eval "$(npx authplane gcloud)"
+  authplane gcloud --as tasks-invoker --json`;
 
 /** Marks a directory this command wrote, so a second run may rewrite it (and never someone's own gcloud config). */
 const MARKER = '.authplane-gcloud';
@@ -49,21 +53,10 @@ interface Credentials {
 }
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      as: { type: 'string' },
-      dir: { type: 'string' },
-      gcloud: { type: 'string' },
-      json: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseVerb('gcloud', args, { as: { type: 'string' }, dir: { type: 'string' }, gcloud: { type: 'string' }, json: { type: 'boolean' } }, HELP);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length) return usageError('gcloud', `unexpected argument ${positionals[0]}`);
   const dir = resolve(values.dir ?? join('.authplane', 'gcloud'));
   if (existsSync(dir) && readdirSync(dir).length > 0 && !existsSync(join(dir, MARKER))) {
     console.error(`authplane: ${dir} is not empty and was not written by authplane gcloud: choose another --dir (your own gcloud configuration is never overwritten).`);

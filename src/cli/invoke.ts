@@ -3,13 +3,13 @@
 // the URL as Google's samples do), calls the URL through its front door on this machine, and prints the
 // status, the token's claims and, on refusal, the code with its explanation from the request log.
 
-import { parseArgs } from 'node:util';
 import { audienceForUrl } from '../client/audience.js';
 import { decodeJwt } from '../lib/jwt.js';
 import type { RefusalCode } from '../verify/codes.js';
 import { apiUrl, callApi } from './api-client.js';
 import { denialLines } from './explain.js';
 import { resolveAccount } from './token.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage: authplane invoke --impersonate SA [-X METHOD] [--data BODY] [-H 'Name: value']… [options] URL
 
@@ -24,13 +24,19 @@ code with its explanation and fix.
   --audience AUD        the token's audience (default: the URL's origin; for cloudfunctions.net the function's URL)
   --header-name NAME    authorization (default) or x-serverless-authorization
   --no-email            mint without the email claim (includeEmail: false)
-  --access-token        send an access token instead (to see ACCESS_TOKEN_NOT_ID_TOKEN)`;
+  --access-token        send an access token instead (to see ACCESS_TOKEN_NOT_ID_TOKEN)
+  --json                print {status, service, claims, refusal, body} as JSON
+
+Exits 0 when the service answered 2xx, 1 otherwise.
+
+example:
+  authplane invoke --impersonate tasks-invoker -X PUT --data '{"taskId":"test"}' https://update-123456789012.us-central1.run.app/`;
 
 export async function run(args: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
+  const parsed = parseVerb(
+    'invoke',
     args,
-    allowPositionals: true,
-    options: {
+    {
       impersonate: { type: 'string' },
       request: { type: 'string', short: 'X' },
       data: { type: 'string', short: 'd' },
@@ -39,15 +45,15 @@ export async function run(args: string[]): Promise<number> {
       'header-name': { type: 'string' },
       'no-email': { type: 'boolean' },
       'access-token': { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
     },
-  });
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   const target = positionals[0];
-  if (values.help || !target || !values.impersonate || positionals.length > 1) {
-    console.log(HELP);
-    if (!values.help && target && !values.impersonate) console.error('\nauthplane invoke: --impersonate SA is required (the account whose ID token is sent).');
-    return values.help ? 0 : 2;
-  }
+  if (!target || positionals.length > 1) return usageError('invoke', 'give one URL');
+  if (!values.impersonate) return usageError('invoke', '--impersonate SA is required (the account whose ID token is sent)');
   let url: URL;
   try {
     url = new URL(target);
@@ -92,14 +98,19 @@ export async function run(args: string[]): Promise<number> {
   const body = await res.text();
 
   const decoded = decodeJwt(token);
+  const code = res.headers.get('x-authplane-denial');
+  const id = res.headers.get('x-authplane-request-id');
+  type Entry = { code: RefusalCode; status: number; message: string; explanation: string; remedy: string; evidence: Record<string, unknown> };
+  const entry = code && id ? await callApi<Entry>('GET', `/admin/v1/requests/${encodeURIComponent(id)}`).catch(() => undefined) : undefined;
+  if (values.json) {
+    console.log(JSON.stringify({ method, url: url.href, localUrl: local.href, service: svc.name, status: res.status, token: { type: values['access-token'] ? 'access' : 'id', serviceAccount: sa, audience, claims: decoded?.claims ?? null }, code, refusal: entry ?? null, body }, null, 2));
+    return res.ok ? 0 : 1;
+  }
   console.log(`${method} ${url.href}  →  ${local.href}  (service ${svc.name})`);
   console.log(`status     ${res.status} ${res.statusText}`);
   console.log(`token      ${values['access-token'] ? 'access token' : `ID token for ${sa}, aud ${audience}`} in ${headerName}`);
   if (decoded) console.log(`claims     ${JSON.stringify(decoded.claims)}`);
-  const code = res.headers.get('x-authplane-denial');
-  const id = res.headers.get('x-authplane-request-id');
   if (code) {
-    const entry = id ? await callApi<{ code: RefusalCode; status: number; message: string; explanation: string; remedy: string; evidence: Record<string, unknown> }>('GET', `/admin/v1/requests/${encodeURIComponent(id)}`).catch(() => undefined) : undefined;
     if (entry) console.log(denialLines(entry).join('\n'));
     else console.log(`result     REFUSED ${res.status} ${code} (details: ${apiUrl()}/admin/v1/requests)`);
   }

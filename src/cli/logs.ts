@@ -4,6 +4,7 @@
 
 import { parseArgs } from 'node:util';
 import { callApi } from './api-client.js';
+import { usageError } from './usage.js';
 
 const HELP = `usage: authplane logs [FILTER] [--limit N] [--order asc|desc] [--json]
 
@@ -42,8 +43,7 @@ export async function run(args: string[]): Promise<number> {
       options: { limit: { type: 'string' }, order: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
     });
   } catch (e) {
-    console.error(`authplane logs: ${(e as Error).message}\n\n${HELP}`);
-    return 2;
+    return usageError('logs', (e as Error).message);
   }
   const { values, positionals } = parsed;
   if (values.help) {

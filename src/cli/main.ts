@@ -2,7 +2,14 @@
 // The authplane CLI: a thin translator from argv + env + config file to the library's functions
 // and to authplane's own REST API. One file per verb under cli/.
 
+import { readFileSync } from 'node:fs';
 import { COMMANDS } from './commands.js';
+
+/** The package's version (package.json beside dist/ or src/). */
+function version(): string {
+  const up = import.meta.url.includes('/dist/') ? '../../../package.json' : '../../package.json';
+  return (JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { version: string }).version;
+}
 
 const USAGE = `authplane — Google Cloud's serverless authentication plane, on one machine
 
@@ -13,11 +20,16 @@ ${Object.entries(COMMANDS)
   .map(([name, c]) => `  ${name.padEnd(9)} ${c.summary}`)
   .join('\n')}
 
-Run 'authplane <command> --help' for a command's options.
+Run 'authplane <command> --help' for a command's options and an example; every command takes --json.
+authplane --version prints the version.
 Commands other than start talk to a running authplane at $AUTHPLANE_URL (default http://127.0.0.1:8930).`;
 
 async function main(argv: string[]): Promise<number> {
   const [verb, ...rest] = argv;
+  if (verb === '--version' || verb === '-V') {
+    console.log(version());
+    return 0;
+  }
   if (!verb || verb === '--help' || verb === '-h' || verb === 'help') {
     console.log(USAGE);
     return verb ? 0 : 2;

@@ -1,14 +1,21 @@
 // `authplane scheduler`: Cloud Scheduler jobs, a run on demand, and every attempt of a job with the front
-// door's refusal code and explanation — a thin client of the admin API (/admin/v1/jobs/…) and of Google's own
-// RunJob route.
+// door's refusal code, explanation and next retry — a thin client of the admin API (/admin/v1/jobs/…) and of
+// Google's own RunJob route.
 import { callApi } from './api-client.js';
-import { printAttempt, type AttemptLine } from './attempt-lines.js';
+import { printAttempt, timeoutSeconds, waitFor, type AttemptLine } from './attempt-lines.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage:
   authplane scheduler jobs                    jobs with their schedule, state, next run and last status
   authplane scheduler run JOB                 run a job now (Cloud Scheduler's RunJob, like gcloud scheduler jobs run)
+      --wait           then wait for that run's attempts, retries included, and print them
+      --timeout SECS   how long --wait waits at most (default 120); exit 1 when it runs out
   authplane scheduler attempts JOB            every attempt of a job: time, status, latency, refusal code and why
-  (JOB is the job ID; add --json for the raw answer)`;
+  (JOB is the job ID; add --json for the raw answer)
+
+examples:
+  authplane scheduler jobs
+  authplane scheduler run report-audience-path --wait`;
 
 interface Job {
   id: string;
@@ -23,12 +30,23 @@ interface Job {
   status: { code: number } | null;
 }
 
+type JobAttempt = AttemptLine & { execution: string };
+interface JobAttempts {
+  job: { state: string; uri: string; schedule: string } | null;
+  attempts: JobAttempt[];
+}
+
 export async function run(args: string[]): Promise<number> {
-  const json = args.includes('--json');
-  const [op, ...rest] = args.filter((a) => a !== '--json');
+  const parsed = parseVerb('scheduler', args, { json: { type: 'boolean' }, wait: { type: 'boolean' }, timeout: { type: 'string' } }, HELP);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  const json = values.json ?? false;
+  const [op, ...rest] = positionals;
   const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
+  const attemptsOf = (id: string) => callApi<JobAttempts>('GET', `/admin/v1/jobs/${encodeURIComponent(id)}/attempts`);
   switch (op) {
     case 'jobs': {
+      if (rest.length !== 0) break;
       const r = await callApi<{ jobs: Job[] }>('GET', '/admin/v1/jobs');
       if (json) return print(r), 0;
       if (r.jobs.length === 0) console.log('(no jobs)');
@@ -40,26 +58,38 @@ export async function run(args: string[]): Promise<number> {
     }
     case 'run': {
       if (rest.length !== 1) break;
+      const timeout = timeoutSeconds(values.timeout);
+      if (timeout === undefined) return usageError('scheduler', `--timeout must be a number of seconds, got ${values.timeout}`);
       const jobs = await callApi<{ jobs: Job[] }>('GET', '/admin/v1/jobs');
       const job = jobs.jobs.find((j) => j.id === rest[0]);
-      if (!job) {
-        console.error(`authplane: no job ${rest[0]} (authplane scheduler jobs lists them)`);
+      if (!job) return usageError('scheduler', `no job ${rest[0]} (authplane scheduler jobs lists them)`);
+      const before = new Set((await attemptsOf(job.id)).attempts.map((a) => a.execution));
+      const r = await callApi('POST', `/v1/${job.name}:run`, {});
+      if (!values.wait) {
+        if (json) return print(r), 0;
+        console.log(`ran ${job.name}; see: authplane scheduler attempts ${job.id}`);
+        return 0;
+      }
+      // This run's attempts: an execution not seen before, settled once its last attempt has no next one due.
+      const thisRun = (a: JobAttempts) => a.attempts.filter((x) => !before.has(x.execution));
+      const settled = await waitFor(() => attemptsOf(job.id), (a) => { const mine = thisRun(a); return mine.length > 0 && mine[mine.length - 1]!.retryTime === undefined; }, timeout);
+      if (!settled) {
+        console.error(`authplane scheduler: the run of ${job.id} still retries after ${timeout} s (authplane scheduler attempts ${job.id} shows where it is)`);
         return 1;
       }
-      const r = await callApi('POST', `/v1/${job.name}:run`, {});
-      if (json) return print(r), 0;
-      console.log(`ran ${job.name}; see: authplane scheduler attempts ${job.id}`);
+      if (json) return print({ job: settled.job, attempts: thisRun(settled) }), 0;
+      console.log(`ran ${job.name} → ${job.uri}`);
+      for (const a of thisRun(settled)) printAttempt(a);
       return 0;
     }
     case 'attempts': {
       if (rest.length !== 1) break;
-      const r = await callApi<{ job: { state: string; uri: string; schedule: string } | null; attempts: (AttemptLine & { execution: string })[] }>('GET', `/admin/v1/jobs/${encodeURIComponent(rest[0]!)}/attempts`);
+      const r = await attemptsOf(rest[0]!);
       if (json) return print(r), 0;
       if (r.job) console.log(`job ${rest[0]} (${r.job.state}, "${r.job.schedule}") → ${r.job.uri}`);
       for (const a of r.attempts) printAttempt(a, `run ${a.execution} `);
       return 0;
     }
   }
-  console.log(HELP);
-  return op === '--help' || op === '-h' ? 0 : 2;
+  return usageError('scheduler', op ? `unknown operation or arguments: ${[op, ...rest].join(' ')}` : 'give an operation: jobs, run or attempts');
 }

@@ -1,35 +1,36 @@
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
 import { demoConfigPath } from '../config/demo.js';
 import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/schema-dsl.js';
 import { startAuthplane, type RunningAuthplane } from '../server/app.js';
+import { DataDirInUseError, DEFAULT_DATA_DIR, DEMO_DATA_DIR, resetDataDir } from '../server/data-dir.js';
 import { StartupError } from '../lib/startup-error.js';
+import { parseVerb, usageError } from './usage.js';
 
 export const summary = 'run the emulator: API, gRPC, front doors, metadata servers (demo project without --config)';
 
-const HELP = `usage: authplane start [--config authplane.yaml] [--database URL] [--data DIR]
+const HELP = `usage: authplane start [--config authplane.yaml] [--database URL] [--data DIR] [--json]
 
-  --config FILE    project config (YAML); without it, the built-in demo project
+Runs the emulator in this process until Ctrl-C: the API port, the gRPC port, a front door per service, a
+metadata server per workload. Prints one line per listener, then "authplane ready".
+
+  --config FILE    project config (YAML); without it, the built-in demo project (demo/authplane.yaml)
   --database URL   postgres://… (several processes on one database form one emulator)
                    or sqlite:FILE; default: SQLite in DATA_DIR/authplane.db
-  --data DIR       where state and logs live (default: .authplane)`;
+  --data DIR       where state and logs live, kept across starts (default: ${DEFAULT_DATA_DIR}); without --config
+                   and --data the demo starts from its config every time, in ${DEMO_DATA_DIR} (emptied at start)
+  --json           print the listeners and "ready" as one JSON line instead
+
+examples:
+  authplane start                                   the demo, fresh
+  authplane start --data .authplane/mine            the demo, its state kept (authplane reset --data … clears it)
+  authplane start --config authplane.yaml           your project, state in ${DEFAULT_DATA_DIR}`;
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    options: {
-      config: { type: 'string', short: 'c' },
-      database: { type: 'string' },
-      data: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    strict: true,
-  });
-  if (values.help) {
-    console.log(HELP);
-    return 0;
-  }
+  const parsed = parseVerb('start', args, { config: { type: 'string', short: 'c' }, database: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } }, HELP);
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length) return usageError('start', `unexpected argument ${positionals[0]}`);
   let config;
   try {
     config = loadConfigFile(values.config ?? demoConfigPath());
@@ -41,6 +42,21 @@ export async function run(args: string[]): Promise<number> {
     throw e;
   }
   const databaseUrl = values.database ?? process.env.AUTHPLANE_DATABASE_URL;
+  // The demo without --data starts from its config every time: its own data directory, emptied first.
+  const freshDemo = values.config === undefined && values.data === undefined && databaseUrl === undefined;
+  const dataDir = resolve(values.data ?? (freshDemo ? DEMO_DATA_DIR : DEFAULT_DATA_DIR));
+  if (freshDemo) {
+    try {
+      resetDataDir(dataDir);
+    } catch (e) {
+      if (!(e instanceof DataDirInUseError)) throw e;
+      console.error(`authplane: the demo's data directory ${e.message}, or give this one its own --data DIR`);
+      return 1;
+    }
+  }
+  const where = databaseUrl ? `state in ${databaseUrl.replace(/\/\/[^@/]*@/, '//…@')}, logs in ${dataDir}` : `state in ${dataDir}`;
+  const say = (line: string) => (values.json ? undefined : console.log(line));
+  say(freshDemo ? `authplane: the demo project, started from its config: ${where} (emptied at every start; --data DIR keeps state)` : `authplane: ${values.config ? values.config : 'the demo project'}: ${where}`);
   // Signal handlers first: a supervisor may send SIGTERM the moment it reads "authplane ready".
   let running: RunningAuthplane | undefined;
   let stopping = false;
@@ -62,7 +78,9 @@ export async function run(args: string[]): Promise<number> {
   };
   process.on('SIGINT', () => shutdown('SIGINT'));
   process.on('SIGTERM', () => shutdown('SIGTERM'));
-  const starting = startAuthplane({ config, dataDir: resolve(values.data ?? '.authplane'), ...(databaseUrl ? { databaseUrl } : {}) });
+  // With --json, listener lines become the one JSON line at ready; anything else (a warning) goes to stderr.
+  const print = values.json ? (l: string) => void (l === 'authplane ready' || /^\S.*\shttps?:\/\/\S+$/.test(l) || console.error(l)) : (l: string) => console.log(l);
+  const starting = startAuthplane({ config, dataDir, print, ...(databaseUrl ? { databaseUrl } : {}) });
   try {
     running = await starting;
   } catch (e) {
@@ -72,5 +90,6 @@ export async function run(args: string[]): Promise<number> {
     }
     throw e;
   }
+  if (values.json) console.log(JSON.stringify({ ready: true, dataDir, fresh: freshDemo, listeners: running.listeners }));
   return -1; // keep running
 }

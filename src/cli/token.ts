@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
 import { GCLOUD_CLIENT_ID } from '../identity/identity.js';
 import { callApi } from './api-client.js';
+import { parseVerb, usageError } from './usage.js';
 
 const HELP = `usage: authplane token --impersonate SA [--audience URL] [--include-email] [--access-token [--scopes S,…]]
 
@@ -11,36 +11,34 @@ roles/iam.serviceAccountTokenCreator on the account.
   --impersonate SA   NAME or NAME@PROJECT.iam.gserviceaccount.com
   --audience URL     the ID token's aud (default: the gcloud client id, as print-identity-token does)
   --include-email    add the email claim (IAP needs it)
-  --access-token     print an access token instead (Cloud Run and IAP refuse these)`;
+  --access-token     print an access token instead (Cloud Run and IAP refuse these)
+  --scopes S,…       the access token's scopes (default cloud-platform)
+  --json             print {token, type, serviceAccount, audience|scopes} as JSON
+
+example:
+  authplane token --impersonate tasks-invoker --audience https://update-123456789012.us-central1.run.app`;
 
 export async function run(args: string[]): Promise<number> {
-  const { values } = parseArgs({
+  const parsed = parseVerb(
+    'token',
     args,
-    options: {
-      impersonate: { type: 'string' },
-      audience: { type: 'string' },
-      'include-email': { type: 'boolean' },
-      'access-token': { type: 'boolean' },
-      scopes: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help || !values.impersonate) {
-    console.log(HELP);
-    return values.help ? 0 : 2;
-  }
+    { impersonate: { type: 'string' }, audience: { type: 'string' }, 'include-email': { type: 'boolean' }, 'access-token': { type: 'boolean' }, scopes: { type: 'string' }, json: { type: 'boolean' } },
+    HELP,
+  );
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
+  if (positionals.length) return usageError('token', `unexpected argument ${positionals[0]}`);
+  if (!values.impersonate) return usageError('token', '--impersonate SA is required (the account whose token is printed)');
   const sa = await resolveAccount(values.impersonate);
   const base = `/v1/projects/-/serviceAccounts/${encodeURIComponent(sa)}`;
   if (values['access-token']) {
     const scope = (values.scopes ?? 'https://www.googleapis.com/auth/cloud-platform').split(',');
     const r = await callApi<{ accessToken: string }>('POST', `${base}:generateAccessToken`, { scope });
-    console.log(r.accessToken);
+    console.log(values.json ? JSON.stringify({ token: r.accessToken, type: 'access', serviceAccount: sa, scopes: scope }, null, 2) : r.accessToken);
   } else {
-    const r = await callApi<{ token: string }>('POST', `${base}:generateIdToken`, {
-      audience: values.audience ?? GCLOUD_CLIENT_ID,
-      includeEmail: values['include-email'] ?? false,
-    });
-    console.log(r.token);
+    const audience = values.audience ?? GCLOUD_CLIENT_ID;
+    const r = await callApi<{ token: string }>('POST', `${base}:generateIdToken`, { audience, includeEmail: values['include-email'] ?? false });
+    console.log(values.json ? JSON.stringify({ token: r.token, type: 'id', serviceAccount: sa, audience }, null, 2) : r.token);
   }
   return 0;
 }

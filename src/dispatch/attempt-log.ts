@@ -98,6 +98,24 @@ export function attemptView(platform: Platform, a: AttemptFields) {
   };
 }
 
+/**
+ * attemptView of each attempt of `resource` (a task's, a job's full name), with what the request log's entry
+ * of that attempt adds while this process holds it: when the next attempt is due and why (`retryTime`,
+ * `retryReason`: backoff, Retry-After, maxAttempts, maxRetryDuration). Attempts are matched on their number
+ * and schedule time (a job's executions number their attempts from 1 each).
+ */
+export function attemptViews(platform: Platform, resource: string, attempts: AttemptFields[]) {
+  const log = requestLogFor(platform);
+  const byAttempt = new Map<string, DispatchAttempt>();
+  for (const e of log.recent({ resource, surface: 'dispatch', limit: log.capacity })) {
+    if (e.dispatch?.resource === resource) byAttempt.set(`${e.dispatch.attempt}@${e.dispatch.scheduleTime}`, e.dispatch);
+  }
+  return attempts.map((a) => {
+    const d = byAttempt.get(`${a.attempt}@${new Date(a.scheduleTime).toISOString()}`);
+    return { ...attemptView(platform, a), ...(d?.retryTime !== undefined ? { retryTime: d.retryTime } : {}), ...(d?.retryReason !== undefined ? { retryReason: d.retryReason } : {}) };
+  });
+}
+
 /** The refusal fields of the front door's entry `requestId`, while it is still in this process's log. */
 export function frontDoorRefusal(platform: Platform, requestId: string | null): Pick<RequestLogEntry, 'code' | 'message' | 'explanation' | 'remedy' | 'evidence'> | undefined {
   if (!requestId) return undefined;

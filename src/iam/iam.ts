@@ -42,6 +42,21 @@ export interface IamDecision {
   rolesGranting: readonly string[];
 }
 
+/** How far one resource's newest policy has reached: when each front end enforces it. */
+export interface PolicyRollout {
+  resource: string;
+  /** The newest policy (what getIamPolicy returns). */
+  policy: IamPolicy;
+  /** The version before it, while some front end may still enforce that one. */
+  previous?: IamPolicy;
+  /** When the newest version was written (epoch ms; 0 = seeded from config). */
+  changedAt: number;
+  /** When each simulated front end starts enforcing the newest version. */
+  frontEnds: { frontEnd: number; visibleAt: number }[];
+  /** When the last front end does. */
+  fullyVisibleAt: number;
+}
+
 export interface CheckOptions {
   now?: number;
   /** Which simulated front end answers; random when absent. */
@@ -216,6 +231,39 @@ export class Iam {
     const r = await this.store.appendPolicy(resource, policy, latest ? latest.policy.etag : null, 0);
     if (r.ok) this.add(r.version);
     await this.sync();
+  }
+
+  /** Every resource that has a policy. */
+  resources(): string[] {
+    return [...this.versions.keys()].sort();
+  }
+
+  /** How far `resource`'s newest policy has propagated: each front end's time to enforce it. */
+  rollout(resource: string): PolicyRollout | undefined {
+    const list = this.versions.get(resource);
+    const latest = list?.[list.length - 1]?.record;
+    if (!list || !latest) return undefined;
+    const frontEnds = Array.from({ length: this.propagation.frontEnds }, (_, frontEnd) => ({ frontEnd, visibleAt: this.visibleAt(latest, frontEnd) }));
+    const fullyVisibleAt = Math.max(0, ...frontEnds.map((f) => f.visibleAt));
+    const previous = list.length > 1 && fullyVisibleAt > this.clock() ? list[list.length - 2]!.record.policy : undefined;
+    return { resource, policy: latest.policy, ...(previous ? { previous } : {}), changedAt: latest.createdAt, frontEnds, fullyVisibleAt };
+  }
+
+  /**
+   * Who holds `permission` on `resource` by the newest policies of its chain (the resource, then the project):
+   * each member with the role and the resource that grant it. What a front end enforces once propagated.
+   */
+  membersWith(permission: string, resource: string): Grant[] {
+    const out: Grant[] = [];
+    for (const r of resourceChain(resource, this.projectId)) {
+      const version = this.latestVersion(r);
+      if (!version) continue;
+      for (const [member, roles] of version.byMember) {
+        const role = roles.find((x) => roleGrants(x, permission));
+        if (role !== undefined) out.push({ resource: r, role, member });
+      }
+    }
+    return out;
   }
 
   /** Whether `member` holds `permission` on `resource` as one front end sees it right now. */

@@ -1,7 +1,8 @@
-// GET /admin/v1/requests[?service=&surface=&code=&outcome=&principal=&status=&limit=] — recent requests
-// (front doors, IAP, gateways, API calls), newest first, with their outcome, refusal code and explanation.
-// GET /admin/v1/requests/{id} — one of them. authplane's own API (not Google's); the dashboard,
-// `authplane invoke`, `authplane tasks attempts` and tests read it.
+// GET /admin/v1/requests[?service=&surface=&code=&outcome=&principal=&status=&resource=&limit=] — recent
+// requests (front doors, IAP, gateways, API calls, dispatch attempts), newest first, with their outcome,
+// refusal code and explanation. GET /admin/v1/requests/{id} — one of them. GET /admin/v1/requests:stream —
+// every entry from now on, as server-sent events (the dashboard's live view). authplane's own API (not
+// Google's); the dashboard, `authplane invoke`, `authplane tasks attempts` and tests read it.
 
 import { invalidArgument, notFound } from '../apis/errors.js';
 import type { Router } from '../apis/router.js';
@@ -27,13 +28,35 @@ export function requestLogRoutes(router: Router, platform: Platform): void {
     const status = statusRaw === null ? undefined : Number(statusRaw);
     if (status !== undefined && !Number.isInteger(status)) throw invalidArgument(`status must be an HTTP status number, got ${statusRaw}`, 'status');
     const query: RequestQuery = { limit };
-    for (const key of ['service', 'surface', 'code', 'principal'] as const) {
+    for (const key of ['service', 'surface', 'code', 'principal', 'resource'] as const) {
       const v = q.get(key);
       if (v !== null) query[key] = v;
     }
     if (outcome !== null) query.outcome = outcome as RequestOutcome;
     if (status !== undefined) query.status = status;
     return { body: { requests: requestLogFor(platform).recent(query) } };
+  });
+
+  // Server-sent events (text/event-stream): one `request` event per new entry, its JSON as data and its id as
+  // the event id; a comment every 15 s keeps proxies and idle timeouts from closing the stream. It ends
+  // when the client goes or authplane stops (the API server closes every connection).
+  api.get('/admin/v1/requests:stream', access, (req) => {
+    const res = req.res;
+    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', 'x-accel-buffering': 'no', connection: 'keep-alive' });
+    res.write('retry: 2000\n\n');
+    const unsubscribe = requestLogFor(platform).subscribe((entry) => {
+      res.write(`event: request\nid: ${entry.id}\ndata: ${JSON.stringify(entry)}\n\n`);
+    });
+    // Real time, not the platform clock: a keep-alive for the connection, no emulated decision.
+    const ping = setInterval(() => res.write(': ping\n\n'), 15_000);
+    ping.unref();
+    return new Promise<undefined>((resolve) => {
+      res.once('close', () => {
+        clearInterval(ping);
+        unsubscribe();
+        resolve(undefined);
+      });
+    });
   });
 
   api.get('/admin/v1/requests/{id}', access, async (req) => {

@@ -129,7 +129,12 @@ export interface RequestQuery {
   outcome?: RequestOutcome;
   principal?: string;
   status?: number;
+  /** Attempts of one task, job or subscription, or of everything under a name (a queue's tasks): entries whose `dispatch.resource` is this name or starts with it and a slash. */
+  resource?: string;
 }
+
+/** Called with each entry as it is recorded (the dashboard's live stream). */
+export type RequestLogListener = (entry: RequestLogEntry) => void;
 
 const FLUSH_INTERVAL_MS = 200;
 
@@ -145,6 +150,7 @@ export class RequestLog {
   private seq = 0;
   private broken = false;
   private readonly idPrefix = Date.now().toString(36);
+  private readonly listeners = new Set<RequestLogListener>();
 
   /** `file` undefined = memory only. */
   constructor(
@@ -164,6 +170,14 @@ export class RequestLog {
     this.ring[this.next] = entry;
     this.next = (this.next + 1) % this.capacity;
     if (this.count < this.capacity) this.count++;
+    // A listener must not break the request that is being logged.
+    for (const l of this.listeners) {
+      try {
+        l(entry);
+      } catch (e) {
+        console.error('authplane: request log listener failed:', e);
+      }
+    }
     if (this.file === undefined) return;
     this.pending.push(entry);
     if (this.timer === undefined) {
@@ -184,9 +198,16 @@ export class RequestLog {
       if (q.outcome !== undefined && e.outcome !== q.outcome) continue;
       if (q.principal !== undefined && e.principal !== q.principal) continue;
       if (q.status !== undefined && e.status !== q.status) continue;
+      if (q.resource !== undefined && !isUnder(e.dispatch?.resource, q.resource)) continue;
       out.push(e);
     }
     return out;
+  }
+
+  /** Calls `listener` with every entry recorded from now on; returns the function that stops it. */
+  subscribe(listener: RequestLogListener): () => void {
+    this.listeners.add(listener);
+    return () => void this.listeners.delete(listener);
   }
 
   get(id: string): RequestLogEntry | undefined {
@@ -264,6 +285,11 @@ function waitDrainOrError(stream: WriteStream, resolve: () => void): void {
   };
   stream.once('drain', done);
   stream.once('error', done);
+}
+
+/** `name` is `resource` or names something inside it (a task of a queue). */
+function isUnder(name: string | undefined, resource: string): boolean {
+  return name !== undefined && (name === resource || (name.startsWith(resource) && name.charCodeAt(resource.length) === 47 /* / */));
 }
 
 /** Fills the refusal fields of an entry from a Denial. */

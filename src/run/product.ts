@@ -14,6 +14,7 @@ import { serviceSettingsFor } from '../services/settings.js';
 import { FrontDoor } from './front-door.js';
 import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
+import { registerProcess, serviceStatusRoutes } from './service-status.js';
 import { hostPort } from '../lib/host-port.js';
 import { revisionName } from '../services/directory.js';
 import { listenFailure } from '../lib/startup-error.js';
@@ -24,6 +25,7 @@ export const cloudRunProduct: Product = {
     cloudRunAdminRoutes(router, platform);
     cloudRunV1Routes(router, platform);
     requestLogRoutes(router, platform);
+    serviceStatusRoutes(router, platform);
   },
   start: startCloudRun,
 };
@@ -100,6 +102,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
         },
       });
       supervisors.push(sup);
+      registerProcess(platform, svc.name, sup);
       // Its own outbound calls: with all-traffic VPC egress, calls from its processes to other services count as internal.
       platform.egress.register({ kind: 'service', name: svc.name, vpcEgress: svc.vpcEgress }, () => (sup.pid !== undefined ? [sup.pid] : []));
       // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a cold start.

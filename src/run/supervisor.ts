@@ -45,6 +45,31 @@ function trackGroup(pid: number): void {
   }
 }
 
+/** One line the command printed, as the dashboard shows it. */
+export interface OutputLine {
+  /** Epoch ms (wall clock) when authplane read it. */
+  time: number;
+  stream: 'out' | 'err';
+  line: string;
+}
+
+/** What the dashboard says of a supervised command. */
+export interface ProcessStatus {
+  command: string;
+  /** starting: spawned, its port not answering yet; restarting: it exited and waits for its backoff. */
+  state: 'starting' | 'running' | 'restarting' | 'stopped';
+  pid: number | null;
+  /** Its PORT. */
+  port: number;
+  starts: number;
+  lastExit: { code: number | null; signal: string | null; time: number } | null;
+  /** The most recent lines it printed, oldest first (at most OUTPUT_LINES). */
+  output: OutputLine[];
+}
+
+/** Lines of output kept per command for the dashboard. */
+export const OUTPUT_LINES = 200;
+
 const MIN_BACKOFF_MS = 100;
 const MAX_BACKOFF_MS = 10_000;
 /** A process that stayed up this long resets the backoff. */
@@ -63,6 +88,9 @@ export class Supervisor implements UpstreamTarget {
   private restartTimer: NodeJS.Timeout | undefined;
   private readonly print: (stream: 'out' | 'err', line: string) => void;
   private readonly recent: string[] = [];
+  private readonly output: OutputLine[] = [];
+  private state: ProcessStatus['state'] = 'starting';
+  private lastExit: ProcessStatus['lastExit'] = null;
 
   constructor(private readonly opts: SupervisorOptions) {
     this.host = opts.host;
@@ -154,8 +182,14 @@ export class Supervisor implements UpstreamTarget {
     return this.child?.pid;
   }
 
+  /** State, pid, port and recent output, for the dashboard. */
+  status(): ProcessStatus {
+    return { command: this.opts.command, state: this.state, pid: this.child?.pid ?? null, port: this.port, starts: this.starts, lastExit: this.lastExit, output: [...this.output] };
+  }
+
   private spawnChild(): void {
     this.starts++;
+    this.state = 'starting';
     const child = spawn(this.opts.command, {
       shell: true,
       cwd: this.opts.cwd,
@@ -178,6 +212,8 @@ export class Supervisor implements UpstreamTarget {
       createInterface({ input: stream }).on('line', (line) => {
         this.recent.push(line);
         if (this.recent.length > 10) this.recent.shift();
+        this.output.push({ time: Date.now(), stream: which, line });
+        if (this.output.length > OUTPUT_LINES) this.output.shift();
         this.print(which, line);
       });
     }
@@ -193,6 +229,8 @@ export class Supervisor implements UpstreamTarget {
     });
     child.on('exit', (code, signal) => {
       exited = true;
+      this.lastExit = { code, signal, time: Date.now() };
+      this.state = this.stopping || this.starting ? 'stopped' : 'restarting';
       if (this.stopping) return;
       if (this.starting) {
         // Its last lines may still be in the pipes: take them (briefly) before quoting the output.
@@ -226,6 +264,7 @@ export class Supervisor implements UpstreamTarget {
   }
 
   private markReady(): void {
+    if (!this.stopping) this.state = 'running';
     this.starting = undefined;
     const r = this.resolveReady;
     this.readyPromise = undefined;
@@ -246,6 +285,7 @@ export class Supervisor implements UpstreamTarget {
   /** SIGTERM to the process group, SIGKILL after `graceMs`. */
   async stop(graceMs = 5_000): Promise<void> {
     this.stopping = true;
+    this.state = 'stopped';
     if (this.restartTimer) clearTimeout(this.restartTimer);
     // Ends a pending readiness wait (and its timer): nothing will answer any more.
     this.markReady();

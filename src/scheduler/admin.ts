@@ -4,7 +4,7 @@
 
 import { notFound } from '../apis/errors.js';
 import type { Router } from '../apis/router.js';
-import { attemptView } from '../dispatch/attempt-log.js';
+import { attemptViews } from '../dispatch/attempt-log.js';
 import { projectResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
 import { jobName } from './names.js';
@@ -44,7 +44,7 @@ export function schedulerAdminRoutes(router: Router, platform: Platform): void {
     return {
       body: {
         job: j ? { id: j.id, state: j.state, schedule: j.schedule, timeZone: j.timeZone || 'UTC', uri: j.httpTarget.url } : null,
-        attempts: attempts.map((a) => ({ execution: iso(Number(a.item)), ...attemptView(platform, a) })),
+        attempts: attemptViews(platform, jobName({ project: platform.config.project.id, location: j?.location ?? platform.config.project.region, job: id }), attempts).map((v, i) => ({ execution: iso(Number(attempts[i]!.item)), ...v })),
       },
     };
   });

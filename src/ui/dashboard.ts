@@ -1,71 +1,100 @@
-// The dashboard at /ui: one self-contained page over the admin API (state, recent front-door
-// requests with their refusal codes and explanations). No build step, no external assets.
+// The dashboard at /ui: static ES modules from the package's ui/ folder (Preact + htm, no build step; see
+// docs/dashboard.md) and the three library modules they import, served from node_modules under /ui/lib/.
+// The page holds no data: it reads the admin API and Google's REST APIs on this origin, which check the
+// browser's caller as they check any other. Nothing is fetched from anywhere else (the CSP says so too).
 
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { extname, join, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Platform } from '../platform.js';
-import type { Router } from '../apis/router.js';
+import type { ApiResponse, Router } from '../apis/router.js';
+import { notFound } from '../apis/errors.js';
 
-const PAGE = /* html */ `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<title>authplane</title>
-<style>
-  body { font: 14px/1.4 system-ui, sans-serif; margin: 0; color: #202124; background: #f8f9fa; }
-  header { background: #1a73e8; color: #fff; padding: 12px 24px; display: flex; gap: 24px; align-items: baseline; }
-  header h1 { margin: 0; font-size: 20px; }
-  main { padding: 16px 24px; display: grid; gap: 16px; }
-  section { background: #fff; border: 1px solid #dadce0; border-radius: 8px; padding: 12px 16px; overflow-x: auto; }
-  h2 { font-size: 16px; margin: 0 0 8px; }
-  table { border-collapse: collapse; width: 100%; }
-  th, td { text-align: left; padding: 4px 8px; border-bottom: 1px solid #eee; vertical-align: top; }
-  th { color: #5f6368; font-weight: 500; }
-  code { font-size: 12px; }
-  .ok { color: #188038; } .bad { color: #d93025; font-weight: 600; }
-  .muted { color: #5f6368; }
-  details summary { cursor: pointer; }
-  pre { white-space: pre-wrap; font-size: 12px; margin: 4px 0; }
-</style>
-</head>
-<body>
-<header><h1>authplane</h1><span id="project" class="muted"></span><span id="updated" class="muted"></span></header>
-<main>
-  <section><h2>Recent requests</h2><table id="requests"><thead><tr><th>time</th><th>service</th><th>request</th><th>status</th><th>code</th><th>explanation and fix</th></tr></thead><tbody></tbody></table></section>
-  <section><h2>Services</h2><table id="services"><thead><tr><th>name</th><th>URLs (accepted audiences)</th><th>ingress</th><th>auth</th><th>runs as</th></tr></thead><tbody></tbody></table></section>
-  <section><h2>Identities</h2><table id="identities"><thead><tr><th>service account</th><th>unique id</th><th>metadata server</th></tr></thead><tbody></tbody></table></section>
-</main>
-<script>
-const esc = (s) => String(s ?? '').replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]);
-const rows = (id, html) => { document.querySelector('#' + id + ' tbody').innerHTML = html || '<tr><td colspan="6" class="muted">none yet</td></tr>'; };
-async function get(path) { const r = await fetch(path); if (!r.ok) throw new Error(path + ': ' + r.status); return r.json(); }
-async function refresh() {
-  try {
-    const state = await get('/admin/v1/state');
-    document.getElementById('project').textContent = state.project.id + ' (' + state.project.number + ') · ' + state.project.region;
-    const md = Object.fromEntries(state.metadataServers.map((m) => [m.serviceAccount, m]));
-    rows('services', state.services.map((s) => '<tr><td>' + esc(s.name) + '</td><td>' + s.audiences.map((a) => '<code>' + esc(a) + '</code>').join('<br>') +
-      '</td><td>' + esc(s.ingress) + '</td><td>' + (s.iap ? 'IAP, ' : '') + (s.invokerIamCheck ? 'invoker check' : 'public') + '</td><td>' + esc(s.serviceAccount) + '</td></tr>').join(''));
-    rows('identities', state.serviceAccounts.map((a) => '<tr><td>' + esc(a.email) + '</td><td><code>' + esc(a.uniqueId) + '</code></td><td>' +
-      (md[a.email] ? esc(md[a.email].name) + ' <code>GCE_METADATA_HOST=' + esc(md[a.email].hostPort) + '</code>' : '') + '</td></tr>').join(''));
-  } catch (e) { document.getElementById('project').textContent = String(e); }
-  try {
-    const { requests } = await get('/admin/v1/requests?limit=50');
-    rows('requests', requests.map((r) => '<tr><td>' + esc(r.time.slice(11, 23)) + '</td><td>' + esc(r.service) + '</td><td><code>' + esc(r.method + ' ' + r.path) + '</code></td><td class="' +
-      (r.status < 400 ? 'ok' : 'bad') + '">' + r.status + '</td><td>' + (r.code ? '<span class="bad">' + esc(r.code) + '</span>' : '') + '</td><td>' +
-      (r.code ? '<details><summary>' + esc(r.explanation) + '</summary><p><b>Fix:</b> ' + esc(r.remedy) + '</p><pre>' + esc(JSON.stringify(r.evidence, null, 2)) + '</pre></details>' : '') + '</td></tr>').join(''));
-  } catch { rows('requests', '<tr><td colspan="6" class="muted">request log not available</td></tr>'); }
-  document.getElementById('updated').textContent = 'updated ' + new Date().toLocaleTimeString();
+/** The package's ui/ folder (from dist/src/ui/ or src/ui/). */
+export function uiDir(): string {
+  const here = fileURLToPath(import.meta.url);
+  return fileURLToPath(new URL(here.includes(`${sep}dist${sep}`) ? '../../../ui/' : '../../ui/', import.meta.url));
 }
-refresh();
-setInterval(refresh, 2000);
-</script>
-</body>
-</html>`;
+
+/** The import map's names → the files the browser gets them from (browser ES module builds). */
+const LIBRARIES: Record<string, string> = {
+  'preact.mjs': 'preact',
+  'preact-hooks.mjs': 'preact/hooks',
+  'htm.mjs': 'htm',
+};
+
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+};
+
+interface Asset {
+  body: Buffer;
+  type: string;
+  etag: string;
+}
+
+function asset(file: string): Asset;
+function asset(text: string, ext: string): Asset;
+function asset(fileOrText: string, ext?: string): Asset {
+  const body = ext === undefined ? readFileSync(fileOrText) : Buffer.from(fileOrText);
+  return { body, type: TYPES[ext ?? extname(fileOrText)] ?? 'application/octet-stream', etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 22)}"` };
+}
+
+function walk(dir: string): string[] {
+  return readdirSync(dir).flatMap((f) => {
+    const p = join(dir, f);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+/** The page's Content-Security-Policy: this origin only; the one inline script (the import map) by its hash. */
+function contentSecurityPolicy(indexHtml: string): string {
+  const importMap = /<script type="importmap">([\s\S]*?)<\/script>/.exec(indexHtml)?.[1] ?? '';
+  const hash = createHash('sha256').update(importMap).digest('base64');
+  return [
+    "default-src 'none'",
+    `script-src 'self' 'sha256-${hash}'`,
+    "style-src 'self'",
+    "connect-src 'self'",
+    "img-src 'self' data:",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
 
 export function dashboardRoutes(router: Router, _platform: Platform): void {
-  const page = () => ({ headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' }, body: PAGE });
+  const dir = uiDir();
+  const assets = new Map<string, Asset>();
+  for (const f of walk(dir)) if (TYPES[extname(f)]) assets.set(relative(dir, f).split(sep).join('/'), asset(f));
+  for (const [name, specifier] of Object.entries(LIBRARIES)) assets.set(`lib/${name}`, asset(fileURLToPath(import.meta.resolve(specifier))));
+  const page = assets.get('index.html');
+  if (!page) throw new Error(`authplane: the dashboard's files are missing (${join(dir, 'index.html')})`);
+  // Every module at once instead of import by import (three round trips deep): the page shows in one.
+  const preload = [...assets.keys()].filter((k) => /\.m?js$/.test(k)).map((k) => `<link rel="modulepreload" href="/ui/${k}">`).join('\n');
+  const index = asset(page.body.toString('utf8').replace(/<!-- modulepreload:[^>]*-->/, preload), '.html');
+  const headers = {
+    'cache-control': 'no-cache',
+    'x-content-type-options': 'nosniff',
+    'referrer-policy': 'no-referrer',
+    'x-frame-options': 'DENY',
+    'content-security-policy': contentSecurityPolicy(index.body.toString('utf8')),
+  };
+  const serve = (a: Asset, ifNoneMatch: string | string[] | undefined): ApiResponse =>
+    ifNoneMatch === a.etag ? { status: 304, headers: { ...headers, etag: a.etag } } : { headers: { ...headers, 'content-type': a.type, etag: a.etag }, body: a.body };
+
   const ui = router.for('authplane.ui');
-  // The page holds no data: it reads the admin API, which checks the browser's caller.
-  const access = { public: 'a static page; its data comes from the admin API', quiet: true } as const;
-  ui.get('/ui', access, page);
-  ui.get('/ui/', access, page);
+  // Static files of the package: their data comes from the admin API, which checks the browser's caller.
+  const access = { public: 'the dashboard\'s static files; its data comes from the admin API', quiet: true } as const;
+  ui.get('/ui', access, (req) => serve(index, req.headers['if-none-match']));
+  ui.get('/ui/', access, (req) => serve(index, req.headers['if-none-match']));
+  ui.get('/ui/{file=**}', access, (req) => {
+    const a = assets.get(req.params.file!);
+    if (!a) throw notFound(`The requested URL ${req.path} was not found on this server.`, req.path);
+    return serve(a, req.headers['if-none-match']);
+  });
 }
