@@ -132,6 +132,8 @@ export interface RequestQuery {
 }
 
 const FLUSH_INTERVAL_MS = 200;
+/** Entries serialised per turn of the event loop when flushing (flushChunk). */
+const FLUSH_CHUNK = 64;
 
 export class RequestLog {
   private readonly ring: (RequestLogEntry | undefined)[];
@@ -139,6 +141,7 @@ export class RequestLog {
   private count = 0;
   private pending: RequestLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private chunkTimer: NodeJS.Immediate | undefined;
   private writing: Promise<void> = Promise.resolve();
   /** Opened on the first flush and kept open (appendFile would open and close the file every flush). */
   private stream: WriteStream | undefined;
@@ -217,14 +220,35 @@ export class RequestLog {
 
   private flushSoon(): void {
     this.timer = undefined;
-    void this.flush();
+    this.flushChunk();
   }
 
-  /** Hands pending entries to the file stream; resolves once the stream has taken them (close() waits for the disk). */
-  flush(): Promise<void> {
+  /**
+   * Serialises and writes at most FLUSH_CHUNK entries, then yields to the event loop before the next chunk: at
+   * 5,000 requests/s a 200 ms batch serialised at once (≈ 3 µs an entry) held every request behind it for 3–5 ms.
+   */
+  private flushChunk(): void {
+    void this.flush(FLUSH_CHUNK);
+    if (this.pending.length > 0) {
+      this.chunkTimer ??= setImmediate(() => {
+        this.chunkTimer = undefined;
+        this.flushChunk();
+      });
+    }
+  }
+
+  /**
+   * Hands pending entries (at most `max`, oldest first) to the file stream; resolves once the stream has taken
+   * them (close() waits for the disk).
+   */
+  flush(max = Infinity): Promise<void> {
     if (this.file === undefined || this.pending.length === 0) return this.writing;
-    const batch = this.pending;
-    this.pending = [];
+    let batch: RequestLogEntry[];
+    if (this.pending.length > max) batch = this.pending.splice(0, max);
+    else {
+      batch = this.pending;
+      this.pending = [];
+    }
     let text = '';
     for (const e of batch) text += this.serialize(e) + '\n';
     const file = this.file;
@@ -246,6 +270,8 @@ export class RequestLog {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.chunkTimer !== undefined) clearImmediate(this.chunkTimer);
+    this.chunkTimer = undefined;
     await this.flush();
     const stream = this.stream;
     this.stream = undefined;
