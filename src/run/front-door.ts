@@ -7,8 +7,8 @@
 // Hot path (a valid, already-seen token): one header scan, a verified-token cache hit, one IAM check, the
 // proxy. No await unless a gate applies, the caller's `sub` is new, or a supervised service restarts.
 
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { isIP, type AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { AdmissionContext, Admission, Admitted, Refused } from '../admission/decision.js';
 import { admit } from '../admission/decision.js';
@@ -16,20 +16,23 @@ import type { AdmissionRequest } from '../admission/request.js';
 import { listen } from '../metadata/server.js';
 import { httpDetails } from '../observe/http-details.js';
 import { denialFields, type RequestLog, type RequestLogEntry } from '../observe/request-log.js';
+import type { LocalDelivery, LocalFrontDoor, LocalRequest } from '../dispatch/local-delivery.js';
 import type { Platform } from '../platform.js';
 import type { ServiceEntry } from '../services/directory.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { DENIAL_HEADER, denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
-import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, upstreamHeaders, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { LocalIncoming, LocalResponse } from './local-request.js';
+import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, upstreamHeaders, type ProxiedRequest, type ProxiedResponse, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
 
 export { REQUEST_ID_HEADER };
 /** How long a request waits for a (re)starting supervised service before 503. */
 const READY_WAIT_MS = 30_000;
 
 export interface FrontDoorDeps {
-  platform: Platform;
+  /** What a front door needs of the platform (a front-door worker has no more than this). */
+  platform: Pick<Platform, 'directory' | 'clock' | 'timers'>;
   admission: AdmissionContext;
-  log: RequestLog;
+  log: Pick<RequestLog, 'newId' | 'record'>;
   agents: UpstreamAgents;
   upstream: UpstreamTarget;
 }
@@ -37,7 +40,14 @@ export interface FrontDoorDeps {
 /** What a response was, for the log. */
 type Answer = Pick<RequestLogEntry, 'status' | 'outcome'> & { error?: string; denial?: Denial };
 
-export class FrontDoor {
+/** What the front door reads of a request: an IncomingMessage, or one handed over in process (`deliver`). */
+type DoorRequest = ProxiedRequest &
+  Pick<IncomingMessage, 'httpVersion'> & {
+    readonly socket: { readonly remoteAddress?: string | undefined; readonly remotePort?: number | undefined; readonly localPort?: number | undefined };
+    resume(): unknown;
+  };
+
+export class FrontDoor implements LocalFrontDoor {
   readonly server: Server;
   readonly name: string;
   /** Upgraded (WebSocket) sockets: no longer HTTP connections, so closeAllConnections does not see them. */
@@ -68,6 +78,21 @@ export class FrontDoor {
     this.deps.upstream = target;
   }
 
+  /**
+   * A request one of Google's callers in this process sends to this service (dispatch/local-delivery.ts): the
+   * request path an HTTP request takes — admission, the request log, the proxy — on the request as it would have
+   * arrived over loopback from this process, answered with what the wire would have carried.
+   */
+  deliver(request: LocalRequest): LocalDelivery {
+    const door = this.entry.frontDoor;
+    // The client address a loopback connection to the front door's host shows (0.0.0.0 and names connect to 127.0.0.1).
+    const host = door?.host ?? '127.0.0.1';
+    const source = host === '::' ? '::1' : isIP(host) && host !== '0.0.0.0' ? host : '127.0.0.1';
+    const res = new LocalResponse(request.onInterim);
+    this.onRequest(new LocalIncoming(request, source, door?.port ?? 0), res);
+    return { answer: res.answer, cancel: () => void res.destroy() };
+  }
+
   close(): Promise<void> {
     return new Promise((resolve) => {
       this.server.close(() => resolve());
@@ -76,7 +101,7 @@ export class FrontDoor {
     });
   }
 
-  private decide(req: IncomingMessage): Admission | Promise<Admission> {
+  private decide(req: DoorRequest): Admission | Promise<Admission> {
     const socket = req.socket;
     const request: AdmissionRequest = {
       method: req.method ?? 'GET',
@@ -89,7 +114,7 @@ export class FrontDoor {
     return admit(this.entry, request, this.deps.admission);
   }
 
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
+  private onRequest(req: DoorRequest, res: ProxiedResponse): void {
     const started = performance.now();
     const source = req.socket.remoteAddress ?? '';
     const id = this.deps.log.newId();
@@ -108,7 +133,7 @@ export class FrontDoor {
     } else this.afterAdmission(req, res, decided, id, started, source);
   }
 
-  private afterAdmission(req: IncomingMessage, res: ServerResponse, a: Admission, id: string, started: number, source: string): void {
+  private afterAdmission(req: DoorRequest, res: ProxiedResponse, a: Admission, id: string, started: number, source: string): void {
     if (!a.ok) {
       const out = a.response ?? denialResponse(a.denial, { path: pathOf(req) });
       const headers: Record<string, string | string[]> = { ...out.headers, [REQUEST_ID_HEADER]: id };
@@ -197,7 +222,7 @@ export class FrontDoor {
   }
 
   /** The one place an unexpected failure while deciding surfaces: logged once, answered with Google's 500. */
-  private failed(req: IncomingMessage, res: ServerResponse, e: unknown, id: string, started: number, source: string): void {
+  private failed(req: DoorRequest, res: ProxiedResponse, e: unknown, id: string, started: number, source: string): void {
     const denial = this.internalDenial(e, id);
     if (!res.headersSent) {
       const out = denialResponse(denial, { path: pathOf(req), requestId: id });
@@ -213,7 +238,7 @@ export class FrontDoor {
     return deny('INTERNAL_ERROR', 'run', { requestId: id, reason: (e as Error)?.message ?? String(e) });
   }
 
-  private record(req: IncomingMessage, id: string, started: number, source: string, a: Admitted | Refused | undefined, answer: Answer | ProxyResult): void {
+  private record(req: DoorRequest, id: string, started: number, source: string, a: Admitted | Refused | undefined, answer: Answer | ProxyResult): void {
     const entry: RequestLogEntry = {
       id,
       time: new Date(Date.now() - (performance.now() - started)).toISOString(),
@@ -253,7 +278,7 @@ function writeRawResponse(socket: Duplex, status: number, headers: Record<string
   socket.end(`${text}\r\n${body}`);
 }
 
-function pathOf(req: IncomingMessage): string {
+function pathOf(req: Pick<DoorRequest, 'url'>): string {
   const u = req.url ?? '/';
   const q = u.indexOf('?');
   return q < 0 ? u : u.slice(0, q);

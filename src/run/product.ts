@@ -15,6 +15,7 @@ import { Supervisor } from './supervisor.js';
 import { hostPort } from '../lib/host-port.js';
 import { revisionName } from '../services/directory.js';
 import { listenFailure } from '../lib/startup-error.js';
+import { localFrontDoors } from '../dispatch/local-delivery.js';
 
 export const cloudRunProduct: Product = {
   name: 'run',
@@ -49,6 +50,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
   const listeners: Listener[] = [];
 
   const stop = async () => {
+    for (const d of doors) localFrontDoors(platform).delete(d.name);
     await Promise.all(doors.map((d) => d.close()));
     await Promise.all(supervisors.map((s) => s.stop()));
     agents.destroy();
@@ -66,6 +68,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
         throw listenFailure(e, { host: config.server.host, port: svc.port, portSetting: `services[${i}].port` });
       });
       doors.push(door);
+      localFrontDoors(platform).set(svc.name, door);
       const address = hostPort(bound.host, bound.port);
       listeners.push({ name: `front door ${svc.name}`, url: `http://${address}` });
       if (!svc.command) {

@@ -6,7 +6,7 @@
 // Headers travel as flat raw arrays ([name, value, name, value, …], Node's rawHeaders form) so a request
 // costs no header objects, and repeated headers (two Authorization lines passed through) keep their order.
 
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Pool, type Dispatcher } from 'undici';
 import { Readable, type Duplex } from 'node:stream';
@@ -30,8 +30,32 @@ export interface UpstreamTarget {
   ready(): Promise<void> | undefined;
 }
 
+/**
+ * What the proxy reads of a request: an IncomingMessage, or a request Google's callers hand the front door in
+ * process (front-door.ts `deliver`), shaped as the IncomingMessage it would have been over HTTP.
+ */
+export interface ProxiedRequest extends AsyncIterable<Buffer> {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly rawHeaders: string[];
+  readonly headers: Pick<IncomingHttpHeaders, 'connection' | 'host' | 'content-length' | 'transfer-encoding'>;
+  readonly socket: { readonly remoteAddress?: string | undefined };
+}
+
+/** What the proxy writes to: a ServerResponse, or the in-process answer of `deliver`. */
+export interface ProxiedResponse {
+  readonly headersSent: boolean;
+  readonly writableFinished: boolean;
+  writeHead(statusCode: number, statusMessage?: string, headers?: OutgoingHttpHeaders | string[]): unknown;
+  writeHead(statusCode: number, headers?: OutgoingHttpHeaders | string[]): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer | string): unknown;
+  destroy(): unknown;
+  on(event: 'close' | 'drain', listener: () => void): unknown;
+}
+
 /** The headers to send upstream, as a raw array. */
-export function upstreamHeaders(req: IncomingMessage, edits: HeaderEdits, proto: string): string[] {
+export function upstreamHeaders(req: ProxiedRequest, edits: HeaderEdits, proto: string): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
   let connectionTokens: Set<string> | undefined;
@@ -124,8 +148,8 @@ export class UpstreamAgents {
  * answers (unless the response has started, which is cut) and the upstream request is cancelled.
  */
 export function proxyHttp(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxiedRequest,
+  res: ProxiedResponse,
   target: UpstreamTarget,
   headers: string[],
   agents: UpstreamAgents,
@@ -235,7 +259,7 @@ function contentLength(raw: readonly string[]): number | undefined {
 }
 
 /** Google Front End's 413 page (Cloud Run's 32 MiB request limit). */
-export function sendTooLarge(res: ServerResponse): void {
+export function sendTooLarge(res: ProxiedResponse): void {
   const body =
     '<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <meta name=viewport content="initial-scale=1, minimum-scale=1, width=device-width">\n' +
     '  <title>Error 413 (Request Entity Too Large)!!1</title>\n' +
@@ -245,7 +269,7 @@ export function sendTooLarge(res: ServerResponse): void {
 }
 
 /** What Cloud Run answers when the instance cannot be reached or broke the connection. */
-export function sendServiceUnavailable(res: ServerResponse): void {
+export function sendServiceUnavailable(res: ProxiedResponse): void {
   const body =
     'The request failed because either the HTTP response was malformed or connection to the instance had an error. ' +
     'Additional troubleshooting documentation can be found at: https://cloud.google.com/run/docs/troubleshooting#malformed-response-or-connection-error\n';
