@@ -37,7 +37,7 @@ export interface AdmissionContext {
   /** The project's region (remedies name it in gcloud commands). */
   readonly region: string;
   /** Which configured caller (service or workload, with its VPC egress) a loopback connection comes from. */
-  readonly egress?: EgressAttribution;
+  readonly egress?: Pick<EgressAttribution, 'relevant' | 'callerOf'>;
 }
 
 export interface Admitted {

@@ -95,11 +95,14 @@ export class Iam {
    */
   private readonly settled = new Map<string, IamDecision>();
   private lastSeq = 0;
+  /** Told of every version as it arrives (front-door workers follow IAM through these); see observe(). */
+  private readonly observers: ((rec: PolicyVersionRecord) => Promise<void> | void)[] = [];
+  private announcing: Promise<unknown>[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'policyVersionsSince' | 'appendPolicy'>,
     readonly projectId: string,
     readonly propagation: PropagationConfig,
     private readonly clock: () => number = Date.now,
@@ -121,6 +124,7 @@ export class Iam {
     this.syncing ??= (async () => {
       try {
         for (const rec of await this.store.policyVersionsSince(this.lastSeq)) this.add(rec);
+        await this.announced();
       } finally {
         this.syncing = undefined;
       }
@@ -135,6 +139,24 @@ export class Iam {
     const list = this.versions.get(rec.resource) ?? [];
     list.push(indexPolicy(rec));
     this.versions.set(rec.resource, this.prune(list));
+    for (const o of this.observers) this.announcing.push(Promise.resolve().then(() => o(rec)).catch(() => undefined));
+  }
+
+  /**
+   * Calls `fn` with every policy version this process learns of (its own changes and, through sync, other
+   * processes'). A change made here is answered (setPolicy, seed) only once every observer's promise settled,
+   * so front-door workers never check against IAM older than what the caller was told.
+   */
+  observe(fn: (rec: PolicyVersionRecord) => Promise<void> | void): void {
+    this.observers.push(fn);
+  }
+
+  private async announced(): Promise<void> {
+    while (this.announcing.length > 0) {
+      const pending = this.announcing;
+      this.announcing = [];
+      await Promise.all(pending);
+    }
   }
 
   /** Drops versions hidden for good behind a newer version every front end already sees. */
@@ -184,6 +206,7 @@ export class Iam {
     if (!result.ok) return { conflict: result.current?.policy ?? emptyPolicy() };
     this.add(result.version);
     await this.sync();
+    await this.announced();
     return { policy: result.version.policy };
   }
 
@@ -216,6 +239,7 @@ export class Iam {
     const r = await this.store.appendPolicy(resource, policy, latest ? latest.policy.etag : null, 0);
     if (r.ok) this.add(r.version);
     await this.sync();
+    await this.announced();
   }
 
   /** Whether `member` holds `permission` on `resource` as one front end sees it right now. */

@@ -73,9 +73,19 @@ export class FrontDoor implements LocalFrontDoor {
     return { host, port: bound };
   }
 
+  /** Registers the address front-door workers listen on (server.workers > 1): this process serves no socket. */
+  reserve(host: string, port: number): { host: string; port: number } {
+    this.deps.platform.directory.setFrontDoor(this.name, host, port);
+    return { host, port };
+  }
+
   /** Where requests go (set once a supervised command answers, or at once for an upstream URL). */
   setUpstream(target: UpstreamTarget): void {
     this.deps.upstream = target;
+  }
+
+  get upstream(): UpstreamTarget {
+    return this.deps.upstream;
   }
 
   /**
