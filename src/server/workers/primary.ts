@@ -11,13 +11,13 @@
 import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { admissionContext } from '../../admission/context.js';
-import { requestLogFor, type RequestLogEntry } from '../../observe/request-log.js';
+import { requestLogFor, type RequestLogEntry, type TokenSummary } from '../../observe/request-log.js';
 import type { Platform } from '../../platform.js';
 import { frontDoorsOf } from '../../run/product.js';
 import type { UpstreamTarget } from '../../run/proxy.js';
 import { StartupError } from '../../lib/startup-error.js';
 import { Channel } from './channel.js';
-import type { GateCall, PublicKeyRecord, UpstreamState, WorkerFailure, WorkerInit } from './protocol.js';
+import type { GateCall, LogBatch, PublicKeyRecord, UpstreamState, WorkerFailure, WorkerInit } from './protocol.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** How often supervised commands' readiness is looked at, to hold or release requests in the workers. */
@@ -72,8 +72,16 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
     });
     channel.handle('egress', (connection: Parameters<Platform['egress']['callerOf']>[0]) => platform.egress.callerOf(connection));
     channel.handle('stopped', () => null);
-    channel.on('log', (entries: RequestLogEntry[]) => {
-      for (const e of entries) log.record(e);
+    const tokens = new Map<number, TokenSummary>();
+    channel.on('log', (b: LogBatch) => {
+      if (b.reset) tokens.clear();
+      for (const [id, t] of b.tokens) tokens.set(id, t);
+      for (const e of b.entries) {
+        const entry = e as unknown as RequestLogEntry;
+        // One object per token summary, so the log serialises each once (RequestLog.serialize).
+        if (e.token !== undefined) entry.token = tokens.get(e.token);
+        log.record(entry);
+      }
     });
   };
 

@@ -16,6 +16,7 @@
 import type { AuthplaneConfig } from '../../config/types.js';
 import type { AdmissionRequest } from '../../admission/request.js';
 import type { SigningKeyRecord } from '../../store/store.js';
+import type { RequestLogEntry, TokenSummary } from '../../observe/request-log.js';
 
 /** A signing key as a worker gets it: never the private key. */
 export type PublicKeyRecord = Omit<SigningKeyRecord, 'privatePem'>;
@@ -49,4 +50,15 @@ export interface WorkerFailure {
   setting: string;
   message: string;
   fix: string;
+}
+
+/**
+ * Request-log entries of one event-loop turn. A verified token is logged on every request that carries it, so
+ * each token summary crosses once: entries name it by a number, and `tokens` brings the ones not sent before.
+ * `reset` (the worker's table grew past its bound) drops the numbers sent before this batch.
+ */
+export interface LogBatch {
+  reset?: true;
+  tokens: [number, TokenSummary][];
+  entries: (Omit<RequestLogEntry, 'token'> & { token?: number })[];
 }
