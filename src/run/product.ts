@@ -10,7 +10,7 @@ import type { ServiceConfig } from '../config/types.js';
 import { admissionContext } from '../admission/context.js';
 import { cloudRunAdminRoutes } from './admin-api.js';
 import { FrontDoor } from './front-door.js';
-import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { loadProxyModules, UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
 import { hostPort } from '../lib/host-port.js';
 import { revisionName } from '../services/directory.js';
@@ -119,7 +119,15 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
     await stop();
     throw e;
   }
-  return { listeners, untilReady: async () => void (await Promise.all(supervisors.map((s) => s.untilReady()))), stop };
+  return {
+    listeners,
+    untilReady: async () => {
+      await Promise.all(supervisors.map((s) => s.untilReady()));
+      // Ready to serve: load the proxy's modules now, after the start's own work (proxy.ts).
+      void loadProxyModules();
+    },
+    stop,
+  };
 }
 
 /**

@@ -16,7 +16,7 @@ import { Iam } from '../../iam/iam.js';
 import { listenFailure, StartupError } from '../../lib/startup-error.js';
 import { INTERNAL_HEADER } from '../../platform.js';
 import { FrontDoor } from '../../run/front-door.js';
-import { UpstreamAgents } from '../../run/proxy.js';
+import { loadProxyModules, UpstreamAgents } from '../../run/proxy.js';
 import { ServiceDirectory } from '../../services/directory.js';
 import type { PolicyVersionRecord } from '../../store/store.js';
 import { Channel } from './channel.js';
@@ -94,6 +94,7 @@ async function main(): Promise<void> {
       process.disconnect();
     })();
   });
+  await loadProxyModules();
   channel.emit('ready');
 }
 
