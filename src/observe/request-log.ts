@@ -134,6 +134,8 @@ export interface RequestQuery {
 const FLUSH_INTERVAL_MS = 200;
 /** Entries serialised per turn of the event loop when flushing (flushChunk). */
 const FLUSH_CHUNK = 64;
+/** Serialised text handed to the file stream at the latest at this size, even while more is pending. */
+const WRITE_AT_CHARS = 1 << 20;
 
 export class RequestLog {
   private readonly ring: (RequestLogEntry | undefined)[];
@@ -142,6 +144,8 @@ export class RequestLog {
   private pending: RequestLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private chunkTimer: NodeJS.Immediate | undefined;
+  /** Serialised entries not yet handed to the stream. */
+  private serialized = '';
   private writing: Promise<void> = Promise.resolve();
   /** Opened on the first flush and kept open (appendFile would open and close the file every flush). */
   private stream: WriteStream | undefined;
@@ -242,15 +246,20 @@ export class RequestLog {
    * them (close() waits for the disk).
    */
   flush(max = Infinity): Promise<void> {
-    if (this.file === undefined || this.pending.length === 0) return this.writing;
-    let batch: RequestLogEntry[];
-    if (this.pending.length > max) batch = this.pending.splice(0, max);
-    else {
-      batch = this.pending;
-      this.pending = [];
+    if (this.file === undefined) return this.writing;
+    if (this.pending.length > 0) {
+      let batch: RequestLogEntry[];
+      if (this.pending.length > max) batch = this.pending.splice(0, max);
+      else {
+        batch = this.pending;
+        this.pending = [];
+      }
+      for (const e of batch) this.serialized += this.serialize(e) + '\n';
     }
-    let text = '';
-    for (const e of batch) text += this.serialize(e) + '\n';
+    // One write for the whole batch once its chunks are serialised (a write per chunk cost a syscall each).
+    if (this.serialized === '' || (this.pending.length > 0 && this.serialized.length < WRITE_AT_CHARS)) return this.writing;
+    const text = this.serialized;
+    this.serialized = '';
     const file = this.file;
     if (this.stream === undefined) {
       const stream = createWriteStream(file, { flags: 'a', mode: PRIVATE_FILE_MODE });

@@ -21,6 +21,7 @@ import type { Platform } from '../platform.js';
 import type { ServiceEntry } from '../services/directory.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { DENIAL_HEADER, denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
+import { DeadlineQueue } from './deadlines.js';
 import { LocalIncoming, LocalResponse } from './local-request.js';
 import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, upstreamHeaders, type ProxiedRequest, type ProxiedResponse, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
 
@@ -52,12 +53,15 @@ export class FrontDoor implements LocalFrontDoor {
   readonly name: string;
   /** Upgraded (WebSocket) sockets: no longer HTTP connections, so closeAllConnections does not see them. */
   private readonly upgraded = new Set<Duplex>();
+  /** Request timeouts (deadlines.ts). */
+  private readonly deadlines: DeadlineQueue;
 
   constructor(
     readonly entry: ServiceEntry,
     private readonly deps: FrontDoorDeps,
   ) {
     this.name = entry.config.name;
+    this.deadlines = new DeadlineQueue(deps.platform.timers, deps.platform.clock);
     this.server = createServer({ keepAliveTimeout: 65_000 }, (req, res) => this.onRequest(req, res));
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
     this.server.on('clientError', (_e, socket) => {
@@ -171,7 +175,7 @@ export class FrontDoor implements LocalFrontDoor {
     const timeoutDenial = () => deny('REQUEST_TIMEOUT', 'run', { timeout: `${timeoutMs / 1000}s`, path: pathOf(req) });
     const go = (): void => {
       const timeout = {
-        timers: platform.timers,
+        timers: this.deadlines,
         at: platform.clock() + timeoutMs,
         onTimeout: () => {
           const out = denialResponse(timeoutDenial(), { requestId: id });
