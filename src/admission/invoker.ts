@@ -20,13 +20,22 @@ export function memberForEmail(email: string): string {
  */
 export class MemberResolver {
   private readonly bySub = new Map<string, string | null>();
+  private readonly byEmail = new Map<string, string>();
 
   /** `accounts`: identity's, or a front-door worker's way of asking the process that owns the store. */
   constructor(private readonly accounts: { findServiceAccount(emailOrId: string): Promise<{ email: string } | null> }) {}
 
   /** Synchronous when the answer is known (the hot path); a Promise on the first sight of a `sub`. */
   resolve(t: VerifiedToken): string | null | Promise<string | null> {
-    if (t.email !== undefined && t.email !== '') return memberForEmail(t.email);
+    if (t.email !== undefined && t.email !== '') {
+      // One member string per email: IAM's lookups then hash a string they have seen (no concatenation per request).
+      let m = this.byEmail.get(t.email);
+      if (m === undefined) {
+        if (this.byEmail.size > 10_000) this.byEmail.clear();
+        this.byEmail.set(t.email, (m = memberForEmail(t.email)));
+      }
+      return m;
+    }
     const sub = t.claims.sub;
     if (typeof sub !== 'string' || sub === '') return null;
     const known = this.bySub.get(sub);

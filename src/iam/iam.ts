@@ -93,7 +93,8 @@ export class Iam {
    * propagated. They hold until the next policy version arrives (`add` clears them), so the hot paths
    * (front doors, dispatch) pay a map lookup, never a cache past propagation.
    */
-  private readonly settled = new Map<string, IamDecision>();
+  private settled = new Map<string, Map<string, Map<string, IamDecision>>>();
+  private settledCount = 0;
   private lastSeq = 0;
   /** Told of every version as it arrives (front-door workers follow IAM through these); see observe(). */
   private readonly observers: ((rec: PolicyVersionRecord) => Promise<void> | void)[] = [];
@@ -135,7 +136,7 @@ export class Iam {
   private add(rec: PolicyVersionRecord): void {
     if (rec.seq <= this.lastSeq) return;
     this.lastSeq = rec.seq;
-    this.settled.clear();
+    this.clearSettled();
     const list = this.versions.get(rec.resource) ?? [];
     list.push(indexPolicy(rec));
     this.versions.set(rec.resource, this.prune(list));
@@ -245,16 +246,26 @@ export class Iam {
   /** Whether `member` holds `permission` on `resource` as one front end sees it right now. */
   check(member: string | null, permission: string, resource: string, opts: CheckOptions = {}): IamDecision {
     const now = opts.now ?? this.clock();
-    const key = `${member ?? ''}\n${permission}\n${resource}`;
-    const settled = this.settled.get(key);
+    // Member → permission → resource: no key string built per check (the hot path passes the same strings each time).
+    const settled = this.settled.get(member ?? '')?.get(permission)?.get(resource);
     if (settled !== undefined) return opts.frontEnd === undefined || opts.frontEnd === settled.frontEnd ? settled : { ...settled, frontEnd: opts.frontEnd };
     const chain = resourceChain(resource, this.projectId);
     const decision = this.decide(member, permission, resource, chain, now, opts.frontEnd);
     if (chain.every((r) => this.isSettled(r, now))) {
-      if (this.settled.size >= 50_000) this.settled.clear();
-      this.settled.set(key, decision);
+      if (this.settledCount >= 50_000) this.clearSettled();
+      let byPermission = this.settled.get(member ?? '');
+      if (byPermission === undefined) this.settled.set(member ?? '', (byPermission = new Map()));
+      let byResource = byPermission.get(permission);
+      if (byResource === undefined) byPermission.set(permission, (byResource = new Map()));
+      byResource.set(resource, decision);
+      this.settledCount++;
     }
     return decision;
+  }
+
+  private clearSettled(): void {
+    this.settled = new Map();
+    this.settledCount = 0;
   }
 
   /** Whether every front end already sees `resource`'s newest policy. */

@@ -13,6 +13,7 @@ import type { Duplex } from 'node:stream';
 import type { AdmissionContext, Admission, Admitted, Refused } from '../admission/decision.js';
 import { admit } from '../admission/decision.js';
 import type { AdmissionRequest } from '../admission/request.js';
+import type { LoopbackConnection } from '../admission/egress.js';
 import { listen } from '../metadata/server.js';
 import { httpDetails } from '../observe/http-details.js';
 import { denialFields, type RequestLog, type RequestLogEntry } from '../observe/request-log.js';
@@ -23,7 +24,7 @@ import { deny, type Denial } from '../verify/denial.js';
 import { DENIAL_HEADER, denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
 import { DeadlineQueue } from './deadlines.js';
 import { LocalIncoming, LocalResponse } from './local-request.js';
-import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, upstreamHeaders, type ProxiedRequest, type ProxiedResponse, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { headerFacts, MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, upstreamHeaders, type HeaderFacts, type ProxiedRequest, type ProxiedResponse, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
 
 export { REQUEST_ID_HEADER };
 /** How long a request waits for a (re)starting supervised service before 503. */
@@ -123,7 +124,8 @@ export class FrontDoor implements LocalFrontDoor {
       rawHeaders: req.rawHeaders,
       source: socket.remoteAddress ?? '',
       secure: false,
-      connection: { remoteAddress: socket.remoteAddress ?? '', remotePort: socket.remotePort ?? 0, localPort: socket.localPort ?? 0 },
+      // The socket itself (its remoteAddress, remotePort, localPort): read only on egress's slow path.
+      connection: socket as LoopbackConnection,
     };
     return admit(this.entry, request, this.deps.admission);
   }
@@ -131,23 +133,24 @@ export class FrontDoor implements LocalFrontDoor {
   private onRequest(req: DoorRequest, res: ProxiedResponse): void {
     const started = performance.now();
     const source = req.socket.remoteAddress ?? '';
+    const facts = headerFacts(req.rawHeaders);
     const id = this.deps.log.newId();
     let decided: Admission | Promise<Admission>;
     try {
       decided = this.decide(req);
     } catch (e) {
-      this.failed(req, res, e, id, started, source);
+      this.failed(req, res, e, id, started, source, facts);
       return;
     }
     if (decided instanceof Promise) {
       decided.then(
-        (a) => this.afterAdmission(req, res, a, id, started, source),
-        (e: unknown) => this.failed(req, res, e, id, started, source),
+        (a) => this.afterAdmission(req, res, a, id, started, source, facts),
+        (e: unknown) => this.failed(req, res, e, id, started, source, facts),
       );
-    } else this.afterAdmission(req, res, decided, id, started, source);
+    } else this.afterAdmission(req, res, decided, id, started, source, facts);
   }
 
-  private afterAdmission(req: DoorRequest, res: ProxiedResponse, a: Admission, id: string, started: number, source: string): void {
+  private afterAdmission(req: DoorRequest, res: ProxiedResponse, a: Admission, id: string, started: number, source: string, facts: HeaderFacts): void {
     if (!a.ok) {
       const out = a.response ?? denialResponse(a.denial, { path: pathOf(req) });
       const headers: Record<string, string | string[]> = { ...out.headers, [REQUEST_ID_HEADER]: id };
@@ -157,19 +160,19 @@ export class FrontDoor implements LocalFrontDoor {
       res.end(out.body);
       // Drain an unread body so the connection stays usable (bounded by the size limit).
       req.resume();
-      this.record(req, id, started, source, a, refusalAnswer(a, out.status));
+      this.record(req, id, started, source, facts, a, refusalAnswer(a, out.status));
       return;
     }
-    const len = req.headers['content-length'];
+    const len = facts.contentLength;
     if (len !== undefined && Number(len) > MAX_REQUEST_BYTES) {
       const denial = deny('REQUEST_TOO_LARGE', 'run', { size: Number(len), limit: MAX_REQUEST_BYTES });
       const out = denialResponse(denial, { requestId: id });
       res.writeHead(out.status, { ...out.headers, 'content-length': String(Buffer.byteLength(out.body)), connection: 'close' });
       res.end(out.body);
-      this.record(req, id, started, source, a, { status: 413, outcome: 'too-large', denial });
+      this.record(req, id, started, source, facts, a, { status: 413, outcome: 'too-large', denial });
       return;
     }
-    const headers = upstreamHeaders(req, a.edits, 'http');
+    const headers = upstreamHeaders(req, facts, a.edits, 'http');
     const { platform } = this.deps;
     const timeoutMs = this.entry.config.timeout;
     const timeoutDenial = () => deny('REQUEST_TIMEOUT', 'run', { timeout: `${timeoutMs / 1000}s`, path: pathOf(req) });
@@ -183,8 +186,8 @@ export class FrontDoor implements LocalFrontDoor {
           res.end(out.body);
         },
       };
-      void proxyHttp(req, res, this.deps.upstream, headers, this.deps.agents, timeout).then((p) =>
-        this.record(req, id, started, source, a, p.timedOut ? { ...p, denial: timeoutDenial() } : p),
+      void proxyHttp(req, facts, res, this.deps.upstream, headers, this.deps.agents, timeout).then((p) =>
+        this.record(req, id, started, source, facts, a, p.timedOut ? { ...p, denial: timeoutDenial() } : p),
       );
     };
     const ready = this.deps.upstream.ready();
@@ -194,7 +197,7 @@ export class FrontDoor implements LocalFrontDoor {
         if (up) go();
         else {
           sendServiceUnavailable(res);
-          this.record(req, id, started, source, a, { status: 503, outcome: 'upstream-error', error: `the service did not become ready within ${READY_WAIT_MS / 1000} s` });
+          this.record(req, id, started, source, facts, a, { status: 503, outcome: 'upstream-error', error: `the service did not become ready within ${READY_WAIT_MS / 1000} s` });
         }
       }, () => undefined);
     }
@@ -203,6 +206,7 @@ export class FrontDoor implements LocalFrontDoor {
   private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
     const started = performance.now();
     const source = req.socket.remoteAddress ?? '';
+    const facts = headerFacts(req.rawHeaders);
     const id = this.deps.log.newId();
     socket.on('error', () => socket.destroy());
     this.upgraded.add(socket);
@@ -212,31 +216,31 @@ export class FrontDoor implements LocalFrontDoor {
       if (!a.ok) {
         const out = a.response ?? denialResponse(a.denial, { path: pathOf(req) });
         writeRawResponse(socket, out.status, { ...out.headers, [REQUEST_ID_HEADER]: id, ...(a.response?.denial ? { [DENIAL_HEADER]: a.response.denial.code } : {}) }, out.body);
-        this.record(req, id, started, source, a, refusalAnswer(a, out.status));
+        this.record(req, id, started, source, facts, a, refusalAnswer(a, out.status));
         return;
       }
       const ready = this.deps.upstream.ready();
       if (ready !== undefined) await waitReady(ready);
-      const p = await proxyUpgrade(req, socket, head, this.deps.upstream, upstreamHeaders(req, a.edits, 'http'));
+      const p = await proxyUpgrade(req, socket, head, this.deps.upstream, upstreamHeaders(req, facts, a.edits, 'http'));
       // Cloud Run's request timeout bounds a WebSocket's whole life too: at the deadline the connection is closed.
       if (p.status === 101 && !socket.destroyed) {
         const { platform } = this.deps;
         const deadline = platform.timers.at(platform.clock() + this.entry.config.timeout, () => socket.destroy());
         socket.once('close', () => deadline.cancel());
       }
-      this.record(req, id, started, source, a, p);
+      this.record(req, id, started, source, facts, a, p);
     };
     upgrade().catch((e: unknown) => {
       const denial = this.internalDenial(e, id);
       const out = denialResponse(denial, { path: pathOf(req), requestId: id });
       if (socket.writable) writeRawResponse(socket, out.status, out.headers, out.body);
       else socket.destroy();
-      this.record(req, id, started, source, undefined, { status: out.status, outcome: 'failed', denial });
+      this.record(req, id, started, source, facts, undefined, { status: out.status, outcome: 'failed', denial });
     });
   }
 
   /** The one place an unexpected failure while deciding surfaces: logged once, answered with Google's 500. */
-  private failed(req: DoorRequest, res: ProxiedResponse, e: unknown, id: string, started: number, source: string): void {
+  private failed(req: DoorRequest, res: ProxiedResponse, e: unknown, id: string, started: number, source: string, facts: HeaderFacts): void {
     const denial = this.internalDenial(e, id);
     if (!res.headersSent) {
       const out = denialResponse(denial, { path: pathOf(req), requestId: id });
@@ -244,7 +248,7 @@ export class FrontDoor implements LocalFrontDoor {
       res.end(out.body);
     } else res.destroy();
     req.resume();
-    this.record(req, id, started, source, undefined, { status: denial.status, outcome: 'failed', denial });
+    this.record(req, id, started, source, facts, undefined, { status: denial.status, outcome: 'failed', denial });
   }
 
   private internalDenial(e: unknown, id: string): Denial {
@@ -252,7 +256,7 @@ export class FrontDoor implements LocalFrontDoor {
     return deny('INTERNAL_ERROR', 'run', { requestId: id, reason: (e as Error)?.message ?? String(e) });
   }
 
-  private record(req: DoorRequest, id: string, started: number, source: string, a: Admitted | Refused | undefined, answer: Answer | ProxyResult): void {
+  private record(req: DoorRequest, id: string, started: number, source: string, facts: HeaderFacts, a: Admitted | Refused | undefined, answer: Answer | ProxyResult): void {
     const entry: RequestLogEntry = {
       id,
       time: new Date(Date.now() - (performance.now() - started)).toISOString(),
@@ -273,7 +277,7 @@ export class FrontDoor implements LocalFrontDoor {
     const denial = 'denial' in answer ? answer.denial : undefined;
     if (denial !== undefined) Object.assign(entry, denialFields(denial));
     if (answer.error !== undefined) entry.error = answer.error;
-    const host = req.headers.host;
+    const host = facts.host;
     if (host !== undefined) entry.host = host;
     this.deps.log.record(entry);
   }

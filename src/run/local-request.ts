@@ -12,7 +12,6 @@ export class LocalIncoming implements ProxiedRequest {
   readonly method: string;
   readonly url: string;
   readonly rawHeaders: string[];
-  readonly headers: { host?: string; connection?: string; 'content-length'?: string };
   readonly socket: { remoteAddress: string; remotePort: number; localPort: number };
   private readonly body: Buffer | undefined;
 
@@ -22,13 +21,6 @@ export class LocalIncoming implements ProxiedRequest {
     this.rawHeaders = r.rawHeaders;
     this.body = r.body;
     this.socket = { remoteAddress, remotePort: 0, localPort };
-    // As Node's parser fills req.headers: lower-case names, the first Host and Content-Length.
-    const headers: LocalIncoming['headers'] = {};
-    for (let i = 0; i < r.rawHeaders.length; i += 2) {
-      const name = r.rawHeaders[i]!.toLowerCase();
-      if ((name === 'host' || name === 'connection' || name === 'content-length') && headers[name] === undefined) headers[name] = r.rawHeaders[i + 1]!;
-    }
-    this.headers = headers;
   }
 
   resume(): this {

@@ -6,7 +6,7 @@
 // Headers travel as flat raw arrays ([name, value, name, value, …], Node's rawHeaders form) so a request
 // costs no header objects, and repeated headers (two Authorization lines passed through) keep their order.
 
-import { request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Dispatcher, Pool } from 'undici';
 import { Readable, type Duplex } from 'node:stream';
@@ -38,8 +38,46 @@ export interface ProxiedRequest extends AsyncIterable<Buffer> {
   readonly method?: string | undefined;
   readonly url?: string | undefined;
   readonly rawHeaders: string[];
-  readonly headers: Pick<IncomingHttpHeaders, 'connection' | 'host' | 'content-length' | 'transfer-encoding'>;
   readonly socket: { readonly remoteAddress?: string | undefined };
+}
+
+/**
+ * The request headers the front door and the proxy act on, from one pass over rawHeaders: reading
+ * `req.headers` makes Node build an object of every header, on every request.
+ */
+export interface HeaderFacts {
+  /** The first Host (Node keeps the first of duplicates). */
+  host: string | undefined;
+  /** Repeated lines joined with ", ", as Node joins them. */
+  connection: string | undefined;
+  contentLength: string | undefined;
+  transferEncoding: string | undefined;
+}
+
+export function headerFacts(raw: readonly string[]): HeaderFacts {
+  let host: string | undefined;
+  let connection: string | undefined;
+  let contentLength: string | undefined;
+  let transferEncoding: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Cheap length filter before the case-insensitive compare.
+    switch (name.length) {
+      case 4:
+        if (host === undefined && name.toLowerCase() === 'host') host = raw[i + 1]!;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') connection = connection === undefined ? raw[i + 1]! : `${connection}, ${raw[i + 1]!}`;
+        break;
+      case 14:
+        if (contentLength === undefined && name.toLowerCase() === 'content-length') contentLength = raw[i + 1]!;
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? raw[i + 1]! : `${transferEncoding}, ${raw[i + 1]!}`;
+        break;
+    }
+  }
+  return { host, connection, contentLength, transferEncoding };
 }
 
 /** What the proxy writes to: a ServerResponse, or the in-process answer of `deliver`. */
@@ -55,11 +93,11 @@ export interface ProxiedResponse {
 }
 
 /** The headers to send upstream, as a raw array. */
-export function upstreamHeaders(req: ProxiedRequest, edits: HeaderEdits, proto: string): string[] {
+export function upstreamHeaders(req: ProxiedRequest, facts: HeaderFacts, edits: HeaderEdits, proto: string): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
   let connectionTokens: Set<string> | undefined;
-  const conn = req.headers.connection;
+  const conn = facts.connection;
   if (conn !== undefined && conn.includes(',')) connectionTokens = new Set(conn.split(',').map((s) => s.trim().toLowerCase()));
   else if (conn !== undefined) connectionTokens = new Set([conn.trim().toLowerCase()]);
   let xff: string | undefined;
@@ -83,7 +121,7 @@ export function upstreamHeaders(req: ProxiedRequest, edits: HeaderEdits, proto: 
     out.push(name, raw[i + 1]!);
   }
   // HTTP/1.0 clients may omit Host; raw header arrays get none added by Node.
-  if (!host) out.push('Host', req.headers.host ?? 'localhost');
+  if (!host) out.push('Host', facts.host ?? 'localhost');
   if (edits.set !== undefined) for (const k of Object.keys(edits.set)) out.push(k, edits.set[k]!);
   const client = clientAddress(req);
   out.push('X-Forwarded-For', xff === undefined ? client : `${xff}, ${client}`, 'X-Forwarded-Proto', proto);
@@ -162,13 +200,14 @@ export class UpstreamAgents {
  */
 export function proxyHttp(
   req: ProxiedRequest,
+  facts: HeaderFacts,
   res: ProxiedResponse,
   target: UpstreamTarget,
   headers: string[],
   agents: UpstreamAgents,
   timeout?: { timers: Timers; at: number; onTimeout: () => void },
 ): Promise<ProxyResult> {
-  if (undici === undefined) return loadProxyModules().then(() => proxyHttp(req, res, target, headers, agents, timeout));
+  if (undici === undefined) return loadProxyModules().then(() => proxyHttp(req, facts, res, target, headers, agents, timeout));
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: ProxyResult) => {
@@ -187,8 +226,8 @@ export function proxyHttp(
       abort?.(new Error('the request timeout passed'));
     });
     let tooLarge = false;
-    const cl = req.headers['content-length'];
-    const hasBody = !((cl === undefined || cl === '0') && req.headers['transfer-encoding'] === undefined);
+    const cl = facts.contentLength;
+    const hasBody = !((cl === undefined || cl === '0') && facts.transferEncoding === undefined);
     const body = hasBody
       ? Readable.from(async function* limited(): AsyncGenerator<Buffer> {
           // Counted against the 32 MiB limit as it streams (chunked bodies have no Content-Length to check up front).

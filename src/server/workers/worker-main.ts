@@ -52,7 +52,11 @@ async function main(): Promise<void> {
   const gates: FrontDoorGate[] = init.gates.map((g) => ({
     name: g.name,
     applies: (s) => g.services.includes(s.config.name),
-    handle: (r) => channel.call<GateOutcome>('gate', { gate: g.name, service: r.service.config.name, request: r.request, internal: r.internal } satisfies GateCall),
+    handle: (r) => {
+      // The request's parts, not its socket (which does not cross processes).
+      const { method, url, rawHeaders, source, secure } = r.request;
+      return channel.call<GateOutcome>('gate', { gate: g.name, service: r.service.config.name, request: { method, url, rawHeaders, source, secure }, internal: r.internal } satisfies GateCall);
+    },
   }));
   const admission: AdmissionContext = {
     ingress: new IngressPolicy(init.internalSecret, config.vpc.cidrs),
@@ -63,7 +67,7 @@ async function main(): Promise<void> {
     iam,
     directory,
     region: config.project.region,
-    ...(init.egressRelevant ? { egress: { relevant: true, callerOf: (c: LoopbackConnection) => channel.call<EgressCaller | undefined>('egress', c).then((x) => x ?? undefined) } } : {}),
+    ...(init.egressRelevant ? { egress: { relevant: true, callerOf: (c: LoopbackConnection) => channel.call<EgressCaller | null>('egress', { remoteAddress: c.remoteAddress, remotePort: c.remotePort, localPort: c.localPort }).then((x) => x ?? undefined) } } : {}),
   };
 
   const log = new ForwardingLog(channel, init.idPrefix);
