@@ -16,7 +16,9 @@
 // Bars (DESIGN.md): auth on ÷ nginx ≥ 0.5 with the same number of worker processes (1 and N); auth on ÷ auth off
 // ≥ 0.95; p99 added at half load ≤ 1 ms; event-loop delay p99 at half load ≤ 1 ms.
 // Needs wrk and nginx on PATH (apt-get install -y wrk nginx). Loopback only; every child is stopped by pid.
-// Run: npm run build && node dist/bench/frontdoor.js [--quick] [--workers N]   (or npm run bench -- frontdoor)
+// With --compare DIR (another checkout, built), that build's front door runs beside this one's — auth off and on,
+// full and half load — and the bench prints this build ÷ that build per round (issue 10: no regression past noise).
+// Run: npm run build && node dist/bench/frontdoor.js [--quick] [--workers N] [--compare DIR]   (or npm run bench -- frontdoor)
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +33,8 @@ import { wrk, type WrkResult } from './lib/wrk.js';
 const quick = process.argv.includes('--quick');
 const workersArg = process.argv.indexOf('--workers');
 const WORKERS = workersArg > 0 ? Number(process.argv[workersArg + 1]) : 2;
+const compareArg = process.argv.indexOf('--compare');
+const COMPARE = compareArg > 0 ? process.argv[compareArg + 1] : undefined;
 const ROUNDS = quick ? 3 : 5;
 const SECONDS = quick ? 2 : 5;
 const CONNECTIONS = 50;
@@ -71,7 +75,8 @@ interface Target {
 
 interface Run extends WrkResult {
   /** CPU µs per request: the proxy's processes, the upstream, wrk; and the rest of the machine, in cores. */
-  cpu: { proxy: number; upstream: number; client: number; othersCores: number };
+  /** `primary`: of `proxy`, what the first process used (with front-door workers, the one that keeps the log). */
+  cpu: { proxy: number; primary: number; upstream: number; client: number; othersCores: number };
   loop?: ReturnType<typeof worst>;
 }
 
@@ -81,15 +86,17 @@ async function measure(t: Target, seconds: number, rate?: number): Promise<Run> 
   const pids = t.pids();
   if (t.loop) await probe.reset(pids);
   const p0 = cpuMs(pids);
+  const first0 = cpuMs(pids.slice(0, 1));
   const u0 = cpuMs([upstreamPid]);
   const m0 = machineCpu();
   const r = wrk(t.url, { seconds, connections: CONNECTIONS, scratchDir: dir, ...(t.headers ? { headers: t.headers } : {}), ...(rate !== undefined ? { rate } : {}) });
   const m1 = machineCpu();
   const proxyMs = cpuMs(pids) - p0;
+  const firstMs = cpuMs(pids.slice(0, 1)) - first0;
   const upstreamMs = cpuMs([upstreamPid]) - u0;
   const per = (ms: number) => (ms * 1000) / Math.max(1, r.requests);
   const othersMs = m1.busyMs - m0.busyMs - proxyMs - upstreamMs - r.cpuMs;
-  const run: Run = { ...r, cpu: { proxy: per(proxyMs), upstream: per(upstreamMs), client: per(r.cpuMs), othersCores: othersMs / (seconds * 1000) } };
+  const run: Run = { ...r, cpu: { proxy: per(proxyMs), primary: per(firstMs), upstream: per(upstreamMs), client: per(r.cpuMs), othersCores: othersMs / (seconds * 1000) } };
   if (t.loop) run.loop = worst(await probe.read(pids));
   return run;
 }
@@ -131,14 +138,14 @@ interface Authplane {
   auth: Target;
 }
 
-async function startAuthplane(name: string, upstreamPort: number, opts: { workers?: number; env?: NodeJS.ProcessEnv } = {}): Promise<Authplane> {
+async function startAuthplane(name: string, upstreamPort: number, opts: { workers?: number; env?: NodeJS.ProcessEnv; cliMain?: string } = {}): Promise<Authplane> {
   const d = join(dir, name);
   mkdirSync(d, { recursive: true });
   const config = join(d, 'authplane.yaml');
   writeFileSync(
     config,
     `project: { id: bench-project, number: "123456789012", region: us-central1 }
-server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0, workers: ${opts.workers ?? 1} }
+server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0${opts.workers ? `, workers: ${opts.workers}` : ''} }
 defaultPrincipal: user:bench@example.com
 iam:
   bindings:
@@ -150,7 +157,7 @@ services:
   - { name: hello-auth, port: 0, metadataPort: 0, upstream: "http://127.0.0.1:${upstreamPort}", serviceAccount: hello-runtime }
 `,
   );
-  const cli = await startCli(['--config', config, '--data', join(d, 'data')], { cwd: d, env: { ...process.env, ...probe.env, ...opts.env }, nodeArgs: probe.nodeArgs });
+  const cli = await startCli(['--config', config, '--data', join(d, 'data')], { cwd: d, env: { ...process.env, ...probe.env, ...opts.env }, nodeArgs: probe.nodeArgs, ...(opts.cliMain ? { cliMain: opts.cliMain } : {}) });
   clis.push(cli);
   const api = cli.url('api');
   const state = (await (await fetch(`${api}/admin/v1/state`)).json()) as { services: { name: string; urls: { deterministic: string } }[] };
@@ -179,7 +186,7 @@ function printCases(runs: Record<string, Run[]>): void {
     const c = (f: (r: Run) => number) => spread(rs.map(f)).median;
     console.log(
       `${name.padEnd(34)} ${fmt(spread(rs.map((r) => r.rps))).padStart(26)}  ${fmtSpread(spread(rs.map((r) => r.p99)), 2).padStart(16)}   ` +
-        `${c((r) => r.cpu.proxy).toFixed(0).padStart(4)}, ${c((r) => r.cpu.upstream).toFixed(0).padStart(3)}, ${c((r) => r.cpu.client).toFixed(0).padStart(3)}; ${c((r) => r.cpu.othersCores).toFixed(2)}` +
+        `${c((r) => r.cpu.proxy).toFixed(0).padStart(4)}${c((r) => r.cpu.primary) < c((r) => r.cpu.proxy) - 0.5 ? ` (first process ${c((r) => r.cpu.primary).toFixed(0)})` : ''}, ${c((r) => r.cpu.upstream).toFixed(0).padStart(3)}, ${c((r) => r.cpu.client).toFixed(0).padStart(3)}; ${c((r) => r.cpu.othersCores).toFixed(2)}` +
         (rs.some((r) => r.errors) ? `   (${rs.map((r) => r.errors).filter(Boolean)[0]})` : ''),
     );
   }
@@ -196,12 +203,42 @@ async function main(): Promise<void> {
 
   const direct: Target = { url: `http://127.0.0.1:${upstreamPort}/`, pids: () => [] };
   const nginx1 = await startNginx('nginx-1', 1, upstreamPort!);
-  const nginxN = await startNginx(`nginx-${WORKERS}`, WORKERS, upstreamPort!);
   const one = await startAuthplane('one', upstreamPort!);
-  const uncached = await startAuthplane('uncached', upstreamPort!, { env: { AUTHPLANE_TOKEN_CACHE_SIZE: '0' } });
-  const many = await startAuthplane('workers', upstreamPort!, { workers: WORKERS });
+  if (COMPARE) await compare(direct, nginx1, one, upstreamPort!, COMPARE);
+  else await bars(direct, nginx1, one, upstreamPort!);
+  console.log(`machine after: ${machineLoad()}`);
+}
 
-  const cases: Record<string, Target> = {
+/** Warm-up (JIT, pools, caches), then `rounds` interleaved rounds of every case at full load. */
+async function fullLoad(cases: Record<string, Target>): Promise<Record<string, Run[]>> {
+  const names = Object.keys(cases);
+  for (const n of names) await measure(cases[n]!, quick ? 1 : 2);
+  const full = await interleaved(names, ROUNDS, (n) => measure(cases[n]!, SECONDS));
+  console.log('\nfull load');
+  printCases(full);
+  return full;
+}
+
+async function halfLoad(cases: Record<string, { target: Target; rate: number }>): Promise<Record<string, Run[]>> {
+  const names = Object.keys(cases);
+  const paced = await interleaved(names, ROUNDS, (n) => measure(cases[n]!.target, SECONDS, cases[n]!.rate));
+  console.log("\nhalf load (offered rate per case; delivered req/s is lower by each request's own latency)");
+  printCases(paced);
+  return paced;
+}
+
+function loopLine(label: string, rs: Run[]): void {
+  console.log(
+    `${label}: event-loop delay p99 ${fmtSpread(spread(rs.map((r) => r.loop!.p99)), 2)} ms, max ${fmtSpread(spread(rs.map((r) => r.loop!.max)), 1)} ms; ` +
+      `GC ${spread(rs.map((r) => r.loop!.gcPerS)).median.toFixed(1)}/s, ${(100 * spread(rs.map((r) => r.loop!.gcShare)).median).toFixed(1)} % of the time, longest ${fmtSpread(spread(rs.map((r) => r.loop!.gcMaxMs)), 1)} ms`,
+  );
+}
+
+async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort: number): Promise<void> {
+  const nginxN = await startNginx(`nginx-${WORKERS}`, WORKERS, upstreamPort);
+  const uncached = await startAuthplane('uncached', upstreamPort, { env: { AUTHPLANE_TOKEN_CACHE_SIZE: '0' } });
+  const many = await startAuthplane('workers', upstreamPort, { workers: WORKERS });
+  const full = await fullLoad({
     direct,
     'nginx (1 worker)': nginx1,
     'front door, auth off': one.open,
@@ -209,33 +246,18 @@ async function main(): Promise<void> {
     'front door, auth on, uncached': uncached.auth,
     [`nginx (${WORKERS} workers)`]: nginxN,
     [`front door, auth on, ${WORKERS} workers`]: many.auth,
-  };
-  const names = Object.keys(cases);
-  // Warm-up: JIT, connection pools, caches.
-  for (const n of names) await measure(cases[n]!, quick ? 1 : 2);
-  const full = await interleaved(names, ROUNDS, (n) => measure(cases[n]!, SECONDS));
-  console.log('\nfull load');
-  printCases(full);
+  });
 
   // Half load: each front door paced to half of what it sustained, against the direct path at the same pace.
   const rate1 = spread(full['front door, auth on']!.map((r) => r.rps)).median / 2;
   const rateN = spread(full[`front door, auth on, ${WORKERS} workers`]!.map((r) => r.rps)).median / 2;
-  const half: Record<string, { target: Target; rate: number }> = {
+  const paced = await halfLoad({
     [`direct @ ${rate1.toFixed(0)}/s`]: { target: direct, rate: rate1 },
     [`front door @ ${rate1.toFixed(0)}/s`]: { target: one.auth, rate: rate1 },
     [`direct @ ${rateN.toFixed(0)}/s`]: { target: direct, rate: rateN },
     [`front door, ${WORKERS} workers @ ${rateN.toFixed(0)}/s`]: { target: many.auth, rate: rateN },
-  };
-  const halfNames = Object.keys(half);
-  const paced = await interleaved(halfNames, ROUNDS, (n) => measure(half[n]!.target, SECONDS, half[n]!.rate));
-  console.log('\nhalf load (offered rate per case; delivered req/s is lower by each request\'s own latency)');
-  printCases(paced);
-  const [d1, f1, dN, fN] = halfNames.map((n) => paced[n]!);
-  const loopLine = (label: string, rs: Run[]) =>
-    console.log(
-      `${label}: event-loop delay p99 ${fmtSpread(spread(rs.map((r) => r.loop!.p99)), 2)} ms, max ${fmtSpread(spread(rs.map((r) => r.loop!.max)), 1)} ms; ` +
-        `GC ${spread(rs.map((r) => r.loop!.gcPerS)).median.toFixed(1)}/s, ${(100 * spread(rs.map((r) => r.loop!.gcShare)).median).toFixed(1)} % of the time, longest ${fmtSpread(spread(rs.map((r) => r.loop!.gcMaxMs)), 1)} ms`,
-    );
+  });
+  const [d1, f1, dN, fN] = Object.values(paced);
   loopLine('front door (1 process)', f1!);
   loopLine(`front door (${WORKERS} workers, worst process)`, fN!);
 
@@ -254,7 +276,35 @@ async function main(): Promise<void> {
       `nginx ÷ direct ${fmtSpread(ratios(rps('nginx (1 worker)'), rps('direct')))}, ` +
       `${WORKERS} workers ÷ 1 ${fmtSpread(ratios(rps(`front door, auth on, ${WORKERS} workers`), rps('front door, auth on')))})`,
   );
-  console.log(`machine after: ${machineLoad()}`);
+}
+
+/** This build's front door against another checkout's, case by case in the same rounds. */
+async function compare(direct: Target, nginx1: Target, one: Authplane, upstreamPort: number, other: string): Promise<void> {
+  const base = await startAuthplane('compared', upstreamPort, { cliMain: join(other, 'dist/src/cli/main.js') });
+  console.log(`compared build: ${other}`);
+  const full = await fullLoad({
+    direct,
+    'nginx (1 worker)': nginx1,
+    'auth off, this build': one.open,
+    'auth off, compared build': base.open,
+    'auth on, this build': one.auth,
+    'auth on, compared build': base.auth,
+  });
+  const rate = spread(full['auth on, compared build']!.map((r) => r.rps)).median / 2;
+  const paced = await halfLoad({
+    [`direct @ ${rate.toFixed(0)}/s`]: { target: direct, rate },
+    [`this build @ ${rate.toFixed(0)}/s`]: { target: one.auth, rate },
+    [`compared build @ ${rate.toFixed(0)}/s`]: { target: base.auth, rate },
+  });
+  const [d, mine, theirs] = Object.values(paced);
+  loopLine('this build', mine!);
+  loopLine('compared build', theirs!);
+  const rps = (n: string) => full[n]!.map((r) => r.rps);
+  console.log('');
+  console.log(`this build ÷ compared build, auth off     ${fmtSpread(ratios(rps('auth off, this build'), rps('auth off, compared build')))}`);
+  console.log(`this build ÷ compared build, auth on      ${fmtSpread(ratios(rps('auth on, this build'), rps('auth on, compared build')))}`);
+  console.log(`auth on ÷ nginx: this build ${fmtSpread(ratios(rps('auth on, this build'), rps('nginx (1 worker)')))}, compared build ${fmtSpread(ratios(rps('auth on, compared build'), rps('nginx (1 worker)')))}`);
+  console.log(`p99 added at half load (ms): this build ${fmtSpread(differences(mine!.map((r) => r.p99), d!.map((r) => r.p99)))}, compared build ${fmtSpread(differences(theirs!.map((r) => r.p99), d!.map((r) => r.p99)))}`);
 }
 
 async function cleanup(): Promise<void> {
