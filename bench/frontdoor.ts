@@ -1,27 +1,42 @@
-// bench/frontdoor: the Cloud Run front door against DESIGN.md's quality bars, side by side in one run.
-//   direct                       wrk → hello-world upstream
-//   nginx                        wrk → nginx (Debian's package, 1 worker, keep-alive upstream) → upstream
-//   front door, auth off         wrk → authplane front door of a public service → upstream
-//   front door, auth on, cached  wrk → front door with one valid ID token on every request (verified-token cache)
-//   front door, auth on, uncached  the same with AUTHPLANE_TOKEN_CACHE_SIZE=0 (RS256 verify on every request)
-// then p99 latency at half the cached front door's load (wrk's Lua delay() paces each connection), direct vs
-// front door. The verifier's own bars (uncached ÷ crypto.verify, cached verifies/s) are bench/verify's.
+// bench/frontdoor: the Cloud Run front door against DESIGN.md's quality bars. Cases, run interleaved for several
+// rounds (A B C … A B C …) so that the machine's other work hits each alike:
+//   direct                   wrk → hello-world upstream
+//   nginx (1 worker)         wrk → nginx (Debian's package, keep-alive upstream) → upstream
+//   front door, auth off     wrk → authplane front door of a public service → upstream
+//   front door, auth on      wrk → front door with one valid ID token on every request (verified-token cache)
+//   front door, uncached     the same in an authplane with AUTHPLANE_TOKEN_CACHE_SIZE=0 (RS256 verify every request)
+//   nginx (N workers)        nginx with worker_processes N
+//   front door, N workers    authplane with server.workers: N, auth on, cached
+// then at half load (wrk's Lua delay() paces each connection) the direct path against the front door, with the
+// front door's event-loop delay (bench/lib/loop-delay.ts, loaded into the authplane processes) and GC.
+// Each figure is the median of its rounds with the spread; each ratio is taken within a round. For every case
+// the CPU each party used per request is printed (wrk, the upstream, the proxy), and what the rest of the
+// machine used meanwhile, so a figure taken on a busy machine says so.
 //
-// Bars: front door ÷ nginx ≥ 0.5 (same worker count: both one process), cached auth-on ÷ auth-off ≥ 0.95,
-// p99 added ≤ 1 ms at half load.
+// Bars (DESIGN.md): auth on ÷ nginx ≥ 0.5 with the same number of worker processes (1 and N); auth on ÷ auth off
+// ≥ 0.95; p99 added at half load ≤ 1 ms; event-loop delay p99 at half load ≤ 1 ms.
 // Needs wrk and nginx on PATH (apt-get install -y wrk nginx). Loopback only; every child is stopped by pid.
-// Run: npx tsc -p . && node dist/bench/frontdoor.js [--quick]   (or npm run bench -- frontdoor)
+// With --compare DIR (another checkout, built), that build's front door runs beside this one's — auth off and on,
+// full and half load — and the bench prints this build ÷ that build per round (issue 10: no regression past noise).
+// Run: npm run build && node dist/bench/frontdoor.js [--quick] [--workers N] [--compare DIR]   (or npm run bench -- frontdoor)
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCli, type StartedCli } from '../test/support/cli.js';
+import { startCli, freePorts, type StartedCli } from '../test/support/cli.js';
+import { LoopProbe, worst } from './lib/loop-probe.js';
+import { cpuMs, machineCpu, processTree } from './lib/processes.js';
+import { barLine, differences, fmtSpread, interleaved, machineLoad, ratios, spread, type Spread } from './lib/rounds.js';
+import { wrk, type WrkResult } from './lib/wrk.js';
 
 const quick = process.argv.includes('--quick');
-const SECONDS = quick ? 3 : 10;
-const WARMUP = quick ? 1 : 2;
+const workersArg = process.argv.indexOf('--workers');
+const WORKERS = workersArg > 0 ? Number(process.argv[workersArg + 1]) : 2;
+const compareArg = process.argv.indexOf('--compare');
+const COMPARE = compareArg > 0 ? process.argv[compareArg + 1] : undefined;
+const ROUNDS = quick ? 3 : 5;
+const SECONDS = quick ? 2 : 5;
 const CONNECTIONS = 50;
 
 for (const tool of ['wrk', 'nginx']) {
@@ -30,92 +45,107 @@ for (const tool of ['wrk', 'nginx']) {
     process.exit(2);
   }
 }
+if (!Number.isInteger(WORKERS) || WORKERS < 2) {
+  console.error('bench/frontdoor: --workers N needs a whole number ≥ 2');
+  process.exit(2);
+}
 
 const dir = mkdtempSync(join(tmpdir(), 'authplane-bench-frontdoor-'));
+const probe = new LoopProbe();
 const children: ChildProcess[] = [];
 const clis: StartedCli[] = [];
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-
 async function waitPort(port: number): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), r(true)));
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
+    if (await fetch(`http://127.0.0.1:${port}/`).then(() => true, () => false)) return;
     await new Promise((r) => setTimeout(r, 25));
   }
   throw new Error(`port ${port} never answered`);
 }
 
-interface WrkResult {
-  rps: number;
-  p50: number;
-  p99: number;
-  errors: string;
+/** Something wrk is pointed at. */
+interface Target {
+  url: string;
+  headers?: string[];
+  /** The processes doing the proxying (none for the direct case). */
+  pids(): number[];
+  /** Read the event-loop delay of these processes around the run. */
+  loop?: boolean;
 }
 
-/** Parses wrk's --latency output; latencies in ms. */
-function parseWrk(out: string): WrkResult {
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1] ?? NaN);
-  const lat = (pct: string) => {
-    const m = new RegExp(`^\\s+${pct}%\\s+([\\d.]+)(us|ms|s)`, 'm').exec(out);
-    if (!m) return NaN;
-    const v = Number(m[1]);
-    return m[2] === 'us' ? v / 1000 : m[2] === 's' ? v * 1000 : v;
-  };
-  const errs = [/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[0], /Socket errors: .*/.exec(out)?.[0]].filter(Boolean).join('; ');
-  return { rps, p50: lat('50'), p99: lat('99'), errors: errs };
+interface Run extends WrkResult {
+  /** CPU µs per request: the proxy's processes, the upstream, wrk; and the rest of the machine, in cores. */
+  /** `primary`: of `proxy`, what the first process used (with front-door workers, the one that keeps the log). */
+  cpu: { proxy: number; primary: number; upstream: number; client: number; othersCores: number };
+  loop?: ReturnType<typeof worst>;
 }
 
-function wrk(url: string, seconds: number, opts: { token?: string; script?: string; connections?: number } = {}): WrkResult {
-  const args = ['-t1', `-c${opts.connections ?? CONNECTIONS}`, `-d${seconds}s`, '--latency'];
-  if (opts.token) args.push('-H', `Authorization: Bearer ${opts.token}`);
-  if (opts.script) args.push('-s', opts.script);
-  args.push(url);
-  const r = spawnSync('wrk', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`wrk failed: ${r.stderr}`);
-  return parseWrk(r.stdout);
+let upstreamPid = 0;
+
+async function measure(t: Target, seconds: number, rate?: number): Promise<Run> {
+  const pids = t.pids();
+  if (t.loop) await probe.reset(pids);
+  const p0 = cpuMs(pids);
+  const first0 = cpuMs(pids.slice(0, 1));
+  const u0 = cpuMs([upstreamPid]);
+  const m0 = machineCpu();
+  const r = wrk(t.url, { seconds, connections: CONNECTIONS, scratchDir: dir, ...(t.headers ? { headers: t.headers } : {}), ...(rate !== undefined ? { rate } : {}) });
+  const m1 = machineCpu();
+  const proxyMs = cpuMs(pids) - p0;
+  const firstMs = cpuMs(pids.slice(0, 1)) - first0;
+  const upstreamMs = cpuMs([upstreamPid]) - u0;
+  const per = (ms: number) => (ms * 1000) / Math.max(1, r.requests);
+  const othersMs = m1.busyMs - m0.busyMs - proxyMs - upstreamMs - r.cpuMs;
+  const run: Run = { ...r, cpu: { proxy: per(proxyMs), primary: per(firstMs), upstream: per(upstreamMs), client: per(r.cpuMs), othersCores: othersMs / (seconds * 1000) } };
+  if (t.loop) run.loop = worst(await probe.read(pids));
+  return run;
 }
 
-function measure(name: string, url: string, token?: string): WrkResult {
-  wrk(url, WARMUP, token ? { token } : {});
-  const r = wrk(url, SECONDS, token ? { token } : {});
-  console.log(`${name.padEnd(34)} ${r.rps.toFixed(0).padStart(8)} req/s   p50 ${r.p50.toFixed(2).padStart(6)} ms   p99 ${r.p99.toFixed(2).padStart(6)} ms${r.errors ? `   (${r.errors})` : ''}`);
-  return r;
+function nginxConfig(name: string, workers: number, upstreamPort: number, port: number): string {
+  const nd = join(dir, name);
+  mkdirSync(join(nd, 'logs'), { recursive: true });
+  writeFileSync(
+    join(nd, 'nginx.conf'),
+    `worker_processes ${workers};
+error_log ${nd}/logs/error.log;
+pid ${nd}/nginx.pid;
+events { worker_connections 4096; }
+http {
+  access_log off;
+  client_body_temp_path ${nd}/body; proxy_temp_path ${nd}/proxy; fastcgi_temp_path ${nd}/fcgi; uwsgi_temp_path ${nd}/uwsgi; scgi_temp_path ${nd}/scgi;
+  upstream hello { server 127.0.0.1:${upstreamPort}; keepalive 64; }
+  server {
+    listen 127.0.0.1:${port};
+    location / { proxy_pass http://hello; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+`,
+  );
+  return nd;
 }
 
-/**
- * wrk paced to about `rate` req/s over CONNECTIONS connections: Lua delay() before each request, drawn
- * uniformly from [0, 2·mean] so the connections do not fire in lock-step bursts (a fixed delay makes all 50
- * arrive together every period, and p99 then measures the burst, not the proxy).
- */
-function paced(url: string, rate: number, token?: string): WrkResult {
-  const delayMs = Math.max(1, Math.round((CONNECTIONS * 1000) / rate));
-  const script = join(dir, `paced-${delayMs}.lua`);
-  writeFileSync(script, `function delay()\n  return math.random(0, ${2 * delayMs})\nend\n`);
-  return wrk(url, SECONDS, { script, ...(token ? { token } : {}) });
+async function startNginx(name: string, workers: number, upstreamPort: number): Promise<Target> {
+  const [port] = await freePorts(1);
+  const nd = nginxConfig(name, workers, upstreamPort, port!);
+  const nginx = spawn('nginx', ['-p', nd, '-c', join(nd, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
+  children.push(nginx);
+  await waitPort(port!);
+  return { url: `http://127.0.0.1:${port}/`, pids: () => processTree(nginx.pid!) };
 }
 
-async function startAuthplane(env: NodeJS.ProcessEnv, upstreamPort: number, name: string): Promise<{ cli: StartedCli; open: string; auth: string; token: string }> {
+interface Authplane {
+  open: Target;
+  auth: Target;
+}
+
+async function startAuthplane(name: string, upstreamPort: number, opts: { workers?: number; env?: NodeJS.ProcessEnv; cliMain?: string } = {}): Promise<Authplane> {
   const d = join(dir, name);
   mkdirSync(d, { recursive: true });
   const config = join(d, 'authplane.yaml');
   writeFileSync(
     config,
     `project: { id: bench-project, number: "123456789012", region: us-central1 }
-server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }
+server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0${opts.workers ? `, workers: ${opts.workers}` : ''} }
 defaultPrincipal: user:bench@example.com
 iam:
   bindings:
@@ -127,7 +157,7 @@ services:
   - { name: hello-auth, port: 0, metadataPort: 0, upstream: "http://127.0.0.1:${upstreamPort}", serviceAccount: hello-runtime }
 `,
   );
-  const cli = await startCli(['--config', config, '--data', join(d, 'data')], { cwd: d, env: { ...process.env, ...env } });
+  const cli = await startCli(['--config', config, '--data', join(d, 'data')], { cwd: d, env: { ...process.env, ...probe.env, ...opts.env }, nodeArgs: probe.nodeArgs, ...(opts.cliMain ? { cliMain: opts.cliMain } : {}) });
   clis.push(cli);
   const api = cli.url('api');
   const state = (await (await fetch(`${api}/admin/v1/state`)).json()) as { services: { name: string; urls: { deterministic: string } }[] };
@@ -144,74 +174,143 @@ services:
   const ok = await fetch(auth, { headers: { authorization: `Bearer ${token}` } });
   const refused = await fetch(auth);
   if (ok.status !== 200 || refused.status !== 403) throw new Error(`front door sanity check failed: ${ok.status} with token, ${refused.status} without`);
-  return { cli, open, auth, token };
+  const pids = () => processTree(cli.pid);
+  return { open: { url: open, pids, loop: true }, auth: { url: auth, headers: [`Authorization: Bearer ${token}`], pids, loop: true } };
+}
+
+const fmt = (s: Spread, digits = 0) => fmtSpread(s, digits);
+
+function printCases(runs: Record<string, Run[]>): void {
+  console.log(`${'case'.padEnd(34)} ${'req/s median (spread)'.padStart(26)}  ${'p99 ms'.padStart(16)}   CPU µs/request: proxy, upstream, wrk; other work (cores)`);
+  for (const [name, rs] of Object.entries(runs)) {
+    const c = (f: (r: Run) => number) => spread(rs.map(f)).median;
+    console.log(
+      `${name.padEnd(34)} ${fmt(spread(rs.map((r) => r.rps))).padStart(26)}  ${fmtSpread(spread(rs.map((r) => r.p99)), 2).padStart(16)}   ` +
+        `${c((r) => r.cpu.proxy).toFixed(0).padStart(4)}${c((r) => r.cpu.primary) < c((r) => r.cpu.proxy) - 0.5 ? ` (first process ${c((r) => r.cpu.primary).toFixed(0)})` : ''}, ${c((r) => r.cpu.upstream).toFixed(0).padStart(3)}, ${c((r) => r.cpu.client).toFixed(0).padStart(3)}; ${c((r) => r.cpu.othersCores).toFixed(2)}` +
+        (rs.some((r) => r.errors) ? `   (${rs.map((r) => r.errors).filter(Boolean)[0]})` : ''),
+    );
+  }
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/frontdoor${quick ? ' (quick)' : ''}: wrk -t1 -c${CONNECTIONS}, ${SECONDS} s per case after ${WARMUP} s warm-up; nginx and the front door each one process`);
-  const upstreamPort = await freePort();
+  console.log(`bench/frontdoor${quick ? ' (quick)' : ''}: wrk -t1 -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${SECONDS} s per case; ${new Date().toISOString()}`);
+  console.log(`machine before: ${machineLoad()}`);
+  const [upstreamPort] = await freePorts(1);
   const upstream = spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('hello world')).listen(${upstreamPort},'127.0.0.1')`], { stdio: 'ignore' });
   children.push(upstream);
-  await waitPort(upstreamPort);
+  upstreamPid = upstream.pid!;
+  await waitPort(upstreamPort!);
 
-  const nginxPort = await freePort();
-  const nd = join(dir, 'nginx');
-  mkdirSync(join(nd, 'logs'), { recursive: true });
-  writeFileSync(
-    join(nd, 'nginx.conf'),
-    `worker_processes 1;
-error_log ${nd}/logs/error.log;
-pid ${nd}/nginx.pid;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path ${nd}/body; proxy_temp_path ${nd}/proxy; fastcgi_temp_path ${nd}/fcgi; uwsgi_temp_path ${nd}/uwsgi; scgi_temp_path ${nd}/scgi;
-  upstream hello { server 127.0.0.1:${upstreamPort}; keepalive 64; }
-  server {
-    listen 127.0.0.1:${nginxPort};
-    location / { proxy_pass http://hello; proxy_http_version 1.1; proxy_set_header Connection ""; }
-  }
+  const direct: Target = { url: `http://127.0.0.1:${upstreamPort}/`, pids: () => [] };
+  const nginx1 = await startNginx('nginx-1', 1, upstreamPort!);
+  const one = await startAuthplane('one', upstreamPort!);
+  if (COMPARE) await compare(direct, nginx1, one, upstreamPort!, COMPARE);
+  else await bars(direct, nginx1, one, upstreamPort!);
+  console.log(`machine after: ${machineLoad()}`);
 }
-`,
+
+/** Warm-up (JIT, pools, caches), then `rounds` interleaved rounds of every case at full load. */
+async function fullLoad(cases: Record<string, Target>): Promise<Record<string, Run[]>> {
+  const names = Object.keys(cases);
+  for (const n of names) await measure(cases[n]!, quick ? 1 : 2);
+  const full = await interleaved(names, ROUNDS, (n) => measure(cases[n]!, SECONDS));
+  console.log('\nfull load');
+  printCases(full);
+  return full;
+}
+
+async function halfLoad(cases: Record<string, { target: Target; rate: number }>): Promise<Record<string, Run[]>> {
+  const names = Object.keys(cases);
+  const paced = await interleaved(names, ROUNDS, (n) => measure(cases[n]!.target, SECONDS, cases[n]!.rate));
+  console.log("\nhalf load (offered rate per case; delivered req/s is lower by each request's own latency)");
+  printCases(paced);
+  return paced;
+}
+
+function loopLine(label: string, rs: Run[]): void {
+  console.log(
+    `${label}: event-loop delay p99 ${fmtSpread(spread(rs.map((r) => r.loop!.p99)), 2)} ms, max ${fmtSpread(spread(rs.map((r) => r.loop!.max)), 1)} ms; ` +
+      `GC ${spread(rs.map((r) => r.loop!.gcPerS)).median.toFixed(1)}/s, ${(100 * spread(rs.map((r) => r.loop!.gcShare)).median).toFixed(1)} % of the time, longest ${fmtSpread(spread(rs.map((r) => r.loop!.gcMaxMs)), 1)} ms`,
   );
-  const nginx = spawn('nginx', ['-p', nd, '-c', join(nd, 'nginx.conf'), '-g', 'daemon off;'], { stdio: 'ignore' });
-  children.push(nginx);
-  await waitPort(nginxPort);
+}
 
-  const ap = await startAuthplane({}, upstreamPort, 'cached');
+async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort: number): Promise<void> {
+  const nginxN = await startNginx(`nginx-${WORKERS}`, WORKERS, upstreamPort);
+  const uncached = await startAuthplane('uncached', upstreamPort, { env: { AUTHPLANE_TOKEN_CACHE_SIZE: '0' } });
+  const many = await startAuthplane('workers', upstreamPort, { workers: WORKERS });
+  const full = await fullLoad({
+    direct,
+    'nginx (1 worker)': nginx1,
+    'front door, auth off': one.open,
+    'front door, auth on': one.auth,
+    'front door, auth on, uncached': uncached.auth,
+    [`nginx (${WORKERS} workers)`]: nginxN,
+    [`front door, auth on, ${WORKERS} workers`]: many.auth,
+  });
 
-  const direct = measure('direct', `http://127.0.0.1:${upstreamPort}/`);
-  const viaNginx = measure('nginx (1 worker)', `http://127.0.0.1:${nginxPort}/`);
-  const off = measure('front door, auth off', ap.open);
-  const cachedRun = measure('front door, auth on, cached', ap.auth, ap.token);
-  await ap.cli.stop();
+  // Half load: each front door paced to half of what it sustained, against the direct path at the same pace.
+  const rate1 = spread(full['front door, auth on']!.map((r) => r.rps)).median / 2;
+  const rateN = spread(full[`front door, auth on, ${WORKERS} workers`]!.map((r) => r.rps)).median / 2;
+  const paced = await halfLoad({
+    [`direct @ ${rate1.toFixed(0)}/s`]: { target: direct, rate: rate1 },
+    [`front door @ ${rate1.toFixed(0)}/s`]: { target: one.auth, rate: rate1 },
+    [`direct @ ${rateN.toFixed(0)}/s`]: { target: direct, rate: rateN },
+    [`front door, ${WORKERS} workers @ ${rateN.toFixed(0)}/s`]: { target: many.auth, rate: rateN },
+  });
+  const [d1, f1, dN, fN] = Object.values(paced);
+  loopLine('front door (1 process)', f1!);
+  loopLine(`front door (${WORKERS} workers, worst process)`, fN!);
 
-  const un = await startAuthplane({ AUTHPLANE_TOKEN_CACHE_SIZE: '0' }, upstreamPort, 'uncached');
-  const uncachedRun = measure('front door, auth on, uncached', un.auth, un.token);
-  await un.cli.stop();
-
-  // Half load: both paced to half of what the cached front door sustained.
-  const ap2 = await startAuthplane({}, upstreamPort, 'latency');
-  const rate = cachedRun.rps / 2;
-  const pd = paced(`http://127.0.0.1:${upstreamPort}/`, rate);
-  const pf = paced(ap2.auth, rate, ap2.token);
-  await ap2.cli.stop();
-  console.log(`half load (~${rate.toFixed(0)} req/s offered)  direct ${pd.rps.toFixed(0)} req/s p99 ${pd.p99.toFixed(2)} ms   front door (auth on, cached) ${pf.rps.toFixed(0)} req/s p99 ${pf.p99.toFixed(2)} ms`);
-
-  const line = (label: string, value: string, bar: string, ok: boolean) => console.log(`${label.padEnd(44)} ${value.padStart(10)}   bar ${bar.padEnd(8)} ${ok ? 'met' : 'NOT met'}`);
+  const rps = (n: string) => full[n]!.map((r) => r.rps);
   console.log('');
-  const r1 = cachedRun.rps / viaNginx.rps;
-  const r2 = cachedRun.rps / off.rps;
-  const added = pf.p99 - pd.p99;
-  line('front door (auth on, cached) ÷ nginx', r1.toFixed(2), '≥ 0.5', r1 >= 0.5);
-  line('auth on, cached ÷ auth off', r2.toFixed(2), '≥ 0.95', r2 >= 0.95);
-  line('p99 added at half load (ms)', added.toFixed(2), '≤ 1', added <= 1);
-  console.log(`(also: auth off ÷ nginx ${(off.rps / viaNginx.rps).toFixed(2)}, uncached auth on ÷ auth off ${(uncachedRun.rps / off.rps).toFixed(2)}, nginx ÷ direct ${(viaNginx.rps / direct.rps).toFixed(2)})`);
+  console.log(barLine('front door, auth on ÷ nginx (1 worker each)', ratios(rps('front door, auth on'), rps('nginx (1 worker)')), { op: '≥', value: 0.5 }));
+  console.log(barLine('front door, auth on ÷ auth off', ratios(rps('front door, auth on'), rps('front door, auth off')), { op: '≥', value: 0.95 }));
+  console.log(barLine(`front door ÷ nginx, ${WORKERS} workers each`, ratios(rps(`front door, auth on, ${WORKERS} workers`), rps(`nginx (${WORKERS} workers)`)), { op: '≥', value: 0.5 }));
+  console.log(barLine('p99 added at half load (ms)', differences(f1!.map((r) => r.p99), d1!.map((r) => r.p99)), { op: '≤', value: 1 }));
+  console.log(barLine('event-loop delay p99 at half load (ms)', spread(f1!.map((r) => r.loop!.p99)), { op: '≤', value: 1 }));
+  console.log(barLine(`p99 added at half load, ${WORKERS} workers (ms)`, differences(fN!.map((r) => r.p99), dN!.map((r) => r.p99)), { op: '≤', value: 1 }));
+  console.log(barLine(`event-loop delay p99, ${WORKERS} workers (ms)`, spread(fN!.map((r) => r.loop!.p99)), { op: '≤', value: 1 }));
+  console.log(
+    `(also: auth off ÷ nginx ${fmtSpread(ratios(rps('front door, auth off'), rps('nginx (1 worker)')))}, ` +
+      `uncached ÷ auth off ${fmtSpread(ratios(rps('front door, auth on, uncached'), rps('front door, auth off')))}, ` +
+      `nginx ÷ direct ${fmtSpread(ratios(rps('nginx (1 worker)'), rps('direct')))}, ` +
+      `${WORKERS} workers ÷ 1 ${fmtSpread(ratios(rps(`front door, auth on, ${WORKERS} workers`), rps('front door, auth on')))})`,
+  );
+}
+
+/** This build's front door against another checkout's, case by case in the same rounds. */
+async function compare(direct: Target, nginx1: Target, one: Authplane, upstreamPort: number, other: string): Promise<void> {
+  const base = await startAuthplane('compared', upstreamPort, { cliMain: join(other, 'dist/src/cli/main.js') });
+  console.log(`compared build: ${other}`);
+  const full = await fullLoad({
+    direct,
+    'nginx (1 worker)': nginx1,
+    'auth off, this build': one.open,
+    'auth off, compared build': base.open,
+    'auth on, this build': one.auth,
+    'auth on, compared build': base.auth,
+  });
+  const rate = spread(full['auth on, compared build']!.map((r) => r.rps)).median / 2;
+  const paced = await halfLoad({
+    [`direct @ ${rate.toFixed(0)}/s`]: { target: direct, rate },
+    [`this build @ ${rate.toFixed(0)}/s`]: { target: one.auth, rate },
+    [`compared build @ ${rate.toFixed(0)}/s`]: { target: base.auth, rate },
+  });
+  const [d, mine, theirs] = Object.values(paced);
+  loopLine('this build', mine!);
+  loopLine('compared build', theirs!);
+  const rps = (n: string) => full[n]!.map((r) => r.rps);
+  console.log('');
+  console.log(`this build ÷ compared build, auth off     ${fmtSpread(ratios(rps('auth off, this build'), rps('auth off, compared build')))}`);
+  console.log(`this build ÷ compared build, auth on      ${fmtSpread(ratios(rps('auth on, this build'), rps('auth on, compared build')))}`);
+  console.log(`auth on ÷ nginx: this build ${fmtSpread(ratios(rps('auth on, this build'), rps('nginx (1 worker)')))}, compared build ${fmtSpread(ratios(rps('auth on, compared build'), rps('nginx (1 worker)')))}`);
+  console.log(`p99 added at half load (ms): this build ${fmtSpread(differences(mine!.map((r) => r.p99), d!.map((r) => r.p99)))}, compared build ${fmtSpread(differences(theirs!.map((r) => r.p99), d!.map((r) => r.p99)))}`);
 }
 
 async function cleanup(): Promise<void> {
   for (const c of clis) await c.stop().catch(() => undefined);
   for (const c of children) if (c.exitCode === null && c.pid !== undefined) c.kill('SIGTERM');
+  probe.close();
   rmSync(dir, { recursive: true, force: true });
 }
 

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { testConfig } from '../test/support/authplane.js';
 import { startCli, type StartedCli } from '../test/support/cli.js';
+import { machineLoad } from './lib/rounds.js';
 
 const quick = process.argv.includes('--quick');
 const MESSAGES = quick ? 3000 : 12000;
@@ -97,6 +98,7 @@ async function main(): Promise<void> {
     const profile = process.env.AUTHPLANE_BENCH_PROFILE;
     ap = await startCli(['--config', file, '--data', join(dir, 'data')], { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs: profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [] });
     const api = ap.url('api');
+    console.log(`bench/pubsub${quick ? ' (quick)' : ''}: ${new Date().toISOString()}; machine before: ${machineLoad()}`);
     console.log(`== SQLite, one process (pid ${ap.pid}): ${MESSAGES} messages per round, OIDC through the front door → 204 ==`);
     // Warm-up: tokens minted, connections open, slow start past its first doublings.
     await round(api, t, 'one', ['one-0']);
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
         `push deliveries, ${label.padEnd(20)} median ${m.toFixed(0).padStart(6)}/s  spread ${Math.min(...xs).toFixed(0)}–${Math.max(...xs).toFixed(0)}  (bar ≥ ${BAR}) ${m >= BAR ? 'ok' : 'BELOW'}`,
       );
     }
+    console.log(`machine after: ${machineLoad()}`);
   } finally {
     await ap?.stop();
     t.server.close();

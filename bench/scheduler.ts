@@ -13,6 +13,7 @@ import { startTestAuthplane, type TestAuthplane } from '../test/support/authplan
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { schedulerDispatcher } from '../src/scheduler/product.js';
 import { SCHEDULER_LANE } from '../src/scheduler/dispatch-source.js';
+import { machineLoad } from './lib/rounds.js';
 
 const quick = process.argv.includes('--quick');
 const sqliteOnly = process.argv.includes('--sqlite-only');
@@ -87,6 +88,7 @@ async function round(s: Setup): Promise<number[]> {
 }
 
 async function main(): Promise<void> {
+  console.log(`bench/scheduler${quick ? ' (quick)' : ''}: ${new Date().toISOString()}; machine before: ${machineLoad()}`);
   const setups = [await setup('SQLite')];
   if (!sqliteOnly) setups.push(await setup('PostgreSQL', await freshDatabase()));
   const results = new Map(setups.map((s) => [s.name, { p50: [] as number[], p99: [] as number[] }]));
@@ -108,6 +110,7 @@ async function main(): Promise<void> {
     await s.ap.stop();
     await new Promise<void>((r) => s.target.close(() => r()));
   }
+  console.log(`machine after: ${machineLoad()}`);
   // pg's Pool.end() resolves before its sockets close: let them close before the server stops.
   await new Promise((r) => setTimeout(r, 200));
   await stopPostgres();

@@ -1,6 +1,7 @@
 // Cloud Tasks bench (not part of npm test): create rate over gRPC and REST with 64 in flight,
 // dispatch rate from a backlog (OIDC through a front door → 2xx), scheduled-task lateness p50/p99;
-// on SQLite (one process) and PostgreSQL (two processes), printed against DESIGN.md's bars.
+// on SQLite (one process) and PostgreSQL (two processes), in rounds that alternate the two (A B A B …), printed
+// as medians with their spread against DESIGN.md's bars, with the machine's load before and after.
 //   node dist/bench/tasks.js [--quick] [--sqlite-only]
 // authplane runs as `authplane start` child processes, as users run it; this process holds only the
 // clients and the counting target. Everything talks to 127.0.0.1 only and stops by itself.
@@ -16,12 +17,17 @@ import { testConfig } from '../test/support/authplane.js';
 import { startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { lookupType } from '../src/tasks/proto.js';
+import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
 
 const quick = process.argv.includes('--quick');
 const sqliteOnly = process.argv.includes('--sqlite-only');
-const CREATE_N = quick ? 3000 : 20000;
-const DISPATCH_N = quick ? 6000 : 30000;
-const LATE_N = quick ? 200 : 1000;
+const ROUNDS = quick ? 2 : 3;
+const CREATE_N = quick ? 2000 : 10000;
+const DISPATCH_N = quick ? 4000 : 20000;
+const LATE_N = quick ? 200 : 600;
+const CREATE_BAR = 5000;
+const DISPATCH_BAR = 5000;
+const LATE_BAR_MS = 20;
 const LATE_PER_S = 200; // under the queue's 500/s, so the rate limit delays none of them
 const QUEUES = 12; // 12 × Google's 500/s cap: the bar (5,000/s) is 10× one queue
 const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
@@ -79,7 +85,6 @@ const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
-const bar = (v: number, goal: number, higher = true) => `${v.toFixed(0).padStart(7)}  (bar ${higher ? '≥' : '≤'} ${goal}) ${higher ? (v >= goal ? 'ok' : 'BELOW') : v <= goal ? 'ok' : 'ABOVE'}`;
 
 /** CPU milliseconds used so far by the processes `pids` (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
 function cpuMsOf(pids: number[]): number {
@@ -93,16 +98,14 @@ function cpuMsOf(pids: number[]): number {
   }
 }
 
-/** Where the CPU went during a phase of `n` tasks: authplane's processes and this one (clients, target). */
-async function cpuPerTask<T>(aps: StartedCli[], n: number, phase: () => Promise<T>): Promise<{ result: T; line: string }> {
+/** Where the CPU went during a phase of `n` tasks: authplane's processes and this one (clients, target), µs a task. */
+async function cpuPerTask<T>(aps: StartedCli[], n: number, phase: () => Promise<T>): Promise<{ result: T; cpu: Cpu }> {
   const pids = aps.map((a) => a.pid);
   const ap0 = cpuMsOf(pids);
   const me0 = process.cpuUsage();
   const result = await phase();
   const me = process.cpuUsage(me0);
-  const apUs = ((cpuMsOf(pids) - ap0) * 1000) / n;
-  const meUs = (me.user + me.system) / n;
-  return { result, line: `    CPU per task: authplane ${apUs.toFixed(0)} µs, bench client and target ${meUs.toFixed(0)} µs` };
+  return { result, cpu: { authplane: ((cpuMsOf(pids) - ap0) * 1000) / n, client: (me.user + me.system) / n } };
 }
 
 /**
@@ -146,11 +149,42 @@ async function startInstances(n: number, t: Target, databaseUrl?: string): Promi
   return { instances, stop };
 }
 
-async function run(label: string, aps: StartedCli[], t: Target): Promise<void> {
-  console.log(`\n== ${label} (pids ${aps.map((a) => a.pid).join(', ')}) ==`);
+interface Cpu {
+  authplane: number;
+  client: number;
+}
+
+/** One round's figures for one setup. */
+interface RoundFigures {
+  createGax: number;
+  createLean: number;
+  createRest: number;
+  dispatch: number;
+  lateP50: number;
+  lateP99: number;
+  cpu: { createGax: Cpu; createLean: Cpu; createRest: Cpu; dispatch: Cpu };
+  tokensSeen: number;
+}
+
+interface Setup {
+  label: string;
+  aps: StartedCli[];
+  grpcClients: CloudTasksClient[];
+  restClients: CloudTasksClient[];
+}
+
+function setupOf(label: string, aps: StartedCli[]): Setup {
   const portOf = (u: string) => Number(new URL(u).port);
-  const grpcClients = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: portOf(ap.url('grpc')), sslCreds: grpc.credentials.createInsecure() }));
-  const restClients = aps.map((ap) => new CloudTasksClient({ fallback: 'rest', protocol: 'http', servicePath: '127.0.0.1', port: portOf(ap.url('api')), authClient: { getRequestHeaders: async () => new Headers(), fetch: (u: string, i: RequestInit) => fetch(u, i) } as never }));
+  return {
+    label,
+    aps,
+    grpcClients: aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: portOf(ap.url('grpc')), sslCreds: grpc.credentials.createInsecure() })),
+    restClients: aps.map((ap) => new CloudTasksClient({ fallback: 'rest', protocol: 'http', servicePath: '127.0.0.1', port: portOf(ap.url('api')), authClient: { getRequestHeaders: async () => new Headers(), fetch: (u: string, i: RequestInit) => fetch(u, i) } as never })),
+  };
+}
+
+async function round(s: Setup, t: Target): Promise<RoundFigures> {
+  const { aps, grpcClients, restClients } = s;
   const sink = `${t.url}/sink`;
 
   // Create rate: paused queue so dispatch does not compete.
@@ -158,13 +192,10 @@ async function run(label: string, aps: StartedCli[], t: Target): Promise<void> {
   await grpcClients[0]!.pauseQueue({ name: q });
   const task = { httpRequest: { url: sink, oidcToken: { serviceAccountEmail: SA } } };
   const g = await cpuPerTask(aps, CREATE_N, () => pool(CREATE_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: q, task })));
-  console.log(`create over gRPC, 64 in flight      ${bar(g.result, 5000)} tasks/s\n${g.line}`);
   const leanClients = aps.map((ap) => leanCreateTask(ap.url('grpc')));
   const l = await cpuPerTask(aps, CREATE_N, () => pool(CREATE_N, 64, (i) => leanClients[i % aps.length]!.create({ parent: q, task })));
-  console.log(`create over gRPC, lean client       ${bar(l.result, 5000)} tasks/s\n${l.line}`);
   for (const c of leanClients) c.close();
   const r = await cpuPerTask(aps, CREATE_N, () => pool(CREATE_N, 64, (i) => restClients[i % aps.length]!.createTask({ parent: q, task })));
-  console.log(`create over REST, 64 in flight      ${bar(r.result, 5000)} tasks/s\n${r.line}`);
   await grpcClients[0]!.purgeQueue({ name: q });
 
   // Dispatch from a backlog: fill paused queues, resume all, time deliveries (OIDC via the front door).
@@ -181,8 +212,7 @@ async function run(label: string, aps: StartedCli[], t: Target): Promise<void> {
   });
   const secs = (performance.now() - start) / 1000;
   t.onCount = undefined;
-  console.log(`dispatch from backlog, OIDC → 2xx   ${bar((t.count - before) / secs, 5000)} tasks/s (${t.count - before}/${DISPATCH_N} in ${secs.toFixed(1)} s, ${QUEUES} queues × 500/s)\n${d.line}`);
-  console.log(`  distinct ID tokens at the target: ${t.tokens.size} (minted once per process, SA and audience, then reused; the front door removes signatures)`);
+  if (t.count - before < DISPATCH_N) console.log(`  (${s.label}: only ${t.count - before} of ${DISPATCH_N} delivered within 120 s)`);
 
   // Lateness: tasks spread at LATE_PER_S, the first far enough ahead that all are created before it is due.
   t.lateness = [];
@@ -194,40 +224,70 @@ async function run(label: string, aps: StartedCli[], t: Target): Promise<void> {
     return grpcClients[i % aps.length]!.createTask({ parent: `${LOC}/queues/late`, task: { scheduleTime: { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 }, httpRequest: { url: `${t.url}/late` } } });
   });
   const createMs = Date.now() - createdBy;
-  if (createMs > lead) console.log(`  (creating the ${LATE_N} scheduled tasks took ${createMs} ms, past the first one's time: lateness includes that)`);
+  if (createMs > lead) console.log(`  (${s.label}: creating the ${LATE_N} scheduled tasks took ${createMs} ms, past the first one's time: lateness includes that)`);
   const endBy = base + (LATE_N * 1000) / LATE_PER_S + 10_000;
   while (t.lateness.length < LATE_N && Date.now() < endBy) await new Promise((r2) => setTimeout(r2, 50));
-  console.log(`scheduled lateness p50             ${bar(pct(t.lateness, 50), 20, false)} ms`);
-  console.log(`scheduled lateness p99             ${bar(pct(t.lateness, 99), 20, false)} ms (${t.lateness.length}/${LATE_N} fired)`);
-  for (const c of [...grpcClients, ...restClients]) await c.close();
+  if (t.lateness.length < LATE_N) console.log(`  (${s.label}: ${t.lateness.length}/${LATE_N} scheduled tasks fired)`);
+  return {
+    createGax: g.result,
+    createLean: l.result,
+    createRest: r.result,
+    dispatch: (t.count - before) / secs,
+    lateP50: pct(t.lateness, 50),
+    lateP99: pct(t.lateness, 99),
+    cpu: { createGax: g.cpu, createLean: l.cpu, createRest: r.cpu, dispatch: d.cpu },
+    tokensSeen: t.tokens.size,
+  };
+}
+
+function report(s: Setup, rs: RoundFigures[]): void {
+  console.log(`\n== ${s.label} (pids ${s.aps.map((a) => a.pid).join(', ')}), ${rs.length} rounds: median (spread) ==`);
+  const line = (label: string, f: (r: RoundFigures) => number, goal: number, higher: boolean, unit: string, cpu?: (r: RoundFigures) => Cpu) => {
+    const sp = spread(rs.map(f));
+    const ok = higher ? sp.median >= goal : sp.median <= goal;
+    console.log(`${label.padEnd(36)} ${fmtSpread(sp, 0).padStart(20)} ${unit}  (bar ${higher ? '≥' : '≤'} ${goal}) ${ok ? 'ok' : higher ? 'BELOW' : 'ABOVE'}`);
+    if (cpu) {
+      const a = spread(rs.map((r) => cpu(r).authplane)).median;
+      const c = spread(rs.map((r) => cpu(r).client)).median;
+      console.log(`    CPU per task: authplane ${a.toFixed(0)} µs, bench client and target ${c.toFixed(0)} µs`);
+    }
+  };
+  const perProcess = s.aps.length > 1 ? ` (${s.aps.length} processes)` : '';
+  line(`create over gRPC, 64 in flight${perProcess}`, (r) => r.createGax, CREATE_BAR, true, 'tasks/s', (r) => r.cpu.createGax);
+  line('create over gRPC, lean client', (r) => r.createLean, CREATE_BAR, true, 'tasks/s', (r) => r.cpu.createLean);
+  line('create over REST, 64 in flight', (r) => r.createRest, CREATE_BAR, true, 'tasks/s', (r) => r.cpu.createRest);
+  line(`dispatch from backlog, OIDC → 2xx`, (r) => r.dispatch, DISPATCH_BAR, true, `tasks/s (${QUEUES} queues × 500/s)`, (r) => r.cpu.dispatch);
+  console.log(`  distinct ID tokens at the target per round: ${rs.map((r) => r.tokensSeen).join(', ')} (minted once per process, SA and audience, then reused)`);
+  line('scheduled lateness p50', (r) => r.lateP50, LATE_BAR_MS, false, 'ms');
+  line('scheduled lateness p99', (r) => r.lateP99, LATE_BAR_MS, false, 'ms');
 }
 
 async function main(): Promise<void> {
+  console.log(`bench/tasks${quick ? ' (quick)' : ''}: ${ROUNDS} rounds, SQLite and PostgreSQL interleaved; ${new Date().toISOString()}`);
+  console.log(`machine before: ${machineLoad()}`);
   const t = await target();
+  const stops: (() => Promise<void>)[] = [];
   try {
     const sqlite = await startInstances(1, t);
-    try {
-      await run('SQLite, one process', sqlite.instances, t);
-    } finally {
-      await sqlite.stop();
-    }
+    stops.push(sqlite.stop);
+    const setups = [setupOf('SQLite, one process', sqlite.instances)];
     if (!sqliteOnly) {
       const databaseUrl = await freshDatabase();
-      try {
-        const pg = await startInstances(2, t, databaseUrl);
-        try {
-          await run('PostgreSQL, two processes', pg.instances, t);
-        } finally {
-          await pg.stop();
-        }
-      } finally {
-        await stopPostgres();
-      }
+      stops.push(stopPostgres);
+      const pg = await startInstances(2, t, databaseUrl);
+      stops.push(pg.stop);
+      setups.push(setupOf('PostgreSQL, two processes', pg.instances));
     }
+    const results = new Map<Setup, RoundFigures[]>(setups.map((s) => [s, []]));
+    for (let r = 0; r < ROUNDS; r++) for (const s of setups) results.get(s)!.push(await round(s, t));
+    for (const [s, rs] of results) report(s, rs);
+    for (const s of setups) for (const c of [...s.grpcClients, ...s.restClients]) await c.close();
   } finally {
+    for (const stop of stops.reverse()) await stop();
     t.server.close();
     t.server.closeAllConnections();
   }
+  console.log(`\nmachine after: ${machineLoad()}`);
 }
 
 main().then(

@@ -34,7 +34,7 @@ describe('validateConfig', () => {
   it('an empty config is the defaults', () => {
     const c = validateConfig({});
     assert.deepEqual(c.project, { id: 'demo-project', number: '123456789012', region: 'us-central1', pubsubServiceAgentNeedsTokenCreator: false });
-    assert.deepEqual(c.server, { host: '127.0.0.1', apiPort: 8930, grpcPort: 8123 });
+    assert.deepEqual(c.server, { host: '127.0.0.1', apiPort: 8930, grpcPort: 8123, workers: 1 });
     assert.equal(c.defaultPrincipal, 'user:developer@example.com');
     assert.deepEqual(c.iam.propagation, { minMs: 0, maxMs: 0, frontEnds: 8 });
     assert.deepEqual(c.iam.bindings, []);

@@ -18,7 +18,7 @@ export function admissionContext(platform: Platform): AdmissionContext {
       internalHeader: INTERNAL_HEADER,
       gates: platform.gates,
       tokens: liveTokenChecks(platform.identity.keys, { clock: platform.clock, cacheSize: tokenCacheSize() }),
-      members: new MemberResolver(platform),
+      members: new MemberResolver(platform.identity),
       iam: platform.iam,
       directory: platform.directory,
       region: platform.config.project.region,
@@ -33,7 +33,7 @@ export function admissionContext(platform: Platform): AdmissionContext {
  * The verified-token cache's size. AUTHPLANE_TOKEN_CACHE_SIZE overrides it (0 disables the cache): a knob for
  * bench/frontdoor's uncached run and for debugging, documented in docs/run.md.
  */
-function tokenCacheSize(): number {
+export function tokenCacheSize(): number {
   const raw = process.env.AUTHPLANE_TOKEN_CACHE_SIZE;
   if (raw === undefined || raw === '') return 10_000;
   const n = Number(raw);

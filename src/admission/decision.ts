@@ -38,7 +38,7 @@ export interface AdmissionContext {
   /** The project's region (remedies name it in gcloud commands). */
   readonly region: string;
   /** Which configured caller (service or workload, with its VPC egress) a loopback connection comes from. */
-  readonly egress?: EgressAttribution;
+  readonly egress?: Pick<EgressAttribution, 'relevant' | 'callerOf'>;
 }
 
 export interface Admitted {
@@ -143,7 +143,7 @@ function invokerCheck(
 ): Admission | Promise<Admission> {
   if (!service.config.invokerIamCheck) return { ok: true, internal, edits, ...(gatePrincipal ? { principal: gatePrincipal } : {}) };
   const path = pathOf(request.url);
-  const resource = serviceResource(service.config.name);
+  const resource = resourceOf(service);
   const cred =
     invokerToken !== undefined
       ? ({ ok: true, header: 'x-serverless-authorization', token: invokerToken } as const)
@@ -206,6 +206,15 @@ function callFor(service: ServiceEntry, ctx: AdmissionContext): VerifyCall {
   };
   calls.set(service, { audiences: service.audiences, call });
   return call;
+}
+
+const resources = new WeakMap<ServiceEntry, string>();
+
+/** services/NAME, one string per service. */
+function resourceOf(service: ServiceEntry): string {
+  let r = resources.get(service);
+  if (r === undefined) resources.set(service, (r = serviceResource(service.config.name)));
+  return r;
 }
 
 function gatesFor(service: ServiceEntry, all: readonly FrontDoorGate[]): readonly FrontDoorGate[] {

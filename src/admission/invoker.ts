@@ -3,7 +3,6 @@
 // only once no change can still be propagating (Iam.check).
 
 import type { IamDecision } from '../iam/iam.js';
-import type { Platform } from '../platform.js';
 import type { Denial } from '../verify/denial.js';
 import { iamRefusal } from '../iam/refusal.js';
 import type { VerifiedToken } from '../verify/verifier.js';
@@ -21,17 +20,27 @@ export function memberForEmail(email: string): string {
  */
 export class MemberResolver {
   private readonly bySub = new Map<string, string | null>();
+  private readonly byEmail = new Map<string, string>();
 
-  constructor(private readonly platform: Platform) {}
+  /** `accounts`: identity's, or a front-door worker's way of asking the process that owns the store. */
+  constructor(private readonly accounts: { findServiceAccount(emailOrId: string): Promise<{ email: string } | null> }) {}
 
   /** Synchronous when the answer is known (the hot path); a Promise on the first sight of a `sub`. */
   resolve(t: VerifiedToken): string | null | Promise<string | null> {
-    if (t.email !== undefined && t.email !== '') return memberForEmail(t.email);
+    if (t.email !== undefined && t.email !== '') {
+      // One member string per email: IAM's lookups then hash a string they have seen (no concatenation per request).
+      let m = this.byEmail.get(t.email);
+      if (m === undefined) {
+        if (this.byEmail.size > 10_000) this.byEmail.clear();
+        this.byEmail.set(t.email, (m = memberForEmail(t.email)));
+      }
+      return m;
+    }
     const sub = t.claims.sub;
     if (typeof sub !== 'string' || sub === '') return null;
     const known = this.bySub.get(sub);
     if (known !== undefined) return known;
-    return this.platform.identity.findServiceAccount(sub).then((sa) => {
+    return this.accounts.findServiceAccount(sub).then((sa) => {
       const member = sa ? `serviceAccount:${sa.email}` : null;
       if (this.bySub.size > 10_000) this.bySub.clear();
       this.bySub.set(sub, member);

@@ -3,8 +3,7 @@
 // itself, verified only with that account's own keys. Live checks use the key ring; offline checks (explain
 // --offline, with no keys at hand) make every check but the signature.
 
-import type { KeyRing } from '../identity/keys.js';
-import { keyRingSource, staticKeySource, type KeySource } from '../verify/keys.js';
+import { publicKeyRingSource, staticKeySource, type KeySource, type PublicKeyRing } from '../verify/keys.js';
 import { Verifier, type VerifyCall, type VerifyResult } from '../verify/verifier.js';
 
 export interface TokenChecks {
@@ -22,8 +21,8 @@ export interface LiveTokenChecksOptions {
   cacheSize?: number;
 }
 
-/** Checks against authplane's key ring, re-reading it (≤ 1/s) when a kid is unknown: another process may have rotated. */
-export function liveTokenChecks(ring: KeyRing, options: LiveTokenChecksOptions): TokenChecks {
+/** Checks against authplane's key ring (or a front-door worker's copy of its public keys), re-reading it (≤ 1/s) when a kid is unknown: another process may have rotated. */
+export function liveTokenChecks(ring: PublicKeyRing, options: LiveTokenChecksOptions): TokenChecks {
   const { clock } = options;
   let lastReload = 0;
   const reloading = (source: KeySource): KeySource => ({
@@ -38,14 +37,14 @@ export function liveTokenChecks(ring: KeyRing, options: LiveTokenChecksOptions):
       return ring.kids().join() !== before;
     },
   });
-  const google = new Verifier({ keys: reloading(keyRingSource(ring, clock)), clock, surface: 'run', ...(options.cacheSize !== undefined ? { cacheSize: options.cacheSize } : {}) });
+  const google = new Verifier({ keys: reloading(publicKeyRingSource(ring, clock)), clock, surface: 'run', ...(options.cacheSize !== undefined ? { cacheSize: options.cacheSize } : {}) });
   const byAccount = new Map<string, Verifier>();
   const accountVerifier = (email: string, maxLifetimeSec: number): Verifier => {
     const key = `${email}\n${maxLifetimeSec}`;
     let v = byAccount.get(key);
     if (!v) {
       if (byAccount.size > 1000) byAccount.clear();
-      v = new Verifier({ keys: reloading(keyRingSource(ring, clock, email)), issuers: [email], clock, maxLifetimeSec, surface: 'iap' });
+      v = new Verifier({ keys: reloading(publicKeyRingSource(ring, clock, email)), issuers: [email], clock, maxLifetimeSec, surface: 'iap' });
       byAccount.set(key, v);
     }
     return v;

@@ -71,6 +71,8 @@ const schema = obj(
       host: str({ default: '127.0.0.1' }),
       apiPort: int({ ...PORT, default: 8930 }),
       grpcPort: int({ ...PORT, default: 8123 }),
+      // Front-door processes (docs/config.md, docs/performance.md): 1 = everything in one process.
+      workers: int({ min: 1, max: 64, default: 1, hint: 'write how many processes serve the front doors, e.g. 2 (one per core)' }),
     }),
     defaultPrincipal: (v, path, ctx) => {
       if (v === undefined) return 'user:developer@example.com';

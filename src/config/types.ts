@@ -18,6 +18,11 @@ export interface ServerConfig {
   /** 0 = any free port (printed at start). */
   apiPort: number;
   grpcPort: number;
+  /**
+   * Processes that serve the front doors (node:cluster workers sharing each front door's port); 1 = the one
+   * authplane process serves them. The first process keeps everything else (docs/config.md).
+   */
+  workers: number;
 }
 
 export interface PropagationConfig {

@@ -11,6 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { INTERNAL_HEADER, type Platform } from '../platform.js';
 import { DENIAL_HEADER, REQUEST_ID_HEADER } from '../verify/response.js';
 import type { DispatchTokens } from './tokens.js';
+import { localFrontDoors, wireHeaders } from './local-delivery.js';
 import type { HttpMethodName } from '../store/task-store.js';
 import type { AttemptFields } from '../store/dispatch-attempts.js';
 
@@ -87,61 +88,78 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
   }
   if (req.body) headers['Content-Length'] = String(req.body.length);
 
-  const mod = target.protocol === 'https:' ? https : http;
-  return new Promise<AttemptOutcome>((resolve) => {
-    let settled = false;
-    const done = (o: AttemptOutcome) => {
-      if (settled) return;
-      settled = true;
-      deadline.cancel();
-      resolve(req.withoutToken && o.error === null ? { ...o, error: req.withoutToken } : o);
+  // The attempt settles once: a response, an interim answer, a failure or the deadline, whichever comes first.
+  let settle: (o: AttemptOutcome) => void = () => undefined;
+  const outcome = new Promise<AttemptOutcome>((resolve) => (settle = resolve));
+  let settled = false;
+  let cancel: () => void = () => undefined;
+  const done = (o: AttemptOutcome) => {
+    if (settled) return;
+    settled = true;
+    deadline.cancel();
+    settle(req.withoutToken && o.error === null ? { ...o, error: req.withoutToken } : o);
+  };
+  const answered = (status: number, header: (name: string) => string | undefined): AttemptOutcome => {
+    const requestId = header(REQUEST_ID_HEADER);
+    return {
+      dispatchTime,
+      responseTime: platform.clock(),
+      httpStatus: status,
+      latencyMs: performance.now() - started,
+      denial: header(DENIAL_HEADER) ?? null,
+      frontDoorRequestId: resolved && requestId !== undefined ? requestId : null,
+      retryAfter: header('retry-after'),
+      error: null,
+      internal,
     };
-    let request: http.ClientRequest;
-    const send = (retried: boolean): void => {
-      // The retry takes a connection of its own: the pool may hold more sockets that died the same way.
-      const agent = retried ? false : target.protocol === 'https:' ? httpsAgent : httpAgent;
-      request = mod.request(target, { method: req.method, headers, agent }, (res) => {
-        const status = res.statusCode ?? 0;
-        const denial = res.headers[DENIAL_HEADER];
-        const requestId = res.headers[REQUEST_ID_HEADER];
-        const retryAfter = res.headers['retry-after'];
-        res.resume();
-        const finish = () =>
-          done({
-            dispatchTime,
-            responseTime: platform.clock(),
-            httpStatus: status,
-            latencyMs: performance.now() - started,
-            denial: typeof denial === 'string' ? denial : null,
-            frontDoorRequestId: resolved && typeof requestId === 'string' ? requestId : null,
-            retryAfter: typeof retryAfter === 'string' ? retryAfter : undefined,
-            error: null,
-            internal,
-          });
-        res.on('end', finish);
-        res.on('error', finish);
-      });
-      if (req.interimAnswers?.length) {
-        // An interim answer that counts as success (Pub/Sub push: 102 Processing) settles the attempt.
-        request.on('information', (info) => {
-          if (!req.interimAnswers!.includes(info.statusCode)) return;
-          done({ dispatchTime, responseTime: platform.clock(), httpStatus: info.statusCode, latencyMs: performance.now() - started, denial: null, frontDoorRequestId: null, retryAfter: undefined, error: null, internal });
-          request.destroy();
-        });
-      }
-      request.on('error', (e: NodeJS.ErrnoException) => {
-        // A kept-alive socket the target closed just as it was reused (its idle timeout, a stalled machine):
-        // the request almost surely never reached it, so it goes again once on a new connection, as Node's docs advise.
-        // Google's callers have no such race; it must not cost the attempt.
-        if (!retried && !settled && request.reusedSocket && e.code === 'ECONNRESET') send(true);
-        else done(fail(`${e.code ?? 'ERROR'}: ${e.message}`));
-      });
-      request.end(req.body);
-    };
-    const deadline = platform.timers.at(dispatchTime + req.deadlineMs, () => {
-      done(fail(`DEADLINE_EXCEEDED: no response within the deadline (${req.deadlineMs / 1000}s)`));
-      request.destroy();
-    });
-    send(false);
+  };
+  // An interim answer that counts as success (Pub/Sub push: 102 Processing) settles the attempt.
+  const interim = (status: number) => {
+    if (!req.interimAnswers?.includes(status)) return;
+    done({ dispatchTime, responseTime: platform.clock(), httpStatus: status, latencyMs: performance.now() - started, denial: null, frontDoorRequestId: null, retryAfter: undefined, error: null, internal });
+    cancel();
+  };
+  const deadline = platform.timers.at(dispatchTime + req.deadlineMs, () => {
+    done(fail(`DEADLINE_EXCEEDED: no response within the deadline (${req.deadlineMs / 1000}s)`));
+    cancel();
   });
+
+  const door = resolved ? localFrontDoors(platform).get(resolved.service.config.name) : undefined;
+  if (door) {
+    // A service on this machine: handed to its front door in process, as the HTTP request would have arrived.
+    const delivery = door.deliver({ method: req.method, url: original.pathname + original.search, rawHeaders: wireHeaders(req.method, headers, req.body), ...(req.body ? { body: req.body } : {}), onInterim: interim });
+    cancel = delivery.cancel;
+    void delivery.answer.then((a) => done(answered(a.status, a.header)));
+    return outcome;
+  }
+
+  const mod = target.protocol === 'https:' ? https : http;
+  let request: http.ClientRequest;
+  const send = (retried: boolean): void => {
+    // The retry takes a connection of its own: the pool may hold more sockets that died the same way.
+    const agent = retried ? false : target.protocol === 'https:' ? httpsAgent : httpAgent;
+    request = mod.request(target, { method: req.method, headers, agent }, (res) => {
+      const finish = () => done(answered(res.statusCode ?? 0, (name) => single(res.headers[name])));
+      res.resume();
+      res.on('end', finish);
+      res.on('error', finish);
+    });
+    if (req.interimAnswers?.length) request.on('information', (info) => interim(info.statusCode));
+    request.on('error', (e: NodeJS.ErrnoException) => {
+      // A kept-alive socket the target closed just as it was reused (its idle timeout, a stalled machine):
+      // the request almost surely never reached it, so it goes again once on a new connection, as Node's docs advise.
+      // Google's callers have no such race; it must not cost the attempt.
+      if (!retried && !settled && request.reusedSocket && e.code === 'ECONNRESET') send(true);
+      else done(fail(`${e.code ?? 'ERROR'}: ${e.message}`));
+    });
+    request.end(req.body);
+  };
+  cancel = () => request.destroy();
+  send(false);
+  return outcome;
+}
+
+/** A response header as one string (Node joins repeated custom headers with ", "). */
+function single(v: string | string[] | undefined): string | undefined {
+  return typeof v === 'string' ? v : undefined;
 }

@@ -108,13 +108,17 @@ export class Iam {
    * propagated. They hold until the next policy version arrives (`add` clears them), so the hot paths
    * (front doors, dispatch) pay a map lookup, never a cache past propagation.
    */
-  private readonly settled = new Map<string, IamDecision>();
+  private settled = new Map<string, Map<string, Map<string, IamDecision>>>();
+  private settledCount = 0;
   private lastSeq = 0;
+  /** Told of every version as it arrives (front-door workers follow IAM through these); see observe(). */
+  private readonly observers: ((rec: PolicyVersionRecord) => Promise<void> | void)[] = [];
+  private announcing: Promise<unknown>[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
 
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'policyVersionsSince' | 'appendPolicy'>,
     readonly projectId: string,
     readonly propagation: PropagationConfig,
     private readonly clock: () => number = Date.now,
@@ -136,6 +140,7 @@ export class Iam {
     this.syncing ??= (async () => {
       try {
         for (const rec of await this.store.policyVersionsSince(this.lastSeq)) this.add(rec);
+        await this.announced();
       } finally {
         this.syncing = undefined;
       }
@@ -146,10 +151,28 @@ export class Iam {
   private add(rec: PolicyVersionRecord): void {
     if (rec.seq <= this.lastSeq) return;
     this.lastSeq = rec.seq;
-    this.settled.clear();
+    this.clearSettled();
     const list = this.versions.get(rec.resource) ?? [];
     list.push(indexPolicy(rec));
     this.versions.set(rec.resource, this.prune(list));
+    for (const o of this.observers) this.announcing.push(Promise.resolve().then(() => o(rec)).catch(() => undefined));
+  }
+
+  /**
+   * Calls `fn` with every policy version this process learns of (its own changes and, through sync, other
+   * processes'). A change made here is answered (setPolicy, seed) only once every observer's promise settled,
+   * so front-door workers never check against IAM older than what the caller was told.
+   */
+  observe(fn: (rec: PolicyVersionRecord) => Promise<void> | void): void {
+    this.observers.push(fn);
+  }
+
+  private async announced(): Promise<void> {
+    while (this.announcing.length > 0) {
+      const pending = this.announcing;
+      this.announcing = [];
+      await Promise.all(pending);
+    }
   }
 
   /** Drops versions hidden for good behind a newer version every front end already sees. */
@@ -199,6 +222,7 @@ export class Iam {
     if (!result.ok) return { conflict: result.current?.policy ?? emptyPolicy() };
     this.add(result.version);
     await this.sync();
+    await this.announced();
     return { policy: result.version.policy };
   }
 
@@ -231,6 +255,7 @@ export class Iam {
     const r = await this.store.appendPolicy(resource, policy, latest ? latest.policy.etag : null, 0);
     if (r.ok) this.add(r.version);
     await this.sync();
+    await this.announced();
   }
 
   /** Every resource that has a policy. */
@@ -269,16 +294,26 @@ export class Iam {
   /** Whether `member` holds `permission` on `resource` as one front end sees it right now. */
   check(member: string | null, permission: string, resource: string, opts: CheckOptions = {}): IamDecision {
     const now = opts.now ?? this.clock();
-    const key = `${member ?? ''}\n${permission}\n${resource}`;
-    const settled = this.settled.get(key);
+    // Member → permission → resource: no key string built per check (the hot path passes the same strings each time).
+    const settled = this.settled.get(member ?? '')?.get(permission)?.get(resource);
     if (settled !== undefined) return opts.frontEnd === undefined || opts.frontEnd === settled.frontEnd ? settled : { ...settled, frontEnd: opts.frontEnd };
     const chain = resourceChain(resource, this.projectId);
     const decision = this.decide(member, permission, resource, chain, now, opts.frontEnd);
     if (chain.every((r) => this.isSettled(r, now))) {
-      if (this.settled.size >= 50_000) this.settled.clear();
-      this.settled.set(key, decision);
+      if (this.settledCount >= 50_000) this.clearSettled();
+      let byPermission = this.settled.get(member ?? '');
+      if (byPermission === undefined) this.settled.set(member ?? '', (byPermission = new Map()));
+      let byResource = byPermission.get(permission);
+      if (byResource === undefined) byPermission.set(permission, (byResource = new Map()));
+      byResource.set(resource, decision);
+      this.settledCount++;
     }
     return decision;
+  }
+
+  private clearSettled(): void {
+    this.settled = new Map();
+    this.settledCount = 0;
   }
 
   /** Whether every front end already sees `resource`'s newest policy. */

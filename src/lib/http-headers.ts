@@ -5,7 +5,7 @@ import type { IncomingMessage } from 'node:http';
 export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
 /** The client's address for X-Forwarded-For (::ffff:10.0.0.1 → 10.0.0.1, as dual-stack sockets report IPv4). */
-export function clientAddress(req: IncomingMessage): string {
+export function clientAddress(req: Pick<IncomingMessage, 'socket'> | { socket: { remoteAddress?: string | undefined } }): string {
   const a = req.socket.remoteAddress ?? '';
   return a.startsWith('::ffff:') ? a.slice(7) : a;
 }

@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { HttpDetails } from './request-log.js';
 
-export function httpDetails(req: IncomingMessage, responseSize?: number): HttpDetails {
+export function httpDetails(req: Pick<IncomingMessage, 'rawHeaders' | 'url' | 'method' | 'httpVersion'>, responseSize?: number): HttpDetails {
   const raw = req.rawHeaders;
   const url = req.url ?? '/';
   const method = req.method ?? 'GET';

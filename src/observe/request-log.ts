@@ -137,6 +137,10 @@ export interface RequestQuery {
 export type RequestLogListener = (entry: RequestLogEntry) => void;
 
 const FLUSH_INTERVAL_MS = 200;
+/** Entries serialised per turn of the event loop when flushing (flushChunk). */
+const FLUSH_CHUNK = 64;
+/** Serialised text handed to the file stream at the latest at this size, even while more is pending. */
+const WRITE_AT_CHARS = 1 << 20;
 
 export class RequestLog {
   private readonly ring: (RequestLogEntry | undefined)[];
@@ -144,6 +148,9 @@ export class RequestLog {
   private count = 0;
   private pending: RequestLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private chunkTimer: NodeJS.Immediate | undefined;
+  /** Serialised entries not yet handed to the stream. */
+  private serialized = '';
   private writing: Promise<void> = Promise.resolve();
   /** Opened on the first flush and kept open (appendFile would open and close the file every flush). */
   private stream: WriteStream | undefined;
@@ -238,16 +245,42 @@ export class RequestLog {
 
   private flushSoon(): void {
     this.timer = undefined;
-    void this.flush();
+    this.flushChunk();
   }
 
-  /** Hands pending entries to the file stream; resolves once the stream has taken them (close() waits for the disk). */
-  flush(): Promise<void> {
-    if (this.file === undefined || this.pending.length === 0) return this.writing;
-    const batch = this.pending;
-    this.pending = [];
-    let text = '';
-    for (const e of batch) text += this.serialize(e) + '\n';
+  /**
+   * Serialises and writes at most FLUSH_CHUNK entries, then yields to the event loop before the next chunk: at
+   * 5,000 requests/s a 200 ms batch serialised at once (≈ 3 µs an entry) held every request behind it for 3–5 ms.
+   */
+  private flushChunk(): void {
+    void this.flush(FLUSH_CHUNK);
+    if (this.pending.length > 0) {
+      this.chunkTimer ??= setImmediate(() => {
+        this.chunkTimer = undefined;
+        this.flushChunk();
+      });
+    }
+  }
+
+  /**
+   * Hands pending entries (at most `max`, oldest first) to the file stream; resolves once the stream has taken
+   * them (close() waits for the disk).
+   */
+  flush(max = Infinity): Promise<void> {
+    if (this.file === undefined) return this.writing;
+    if (this.pending.length > 0) {
+      let batch: RequestLogEntry[];
+      if (this.pending.length > max) batch = this.pending.splice(0, max);
+      else {
+        batch = this.pending;
+        this.pending = [];
+      }
+      for (const e of batch) this.serialized += this.serialize(e) + '\n';
+    }
+    // One write for the whole batch once its chunks are serialised (a write per chunk cost a syscall each).
+    if (this.serialized === '' || (this.pending.length > 0 && this.serialized.length < WRITE_AT_CHARS)) return this.writing;
+    const text = this.serialized;
+    this.serialized = '';
     const file = this.file;
     if (this.stream === undefined) {
       const stream = createWriteStream(file, { flags: 'a', mode: PRIVATE_FILE_MODE });
@@ -267,6 +300,8 @@ export class RequestLog {
   async close(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
+    if (this.chunkTimer !== undefined) clearImmediate(this.chunkTimer);
+    this.chunkTimer = undefined;
     await this.flush();
     const stream = this.stream;
     this.stream = undefined;

@@ -12,12 +12,14 @@ import { cloudRunAdminRoutes } from './admin-api.js';
 import { cloudRunV1Routes } from './admin-v1.js';
 import { serviceSettingsFor } from '../services/settings.js';
 import { FrontDoor } from './front-door.js';
-import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { loadProxyModules, UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
 import { registerProcess, serviceStatusRoutes } from './service-status.js';
 import { hostPort } from '../lib/host-port.js';
 import { revisionName } from '../services/directory.js';
 import { listenFailure } from '../lib/startup-error.js';
+import { localFrontDoors } from '../dispatch/local-delivery.js';
+import { freePort } from './supervisor.js';
 
 export const cloudRunProduct: Product = {
   name: 'run',
@@ -41,6 +43,14 @@ function upstreamUrlTarget(svc: ServiceConfig): UpstreamTarget {
   return { protocol, host: u.hostname.replace(/^\[|\]$/g, ''), port: u.port ? Number(u.port) : protocol === 'https:' ? 443 : 80, ready: () => undefined };
 }
 
+// Each platform's front doors, for the process that serves them in front-door workers (server/workers/).
+const frontDoors = new WeakMap<Platform, FrontDoor[]>();
+
+/** The front doors this process started, in config order. */
+export function frontDoorsOf(platform: Platform): readonly FrontDoor[] {
+  return frontDoors.get(platform) ?? [];
+}
+
 /** Before the service is up, requests wait (briefly) rather than fail. */
 const NOT_STARTED: UpstreamTarget = { protocol: 'http:', host: '127.0.0.1', port: 0, ready: () => new Promise<void>(() => undefined) };
 
@@ -50,6 +60,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
   const admission = admissionContext(platform);
   const agents = new UpstreamAgents();
   const doors: FrontDoor[] = [];
+  frontDoors.set(platform, doors);
   const supervisors: Supervisor[] = [];
   const listeners: Listener[] = [];
 
@@ -60,6 +71,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
 
   const stop = async () => {
     settings.stop();
+    for (const d of doors) localFrontDoors(platform).delete(d.name);
     await Promise.all(doors.map((d) => d.close()));
     await Promise.all(supervisors.map((s) => s.stop()));
     agents.destroy();
@@ -73,10 +85,16 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
     for (const [i, svc] of config.services.entries()) {
       const entry = platform.directory.get(svc.name)!;
       const door = new FrontDoor(entry, { platform, admission, log, agents, upstream: NOT_STARTED });
-      const bound = await door.listen(config.server.host, svc.port).catch((e: unknown) => {
-        throw listenFailure(e, { host: config.server.host, port: svc.port, portSetting: `services[${i}].port` });
-      });
+      // With server.workers > 1 the workers listen on the port (node:cluster shares it) and this process keeps
+      // the door for Google's callers in process; a port of 0 is chosen here so every worker takes the same one.
+      const bound =
+        config.server.workers > 1
+          ? door.reserve(config.server.host, svc.port || (await freePort(config.server.host)))
+          : await door.listen(config.server.host, svc.port).catch((e: unknown) => {
+              throw listenFailure(e, { host: config.server.host, port: svc.port, portSetting: `services[${i}].port` });
+            });
       doors.push(door);
+      localFrontDoors(platform).set(svc.name, door);
       const address = hostPort(bound.host, bound.port);
       listeners.push({ name: `front door ${svc.name}`, url: `http://${address}` });
       if (!svc.command) {
@@ -113,7 +131,15 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
     await stop();
     throw e;
   }
-  return { listeners, untilReady: async () => void (await Promise.all(supervisors.map((s) => s.untilReady()))), stop };
+  return {
+    listeners,
+    untilReady: async () => {
+      await Promise.all(supervisors.map((s) => s.untilReady()));
+      // Ready to serve: load the proxy's modules now, after the start's own work (proxy.ts).
+      void loadProxyModules();
+    },
+    stop,
+  };
 }
 
 /**

@@ -6,9 +6,9 @@
 // Headers travel as flat raw arrays ([name, value, name, value, …], Node's rawHeaders form) so a request
 // costs no header objects, and repeated headers (two Authorization lines passed through) keep their order.
 
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { Pool, type Dispatcher } from 'undici';
+import type { Dispatcher, Pool } from 'undici';
 import { Readable, type Duplex } from 'node:stream';
 import { clientAddress, HOP_BY_HOP } from '../lib/http-headers.js';
 import { stripSignature } from '../lib/jwt.js';
@@ -30,12 +30,74 @@ export interface UpstreamTarget {
   ready(): Promise<void> | undefined;
 }
 
+/**
+ * What the proxy reads of a request: an IncomingMessage, or a request Google's callers hand the front door in
+ * process (front-door.ts `deliver`), shaped as the IncomingMessage it would have been over HTTP.
+ */
+export interface ProxiedRequest extends AsyncIterable<Buffer> {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly rawHeaders: string[];
+  readonly socket: { readonly remoteAddress?: string | undefined };
+}
+
+/**
+ * The request headers the front door and the proxy act on, from one pass over rawHeaders: reading
+ * `req.headers` makes Node build an object of every header, on every request.
+ */
+export interface HeaderFacts {
+  /** The first Host (Node keeps the first of duplicates). */
+  host: string | undefined;
+  /** Repeated lines joined with ", ", as Node joins them. */
+  connection: string | undefined;
+  contentLength: string | undefined;
+  transferEncoding: string | undefined;
+}
+
+export function headerFacts(raw: readonly string[]): HeaderFacts {
+  let host: string | undefined;
+  let connection: string | undefined;
+  let contentLength: string | undefined;
+  let transferEncoding: string | undefined;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    // Cheap length filter before the case-insensitive compare.
+    switch (name.length) {
+      case 4:
+        if (host === undefined && name.toLowerCase() === 'host') host = raw[i + 1]!;
+        break;
+      case 10:
+        if (name.toLowerCase() === 'connection') connection = connection === undefined ? raw[i + 1]! : `${connection}, ${raw[i + 1]!}`;
+        break;
+      case 14:
+        if (contentLength === undefined && name.toLowerCase() === 'content-length') contentLength = raw[i + 1]!;
+        break;
+      case 17:
+        if (name.toLowerCase() === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? raw[i + 1]! : `${transferEncoding}, ${raw[i + 1]!}`;
+        break;
+    }
+  }
+  return { host, connection, contentLength, transferEncoding };
+}
+
+/** What the proxy writes to: a ServerResponse, or the in-process answer of `deliver`. */
+export interface ProxiedResponse {
+  readonly headersSent: boolean;
+  readonly writableFinished: boolean;
+  writeHead(statusCode: number, statusMessage?: string, headers?: OutgoingHttpHeaders | string[]): unknown;
+  writeHead(statusCode: number, headers?: OutgoingHttpHeaders | string[]): unknown;
+  write(chunk: Buffer): boolean;
+  end(chunk?: Buffer | string): unknown;
+  destroy(): unknown;
+  on(event: 'close' | 'drain', listener: () => void): unknown;
+}
+
 /** The headers to send upstream, as a raw array. */
-export function upstreamHeaders(req: IncomingMessage, edits: HeaderEdits, proto: string): string[] {
+export function upstreamHeaders(req: ProxiedRequest, facts: HeaderFacts, edits: HeaderEdits, proto: string): string[] {
   const raw = req.rawHeaders;
   const out: string[] = [];
   let connectionTokens: Set<string> | undefined;
-  const conn = req.headers.connection;
+  const conn = facts.connection;
   if (conn !== undefined && conn.includes(',')) connectionTokens = new Set(conn.split(',').map((s) => s.trim().toLowerCase()));
   else if (conn !== undefined) connectionTokens = new Set([conn.trim().toLowerCase()]);
   let xff: string | undefined;
@@ -59,7 +121,7 @@ export function upstreamHeaders(req: IncomingMessage, edits: HeaderEdits, proto:
     out.push(name, raw[i + 1]!);
   }
   // HTTP/1.0 clients may omit Host; raw header arrays get none added by Node.
-  if (!host) out.push('Host', req.headers.host ?? 'localhost');
+  if (!host) out.push('Host', facts.host ?? 'localhost');
   if (edits.set !== undefined) for (const k of Object.keys(edits.set)) out.push(k, edits.set[k]!);
   const client = clientAddress(req);
   out.push('X-Forwarded-For', xff === undefined ? client : `${xff}, ${client}`, 'X-Forwarded-Proto', proto);
@@ -94,6 +156,18 @@ export interface ProxyResult {
   responseBytes?: number;
 }
 
+// undici is loaded once authplane is ready (loadProxyModules, from the Cloud Run product's untilReady): its ≈ 30 ms
+// of module loading stays out of the start, and a request that arrives before it has loaded waits for it.
+let undici: { Pool: typeof Pool } | undefined;
+let loadingUndici: Promise<void> | undefined;
+
+/** Loads what proxying needs; resolves at once when loaded. */
+export function loadProxyModules(): Promise<void> {
+  return (loadingUndici ??= import('undici').then((m) => {
+    undici = { Pool: m.Pool };
+  }));
+}
+
 /**
  * Keep-alive connection pools to upstreams, shared by every front door of the process. undici rather than
  * node:http's Agent: measured on the 2-core reference machine with wrk -c50 and a hello-world upstream, a
@@ -106,7 +180,8 @@ export class UpstreamAgents {
     const origin = `${target.protocol}//${hostPort(target.host, target.port)}`;
     let pool = this.pools.get(origin);
     if (pool === undefined) {
-      pool = new Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+      if (undici === undefined) throw new Error('UpstreamAgents.pool before loadProxyModules() resolved');
+      pool = new undici.Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
       this.pools.set(origin, pool);
     }
     return pool;
@@ -124,13 +199,15 @@ export class UpstreamAgents {
  * answers (unless the response has started, which is cut) and the upstream request is cancelled.
  */
 export function proxyHttp(
-  req: IncomingMessage,
-  res: ServerResponse,
+  req: ProxiedRequest,
+  facts: HeaderFacts,
+  res: ProxiedResponse,
   target: UpstreamTarget,
   headers: string[],
   agents: UpstreamAgents,
   timeout?: { timers: Timers; at: number; onTimeout: () => void },
 ): Promise<ProxyResult> {
+  if (undici === undefined) return loadProxyModules().then(() => proxyHttp(req, facts, res, target, headers, agents, timeout));
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: ProxyResult) => {
@@ -149,8 +226,8 @@ export function proxyHttp(
       abort?.(new Error('the request timeout passed'));
     });
     let tooLarge = false;
-    const cl = req.headers['content-length'];
-    const hasBody = !((cl === undefined || cl === '0') && req.headers['transfer-encoding'] === undefined);
+    const cl = facts.contentLength;
+    const hasBody = !((cl === undefined || cl === '0') && facts.transferEncoding === undefined);
     const body = hasBody
       ? Readable.from(async function* limited(): AsyncGenerator<Buffer> {
           // Counted against the 32 MiB limit as it streams (chunked bodies have no Content-Length to check up front).
@@ -235,7 +312,7 @@ function contentLength(raw: readonly string[]): number | undefined {
 }
 
 /** Google Front End's 413 page (Cloud Run's 32 MiB request limit). */
-export function sendTooLarge(res: ServerResponse): void {
+export function sendTooLarge(res: ProxiedResponse): void {
   const body =
     '<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n  <meta name=viewport content="initial-scale=1, minimum-scale=1, width=device-width">\n' +
     '  <title>Error 413 (Request Entity Too Large)!!1</title>\n' +
@@ -245,7 +322,7 @@ export function sendTooLarge(res: ServerResponse): void {
 }
 
 /** What Cloud Run answers when the instance cannot be reached or broke the connection. */
-export function sendServiceUnavailable(res: ServerResponse): void {
+export function sendServiceUnavailable(res: ProxiedResponse): void {
   const body =
     'The request failed because either the HTTP response was malformed or connection to the instance had an error. ' +
     'Additional troubleshooting documentation can be found at: https://cloud.google.com/run/docs/troubleshooting#malformed-response-or-connection-error\n';

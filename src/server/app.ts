@@ -29,8 +29,9 @@ import { dashboardRoutes } from '../ui/dashboard.js';
 import { hostPort } from '../lib/host-port.js';
 import type { Timers } from '../dispatch/timers.js';
 import { ensurePrivateDir } from '../lib/private-files.js';
-import { listenFailure, pathFailure } from '../lib/startup-error.js';
+import { listenFailure, pathFailure, StartupError } from '../lib/startup-error.js';
 import { googleFrontEndServer } from '../apis/http-server.js';
+import { frontDoorsOf } from '../run/product.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -59,6 +60,10 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   const { config } = opts;
   const print = opts.print ?? ((l: string) => console.log(l));
   const products = opts.products ?? PRODUCTS;
+  if (config.server.workers > 1 && (opts.clock !== undefined || opts.timers !== undefined)) {
+    // Workers are processes on the system clock: they cannot follow a clock injected into this one.
+    throw new StartupError('server.workers', 'front-door workers run on the system clock, and this start was given a clock of its own', 'use server.workers: 1 with an injected clock (tests)');
+  }
   prepareDataDir(opts.dataDir);
   const store = await openStore(opts.databaseUrl, opts.dataDir);
   const cleanups: (() => Promise<void>)[] = [async () => store.close()];
@@ -148,6 +153,12 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       cleanups.push(() => s.stop());
       listeners.push(...s.listeners);
       started.push(s);
+    }
+    // server.workers > 1: the front doors' sockets are served by worker processes (server/workers/).
+    if (config.server.workers > 1 && frontDoorsOf(platform).length > 0) {
+      const { startFrontDoorWorkers } = await import('./workers/primary.js');
+      const workers = await startFrontDoorWorkers(platform, config.server.workers);
+      cleanups.push(() => workers.stop());
     }
     // Every product's listeners are up (Cloud Tasks' gRPC port included, which supervised commands may
     // call as they boot); now wait until each product serves.

@@ -22,14 +22,19 @@ export interface ServiceState {
 
 export type ChangeResult = { ok: true; state: ServiceState } | { ok: false; current: ServiceState };
 
+/** What the follower reads and writes (the store; in a front-door worker, the primary answering for it). */
+export type ServiceVersionStore = Pick<Store, 'latestServiceVersions' | 'appendServiceVersion'>;
+
 export class ServiceSettingsFollower {
   /** The newest stored version per service, applied or set aside. */
   private readonly latest = new Map<string, ServiceVersionRecord>();
   private timer: NodeJS.Timeout | undefined;
   private syncing: Promise<void> | undefined;
+  /** Told of a change made here before it is answered (front-door workers apply it through these). */
+  private readonly observers: (() => Promise<void>)[] = [];
 
   constructor(
-    private readonly store: Store,
+    private readonly store: ServiceVersionStore,
     private readonly directory: ServiceDirectory,
     private readonly clock: () => number,
   ) {}
@@ -43,6 +48,11 @@ export class ServiceSettingsFollower {
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+  }
+
+  /** `fn` runs after each change made here and before it is answered, so whoever it tells acts on it first. */
+  observe(fn: () => Promise<void>): void {
+    this.observers.push(fn);
   }
 
   /** Reads the newest version of every service and applies what changed. */
@@ -90,6 +100,7 @@ export class ServiceSettingsFollower {
       return { ok: false, current: this.state(name) };
     }
     this.take(version);
+    await Promise.all(this.observers.map((o) => o().catch(() => undefined)));
     return { ok: true, state: this.state(name) };
   }
 

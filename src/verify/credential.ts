@@ -35,10 +35,14 @@ export function pickCredential(get: HeaderGetter, kind: CredentialKind = 'id-tok
   return { ok: false, code: 'TOKEN_MISSING', evidence: { headers: ['x-serverless-authorization', 'authorization'] } };
 }
 
-function present(v: HeaderValue): string[] {
-  if (v === undefined) return [];
-  const list = typeof v === 'string' ? [v] : [...v];
-  return list.filter((s) => s.trim() !== '');
+const NONE: readonly string[] = [];
+
+function present(v: HeaderValue): readonly string[] {
+  if (v === undefined) return NONE;
+  if (typeof v === 'string') return v.trim() === '' ? NONE : [v];
+  // The hot path: one value, not blank (no copy).
+  if (v.length === 1 && v[0]!.trim() !== '') return v;
+  return v.filter((s) => s.trim() !== '');
 }
 
 /**
@@ -47,6 +51,8 @@ function present(v: HeaderValue): string[] {
  * twice, a trailing comma, two tokens.
  */
 export function parseBearer<H extends string>(header: H, raw: string): { ok: true; token: string; header: H } | Extract<Credential, { ok: false }> {
+  const simple = simpleBearer(raw);
+  if (simple !== undefined) return { ok: true, token: simple, header };
   const value = raw.trim();
   const m = /^(\S+)(?: +([\s\S]*))?$/.exec(value);
   const scheme = m?.[1];
@@ -72,6 +78,17 @@ export function parseBearer<H extends string>(header: H, raw: string): { ok: tru
   }
   return { ok: true, token: rest, header };
 }
+
+/**
+ * The common case in one pass of one simple regular expression: "Bearer" in any case, one space, and one token of
+ * printable ASCII without spaces or commas (≈ 0.8 µs for an 800-byte token, against ≈ 1.3 µs for the two the full
+ * parse runs; a loop over charCodeAt took 2.5 µs). Anything else — extra spaces, a comma, another scheme,
+ * non-ASCII — is left to the full parse (undefined), which gives the same answer for what this accepts.
+ */
+function simpleBearer(raw: string): string | undefined {
+  return SIMPLE_BEARER.test(raw) ? raw.slice(7) : undefined;
+}
+const SIMPLE_BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr] [\x21-\x2b\x2d-\x7e]+$/;
 
 function bearer(header: 'x-serverless-authorization' | 'authorization', raw: string): Credential {
   return parseBearer(header, raw);

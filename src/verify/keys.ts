@@ -3,6 +3,7 @@
 
 import { createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { KeyRing } from '../identity/keys.js';
+import type { SigningKeyRecord } from '../store/store.js';
 
 /** Signature algorithms the verifier implements. Anything else is refused as ALG_NOT_ALLOWED. */
 export type VerifyAlgorithm = 'RS256' | 'ES256';
@@ -36,6 +37,18 @@ export interface KeySource {
  * its claims say.
  */
 export function keyRingSource(ring: KeyRing, clock: () => number = Date.now, owner = ''): KeySource {
+  return publicKeyRingSource(ring, clock, owner);
+}
+
+/** What keyRingSource reads of a key ring: identity's KeyRing, or a front-door worker's copy of its public keys. */
+export interface PublicKeyRing {
+  byId(kid: string): { readonly record: Pick<SigningKeyRecord, 'alg' | 'owner' | 'publishedUntil'>; readonly publicKey: KeyObject } | undefined;
+  kids(): string[];
+  reload(): Promise<void>;
+}
+
+/** keyRingSource over any PublicKeyRing (not part of the library's API). */
+export function publicKeyRingSource(ring: PublicKeyRing, clock: () => number = Date.now, owner = ''): KeySource {
   let lastRefresh = 0;
   return {
     name: owner === '' ? "Google's ID-token and IAP keys (authplane's key ring)" : `the published keys of ${owner}`,

@@ -61,9 +61,10 @@ export interface StartedCli {
 const LISTENER_LINE = /^(\S.*?)\s+(https?:\/\/\S+)$/;
 
 /** `authplane start ARGS` as a child; resolves at `authplane ready`, rejects if it exits first. */
-export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[] } = {}): Promise<StartedCli> {
+export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[]; cliMain?: string } = {}): Promise<StartedCli> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), CLI_MAIN, 'start', ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  // cliMain: another build's main.js (bench/frontdoor --compare runs an older checkout beside this one).
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.cliMain ?? CLI_MAIN, 'start', ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));

@@ -1,0 +1,198 @@
+// server.workers > 1: the front doors' sockets are served by that many worker processes (node:cluster, which
+// shares each front door's port between them and hands new connections round-robin), so front doors use more
+// than one core. This process — the primary — keeps everything else and answers the workers (protocol.ts).
+//
+// Coherence: a policy version this process learns of (its own setIamPolicy, or another process's through
+// IAM's sync) is announced to every worker, and a change made here is answered only once each worker has
+// synced (Iam.observe), so no worker admits or refuses on IAM older than what the caller was told. Service
+// settings changed through the Admin API go the same way (ServiceSettingsFollower.observe); a change another
+// process made reaches the workers through their own poll. Request-log
+// entries come here, so the admin API, `authplane logs` and the dashboard see every worker's requests. A worker
+// that dies is started again; workers exit when the primary goes (their IPC channel closes).
+
+import cluster, { type Worker } from 'node:cluster';
+import { fileURLToPath } from 'node:url';
+import { admissionContext } from '../../admission/context.js';
+import { requestLogFor, type RequestLogEntry, type TokenSummary } from '../../observe/request-log.js';
+import type { Platform } from '../../platform.js';
+import { frontDoorsOf } from '../../run/product.js';
+import { serviceSettingsFor } from '../../services/settings.js';
+import type { UpstreamTarget } from '../../run/proxy.js';
+import { StartupError } from '../../lib/startup-error.js';
+import { Channel } from './channel.js';
+import type { GateCall, LogBatch, PublicKeyRecord, UpstreamState, WorkerFailure, WorkerInit } from './protocol.js';
+
+const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
+/** How often supervised commands' readiness is looked at, to hold or release requests in the workers. */
+const UPSTREAM_POLL_MS = 50;
+/** A worker that does not acknowledge a change within this is not waited for (it will sync on its own). */
+const ACK_MS = 2_000;
+const START_TIMEOUT_MS = 30_000;
+
+export interface FrontDoorWorkers {
+  readonly pids: number[];
+  stop(): Promise<void>;
+}
+
+interface Running {
+  worker: Worker;
+  channel: Channel;
+  index: number;
+}
+
+export async function startFrontDoorWorkers(platform: Platform, count: number): Promise<FrontDoorWorkers> {
+  const doors = frontDoorsOf(platform);
+  const log = requestLogFor(platform);
+  const admission = admissionContext(platform);
+  const running = new Map<number, Running>();
+  let stopping = false;
+  const idBase = Date.now().toString(36);
+  const upstreams = new Map(doors.map((d) => [d.name, upstreamState(d.upstream)]));
+
+  const init = async (index: number): Promise<WorkerInit> => ({
+    config: platform.config,
+    internalSecret: platform.internalSecret,
+    idPrefix: `${idBase}w${index}`,
+    keys: await publicKeys(platform),
+    doors: doors.map((d) => ({ name: d.name, host: d.entry.frontDoor!.host, port: d.entry.frontDoor!.port, upstream: upstreams.get(d.name) ?? null })),
+    gates: platform.gates.map((g) => ({ name: g.name, services: platform.directory.all().filter((s) => g.applies(s)).map((s) => s.config.name) })),
+    egressRelevant: platform.egress.relevant,
+  });
+
+  const serve = (channel: Channel, index: number): void => {
+    channel.handle('init', () => init(index));
+    channel.handle('keys', () => publicKeys(platform));
+    channel.handle('policyVersionsSince', (seq: number) => platform.store.policyVersionsSince(seq));
+    channel.handle('latestServiceVersions', () => platform.store.latestServiceVersions());
+    channel.handle('findServiceAccount', async (idOrEmail: string) => {
+      const sa = await platform.identity.findServiceAccount(idOrEmail);
+      return sa ? { email: sa.email } : null;
+    });
+    channel.handle('gate', (c: GateCall) => {
+      const gate = platform.gates.find((g) => g.name === c.gate);
+      const service = platform.directory.get(c.service);
+      if (!gate || !service) throw new Error(`no gate ${c.gate} for service ${c.service}`);
+      return gate.handle({ service, request: c.request, url: new URL(c.request.url || '/', 'http://front-door'), internal: c.internal, tokens: admission.tokens });
+    });
+    channel.handle('egress', (connection: Parameters<Platform['egress']['callerOf']>[0]) => platform.egress.callerOf(connection));
+    channel.handle('stopped', () => null);
+    const tokens = new Map<number, TokenSummary>();
+    channel.on('log', (b: LogBatch) => {
+      if (b.reset) tokens.clear();
+      for (const [id, t] of b.tokens) tokens.set(id, t);
+      for (const e of b.entries) {
+        const entry = e as unknown as RequestLogEntry;
+        // One object per token summary, so the log serialises each once (RequestLog.serialize).
+        if (e.token !== undefined) entry.token = tokens.get(e.token);
+        log.record(entry);
+      }
+    });
+  };
+
+  const fork = (index: number): Promise<Running> => {
+    cluster.setupPrimary({ exec: WORKER_MAIN, args: [], execArgv: process.execArgv });
+    const worker = cluster.fork({ AUTHPLANE_FRONT_DOOR_WORKER: String(index) });
+    const channel = new Channel(worker);
+    serve(channel, index);
+    const r: Running = { worker, channel, index };
+    return new Promise<Running>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        worker.kill('SIGKILL');
+        reject(new StartupError('server.workers', `front-door worker ${index} did not start within ${START_TIMEOUT_MS / 1000} s`, 'look at its output above; server.workers: 1 serves the front doors in this process'));
+      }, START_TIMEOUT_MS);
+      channel.on('ready', () => {
+        clearTimeout(timer);
+        running.set(index, r);
+        resolve(r);
+      });
+      channel.on('failed', (f: WorkerFailure) => {
+        clearTimeout(timer);
+        reject(new StartupError(f.setting, f.message, f.fix));
+      });
+      worker.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        channel.close(new Error(`front-door worker ${index} exited`));
+        reject(new StartupError('server.workers', `front-door worker ${index} exited (${signal ?? `code ${code}`}) before it served`, 'look at its output above; server.workers: 1 serves the front doors in this process'));
+        const served = running.get(index) === r;
+        if (served) running.delete(index);
+        if (served && !stopping) respawn(index, code, signal);
+      });
+    });
+  };
+
+  // A worker that dies after start is replaced, with a growing pause if it keeps dying.
+  const backoff = new Map<number, number>();
+  const respawn = (index: number, code: number | null, signal: string | null): void => {
+    const wait = Math.min((backoff.get(index) ?? 50) * 2, 10_000);
+    backoff.set(index, wait);
+    console.error(`authplane: front-door worker ${index} exited (${signal ?? `code ${code}`}); starting it again in ${wait} ms`);
+    setTimeout(() => {
+      if (!stopping) fork(index).catch((e: unknown) => console.error(`authplane: front-door worker ${index}:`, (e as Error).message));
+    }, wait).unref();
+  };
+
+  // IAM and service settings (ingress, invoker check, audiences, timeout): every change reaches every worker
+  // before a change made here is answered (see the header).
+  const everyWorker = (call: 'iam' | 'settings') => (): Promise<void> =>
+    Promise.all(
+      [...running.values()].map((r) =>
+        Promise.race([r.channel.call(call).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, ACK_MS).unref())]),
+      ),
+    ).then(() => undefined);
+  platform.iam.observe(everyWorker('iam'));
+  serviceSettingsFor(platform).observe(everyWorker('settings'));
+
+  // Supervised commands: a worker holds requests while the command (re)starts, as this process would.
+  const poll = setInterval(() => {
+    for (const d of doors) {
+      const now = upstreamState(d.upstream);
+      const before = upstreams.get(d.name);
+      if (JSON.stringify(now) === JSON.stringify(before)) continue;
+      upstreams.set(d.name, now);
+      for (const r of running.values()) r.channel.emit('upstream', { service: d.name, upstream: now });
+    }
+  }, UPSTREAM_POLL_MS);
+  poll.unref();
+
+  const stop = async (): Promise<void> => {
+    stopping = true;
+    clearInterval(poll);
+    await Promise.all(
+      [...running.values()].map(
+        (r) =>
+          new Promise<void>((resolve) => {
+            if (r.worker.isDead()) return resolve();
+            const kill = setTimeout(() => r.worker.kill('SIGKILL'), 5_000);
+            r.worker.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            r.channel.emit('stop');
+          }),
+      ),
+    );
+    // Entries the workers sent as they stopped are in the log before it closes.
+    await log.flush();
+  };
+
+  try {
+    await Promise.all(Array.from({ length: count }, (_, i) => fork(i)));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return {
+    get pids() {
+      return [...running.values()].map((r) => r.worker.process.pid!);
+    },
+    stop,
+  };
+}
+
+function upstreamState(t: UpstreamTarget): UpstreamState {
+  return t.ready() === undefined && t.port !== 0 ? { protocol: t.protocol, host: t.host, port: t.port } : null;
+}
+
+async function publicKeys(platform: Platform): Promise<PublicKeyRecord[]> {
+  return (await platform.store.listSigningKeys()).map(({ privatePem: _private, ...rest }) => rest);
+}

@@ -1,0 +1,234 @@
+// server.workers: front doors served by several worker processes of one `authplane start` (the real CLI, on
+// SQLite): requests are spread over the workers and every one is in the request log; an IAM change and a
+// service setting changed through the Admin API are enforced by every worker once answered; a supervised command behind them is restarted; IAP's checks run for
+// requests that reach a worker; Cloud Tasks still delivers; workers die with the primary; a port in use stops
+// the start naming the setting.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startCli, runCli, freePort, isListening, type StartedCli } from './support/cli.js';
+import { testConfig, startTestAuthplane } from './support/authplane.js';
+import { waitFor } from './support/wait.js';
+import { StartupError } from '../src/lib/startup-error.js';
+
+const PROJECT = 'demo-project';
+const SA = (n: string) => `${n}@${PROJECT}.iam.gserviceaccount.com`;
+const UPDATE_URL = 'https://update-123456789012.us-central1.run.app';
+const CLIENT_ID = '123456789012-workers.apps.googleusercontent.com';
+
+/** One request on a connection of its own (so the workers' round-robin sees it as a new client). */
+function get(url: string, headers: Record<string, string> = {}): Promise<{ status: number; headers: IncomingHttpHeaders; body: string }> {
+  return new Promise((resolve, reject) => {
+    const r = request(url, { headers, agent: false }, (res) => {
+      let body = '';
+      res.on('data', (c: Buffer) => (body += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body }));
+    });
+    r.on('error', reject);
+    r.end();
+  });
+}
+
+/** Processes below `pid` whose command line contains `text` (Linux /proc). */
+function descendants(pid: number, text: string): number[] {
+  const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
+  const parent = new Map<number, number>();
+  for (const p of all) {
+    try {
+      parent.set(p, Number(readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]));
+    } catch {
+      // gone
+    }
+  }
+  const below = (p: number): boolean => {
+    for (let q = parent.get(p); q !== undefined && q > 1; q = parent.get(q)) if (q === pid) return true;
+    return false;
+  };
+  return all.filter((p) => {
+    try {
+      return below(p) && readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(text);
+    } catch {
+      return false;
+    }
+  });
+}
+
+describe('front doors in worker processes (server.workers: 2)', () => {
+  let dir: string;
+  let upstream: Server;
+  const received: IncomingHttpHeaders[] = [];
+  let ap: StartedCli;
+  let api: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'authplane-workers-'));
+    upstream = createServer((req, res) => {
+      received.push(req.headers);
+      req.resume();
+      req.on('end', () => res.end('updated'));
+    });
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
+    writeFileSync(join(dir, 'echo.mjs'), "import http from 'node:http';\nhttp.createServer((q, s) => s.end(String(process.pid))).listen(Number(process.env.PORT), '127.0.0.1');\n");
+    const config = testConfig({
+      server: { workers: 2 },
+      serviceAccounts: [{ name: 'caller' }, { name: 'tasks-invoker' }, { name: 'update-runtime' }],
+      iam: {
+        bindings: [
+          { resource: `projects/${PROJECT}`, role: 'roles/iam.serviceAccountTokenCreator', members: ['user:developer@example.com'] },
+          { resource: 'services/update', role: 'roles/run.invoker', members: [`serviceAccount:${SA('tasks-invoker')}`] },
+        ],
+      },
+      services: [
+        { name: 'update', upstream: upstreamUrl, serviceAccount: 'update-runtime' },
+        { name: 'echo', command: 'node echo.mjs', invokerIamCheck: false },
+        { name: 'gated', upstream: upstreamUrl, iap: { enabled: true, oauthClientId: CLIENT_ID } },
+      ],
+      queues: [{ name: 'work' }],
+    });
+    writeFileSync(join(dir, 'authplane.yaml'), JSON.stringify(config)); // JSON is YAML
+    ap = await startCli(['--config', join(dir, 'authplane.yaml'), '--data', join(dir, 'data')], { cwd: dir, env: { AUTHPLANE_DATABASE_URL: '' } });
+    api = ap.url('api');
+  });
+  after(async () => {
+    await ap?.stop();
+    upstream?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const token = async (sa: string): Promise<string> => {
+    const r = await fetch(`${api}/v1/projects/-/serviceAccounts/${SA(sa)}:generateIdToken`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ audience: UPDATE_URL, includeEmail: true }) });
+    assert.equal(r.status, 200, await r.clone().text());
+    return ((await r.json()) as { token: string }).token;
+  };
+
+  test('two worker processes serve the front doors, and every request they answer is in the request log', async () => {
+    assert.equal(descendants(ap.pid, 'worker-main.js').length, 2);
+    const door = ap.url('front door update');
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      const r = await get(`${door}/refused-${i}`);
+      assert.equal(r.status, 403);
+      ids.push(String(r.headers['x-authplane-request-id']));
+    }
+    // Each worker numbers its own requests: both took some.
+    assert.ok(new Set(ids.map((id) => id.slice(0, id.lastIndexOf('-')))).size >= 2, `request ids from one worker only: ${ids.join(' ')}`);
+    await waitFor('every refusal in the request log', async () => {
+      const logged = ((await (await fetch(`${api}/admin/v1/requests?service=update&limit=1000`)).json()) as { requests: { id: string; code?: string }[] }).requests;
+      return ids.every((id) => logged.some((e) => e.id === id && e.code === 'TOKEN_MISSING'));
+    });
+  });
+
+  test('an IAM grant is enforced by every worker as soon as setIamPolicy answers', async () => {
+    const door = ap.url('front door update');
+    const t = await token('caller');
+    assert.equal((await get(`${door}/`, { authorization: `Bearer ${t}` })).status, 403);
+    const policy = { bindings: [{ role: 'roles/run.invoker', members: [`serviceAccount:${SA('tasks-invoker')}`, `serviceAccount:${SA('caller')}`] }] };
+    const set = await fetch(`${api}/v2/projects/${PROJECT}/locations/us-central1/services/update:setIamPolicy`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ policy }) });
+    assert.equal(set.status, 200, await set.clone().text());
+    for (let i = 0; i < 8; i++) assert.equal((await get(`${door}/`, { authorization: `Bearer ${t}` })).status, 200, `request ${i} after the grant`);
+  });
+
+  test('a service setting changed through the Admin API is applied by every worker as soon as the change answers', async () => {
+    const door = ap.url('front door update');
+    const path = `${api}/v2/projects/${PROJECT}/locations/us-central1/services/update`;
+    const patch = (invokerIamDisabled: boolean) =>
+      fetch(`${path}?updateMask=invokerIamDisabled`, { method: 'PATCH', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ invokerIamDisabled }) });
+    assert.equal((await get(`${door}/`)).status, 403);
+    const off = await patch(true);
+    assert.equal(off.status, 200, await off.clone().text());
+    for (let i = 0; i < 8; i++) assert.equal((await get(`${door}/`)).status, 200, `request ${i} without a token after invokerIamDisabled: true`);
+    const on = await patch(false);
+    assert.equal(on.status, 200, await on.clone().text());
+    for (let i = 0; i < 8; i++) assert.equal((await get(`${door}/`)).status, 403, `request ${i} without a token after invokerIamDisabled: false`);
+  });
+
+  test('a supervised command behind the workers answers, and after it dies it is restarted and answers again', async () => {
+    const door = ap.url('front door echo');
+    const first = await get(`${door}/`);
+    assert.equal(first.status, 200);
+    process.kill(Number(first.body), 'SIGKILL');
+    await waitFor('a new echo process answering', async () => {
+      const r = await get(`${door}/`).catch(() => undefined);
+      return r?.status === 200 && r.body !== first.body;
+    });
+  });
+
+  test("IAP's checks run for requests that reach a worker: 401 for AJAX without a session, else 302 to sign-in", async () => {
+    const door = ap.url('front door gated');
+    const ajax = await get(`${door}/page`, { 'x-requested-with': 'XMLHttpRequest' });
+    assert.equal(ajax.status, 401);
+    assert.equal(ajax.headers['x-goog-iap-generated-response'], 'true');
+    const page = await get(`${door}/page`, { accept: 'text/html' });
+    assert.equal(page.status, 302);
+    assert.match(String(page.headers.location), /client_id=123456789012-workers/);
+  });
+
+  test('Cloud Tasks delivers to a service whose front doors are in workers', async () => {
+    const before = received.length;
+    const r = await fetch(`${api}/v2/projects/${PROJECT}/locations/us-central1/queues/work/tasks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ task: { httpRequest: { url: `${UPDATE_URL}/from-tasks`, oidcToken: { serviceAccountEmail: SA('tasks-invoker'), audience: UPDATE_URL } } } }),
+    });
+    assert.equal(r.status, 200, await r.clone().text());
+    await waitFor('the task at the service', () => received.slice(before).some((h) => h['x-cloudtasks-queuename'] === 'work'));
+  });
+});
+
+describe('front-door workers: start and end', () => {
+  test('workers exit when the primary is killed', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authplane-workers-kill-'));
+    try {
+      const config = testConfig({ server: { workers: 2 }, services: [{ name: 'svc', upstream: 'http://127.0.0.1:9', invokerIamCheck: false }] });
+      writeFileSync(join(dir, 'authplane.yaml'), JSON.stringify(config));
+      const ap = await startCli(['--config', join(dir, 'authplane.yaml'), '--data', join(dir, 'data')], { cwd: dir, env: { AUTHPLANE_DATABASE_URL: '' } });
+      const workers = descendants(ap.pid, 'worker-main.js');
+      assert.equal(workers.length, 2);
+      const port = Number(new URL(ap.url('front door svc')).port);
+      process.kill(ap.pid, 'SIGKILL');
+      await ap.exited;
+      await waitFor('the workers gone', () => workers.every((p) => !existsPid(p)), { within: 15_000 });
+      assert.equal(await isListening(port), false);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a front door port in use stops the start and names services[0].port', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'authplane-workers-port-'));
+    const holder = createServer();
+    try {
+      const port = await freePort();
+      await new Promise<void>((r) => holder.listen(port, '127.0.0.1', r));
+      const config = testConfig({ server: { workers: 2 }, services: [{ name: 'svc', port, upstream: 'http://127.0.0.1:9', invokerIamCheck: false }] });
+      writeFileSync(join(dir, 'authplane.yaml'), JSON.stringify(config));
+      const r = await runCli(['start', '--config', join(dir, 'authplane.yaml'), '--data', join(dir, 'data')], { cwd: dir, env: { AUTHPLANE_DATABASE_URL: '' }, timeoutMs: 60_000 });
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /services\[0\]\.port: port \d+ on 127\.0\.0\.1 is already in use/);
+    } finally {
+      holder.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an injected clock cannot be shared with worker processes: refused naming server.workers', async () => {
+    await assert.rejects(
+      startTestAuthplane({ server: { workers: 2 }, services: [{ name: 'svc', upstream: 'http://127.0.0.1:9' }] }, { clock: () => Date.now() }),
+      (e: unknown) => e instanceof StartupError && e.setting === 'server.workers',
+    );
+  });
+});
+
+function existsPid(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
