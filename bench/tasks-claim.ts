@@ -69,6 +69,7 @@ async function round(stores: PostgresStore[], claim: Claimer): Promise<RoundResu
   const late: number[] = [];
   const claimMs: number[] = [];
   let claimed = 0;
+  const seen = new Map<string, string>();
   const end = start + TASKS * EVERY_MS + 5_000;
   // Each handle: claim when the queue is due, sleep until it is next due (the dispatcher's timer), repeat.
   await Promise.all(
@@ -76,12 +77,20 @@ async function round(stores: PostgresStore[], claim: Claimer): Promise<RoundResu
       let wakeAt: number | null = start;
       while (claimed < TASKS && Date.now() < end) {
         const wait = (wakeAt ?? Date.now() + 20) - Date.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        if (wait > 0) await new Promise((r) => setTimeout(r, Math.min(wait, end - Date.now())));
+        // Asleep until a lease runs out while the other handle claimed the rest: the round is over. (Claiming
+        // then would take back the expired leases, as a dispatcher rightly does, and count tasks twice.)
+        if (claimed >= TASKS || Date.now() >= end) break;
         const t0 = performance.now();
         const c = await claim(store, queue, Date.now());
         claimMs.push(performance.now() - t0);
         const now = Date.now();
-        for (const t of c.tasks) late.push(now - t.scheduleTime);
+        for (const t of c.tasks) {
+          late.push(now - t.scheduleTime);
+          // A task leased twice would be delivered twice: the bench stops on it rather than count it.
+          if (seen.has(t.id)) throw new Error(`${claim === oneCall ? 'oneCall' : 'fromClient'}: task ${t.id} claimed twice (${seen.get(t.id)}, then ${c.tasks.length} more at ${now})`);
+          seen.set(t.id, `${c.tasks.length} at ${now}`);
+        }
         claimed += c.tasks.length;
         wakeAt = c.wakeAt;
       }
