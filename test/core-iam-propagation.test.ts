@@ -4,6 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { Iam } from '../src/iam/iam.js';
 
 const MEMBER = 'serviceAccount:invoker@demo-project.iam.gserviceaccount.com';
 const PERMISSION = 'run.routes.invoke';
@@ -101,5 +102,32 @@ describe('IAM propagation {min: 2s, max: 6s}', () => {
     const b = 'user:b@example.com';
     await Promise.all([ap.platform.iam.addBinding(resource, 'roles/iam.serviceAccountUser', a), ap.platform.iam.addBinding(resource, 'roles/iam.serviceAccountUser', b)]);
     assert.deepEqual(ap.platform.iam.getPolicy(resource).bindings, [{ role: 'roles/iam.serviceAccountUser', members: [a, b] }]);
+  });
+});
+
+describe('IAM propagation: each version reaches its front ends at scattered times', () => {
+  // REFERENCE §1: "front ends see it at different times, so calls succeed and fail intermittently". A delay
+  // that hardly depends on the front end would flip them all at once: no intermittent phase to reproduce.
+  test('over 300 versions × 8 front ends, each version spreads over most of [min, max] and the whole window is used', () => {
+    const minMs = 20_000;
+    const maxMs = 120_000;
+    const iam = new Iam({ policyVersionsSince: async () => [], appendPolicy: async () => undefined as never }, 'demo-project', { minMs, maxMs, frontEnds: 8 }, () => 0);
+    const spreads: number[] = [];
+    const tenths = new Array<number>(10).fill(0);
+    for (let seq = 1; seq <= 300; seq++) {
+      const rec = { seq, resource: 'services/hello', policy: { version: 1, etag: 'BwX', bindings: [] }, createdAt: 1_800_000_000_000 };
+      const at = Array.from({ length: 8 }, (_, f) => iam.visibleAt(rec, f) - rec.createdAt);
+      for (const d of at) {
+        assert.ok(d >= minMs && d <= maxMs, `delay ${d} ms inside [min, max]`);
+        tenths[Math.min(9, Math.floor(((d - minMs) / (maxMs - minMs)) * 10))]!++;
+      }
+      spreads.push((Math.max(...at) - Math.min(...at)) / (maxMs - minMs));
+    }
+    spreads.sort((a, b) => a - b);
+    // For 8 uniform draws the expected range is 7/9 ≈ 0.78 of the window; the median version must be near it.
+    assert.ok(spreads[150]! > 0.6, `median spread of a version's front ends: ${spreads[150]!.toFixed(3)} of the window`);
+    assert.ok(spreads[15]! > 0.35, `5th percentile spread: ${spreads[15]!.toFixed(3)}`);
+    // 2,400 delays over ten tenths of the window: about 240 each.
+    for (const [i, n] of tenths.entries()) assert.ok(n > 160 && n < 320, `tenth ${i} of the window holds ${n} of 2400 delays`);
   });
 });

@@ -89,6 +89,14 @@ function unitHash(seq: number, frontEnd: number): number {
     h ^= s.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
+  // FNV-1a alone barely moves the high bits for a change in the last character (the front end), so a
+  // version's front ends would all flip within a few percent of [min, max]: no intermittent phase. MurmurHash3's
+  // finaliser (fmix32) spreads every input bit over the whole word.
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
   return (h >>> 0) / 0x1_0000_0000;
 }
 
