@@ -1,12 +1,14 @@
 // Requests Node's HTTP parser refuses are answered as Google's front end answers them, on every port: request
 // headers Google accepts (tens of KiB of cookies) pass; beyond 64 KiB the 413 page with REQUEST_HEADERS_TOO_LARGE;
-// a malformed request a bare 400 — never Node's bare 431 or a dropped connection.
+// a malformed request or an unknown method the 400 page with REQUEST_MALFORMED — never Node's bare 400/431 or a
+// dropped connection.
 
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { runCli } from './support/cli.js';
 
 /** Sends `raw` and returns the whole answer (the server closes the connection). */
 function rawExchange(port: number, raw: string): Promise<string> {
@@ -32,7 +34,7 @@ describe('header limits and unparseable requests', () => {
     backend = createServer({ maxHeaderSize: 256 * 1024 }, (_req, res) => res.end('ok'));
     await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
     const upstream = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
-    ap = await startTestAuthplane({ services: [{ name: 'open', upstream, invokerIamCheck: false }] });
+    ap = await startTestAuthplane({ serviceAccounts: [{ name: 'caller' }], iam: { bindings: [{ resource: 'projects/demo-project', role: 'roles/iam.serviceAccountTokenCreator', members: ['user:developer@example.com'] }] }, services: [{ name: 'open', upstream, invokerIamCheck: false }] });
     frontDoor = Number(new URL(ap.platform.directory.get('open')!.urls.local!).port);
     apiPort = Number(new URL(ap.apiUrl).port);
   });
@@ -56,8 +58,26 @@ describe('header limits and unparseable requests', () => {
     }
   });
 
-  it('a malformed request: a bare 400, the connection closed', async () => {
-    const answer = await rawExchange(frontDoor, 'GET / HTTP/1.1\r\nHost localhost\r\n\r\n');
-    assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/);
+  it("a malformed request or an unknown method: Google Front End's 400 page, the code and the parser's reason, the connection closed", async () => {
+    for (const port of [frontDoor, apiPort]) {
+      for (const raw of ['GET / HTTP/1.1\r\nHost localhost\r\n\r\n', 'BOGUS / HTTP/1.1\r\nHost: localhost\r\n\r\n']) {
+        const answer = await rawExchange(port, raw);
+        assert.match(answer, /^HTTP\/1\.1 400 Bad Request\r\n/, `port ${port}: ${raw.split('\r\n')[0]}`);
+        assert.match(answer, /x-authplane-denial: REQUEST_MALFORMED/i);
+        assert.match(answer, /connection: close/i);
+        assert.match(answer, /<title>400 Bad Request<\/title>/);
+        assert.match(answer, /Your client has issued a malformed or illegal request\./);
+      }
+    }
+  });
+
+  it('authplane invoke -X BOGUS: the code, why and fix from the code table (such a refusal is not in the request log)', async () => {
+    const url = ap.platform.directory.get('open')!.urls.deterministic!;
+    const r = await runCli(['invoke', '--impersonate', 'caller', '-X', 'BOGUS', url], { env: { AUTHPLANE_URL: ap.apiUrl } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stdout, /^status +400 /m, r.stderr);
+    assert.match(r.stdout, /^result +REFUSED 400 REQUEST_MALFORMED \(not in the request log\)$/m);
+    assert.match(r.stdout, /^why +The request is not well-formed HTTP\/1\.1/m);
+    assert.match(r.stdout, /^fix +Send a well-formed HTTP\/1\.1 request: a standard method/m);
   });
 });

@@ -22,15 +22,26 @@ export function googleFrontEndServer(surface: Surface, options: ServerOptions, h
       socket.destroy();
       return;
     }
-    if (e.code === 'HPE_HEADER_OVERFLOW') {
-      const out = denialResponse(deny('REQUEST_HEADERS_TOO_LARGE', surface, { limit: HEADER_LIMIT_BYTES }));
-      let head = `HTTP/1.1 ${out.status} ${REASONS[out.status] ?? 'Error'}\r\n`;
-      for (const [k, v] of Object.entries({ ...out.headers, 'content-length': String(Buffer.byteLength(out.body)), connection: 'close' })) head += `${k}: ${v}\r\n`;
-      socket.end(`${head}\r\n${out.body}`);
+    // The client took longer than headersTimeout to send its headers: what Node itself answers.
+    if (e.code === 'ERR_HTTP_REQUEST_TIMEOUT') {
+      socket.end('HTTP/1.1 408 Request Timeout\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
       return;
     }
-    // Anything else the parser refuses (a malformed request line or header): Google Front End's bare 400.
-    socket.end('HTTP/1.1 400 Bad Request\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
+    const denial =
+      e.code === 'HPE_HEADER_OVERFLOW'
+        ? deny('REQUEST_HEADERS_TOO_LARGE', surface, { limit: HEADER_LIMIT_BYTES })
+        : // Anything else the parser refuses (an unknown method, a malformed request line or header).
+          deny('REQUEST_MALFORMED', surface, { reason: parserReason(e) });
+    const out = denialResponse(denial);
+    let head = `HTTP/1.1 ${out.status} ${REASONS[out.status] ?? 'Error'}\r\n`;
+    for (const [k, v] of Object.entries({ ...out.headers, 'content-length': String(Buffer.byteLength(out.body)), connection: 'close' })) head += `${k}: ${v}\r\n`;
+    socket.end(`${head}\r\n${out.body}`);
   });
   return server;
+}
+
+/** Node's parser error in words: "Parse Error: Invalid method encountered" → "invalid method encountered (HPE_INVALID_METHOD)". */
+function parserReason(e: Error & { code?: string }): string {
+  const words = e.message.replace(/^Parse Error:\s*/, '');
+  return `${words.charAt(0).toLowerCase()}${words.slice(1)}${e.code ? ` (${e.code})` : ''}`;
 }

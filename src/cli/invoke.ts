@@ -5,8 +5,8 @@
 
 import { audienceForUrl } from '../client/audience.js';
 import { decodeJwt } from '../lib/jwt.js';
-import type { RefusalCode } from '../verify/codes.js';
-import { apiUrl, callApi } from './api-client.js';
+import { isRefusalCode, REFUSAL_CODES, type CodeSpec, type RefusalCode } from '../verify/codes.js';
+import { callApi } from './api-client.js';
 import { denialLines } from './explain.js';
 import { resolveAccount } from './token.js';
 import { parseVerb, usageError } from './usage.js';
@@ -112,7 +112,11 @@ export async function run(args: string[]): Promise<number> {
   if (decoded) console.log(`claims     ${JSON.stringify(decoded.claims)}`);
   if (code) {
     if (entry) console.log(denialLines(entry).join('\n'));
-    else console.log(`result     REFUSED ${res.status} ${code} (details: ${apiUrl()}/admin/v1/requests)`);
+    else if (isRefusalCode(code)) {
+      // Refused before it was a request (e.g. by the HTTP parser), so not in the request log: the code's own words.
+      const spec: CodeSpec = REFUSAL_CODES[code];
+      console.log(`result     REFUSED ${res.status} ${code} (not in the request log)\nwhy        ${spec.summary}\nfix        ${spec.remedy.replace(/\{\w+\}/g, '…')}`);
+    } else console.log(`result     REFUSED ${res.status} ${code}`);
   }
   console.log(`body       ${body.length > 2000 ? `${body.slice(0, 2000)}… (${body.length} bytes)` : body}`);
   return res.ok ? 0 : 1;

@@ -377,6 +377,18 @@ export const REFUSAL_CODES = {
     remedy:
       'Send a shorter URL or fewer and smaller headers; an oversized Cookie header is the usual cause (clear the cookies of the host). Google does not publish its limit; authplane accepts {limit} bytes of request line and headers.',
   },
+  REQUEST_MALFORMED: {
+    summary: 'The request is not well-formed HTTP/1.1 (Google Front End answers 400 before any service sees it).',
+    google: {
+      run: { status: 400, message: 'Your client has issued a malformed or illegal request.' },
+      api: { status: 400, message: 'Your client has issued a malformed or illegal request.', rpcStatus: 'INVALID_ARGUMENT' },
+      gateway: { status: 400, message: 'Your client has issued a malformed or illegal request.', errorcode: 'protocol.http.BadRequest' },
+      metadata: { status: 400, message: 'Your client has issued a malformed or illegal request.' },
+    },
+    explanation: 'The front end could not read the request as HTTP/1.1 ({reason}), so it refused it before any service, check or log saw it.',
+    remedy:
+      'Send a well-formed HTTP/1.1 request: a standard method (GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS), a request target that starts with / and is percent-encoded, and header lines of the form `Name: value` without spaces in the name or control characters in the value.',
+  },
   INTERNAL_ERROR: {
     summary: 'authplane failed while handling the request: a bug in authplane, not in the caller.',
     google: {

@@ -40,8 +40,8 @@ export function denialResponse(denial: Denial, options: DenialResponseOptions = 
       headers['x-goog-iap-generated-response'] = 'true';
       return { status, headers, body: denial.message };
     case 'api':
-      // Google Front End answers oversized requests with its HTML page, before any API sees them.
-      if (status === 413) break;
+      // Google Front End answers oversized and malformed requests with its HTML page, before any API sees them.
+      if (status === 413 || denial.code === 'REQUEST_MALFORMED') break;
       headers['content-type'] = JSON_TYPE;
       return { status, headers, body: JSON.stringify(googleErrorJson(denial), null, 2) };
     case 'metadata':
@@ -125,7 +125,9 @@ export function runErrorPage(status: number, path: string): string {
       ? ['401 Unauthorized', 'Unauthorized', `Your client does not have permission to the requested URL <code>${p}</code>.`]
       : status === 404
         ? ['404 Page not found', 'Page not found', 'The requested URL was not found on this server.']
-        : status === 413
+        : status === 400
+          ? ['400 Bad Request', 'Bad Request', 'Your client has issued a malformed or illegal request.']
+          : status === 413
           ? ['413 Request Entity Too Large', 'Request Entity Too Large', 'Your client issued a request that was too large.']
           : status >= 500
             ? [`${status} Server Error`, 'Server Error', 'The server encountered an error and could not complete your request.<p>Please try again in 30 seconds.']
