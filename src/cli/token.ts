@@ -1,6 +1,6 @@
 import { GCLOUD_CLIENT_ID } from '../identity/identity.js';
 import { callApi } from './api-client.js';
-import { parseVerb, usageError } from './usage.js';
+import { parseVerb, refuseTogether, refuseWithout, usageError } from './usage.js';
 
 const HELP = `usage: authplane token --impersonate SA [--audience URL] [--include-email] [--access-token [--scopes S,…]]
 
@@ -29,6 +29,10 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length) return usageError('token', `unexpected argument ${positionals[0]}`);
   if (!values.impersonate) return usageError('token', '--impersonate SA is required (the account whose token is printed)');
+  const mixed =
+    refuseTogether('token', values, 'access-token', ['audience', 'include-email'], 'an access token has neither an audience nor an email claim (leave out --access-token for an ID token)') ??
+    refuseWithout('token', values, 'scopes', 'access-token', 'an ID token has no scopes, only an audience (--audience)');
+  if (mixed !== undefined) return mixed;
   const sa = await resolveAccount(values.impersonate);
   const base = `/v1/projects/-/serviceAccounts/${encodeURIComponent(sa)}`;
   if (values['access-token']) {
