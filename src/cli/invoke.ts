@@ -89,7 +89,7 @@ export async function run(args: string[]): Promise<number> {
   const audience = values.audience ?? audienceForUrl(url.href);
   const token = values['access-token']
     ? (await callApi<{ accessToken: string }>('POST', `${account}:generateAccessToken`, { scope: ['https://www.googleapis.com/auth/cloud-platform'] })).accessToken
-    : (await callApi<{ token: string }>('POST', `${account}:generateIdToken`, { audience, includeEmail: !values['no-email'] })).token;
+    : (await callApi<{ token: string }>('POST', `${account}:generateIdToken`, { audience, includeEmail: !values['no-email'] }, { audience: `--audience ${audience}` })).token;
 
   const local = new URL(url.pathname + url.search, svc.urls.local);
   const method = (values.request ?? (values.data !== undefined ? 'POST' : 'GET')).toUpperCase();

@@ -37,11 +37,11 @@ export async function run(args: string[]): Promise<number> {
   const base = `/v1/projects/-/serviceAccounts/${encodeURIComponent(sa)}`;
   if (values['access-token']) {
     const scope = (values.scopes ?? 'https://www.googleapis.com/auth/cloud-platform').split(',');
-    const r = await callApi<{ accessToken: string }>('POST', `${base}:generateAccessToken`, { scope });
+    const r = await callApi<{ accessToken: string }>('POST', `${base}:generateAccessToken`, { scope }, { scope: `--scopes ${values.scopes ?? ''}` });
     console.log(values.json ? JSON.stringify({ token: r.accessToken, type: 'access', serviceAccount: sa, scopes: scope }, null, 2) : r.accessToken);
   } else {
     const audience = values.audience ?? GCLOUD_CLIENT_ID;
-    const r = await callApi<{ token: string }>('POST', `${base}:generateIdToken`, { audience, includeEmail: values['include-email'] ?? false });
+    const r = await callApi<{ token: string }>('POST', `${base}:generateIdToken`, { audience, includeEmail: values['include-email'] ?? false }, { audience: `--audience ${audience}` });
     console.log(values.json ? JSON.stringify({ token: r.token, type: 'id', serviceAccount: sa, audience }, null, 2) : r.token);
   }
   return 0;

@@ -33,7 +33,9 @@ export function pubsubAdminRoutes(router: Router, platform: Platform): void {
     }
     const waiting = await store.countMessages(id, messageId);
     if (messageId !== undefined && waiting === 0 && !byMessage.has(messageId)) {
-      throw notFound(`No message ${messageId} waits in subscription ${id}, and no push attempt of one is recorded.`, `${name}/messages/${messageId}`);
+      throw notFound(`No message ${messageId} waits in subscription ${id}, and no push attempt of one is recorded.`, `${name}/messages/${messageId}`, {
+        fix: `Check the message ID (authplane pubsub publish prints it; authplane pubsub deliveries ${id} lists the messages attempted). Attempts of a message already acknowledged are shown while the request log still holds them.`,
+      });
     }
     if (messageId !== undefined && !byMessage.has(messageId)) byMessage.set(messageId, []);
     const messages = [];
