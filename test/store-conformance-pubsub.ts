@@ -119,6 +119,7 @@ export function pubsubConformance(freshStore: () => Promise<Store>, handles: (n:
       assert.equal((await pubsub.claim('s', T0 + 6 + LEASE + 1, 10, pullTerms, DL, false))!.messages.length, 0);
       assert.equal((await pubsub.acknowledge('s', [{ seq: third.seq, leaseId: third.leaseId }], T0 + 30)).length, 1);
       assert.equal(await pubsub.countMessages('s'), 1);
+      assert.deepEqual([await pubsub.countMessages('s', third.messageId), await pubsub.countMessages('s', m2!.messageId), await pubsub.countMessages('s', 'nope')], [0, 1, 0]);
     });
 
     it('claim terms null lease nothing (a pull subscription, seen by the push dispatcher)', async () => {

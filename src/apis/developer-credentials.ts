@@ -36,13 +36,25 @@ export function developerCredentialRoutes(router: Router, platform: Platform): v
     if (principal.startsWith('user:')) {
       const email = principal.slice('user:'.length);
       const known = principal === config.defaultPrincipal || config.users.some((u) => u.email === email);
-      if (!known) throw invalidArgument(`${email} is not a user of this authplane: it is neither the default principal (${config.defaultPrincipal ?? 'none'}) nor under users.`, 'principal', { fix: `Add "- { email: ${email} }" under users in authplane.yaml, or choose a declared user.` });
+      if (!known) {
+        const declared = [...(config.defaultPrincipal?.startsWith('user:') ? [config.defaultPrincipal.slice('user:'.length)] : []), ...config.users.map((u) => u.email)];
+        throw invalidArgument(`${email} is not a user of this authplane: it is neither the default principal (${config.defaultPrincipal ?? 'none'}) nor under users.`, 'principal', {
+          fix: `Declare it under users: in authplane.yaml ("- { email: ${email} }"), or check the name: ${declared.length ? `the users are ${declared.join(', ')}` : 'no user is declared'}.`,
+        });
+      }
       const refreshToken = await identity.issueRefreshToken(principal, GCLOUD_CLIENT_ID);
       return { body: { ...common, account: email, refreshToken, clientId: GCLOUD_CLIENT_ID, clientSecret: GCLOUD_CLIENT_SECRET } };
     }
 
     const sa = await identity.findServiceAccount(principal.slice('serviceAccount:'.length));
-    if (!sa) throw invalidArgument(`Service account ${principal.slice('serviceAccount:'.length)} does not exist.`, 'principal', { fix: 'Declare it under serviceAccounts in authplane.yaml.' });
+    if (!sa) {
+      // The project's own accounts (not Google's service agents), by the name --as takes.
+      const domain = `@${config.project.id}.iam.gserviceaccount.com`;
+      const names = (await identity.listServiceAccounts()).filter((a) => a.email.endsWith(domain)).map((a) => a.email.slice(0, -domain.length));
+      throw invalidArgument(`Service account ${principal.slice('serviceAccount:'.length)} does not exist.`, 'principal', {
+        fix: `Declare the account under serviceAccounts: in authplane.yaml, or check the name: ${names.length ? `this authplane's service accounts are ${names.join(', ')}` : 'no service account is declared'}.`,
+      });
+    }
     const file = keyFile(platform, sa, await identity.keys.addUserManagedKey(sa.email));
     return { body: { ...common, principal: `serviceAccount:${sa.email}`, account: sa.email, keyFile: file } };
   });

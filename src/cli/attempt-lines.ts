@@ -1,7 +1,8 @@
-// How `authplane tasks attempts` and `authplane scheduler attempts` print one attempt: time, status, latency,
-// the refusal code with its summary, and the front door's own explanation and fix when authplane still holds it.
+// How `authplane tasks attempts`, `authplane scheduler run|attempts` and `authplane pubsub deliveries` print one
+// attempt: time, status, latency, the refusal code with its summary, the front door's own explanation and fix
+// when authplane still holds it, and the id of the front door's request-log entry.
 
-/** An attempt as the admin API returns it (dispatch/attempt-log.ts attemptView). */
+/** An attempt as the admin API returns it (dispatch/attempt-log.ts attemptView, attemptViewOfEntry). */
 export interface AttemptLine {
   attempt: number;
   dispatchTime: string;
@@ -9,6 +10,8 @@ export interface AttemptLine {
   latencyMs: number;
   denial: string | null;
   denialSummary?: string;
+  /** The front door's request-log entry of this attempt (GET /admin/v1/requests/ID, the dashboard's Requests). */
+  frontDoorRequestId?: string | null;
   explanation?: string;
   remedy?: string;
   error: string | null;
@@ -22,6 +25,7 @@ export function printAttempt(a: AttemptLine, prefix = ''): void {
   console.log(`${prefix}#${String(a.attempt).padEnd(3)} ${a.dispatchTime}  ${outcome.padEnd(4)} ${a.latencyMs.toFixed(1).padStart(8)} ms${a.denial ? `  ${a.denial}: ${a.denialSummary ?? ''}` : ''}`);
   if (a.explanation) console.log(`     why: ${a.explanation}`);
   if (a.remedy) console.log(`     fix: ${a.remedy}`);
+  if (a.denial && a.frontDoorRequestId) console.log(`     request: ${a.frontDoorRequestId}`);
   if (a.error) console.log(`     note: ${a.error}`);
   if (a.retryTime) console.log(`     next: ${a.retryTime}${a.retryReason ? ` (${a.retryReason})` : ''}`);
   else if (a.retryReason) console.log(`     then: ${a.retryReason}`);

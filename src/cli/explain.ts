@@ -8,7 +8,7 @@ import { EXPLAIN_HEADERS, type ExplainHeader, type ExplainInput, type Finding } 
 import type { AttemptFinding } from '../admission/explain-attempt.js';
 import type { Denial } from '../verify/denial.js';
 import { ApiCallError, apiUrl, callApi } from './api-client.js';
-import { usageError } from './usage.js';
+import { refuseTogether, usageError } from './usage.js';
 
 export type { Finding };
 
@@ -68,10 +68,8 @@ export async function run(args: string[]): Promise<number> {
   }
   const attempt = (['job', 'subscription', 'task'] as const).filter((k) => values[k] !== undefined);
   if (attempt.length > 0) {
-    if (attempt.length > 1 || values.token !== undefined || values.url !== undefined || values.offline) {
-      console.error('authplane explain: --job, --subscription and --task each stand alone (no --token, --url or --offline: the attempt carries its own, and the store is the running authplane\'s)');
-      return 2;
-    }
+    const alone = refuseTogether('explain', values, attempt[0]!, [...attempt.slice(1), 'token', 'url', 'header', 'request', 'internal', 'offline', 'config'], '--job, --subscription and --task each stand alone (the attempt carries its own URL, method, header and token, and the store is the running authplane\'s)');
+    if (alone !== undefined) return alone;
     const kind = attempt[0]!;
     const finding = await callApi<AttemptFinding>('POST', '/admin/v1/admission:explainAttempt', { kind, id: values[kind] });
     if (values.json) console.log(JSON.stringify(finding, null, 2));

@@ -62,7 +62,7 @@ export async function run(args: string[]): Promise<number> {
     console.error(`authplane: ${dir} is not empty and was not written by authplane gcloud: choose another --dir (your own gcloud configuration is never overwritten).`);
     return 2;
   }
-  const creds = await callApi<Credentials>('POST', '/admin/v1/developerCredentials', values.as !== undefined ? { principal: values.as } : {});
+  const creds = await callApi<Credentials>('POST', '/admin/v1/developerCredentials', values.as !== undefined ? { principal: values.as } : {}, values.as !== undefined ? { principal: `--as ${values.as}` } : {});
 
   ensurePrivateDir(join(dir, 'configurations'));
   writeFileSync(join(dir, MARKER), `written by authplane gcloud for ${creds.apiUrl}\n`, { mode: PRIVATE_FILE_MODE });

@@ -9,7 +9,7 @@ import { isRefusalCode, REFUSAL_CODES, type CodeSpec, type RefusalCode } from '.
 import { callApi } from './api-client.js';
 import { denialLines } from './explain.js';
 import { resolveAccount } from './token.js';
-import { parseVerb, usageError } from './usage.js';
+import { parseVerb, refuseTogether, usageError } from './usage.js';
 
 const HELP = `usage: authplane invoke --impersonate SA [-X METHOD] [--data BODY] [-H 'Name: value']… [options] URL
 
@@ -54,6 +54,8 @@ export async function run(args: string[]): Promise<number> {
   const target = positionals[0];
   if (!target || positionals.length > 1) return usageError('invoke', 'give one URL');
   if (!values.impersonate) return usageError('invoke', '--impersonate SA is required (the account whose ID token is sent)');
+  const mixed = refuseTogether('invoke', values, 'access-token', ['audience', 'no-email'], 'an access token has neither an audience nor an email claim (leave out --access-token to send an ID token)');
+  if (mixed !== undefined) return mixed;
   let url: URL;
   try {
     url = new URL(target);
@@ -87,7 +89,7 @@ export async function run(args: string[]): Promise<number> {
   const audience = values.audience ?? audienceForUrl(url.href);
   const token = values['access-token']
     ? (await callApi<{ accessToken: string }>('POST', `${account}:generateAccessToken`, { scope: ['https://www.googleapis.com/auth/cloud-platform'] })).accessToken
-    : (await callApi<{ token: string }>('POST', `${account}:generateIdToken`, { audience, includeEmail: !values['no-email'] })).token;
+    : (await callApi<{ token: string }>('POST', `${account}:generateIdToken`, { audience, includeEmail: !values['no-email'] }, { audience: `--audience ${audience}` })).token;
 
   const local = new URL(url.pathname + url.search, svc.urls.local);
   const method = (values.request ?? (values.data !== undefined ? 'POST' : 'GET')).toUpperCase();

@@ -3,7 +3,7 @@
 // Google's own RunJob route.
 import { callApi } from './api-client.js';
 import { printAttempt, timeoutSeconds, waitFor, type AttemptLine } from './attempt-lines.js';
-import { parseVerb, usageError } from './usage.js';
+import { parseVerb, refuseForOperation, refuseWithout, usageError } from './usage.js';
 
 const HELP = `usage:
   authplane scheduler jobs                    jobs with their schedule, state, next run and last status
@@ -42,6 +42,12 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const json = values.json ?? false;
   const [op, ...rest] = positionals;
+  // A flag another operation takes would be silently ignored here.
+  const flags: Record<string, string[]> = { jobs: [], run: ['wait', 'timeout'], attempts: [] };
+  if (op !== undefined && Object.hasOwn(flags, op)) {
+    const refused = refuseForOperation('scheduler', op, values, flags[op]!) ?? refuseWithout('scheduler', values, 'timeout', 'wait', 'it bounds how long --wait waits');
+    if (refused !== undefined) return refused;
+  }
   const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   const attemptsOf = (id: string) => callApi<JobAttempts>('GET', `/admin/v1/jobs/${encodeURIComponent(id)}/attempts`);
   switch (op) {

@@ -2,7 +2,7 @@
 // next retry time and why — a thin client of the admin API (/admin/v1/queues/…).
 import { callApi } from './api-client.js';
 import { printAttempt, timeoutSeconds, waitFor, type AttemptLine } from './attempt-lines.js';
-import { parseVerb, usageError } from './usage.js';
+import { parseVerb, refuseForOperation, refuseWithout, usageError } from './usage.js';
 
 const HELP = `usage:
   authplane tasks queues                      queues with their rate limits and retry config
@@ -27,6 +27,12 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const json = values.json ?? false;
   const [op, ...rest] = positionals;
+  // A flag another operation takes would be silently ignored here.
+  const flags: Record<string, string[]> = { queues: [], list: [], attempts: ['wait', 'timeout'] };
+  if (op !== undefined && Object.hasOwn(flags, op)) {
+    const refused = refuseForOperation('tasks', op, values, flags[op]!) ?? refuseWithout('tasks', values, 'timeout', 'wait', 'it bounds how long --wait waits');
+    if (refused !== undefined) return refused;
+  }
   const print = (v: unknown) => console.log(JSON.stringify(v, null, 2));
   switch (op) {
     case 'queues': {

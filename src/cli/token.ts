@@ -1,6 +1,6 @@
 import { GCLOUD_CLIENT_ID } from '../identity/identity.js';
 import { callApi } from './api-client.js';
-import { parseVerb, usageError } from './usage.js';
+import { parseVerb, refuseTogether, refuseWithout, usageError } from './usage.js';
 
 const HELP = `usage: authplane token --impersonate SA [--audience URL] [--include-email] [--access-token [--scopes S,…]]
 
@@ -29,15 +29,19 @@ export async function run(args: string[]): Promise<number> {
   const { values, positionals } = parsed;
   if (positionals.length) return usageError('token', `unexpected argument ${positionals[0]}`);
   if (!values.impersonate) return usageError('token', '--impersonate SA is required (the account whose token is printed)');
+  const mixed =
+    refuseTogether('token', values, 'access-token', ['audience', 'include-email'], 'an access token has neither an audience nor an email claim (leave out --access-token for an ID token)') ??
+    refuseWithout('token', values, 'scopes', 'access-token', 'an ID token has no scopes, only an audience (--audience)');
+  if (mixed !== undefined) return mixed;
   const sa = await resolveAccount(values.impersonate);
   const base = `/v1/projects/-/serviceAccounts/${encodeURIComponent(sa)}`;
   if (values['access-token']) {
     const scope = (values.scopes ?? 'https://www.googleapis.com/auth/cloud-platform').split(',');
-    const r = await callApi<{ accessToken: string }>('POST', `${base}:generateAccessToken`, { scope });
+    const r = await callApi<{ accessToken: string }>('POST', `${base}:generateAccessToken`, { scope }, { scope: `--scopes ${values.scopes ?? ''}` });
     console.log(values.json ? JSON.stringify({ token: r.accessToken, type: 'access', serviceAccount: sa, scopes: scope }, null, 2) : r.accessToken);
   } else {
     const audience = values.audience ?? GCLOUD_CLIENT_ID;
-    const r = await callApi<{ token: string }>('POST', `${base}:generateIdToken`, { audience, includeEmail: values['include-email'] ?? false });
+    const r = await callApi<{ token: string }>('POST', `${base}:generateIdToken`, { audience, includeEmail: values['include-email'] ?? false }, { audience: `--audience ${audience}` });
     console.log(values.json ? JSON.stringify({ token: r.token, type: 'id', serviceAccount: sa, audience }, null, 2) : r.token);
   }
   return 0;

@@ -26,3 +26,27 @@ export function parseVerb<const O extends Options>(verb: string, args: string[],
     return usageError(verb, (e as Error).message);
   }
 }
+
+type Given = Record<string, unknown>;
+const given = (values: Given, flag: string) => values[flag] !== undefined && values[flag] !== false;
+
+/**
+ * Exit 2 naming both flags when `flag` was given with one of `others` (a flag that would be silently ignored
+ * beside it); undefined when they were not given together.
+ */
+export function refuseTogether(verb: string, values: Given, flag: string, others: readonly string[], why: string): number | undefined {
+  if (!given(values, flag)) return undefined;
+  const other = others.find((o) => given(values, o));
+  return other === undefined ? undefined : usageError(verb, `--${flag} and --${other} do not go together: ${why}`);
+}
+
+/** Exit 2 naming both flags when `flag` was given without `needed`, the flag it only applies with. */
+export function refuseWithout(verb: string, values: Given, flag: string, needed: string, why: string): number | undefined {
+  return given(values, flag) && !given(values, needed) ? usageError(verb, `--${flag} applies only with --${needed}: ${why}`) : undefined;
+}
+
+/** Exit 2 when a flag other than `allowed` (and --json) was given to operation `op`, naming both. */
+export function refuseForOperation(verb: string, op: string, values: Given, allowed: readonly string[]): number | undefined {
+  const extra = Object.keys(values).find((f) => f !== 'json' && f !== 'help' && !allowed.includes(f) && given(values, f));
+  return extra === undefined ? undefined : usageError(verb, `--${extra} does not apply to ${verb} ${op}${allowed.length ? ` (it takes ${allowed.map((f) => `--${f}`).join(', ')})` : ''}`);
+}

@@ -123,3 +123,26 @@ export function frontDoorRefusal(platform: Platform, requestId: string | null): 
   if (!e?.code) return undefined;
   return { code: e.code, ...(e.message !== undefined ? { message: e.message } : {}), ...(e.explanation !== undefined ? { explanation: e.explanation } : {}), ...(e.remedy !== undefined ? { remedy: e.remedy } : {}) };
 }
+
+/**
+ * An attempt known only by its request-log entry (Pub/Sub push keeps no attempt rows), in attemptView's
+ * shape, so every caller's attempts are shown alike.
+ */
+export function attemptViewOfEntry(e: RequestLogEntry) {
+  const d = e.dispatch!;
+  return {
+    attempt: d.attempt,
+    scheduleTime: d.scheduleTime,
+    dispatchTime: e.time,
+    httpStatus: e.status || null,
+    latencyMs: e.durationMs,
+    denial: e.code ?? null,
+    ...(e.code && isRefusalCode(e.code) ? { denialSummary: REFUSAL_CODES[e.code].summary } : {}),
+    frontDoorRequestId: d.frontDoorRequestId ?? null,
+    ...(e.explanation ? { explanation: e.explanation } : {}),
+    ...(e.remedy ? { remedy: e.remedy } : {}),
+    error: e.error ?? null,
+    ...(d.retryTime !== undefined ? { retryTime: d.retryTime } : {}),
+    ...(d.retryReason !== undefined ? { retryReason: d.retryReason } : {}),
+  };
+}

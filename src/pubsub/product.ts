@@ -7,6 +7,7 @@ import type { Router } from '../apis/router.js';
 import type { Platform } from '../platform.js';
 import type { Product, StartedProduct } from '../product.js';
 import type { PushCompletion } from '../store/pubsub-store.js';
+import { pubsubAdminRoutes } from './admin.js';
 import { pubsubGrpc } from './grpc.js';
 import { SubscriptionNews } from './news.js';
 import { PushSource, type PushItem } from './push-source.js';
@@ -52,6 +53,7 @@ export const pubsubProduct: Product = {
 
   routes(router: Router, platform: Platform): void {
     pubsubRestRoutes(router, platform, runtime(platform).service);
+    pubsubAdminRoutes(router, platform);
   },
 
   grpc(server, platform) {

@@ -14,6 +14,7 @@ import { serviceSettingsFor } from '../services/settings.js';
 import { FrontDoor } from './front-door.js';
 import { loadProxyModules, UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
+import { ProcessGroupRecord } from './process-groups.js';
 import { registerProcess, serviceStatusRoutes } from './service-status.js';
 import { hostPort } from '../lib/host-port.js';
 import { revisionName } from '../services/directory.js';
@@ -63,6 +64,9 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
   frontDoors.set(platform, doors);
   const supervisors: Supervisor[] = [];
   const listeners: Listener[] = [];
+  // What an authplane killed with SIGKILL on this data directory left running goes first (process-groups.ts).
+  const record = new ProcessGroupRecord(platform.dataDir);
+  for (const g of record.stopLeftovers()) console.error(`authplane: stopped process group ${g.pid} (service ${g.service}), left running by an authplane that was killed`);
 
   // Settings changed through the Admin API (by this process, another one on the same database, or before a
   // restart) apply before any front door opens, and are followed from then on.
@@ -109,6 +113,7 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
         cwd: svc.cwd,
         host: config.server.host,
         startupTimeoutMs: svc.startupTimeoutMs,
+        record,
         env: {
           K_SERVICE: svc.name,
           K_REVISION: revisionName(config, svc.name),

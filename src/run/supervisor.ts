@@ -11,6 +11,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import { createInterface } from 'node:readline';
+import type { ProcessGroupRecord } from './process-groups.js';
 import type { UpstreamTarget } from './proxy.js';
 import { StartupError } from '../lib/startup-error.js';
 
@@ -28,11 +29,13 @@ export interface SupervisorOptions {
   startupTimeoutMs?: number;
   /** Where output lines go; default process.stdout / stderr. */
   print?: (stream: 'out' | 'err', line: string) => void;
+  /** Where its process groups are recorded, so a start after a SIGKILL of authplane stops them (process-groups.ts). */
+  record?: ProcessGroupRecord;
 }
 
 // Process groups still running. If authplane exits without stopping them (an uncaught error, a test
 // process that ends without stop()), the exit hook takes them down so they do not hold their ports as
-// orphans. Only SIGKILL of authplane escapes this.
+// orphans. SIGKILL of authplane escapes this: the next start on its data directory stops them (process-groups.ts).
 const liveGroups = new Set<number>();
 let exitHookInstalled = false;
 function trackGroup(pid: number): void {
@@ -201,7 +204,11 @@ export class Supervisor implements UpstreamTarget {
     if (child.pid !== undefined) {
       const pid = child.pid;
       trackGroup(pid);
-      child.once('exit', () => liveGroups.delete(pid));
+      this.opts.record?.add(pid, this.opts.name);
+      child.once('exit', () => {
+        liveGroups.delete(pid);
+        this.opts.record?.remove(pid);
+      });
     }
     const startedAt = Date.now();
     for (const [stream, which] of [

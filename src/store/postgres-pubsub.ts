@@ -293,7 +293,8 @@ export class PostgresPubsubStore implements PubsubStore {
     return r ? subscriptionFromRow(r) : null;
   }
 
-  async countMessages(subscription: string): Promise<number> {
+  async countMessages(subscription: string, messageId?: string): Promise<number> {
+    if (messageId !== undefined) return Number(((await this.pool.query('SELECT count(*) AS n FROM pubsub_messages WHERE subscription = $1 AND message_id = $2', [subscription, messageId])).rows[0] as Row).n);
     return Number(((await this.pool.query('SELECT count(*) AS n FROM pubsub_messages WHERE subscription = $1', [subscription])).rows[0] as Row).n);
   }
 

@@ -191,8 +191,8 @@ export interface PubsubStore {
   modifyAckDeadline(subscription: string, refs: AckRef[], seconds: number, now: number, redelivery: RedeliveryPolicy | null): Promise<AckRef[]>;
   /** Push outcomes (one transaction); completions whose lease was lost are ignored. Returns subscriptions that got dead-lettered copies. */
   completePush(results: PushCompletion[], now: number, dl: DeadLetterContext): Promise<string[]>;
-  /** Messages waiting in a subscription (for the dashboard, tests and the bench). */
-  countMessages(subscription: string): Promise<number>;
+  /** Messages waiting in a subscription (for the dashboard, tests and the bench); with `messageId`, copies of that message (0 or 1). */
+  countMessages(subscription: string, messageId?: string): Promise<number>;
   /** Every subscription with something due at or before `now` (the dispatcher's safety sweep). */
   dueSubscriptions(now: number): Promise<string[]>;
   /**

@@ -287,7 +287,8 @@ export class SqlitePubsubStore implements PubsubStore {
     });
   }
 
-  async countMessages(subscription: string): Promise<number> {
+  async countMessages(subscription: string, messageId?: string): Promise<number> {
+    if (messageId !== undefined) return Number((this.db.prepare('SELECT count(*) AS n FROM pubsub_messages WHERE subscription = ? AND message_id = ?').get(subscription, messageId) as Row).n);
     return Number((this.db.prepare('SELECT count(*) AS n FROM pubsub_messages WHERE subscription = ?').get(subscription) as Row).n);
   }
 

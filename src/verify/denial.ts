@@ -96,7 +96,8 @@ export function deny(code: RefusalCode, surface: Surface, evidence: Evidence = {
     ...(details.length > 0 ? { details } : {}),
     ...(errorCode !== undefined ? { errorCode } : {}),
     explanation: fillTemplate(byHint?.explanation ?? spec.explanation, evidence),
-    remedy: fillTemplate(byHint?.remedy ?? spec.remedy, evidence),
+    // A thrower that knows the precise fix (a `fix` in the evidence) says it instead of the code's general remedy.
+    remedy: typeof evidence['fix'] === 'string' ? evidence['fix'] : fillTemplate(byHint?.remedy ?? spec.remedy, evidence),
     ...(hint !== undefined ? { hint } : {}),
     evidence,
   };
