@@ -5,6 +5,7 @@ import { ConfigError } from '../config/schema-dsl.js';
 import { startAuthplane, type RunningAuthplane } from '../server/app.js';
 import { DataDirInUseError, DEFAULT_DATA_DIR, DEMO_DATA_DIR, resetDataDir } from '../server/data-dir.js';
 import { StartupError } from '../lib/startup-error.js';
+import { markStartPhase } from '../lib/start-phases.js';
 import { parseVerb, usageError } from './usage.js';
 
 export const summary = 'run the emulator: API, gRPC, front doors, metadata servers (demo project without --config)';
@@ -27,6 +28,7 @@ examples:
   authplane start --config authplane.yaml           your project, state in ${DEFAULT_DATA_DIR}`;
 
 export async function run(args: string[]): Promise<number> {
+  markStartPhase('modules');
   const parsed = parseVerb('start', args, { config: { type: 'string', short: 'c' }, database: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } }, HELP);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
@@ -41,6 +43,7 @@ export async function run(args: string[]): Promise<number> {
     }
     throw e;
   }
+  markStartPhase('config');
   const databaseUrl = values.database ?? process.env.AUTHPLANE_DATABASE_URL;
   // The demo without --data starts from its config every time: its own data directory, emptied first.
   const freshDemo = values.config === undefined && values.data === undefined && databaseUrl === undefined;

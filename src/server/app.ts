@@ -32,6 +32,7 @@ import { ensurePrivateDir } from '../lib/private-files.js';
 import { listenFailure, pathFailure, StartupError } from '../lib/startup-error.js';
 import { googleFrontEndServer } from '../apis/http-server.js';
 import { frontDoorsOf } from '../run/product.js';
+import { markStartPhase } from '../lib/start-phases.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -66,6 +67,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   }
   prepareDataDir(opts.dataDir);
   const store = await openStore(opts.databaseUrl, opts.dataDir);
+  markStartPhase('store');
   const cleanups: (() => Promise<void>)[] = [async () => store.close()];
   const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('authplane: while stopping:', e));
@@ -79,9 +81,11 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     });
     // Closed last: every listener writes to it until it stops.
     cleanups.push(() => requestLogFor(platform).close());
+    markStartPhase('platform');
     if (!isLoopback(config.server.host)) print(exposureWarning(config.server.host));
 
     await seedIamFromConfig(platform, products.flatMap((p) => p.serviceAgentBindings?.(config) ?? []));
+    markStartPhase('iam seed');
 
     // The API port.
     const router = new Router(platform);
@@ -97,6 +101,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     dashboardRoutes(router, platform);
     for (const p of products) p.routes?.(router, platform);
     platform.routes = router.routes();
+    markStartPhase('api routes');
     // gcloud's proxy/* settings send requests in absolute form (its REGION-host for Cloud Run): served here.
     const proxy = new ForwardProxy(platform);
     const api: Server = googleFrontEndServer('api', {}, (req, res) => {
@@ -111,11 +116,13 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     const apiUrl = url(config.server.host, (api.address() as AddressInfo).port);
     platform.apiUrl = apiUrl;
     const listeners: Listener[] = [{ name: 'api', url: apiUrl }];
+    markStartPhase('api listen');
 
     // The gRPC port, when a product serves a gRPC API; it listens before products start, so supervised
     // services get its address (CLOUD_TASKS_EMULATOR_HOST).
     const grpc = new GrpcServer(platform);
     for (const p of products) p.grpc?.(grpc, platform);
+    markStartPhase('grpc services');
     if (!grpc.empty) {
       platform.grpcHostPort = await grpc.listen(config.server.host, config.server.grpcPort).catch((e: unknown) => {
         throw listenFailure(e, { host: config.server.host, port: config.server.grpcPort, portSetting: 'server.grpcPort' });
@@ -123,6 +130,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       cleanups.push(() => grpc.stop());
       listeners.push({ name: 'grpc', url: `http://${platform.grpcHostPort}` });
     }
+    markStartPhase('grpc listen');
 
     // Metadata servers: one per workload, service and gateway.
     const identities = [
@@ -141,9 +149,11 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       cleanups.push(() => md.close());
       listeners.push({ name: `metadata ${w.name} (${md.serviceAccount})`, url: url(md.host, md.port) });
     }
+    markStartPhase('metadata servers');
 
     // Gates join the admission decision before any front door opens.
     for (const p of products) if (p.gates) platform.gates.push(...(await p.gates(platform)));
+    markStartPhase('gates');
     for (const p of products) platform.attemptPreviewers.push(...(p.attemptPreviewers?.(platform) ?? []));
 
     const started: StartedProduct[] = [];
@@ -153,6 +163,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       cleanups.push(() => s.stop());
       listeners.push(...s.listeners);
       started.push(s);
+      markStartPhase(`start ${p.name}`);
     }
     // server.workers > 1: the front doors' sockets are served by worker processes (server/workers/).
     if (config.server.workers > 1 && frontDoorsOf(platform).length > 0) {
@@ -163,9 +174,11 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     // Every product's listeners are up (Cloud Tasks' gRPC port included, which supervised commands may
     // call as they boot); now wait until each product serves.
     await Promise.all(started.map((s) => s.untilReady?.()));
+    markStartPhase('products ready');
 
     for (const l of listeners) print(`${l.name.padEnd(28)} ${l.url}`);
     print('authplane ready');
+    markStartPhase('ready');
     return { platform, apiUrl, listeners, stop };
   } catch (e) {
     await stop();
