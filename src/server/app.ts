@@ -22,6 +22,7 @@ import { listen, startMetadataServer } from '../metadata/server.js';
 import { createPlatform, type Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
 import { openStore } from '../store/open.js';
+import type { SigningKeyRecord } from '../store/store.js';
 import { PRODUCTS } from './products.js';
 import { seedIamFromConfig } from './seed.js';
 import { requestLogFor } from '../observe/request-log.js';
@@ -46,6 +47,8 @@ export interface StartOptions {
   clock?: () => number;
   /** Timers on `clock` (default: setTimeout-backed); a test clock passes its own. */
   timers?: Timers;
+  /** The platform's signing keys, generated while authplane loaded (cli/start.ts); used if the store has none. */
+  generatedKeys?: Promise<SigningKeyRecord[]>;
 }
 
 export interface RunningAuthplane {
@@ -74,7 +77,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   };
 
   try {
-    const platform = await createPlatform(config, store, opts.dataDir, opts.clock, opts.timers);
+    const platform = await createPlatform(config, store, opts.dataDir, opts.clock, opts.timers, opts.generatedKeys);
     cleanups.push(async () => {
       platform.iam.stop();
       platform.identity.stop();
