@@ -34,6 +34,7 @@ import { listenFailure, pathFailure, StartupError } from '../lib/startup-error.j
 import { googleFrontEndServer } from '../apis/http-server.js';
 import { frontDoorsOf } from '../run/product.js';
 import { markStartPhase } from '../lib/start-phases.js';
+import { loadDeferredModules } from '../lib/lazy-module.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -182,6 +183,8 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     for (const l of listeners) print(`${l.name.padEnd(28)} ${l.url}`);
     print('authplane ready');
     markStartPhase('ready');
+    // What the start deferred, loaded now so that the first request does not wait for it.
+    void loadDeferredModules().then(() => grpc.warm());
     return { platform, apiUrl, listeners, stop };
   } catch (e) {
     await stop();
