@@ -14,7 +14,7 @@ import { grpcStatus } from '../verify/response.js';
 import { authorizedCaller } from './caller.js';
 import { invalidFields } from './errors.js';
 import { checkDecoded } from './proto-check.js';
-import { decodeBinary, describedMethods, descriptor, encodeBinary, type MethodShape, type Obj } from './proto.js';
+import { decodeBinary, describedMethods, descriptor, encodeBinary, methodShapes, type MethodShape, type Obj } from './proto.js';
 
 /** A unary RPC as products implement it: the calling IAM member and the request in the shared object shape. */
 export type UnaryMethod = (caller: string, request: Obj) => Promise<Obj>;
@@ -50,8 +50,7 @@ function methodTypes(protos: ServiceProtos, serviceName: string, method: string)
 const isDescriptor = (protos: ServiceProtos): protos is { descriptor: string } => typeof (protos as { descriptor?: unknown }).descriptor === 'string';
 
 function methodsOf(protos: ServiceProtos, serviceName: string): MethodShape[] {
-  if (isDescriptor(protos)) return describedMethods(protos.descriptor, serviceName);
-  return protos.lookupService(serviceName).methodsArray.map((m) => ({ name: m.name, requestStream: Boolean(m.requestStream), responseStream: Boolean(m.responseStream) }));
+  return isDescriptor(protos) ? describedMethods(protos.descriptor, serviceName) : methodShapes(protos.lookupService(serviceName));
 }
 
 /** The grpc-js definition of `serviceName` (streaming flags included), and each method's types. */

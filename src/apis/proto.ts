@@ -68,6 +68,11 @@ export interface MethodShape {
   responseStream: boolean;
 }
 
+/** The methods of a service of a built root. */
+export function methodShapes(service: protobuf.Service): MethodShape[] {
+  return service.methodsArray.map((m) => ({ name: m.name, requestStream: Boolean(m.requestStream), responseStream: Boolean(m.responseStream) }));
+}
+
 interface JsonNamespace {
   nested?: Record<string, JsonNamespace & { methods?: Record<string, { requestStream?: boolean; responseStream?: boolean }> }>;
 }
@@ -79,7 +84,7 @@ interface JsonNamespace {
  */
 export function describedMethods(file: string, serviceName: string): MethodShape[] {
   const built = roots.get(file);
-  if (built) return built.lookupService(serviceName).methodsArray.map((m) => ({ name: m.name, requestStream: Boolean(m.requestStream), responseStream: Boolean(m.responseStream) }));
+  if (built) return methodShapes(built.lookupService(serviceName));
   let json = unbuilt.get(file);
   if (!json) unbuilt.set(file, (json = descriptorJson(file)));
   let ns = json;
