@@ -11,7 +11,7 @@ import type { FrontDoorGate } from './admission/gate.js';
 import type { AttemptPreviewer } from './dispatch/attempt-preview.js';
 import type { RouteInfo } from './apis/router.js';
 import { EgressAttribution } from './admission/egress.js';
-import type { Store } from './store/store.js';
+import type { SigningKeyRecord, Store } from './store/store.js';
 import { clockTimers, type Timers } from './dispatch/timers.js';
 
 export interface Platform {
@@ -57,9 +57,11 @@ export async function createPlatform(
   dataDir: string,
   clock: () => number = Date.now,
   timers: Timers = clockTimers(clock),
+  /** The platform's signing keys generated ahead of a first start (KeyRing.init). */
+  generatedKeys?: Promise<SigningKeyRecord[]>,
 ): Promise<Platform> {
   const identity = new Identity(store, config, clock);
-  await identity.init();
+  await identity.init(generatedKeys);
   identity.startSweeping();
   const iam = new Iam(store, config.project.id, config.iam.propagation, clock);
   await iam.start();

@@ -14,7 +14,7 @@ import { grpcStatus } from '../verify/response.js';
 import { authorizedCaller } from './caller.js';
 import { invalidFields } from './errors.js';
 import { checkDecoded } from './proto-check.js';
-import { decodeBinary, descriptor, encodeBinary, type Obj } from './proto.js';
+import { decodeBinary, describedMethods, descriptor, encodeBinary, methodShapes, type MethodShape, type Obj } from './proto.js';
 
 /** A unary RPC as products implement it: the calling IAM member and the request in the shared object shape. */
 export type UnaryMethod = (caller: string, request: Obj) => Promise<Obj>;
@@ -22,26 +22,60 @@ export type UnaryMethod = (caller: string, request: Obj) => Promise<Obj>;
 /** Google's limit on a request message (the REST router applies the same to bodies). */
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
 
-/** The grpc-js definition of `serviceName` from a protobufjs root (streaming flags included). */
-export function serviceDefinition(root: protobuf.Root, serviceName: string): grpc.ServiceDefinition {
-  const svc = root.lookupService(serviceName);
+/**
+ * Where a service's protos come from: a protobufjs root, or a prebuilt descriptor under protos/ whose root is
+ * built on the service's first call (or by GrpcServer.warm after ready), not while authplane starts.
+ */
+export type ServiceProtos = protobuf.Root | { descriptor: string };
+
+interface MethodTypes {
+  request: protobuf.Type;
+  response: protobuf.Type;
+}
+
+/** The request and response types of `serviceName`'s `method`, resolved on first use. */
+function methodTypes(protos: ServiceProtos, serviceName: string, method: string): () => MethodTypes {
+  let types: MethodTypes | undefined;
+  return () => {
+    if (!types) {
+      const root = isDescriptor(protos) ? descriptor(protos.descriptor) : protos;
+      const m = root.lookupService(serviceName).methods[method]!;
+      m.resolve();
+      types = { request: m.resolvedRequestType!, response: m.resolvedResponseType! };
+    }
+    return types;
+  };
+}
+
+const isDescriptor = (protos: ServiceProtos): protos is { descriptor: string } => typeof (protos as { descriptor?: unknown }).descriptor === 'string';
+
+function methodsOf(protos: ServiceProtos, serviceName: string): MethodShape[] {
+  return isDescriptor(protos) ? describedMethods(protos.descriptor, serviceName) : methodShapes(protos.lookupService(serviceName));
+}
+
+/** The grpc-js definition of `serviceName` (streaming flags included), and each method's types. */
+function definitionWithTypes(protos: ServiceProtos, serviceName: string): { definition: grpc.ServiceDefinition; types: Record<string, () => MethodTypes> } {
   const def: Record<string, grpc.MethodDefinition<Obj, Obj>> = {};
-  for (const m of svc.methodsArray) {
-    m.resolve();
-    const req = m.resolvedRequestType!;
-    const res = m.resolvedResponseType!;
+  const types: Record<string, () => MethodTypes> = {};
+  for (const m of methodsOf(protos, serviceName)) {
+    const t = (types[m.name] = methodTypes(protos, serviceName, m.name));
     def[m.name] = {
       path: `/${serviceName}/${m.name}`,
-      requestStream: Boolean(m.requestStream),
-      responseStream: Boolean(m.responseStream),
-      requestSerialize: (o: Obj) => encodeBinary(req, o),
+      requestStream: m.requestStream,
+      responseStream: m.responseStream,
+      requestSerialize: (o: Obj) => encodeBinary(t().request, o),
       // A message that does not decode reaches the handler (grpc-js would answer INTERNAL, unlogged).
-      requestDeserialize: (b: Buffer) => decodeRequest(req, b),
-      responseSerialize: (o: Obj) => encodeBinary(res, o),
-      responseDeserialize: (b: Buffer) => decodeBinary(res, b),
+      requestDeserialize: (b: Buffer) => decodeRequest(t().request, b),
+      responseSerialize: (o: Obj) => encodeBinary(t().response, o),
+      responseDeserialize: (b: Buffer) => decodeBinary(t().response, b),
     };
   }
-  return def as grpc.ServiceDefinition;
+  return { definition: def as grpc.ServiceDefinition, types };
+}
+
+/** The grpc-js definition of `serviceName` (streaming flags included). */
+export function serviceDefinition(protos: ServiceProtos, serviceName: string): grpc.ServiceDefinition {
+  return definitionWithTypes(protos, serviceName).definition;
 }
 
 /** Marks a request message that did not decode: `unary` refuses it with INVALID_ARGUMENT. */
@@ -87,6 +121,8 @@ function statusDetails(code: number, message: string, denial: Denial): Buffer | 
 export class GrpcServer {
   private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
   private services = 0;
+  /** Prebuilt descriptors whose roots are built on first use (`warm` builds them after ready). */
+  private readonly deferredDescriptors = new Set<string>();
   private address: string | undefined;
 
   constructor(private readonly platform: Platform) {}
@@ -105,26 +141,37 @@ export class GrpcServer {
    * Adds every method of `serviceName` as a unary RPC served by `impl[lowerCamelCase(method)]`, called with
    * the authenticated caller. `api` is the Google API name (request log, ErrorInfo domain).
    */
-  addUnaryService(root: protobuf.Root, serviceName: string, api: string, impl: object): void {
-    const def = serviceDefinition(root, serviceName);
-    const methods = root.lookupService(serviceName).methods;
+  addUnaryService(protos: ServiceProtos, serviceName: string, api: string, impl: object): void {
+    const { definition, types } = definitionWithTypes(protos, serviceName);
     const handlers: grpc.UntypedServiceImplementation = {};
-    for (const [name, method] of Object.entries(def)) {
+    for (const [name, method] of Object.entries(definition)) {
       const fn = (impl as Record<string, unknown>)[name[0]!.toLowerCase() + name.slice(1)];
       if (typeof fn !== 'function') throw new Error(`${serviceName}: the implementation lacks ${name}`);
-      const requestType = methods[name]!.resolvedRequestType!;
+      const typesOf = types[name]!;
       handlers[name] = this.unary(api, method.path, (caller, request) => {
-        checkRequest(requestType, request);
+        checkRequest(typesOf().request, request);
         return (fn as UnaryMethod).call(impl, caller, request);
       });
     }
-    this.addService(def, handlers);
+    this.addService(definition, handlers, protos);
   }
 
   /** Adds a service with hand-written handlers (streaming RPCs); build them with `unary`, `authenticate`, `status` and `record`. */
-  addService(definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation): void {
+  addService(definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation, protos?: ServiceProtos): void {
     this.server.addService(definition, handlers);
     this.services++;
+    if (protos && isDescriptor(protos)) this.deferredDescriptors.add(protos.descriptor);
+  }
+
+  /**
+   * Builds the descriptors whose roots the services deferred (ServiceProtos), one per turn of the event loop:
+   * called after `authplane ready`, so that the first call of each API does not pay for it.
+   */
+  async warm(): Promise<void> {
+    for (const file of this.deferredDescriptors) {
+      await new Promise((r) => setImmediate(r));
+      descriptor(file);
+    }
   }
 
   /** A unary handler with the port's rules: authentication, the error boundary, one log entry. */

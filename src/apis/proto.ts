@@ -32,9 +32,19 @@ export function parseProtos(files: readonly string[]): protobuf.Root {
 
 /** A root from a prebuilt JSON descriptor under protos/ (scripts/build-protos.mjs writes them). */
 export function loadDescriptor(file: string): protobuf.Root {
-  const r = protobuf.Root.fromJSON(JSON.parse(readFileSync(protosDir() + file, 'utf8')) as protobuf.INamespace);
+  const r = protobuf.Root.fromJSON(descriptorJson(file) as protobuf.INamespace);
   r.resolveAll();
   return r;
+}
+
+/** Descriptors read for their services' methods (describedMethods) and not built yet. */
+const unbuilt = new Map<string, JsonNamespace>();
+
+/** A descriptor's JSON: the copy describedMethods read (once), or the file. */
+function descriptorJson(file: string): JsonNamespace {
+  const json = unbuilt.get(file) ?? (JSON.parse(readFileSync(protosDir() + file, 'utf8')) as JsonNamespace);
+  unbuilt.delete(file);
+  return json;
 }
 
 /** protos/descriptors.json: each prebuilt descriptor and the .proto files it is built from. */
@@ -49,6 +59,43 @@ export function descriptor(file: string): protobuf.Root {
   let r = roots.get(file);
   if (!r) roots.set(file, (r = loadDescriptor(file)));
   return r;
+}
+
+/** A gRPC method's name and streaming flags: what the gRPC port needs to route it before its messages' types. */
+export interface MethodShape {
+  name: string;
+  requestStream: boolean;
+  responseStream: boolean;
+}
+
+/** The methods of a service of a built root. */
+export function methodShapes(service: protobuf.Service): MethodShape[] {
+  return service.methodsArray.map((m) => ({ name: m.name, requestStream: Boolean(m.requestStream), responseStream: Boolean(m.responseStream) }));
+}
+
+interface JsonNamespace {
+  nested?: Record<string, JsonNamespace & { methods?: Record<string, { requestStream?: boolean; responseStream?: boolean }> }>;
+}
+
+/**
+ * The methods of `serviceName` (e.g. 'google.cloud.tasks.v2.CloudTasks') read from a prebuilt descriptor's JSON,
+ * without building its protobufjs root: building one takes 10-40 ms, which the gRPC port defers to the first call
+ * (or the warm-up after ready) rather than spend before `authplane ready`.
+ */
+export function describedMethods(file: string, serviceName: string): MethodShape[] {
+  const built = roots.get(file);
+  if (built) return methodShapes(built.lookupService(serviceName));
+  let json = unbuilt.get(file);
+  if (!json) unbuilt.set(file, (json = descriptorJson(file)));
+  let ns = json;
+  for (const part of serviceName.split('.')) {
+    const next = ns.nested?.[part];
+    if (!next) throw new Error(`${file} has no ${serviceName}`);
+    ns = next;
+  }
+  const methods = (ns as { methods?: Record<string, { requestStream?: boolean; responseStream?: boolean }> }).methods;
+  if (!methods) throw new Error(`${serviceName} in ${file} is not a service`);
+  return Object.entries(methods).map(([name, m]) => ({ name, requestStream: Boolean(m.requestStream), responseStream: Boolean(m.responseStream) }));
 }
 
 const OBJECT_OPTIONS: protobuf.IConversionOptions = { longs: Number, enums: String, defaults: false, oneofs: false };

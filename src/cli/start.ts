@@ -1,10 +1,14 @@
+// Only what runs before the signing keys are generated is imported statically: config loading and the server
+// load after, while a first start's keys are generated (see run).
+
 import { resolve } from 'node:path';
 import { demoConfigPath } from '../config/demo.js';
-import { loadConfigFile } from '../config/load.js';
 import { ConfigError } from '../config/schema-dsl.js';
-import { startAuthplane, type RunningAuthplane } from '../server/app.js';
-import { DataDirInUseError, DEFAULT_DATA_DIR, DEMO_DATA_DIR, resetDataDir } from '../server/data-dir.js';
+import { generatePlatformKeys } from '../identity/keys.js';
+import type { RunningAuthplane } from '../server/app.js';
+import { DataDirInUseError, DEFAULT_DATA_DIR, DEMO_DATA_DIR, resetDataDir, startsWithNewDatabase } from '../server/data-dir.js';
 import { StartupError } from '../lib/startup-error.js';
+import { markStartPhase } from '../lib/start-phases.js';
 import { parseVerb, usageError } from './usage.js';
 
 export const summary = 'run the emulator: API, gRPC, front doors, metadata servers (demo project without --config)';
@@ -27,10 +31,21 @@ examples:
   authplane start --config authplane.yaml           your project, state in ${DEFAULT_DATA_DIR}`;
 
 export async function run(args: string[]): Promise<number> {
+  markStartPhase('cli');
   const parsed = parseVerb('start', args, { config: { type: 'string', short: 'c' }, database: { type: 'string' }, data: { type: 'string' }, json: { type: 'boolean' } }, HELP);
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   if (positionals.length) return usageError('start', `unexpected argument ${positionals[0]}`);
+  const databaseUrl = values.database ?? process.env.AUTHPLANE_DATABASE_URL;
+  // The demo without --data starts from its config every time: its own data directory, emptied first.
+  const freshDemo = values.config === undefined && values.data === undefined && databaseUrl === undefined;
+  const dataDir = resolve(values.data ?? (freshDemo ? DEMO_DATA_DIR : DEFAULT_DATA_DIR));
+  // A first start needs two key pairs (RSA-2048 takes 50-300 ms): generated on the thread pool while the rest
+  // of authplane loads, not after. (Unused if the start fails before it opens the store.)
+  const generatedKeys = freshDemo || startsWithNewDatabase(dataDir, databaseUrl) ? generatePlatformKeys(Date.now()) : undefined;
+  generatedKeys?.catch(() => undefined); // a failure surfaces where the keys are used
+  const [{ loadConfigFile }, { startAuthplane }] = await Promise.all([import('../config/load.js'), import('../server/app.js')]);
+  markStartPhase('modules');
   let config;
   try {
     config = loadConfigFile(values.config ?? demoConfigPath());
@@ -41,10 +56,7 @@ export async function run(args: string[]): Promise<number> {
     }
     throw e;
   }
-  const databaseUrl = values.database ?? process.env.AUTHPLANE_DATABASE_URL;
-  // The demo without --data starts from its config every time: its own data directory, emptied first.
-  const freshDemo = values.config === undefined && values.data === undefined && databaseUrl === undefined;
-  const dataDir = resolve(values.data ?? (freshDemo ? DEMO_DATA_DIR : DEFAULT_DATA_DIR));
+  markStartPhase('config');
   if (freshDemo) {
     try {
       resetDataDir(dataDir);
@@ -80,7 +92,7 @@ export async function run(args: string[]): Promise<number> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // With --json, listener lines become the one JSON line at ready; anything else (a warning) goes to stderr.
   const print = values.json ? (l: string) => void (l === 'authplane ready' || /^\S.*\shttps?:\/\/\S+$/.test(l) || console.error(l)) : (l: string) => console.log(l);
-  const starting = startAuthplane({ config, dataDir, print, ...(databaseUrl ? { databaseUrl } : {}) });
+  const starting = startAuthplane({ config, dataDir, print, ...(databaseUrl ? { databaseUrl } : {}), ...(generatedKeys ? { generatedKeys } : {}) });
   try {
     running = await starting;
   } catch (e) {

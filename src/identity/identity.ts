@@ -6,7 +6,7 @@ import { createHash, randomBytes, randomInt } from 'node:crypto';
 import type { AuthplaneConfig } from '../config/types.js';
 import { serviceAccountEmail } from '../config/load.js';
 import { b64url, signBytes, signJwt, type JwtClaims } from '../lib/jwt.js';
-import type { AccessTokenRecord, RefreshTokenRecord, ServiceAccountRecord, Store } from '../store/store.js';
+import type { AccessTokenRecord, RefreshTokenRecord, ServiceAccountRecord, SigningKeyRecord, Store } from '../store/store.js';
 import { KeyRing } from './keys.js';
 
 export const GOOGLE_ISSUER = 'https://accounts.google.com';
@@ -61,8 +61,9 @@ export class Identity {
     return this.config.project.id;
   }
 
-  async init(): Promise<void> {
-    await this.keys.init();
+  /** `generatedKeys`: the platform's signing keys generated ahead (KeyRing.init). */
+  async init(generatedKeys?: Promise<SigningKeyRecord[]>): Promise<void> {
+    await this.keys.init(generatedKeys);
     for (const sa of this.config.serviceAccounts) await this.createServiceAccount(sa.name, sa.displayName ?? sa.name);
     // The project's implicit accounts: default compute SA and, for IAP in front of Cloud Run, IAP's service agent;
     // Pub/Sub's service agent, which mints push tokens (REFERENCE §9) and may be granted roles like any account.

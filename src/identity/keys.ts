@@ -42,6 +42,18 @@ async function generate(alg: SigningAlg, now: number, owner = ''): Promise<Signi
   };
 }
 
+/** The algorithms of the platform's own keys: RS256 signs Google ID tokens, ES256 IAP assertions. */
+const PLATFORM_ALGS = ['RS256', 'ES256'] as const;
+
+/**
+ * The platform's signing keys, generated now: `authplane start` calls this before loading the rest of authplane
+ * when the store will be new, so that a first start's key generation (on the thread pool) overlaps the loading
+ * instead of following it; KeyRing.init then stores these rather than generating its own.
+ */
+export function generatePlatformKeys(now: number): Promise<SigningKeyRecord[]> {
+  return Promise.all(PLATFORM_ALGS.map((alg) => generate(alg, now)));
+}
+
 function load(record: SigningKeyRecord): LoadedKey {
   const privateKey = createPrivateKey(record.privatePem);
   const publicKey = createPublicKey(record.publicPem);
@@ -60,11 +72,13 @@ export class KeyRing {
     private readonly clock: () => number = Date.now,
   ) {}
 
-  async init(): Promise<void> {
+  /** Loads the keys, first storing the platform's missing ones: `generated` (generatePlatformKeys) if given, else new ones. */
+  async init(generated?: Promise<SigningKeyRecord[]>): Promise<void> {
     const keys = await this.store.listSigningKeys();
-    const missing = (['RS256', 'ES256'] as const).filter((alg) => !keys.some((k) => k.alg === alg && k.owner === '' && k.retiredAt === null));
-    for (const candidate of await Promise.all(missing.map((alg) => generate(alg, this.clock())))) {
-      await this.store.ensureActiveSigningKey(candidate);
+    const missing = PLATFORM_ALGS.filter((alg) => !keys.some((k) => k.alg === alg && k.owner === '' && k.retiredAt === null));
+    if (missing.length) {
+      const candidates = generated ? await generated : await generatePlatformKeys(this.clock());
+      for (const candidate of candidates) if ((missing as SigningAlg[]).includes(candidate.alg)) await this.store.ensureActiveSigningKey(candidate);
     }
     await this.reload();
   }

@@ -4,15 +4,15 @@
 
 import type * as grpc from '@grpc/grpc-js';
 import { serviceDefinition, type GrpcServer, type UnaryMethod } from '../apis/grpc-server.js';
-import { IAM_POLICY, PUBLISHER, PUBSUB_API, pubsubRoot, SUBSCRIBER } from './proto.js';
+import { IAM_POLICY, PUBLISHER, PUBSUB_API, PUBSUB_DESCRIPTOR, SUBSCRIBER } from './proto.js';
 import type { PubsubService } from './service.js';
 import type { StreamingPulls } from './streaming-pull.js';
 
 export function pubsubGrpc(server: GrpcServer, service: PubsubService, streams: StreamingPulls): void {
-  const root = pubsubRoot();
-  server.addUnaryService(root, PUBLISHER, PUBSUB_API, service);
-  server.addUnaryService(root, IAM_POLICY, PUBSUB_API, service);
-  const def = serviceDefinition(root, SUBSCRIBER);
+  const protos = { descriptor: PUBSUB_DESCRIPTOR };
+  server.addUnaryService(protos, PUBLISHER, PUBSUB_API, service);
+  server.addUnaryService(protos, IAM_POLICY, PUBSUB_API, service);
+  const def = serviceDefinition(protos, SUBSCRIBER);
   const handlers: grpc.UntypedServiceImplementation = {};
   for (const [name, method] of Object.entries(def)) {
     if (name === 'StreamingPull') continue;
@@ -21,5 +21,5 @@ export function pubsubGrpc(server: GrpcServer, service: PubsubService, streams: 
     handlers[name] = server.unary(PUBSUB_API, method.path, (caller, request) => fn.call(service, caller, request));
   }
   handlers.StreamingPull = streams.handler as grpc.handleBidiStreamingCall<unknown, unknown>;
-  server.addService(def, handlers);
+  server.addService(def, handlers, protos);
 }

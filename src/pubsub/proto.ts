@@ -3,7 +3,7 @@
 // policies — REFERENCE §9 PS17). The shared object shape lives in apis/proto.ts.
 
 import type protobuf from 'protobufjs';
-import { loadDescriptor, parseProtos } from '../apis/proto.js';
+import { descriptor, parseProtos } from '../apis/proto.js';
 
 export const PUBLISHER = 'google.pubsub.v1.Publisher';
 export const SUBSCRIBER = 'google.pubsub.v1.Subscriber';
@@ -12,16 +12,14 @@ export const PUBSUB_API = 'pubsub.googleapis.com';
 
 const PROTOS = ['google/pubsub/v1/pubsub.proto', 'google/iam/v1/iam_policy.proto'];
 /** Generated from PROTOS by scripts/build-protos.mjs (test/pubsub-protos.test.ts keeps them in step). */
-const DESCRIPTOR = 'google-pubsub-v1.json';
-
-let root: protobuf.Root | undefined;
+export const PUBSUB_DESCRIPTOR = 'google-pubsub-v1.json';
 
 /** Parses the .proto files themselves: what the committed descriptor is built from. */
 export const parsePubsubProtos = (): protobuf.Root => parseProtos(PROTOS);
 
 /** The Pub/Sub protos, from the prebuilt JSON descriptor. */
 export function pubsubRoot(): protobuf.Root {
-  return (root ??= loadDescriptor(DESCRIPTOR));
+  return descriptor(PUBSUB_DESCRIPTOR);
 }
 
 export const pubsubType = (name: string): protobuf.Type => pubsubRoot().lookupType(name);

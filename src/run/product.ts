@@ -12,7 +12,7 @@ import { cloudRunAdminRoutes } from './admin-api.js';
 import { cloudRunV1Routes } from './admin-v1.js';
 import { serviceSettingsFor } from '../services/settings.js';
 import { FrontDoor } from './front-door.js';
-import { loadProxyModules, UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
 import { Supervisor } from './supervisor.js';
 import { ProcessGroupRecord } from './process-groups.js';
 import { registerProcess, serviceStatusRoutes } from './service-status.js';
@@ -138,10 +138,9 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
   }
   return {
     listeners,
+    // The proxy's modules load after ready (proxy.ts, server/app.ts).
     untilReady: async () => {
       await Promise.all(supervisors.map((s) => s.untilReady()));
-      // Ready to serve: load the proxy's modules now, after the start's own work (proxy.ts).
-      void loadProxyModules();
     },
     stop,
   };

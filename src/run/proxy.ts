@@ -13,6 +13,7 @@ import { Readable, type Duplex } from 'node:stream';
 import { clientAddress, HOP_BY_HOP } from '../lib/http-headers.js';
 import { stripSignature } from '../lib/jwt.js';
 import { hostPort } from '../lib/host-port.js';
+import { lazyModule } from '../lib/lazy-module.js';
 import type { HeaderEdits } from '../admission/edits.js';
 import type { Timers } from '../dispatch/timers.js';
 
@@ -156,16 +157,13 @@ export interface ProxyResult {
   responseBytes?: number;
 }
 
-// undici is loaded once authplane is ready (loadProxyModules, from the Cloud Run product's untilReady): its ≈ 30 ms
-// of module loading stays out of the start, and a request that arrives before it has loaded waits for it.
-let undici: { Pool: typeof Pool } | undefined;
-let loadingUndici: Promise<void> | undefined;
+// undici is loaded once authplane is ready (lib/lazy-module.ts): its ≈ 30 ms of module loading stays out of the
+// start, and a request that arrives before it has loaded waits for it.
+const undici = lazyModule(() => import('undici'));
 
 /** Loads what proxying needs; resolves at once when loaded. */
-export function loadProxyModules(): Promise<void> {
-  return (loadingUndici ??= import('undici').then((m) => {
-    undici = { Pool: m.Pool };
-  }));
+export async function loadProxyModules(): Promise<void> {
+  await undici.load();
 }
 
 /**
@@ -180,8 +178,8 @@ export class UpstreamAgents {
     const origin = `${target.protocol}//${hostPort(target.host, target.port)}`;
     let pool = this.pools.get(origin);
     if (pool === undefined) {
-      if (undici === undefined) throw new Error('UpstreamAgents.pool before loadProxyModules() resolved');
-      pool = new undici.Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
+      if (undici.loaded === undefined) throw new Error('UpstreamAgents.pool before loadProxyModules() resolved');
+      pool = new undici.loaded.Pool(origin, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
       this.pools.set(origin, pool);
     }
     return pool;
@@ -207,7 +205,7 @@ export function proxyHttp(
   agents: UpstreamAgents,
   timeout?: { timers: Timers; at: number; onTimeout: () => void },
 ): Promise<ProxyResult> {
-  if (undici === undefined) return loadProxyModules().then(() => proxyHttp(req, facts, res, target, headers, agents, timeout));
+  if (undici.loaded === undefined) return loadProxyModules().then(() => proxyHttp(req, facts, res, target, headers, agents, timeout));
   return new Promise((resolve) => {
     let settled = false;
     const done = (r: ProxyResult) => {

@@ -6,5 +6,8 @@ import { descriptor } from '../apis/proto.js';
 
 export const SERVICE_NAME = 'google.cloud.scheduler.v1.CloudScheduler';
 
-/** The Cloud Scheduler protos, from the prebuilt descriptor (protos/descriptors.json; test/protos.test.ts keeps it in step). */
-export const schedulerRoot = (): protobuf.Root => descriptor('google-cloud-scheduler-v1.json');
+/** The prebuilt descriptor (protos/descriptors.json; test/protos.test.ts keeps it in step). */
+export const SCHEDULER_DESCRIPTOR = 'google-cloud-scheduler-v1.json';
+
+/** The Cloud Scheduler protos, from the prebuilt descriptor. */
+export const schedulerRoot = (): protobuf.Root => descriptor(SCHEDULER_DESCRIPTOR);

@@ -22,6 +22,7 @@ import { listen, startMetadataServer } from '../metadata/server.js';
 import { createPlatform, type Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
 import { openStore } from '../store/open.js';
+import type { SigningKeyRecord } from '../store/store.js';
 import { PRODUCTS } from './products.js';
 import { seedIamFromConfig } from './seed.js';
 import { requestLogFor } from '../observe/request-log.js';
@@ -32,6 +33,8 @@ import { ensurePrivateDir } from '../lib/private-files.js';
 import { listenFailure, pathFailure, StartupError } from '../lib/startup-error.js';
 import { googleFrontEndServer } from '../apis/http-server.js';
 import { frontDoorsOf } from '../run/product.js';
+import { markStartPhase } from '../lib/start-phases.js';
+import { loadDeferredModules } from '../lib/lazy-module.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -45,6 +48,8 @@ export interface StartOptions {
   clock?: () => number;
   /** Timers on `clock` (default: setTimeout-backed); a test clock passes its own. */
   timers?: Timers;
+  /** The platform's signing keys, generated while authplane loaded (cli/start.ts); used if the store has none. */
+  generatedKeys?: Promise<SigningKeyRecord[]>;
 }
 
 export interface RunningAuthplane {
@@ -66,22 +71,25 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   }
   prepareDataDir(opts.dataDir);
   const store = await openStore(opts.databaseUrl, opts.dataDir);
+  markStartPhase('store');
   const cleanups: (() => Promise<void>)[] = [async () => store.close()];
   const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('authplane: while stopping:', e));
   };
 
   try {
-    const platform = await createPlatform(config, store, opts.dataDir, opts.clock, opts.timers);
+    const platform = await createPlatform(config, store, opts.dataDir, opts.clock, opts.timers, opts.generatedKeys);
     cleanups.push(async () => {
       platform.iam.stop();
       platform.identity.stop();
     });
     // Closed last: every listener writes to it until it stops.
     cleanups.push(() => requestLogFor(platform).close());
+    markStartPhase('platform');
     if (!isLoopback(config.server.host)) print(exposureWarning(config.server.host));
 
     await seedIamFromConfig(platform, products.flatMap((p) => p.serviceAgentBindings?.(config) ?? []));
+    markStartPhase('iam seed');
 
     // The API port.
     const router = new Router(platform);
@@ -97,6 +105,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     dashboardRoutes(router, platform);
     for (const p of products) p.routes?.(router, platform);
     platform.routes = router.routes();
+    markStartPhase('api routes');
     // gcloud's proxy/* settings send requests in absolute form (its REGION-host for Cloud Run): served here.
     const proxy = new ForwardProxy(platform);
     const api: Server = googleFrontEndServer('api', {}, (req, res) => {
@@ -111,11 +120,13 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     const apiUrl = url(config.server.host, (api.address() as AddressInfo).port);
     platform.apiUrl = apiUrl;
     const listeners: Listener[] = [{ name: 'api', url: apiUrl }];
+    markStartPhase('api listen');
 
     // The gRPC port, when a product serves a gRPC API; it listens before products start, so supervised
     // services get its address (CLOUD_TASKS_EMULATOR_HOST).
     const grpc = new GrpcServer(platform);
     for (const p of products) p.grpc?.(grpc, platform);
+    markStartPhase('grpc services');
     if (!grpc.empty) {
       platform.grpcHostPort = await grpc.listen(config.server.host, config.server.grpcPort).catch((e: unknown) => {
         throw listenFailure(e, { host: config.server.host, port: config.server.grpcPort, portSetting: 'server.grpcPort' });
@@ -123,6 +134,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       cleanups.push(() => grpc.stop());
       listeners.push({ name: 'grpc', url: `http://${platform.grpcHostPort}` });
     }
+    markStartPhase('grpc listen');
 
     // Metadata servers: one per workload, service and gateway.
     const identities = [
@@ -141,9 +153,11 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       cleanups.push(() => md.close());
       listeners.push({ name: `metadata ${w.name} (${md.serviceAccount})`, url: url(md.host, md.port) });
     }
+    markStartPhase('metadata servers');
 
     // Gates join the admission decision before any front door opens.
     for (const p of products) if (p.gates) platform.gates.push(...(await p.gates(platform)));
+    markStartPhase('gates');
     for (const p of products) platform.attemptPreviewers.push(...(p.attemptPreviewers?.(platform) ?? []));
 
     const started: StartedProduct[] = [];
@@ -153,6 +167,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       cleanups.push(() => s.stop());
       listeners.push(...s.listeners);
       started.push(s);
+      markStartPhase(`start ${p.name}`);
     }
     // server.workers > 1: the front doors' sockets are served by worker processes (server/workers/).
     if (config.server.workers > 1 && frontDoorsOf(platform).length > 0) {
@@ -163,9 +178,13 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     // Every product's listeners are up (Cloud Tasks' gRPC port included, which supervised commands may
     // call as they boot); now wait until each product serves.
     await Promise.all(started.map((s) => s.untilReady?.()));
+    markStartPhase('products ready');
 
     for (const l of listeners) print(`${l.name.padEnd(28)} ${l.url}`);
     print('authplane ready');
+    markStartPhase('ready');
+    // What the start deferred, loaded now so that the first request does not wait for it.
+    void loadDeferredModules().then(() => grpc.warm());
     return { platform, apiUrl, listeners, stop };
   } catch (e) {
     await stop();

@@ -44,6 +44,17 @@ export interface ResetResult {
 }
 
 /**
+ * Whether a start with this data directory and --database will create its database, so that it has no keys
+ * yet: the SQLite file (DATA_DIR/authplane.db, or sqlite:FILE) does not exist. Never for PostgreSQL, which
+ * other processes share.
+ */
+export function startsWithNewDatabase(dataDir: string, databaseUrl: string | undefined): boolean {
+  if (databaseUrl === undefined) return !existsSync(join(dataDir, DATABASE));
+  const file = /^sqlite:(.+)$/.exec(databaseUrl)?.[1];
+  return file !== undefined && (file === ':memory:' || !existsSync(file));
+}
+
+/**
  * Removes authplane's files from `dir` (and from `dir/demo`, the demo's own data directory, when `dir` is the
  * default one), unless a live process owns the database: then DataDirInUseError, and nothing is removed.
  */

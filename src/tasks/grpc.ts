@@ -2,9 +2,9 @@
 // into CloudTasksService with the authenticated caller (apis/grpc-server.ts applies the port's rules).
 
 import type { GrpcServer } from '../apis/grpc-server.js';
-import { SERVICE_NAME, tasksRoot } from './proto.js';
+import { SERVICE_NAME, TASKS_DESCRIPTOR } from './proto.js';
 import type { CloudTasksService } from './service.js';
 
 export function tasksGrpc(server: GrpcServer, service: CloudTasksService): void {
-  server.addUnaryService(tasksRoot(), SERVICE_NAME, 'cloudtasks.googleapis.com', service);
+  server.addUnaryService({ descriptor: TASKS_DESCRIPTOR }, SERVICE_NAME, 'cloudtasks.googleapis.com', service);
 }
