@@ -3,9 +3,9 @@
 // method and saying where to make the change instead, rather than a 404 that gcloud would print as a
 // missing project or service. (Any other method on a served path gets the router's generic NOT_SUPPORTED.)
 //
-// Here: IAM v1 projects.serviceAccounts create, delete, patch, update, enable, disable, undelete
+// Here: IAM v1 projects.serviceAccounts delete, patch, update, enable, disable, undelete
 // (https://cloud.google.com/iam/docs/reference/rest/v1/projects.serviceAccounts), as `gcloud iam
-// service-accounts create|delete|update|enable|disable` send them. Products list their own (run/admin-v1.ts).
+// service-accounts delete|update|enable|disable` send them (create is emulated: apis/platform-policies.ts). Products list their own (run/admin-v1.ts).
 
 import type { Router } from './router.js';
 import { notSupported } from './errors.js';
@@ -34,15 +34,13 @@ export function refuseUnemulated(router: Router, service: string, methods: reado
   }
 }
 
-const ACCOUNTS = '/v1/projects/{project}/serviceAccounts';
-const ACCOUNT = `${ACCOUNTS}/{account}`;
+const ACCOUNT = '/v1/projects/{project}/serviceAccounts/{account}';
 const SERVICE_ACCOUNTS_FIX =
-  'Declare the service account in authplane.yaml under serviceAccounts: (name, optional displayName) and restart authplane; its keys, tokens and IAM bindings then work as on Google.';
+  'Create it again (gcloud iam service-accounts create), or declare it in authplane.yaml under serviceAccounts: (name, optional displayName) and restart authplane.';
 
-const BECAUSE = 'service accounts come from authplane.yaml';
+const BECAUSE = 'service accounts come from authplane.yaml or projects.serviceAccounts.create, and stay as made';
 const IAM_METHODS: readonly UnemulatedMethod[] = [
-  { verb: 'post', pattern: ACCOUNTS, what: 'Creating service accounts (projects.serviceAccounts.create)', because: BECAUSE, fix: SERVICE_ACCOUNTS_FIX },
-  { verb: 'delete', pattern: ACCOUNT, what: 'Deleting service accounts (projects.serviceAccounts.delete)', because: BECAUSE, fix: 'Remove the service account from authplane.yaml (serviceAccounts:) and restart authplane.' },
+  { verb: 'delete', pattern: ACCOUNT, what: 'Deleting service accounts (projects.serviceAccounts.delete)', because: BECAUSE, fix: 'authplane keeps every account it has made: remove it from authplane.yaml (serviceAccounts:) if it is declared there, then empty the data directory with `authplane reset` and start again.' },
   { verb: 'patch', pattern: ACCOUNT, what: 'Changing service accounts (projects.serviceAccounts.patch)', because: BECAUSE, fix: 'Change displayName in authplane.yaml (serviceAccounts:) and restart authplane.' },
   { verb: 'put', pattern: ACCOUNT, what: 'Changing service accounts (projects.serviceAccounts.update)', because: BECAUSE, fix: 'Change displayName in authplane.yaml (serviceAccounts:) and restart authplane.' },
   { verb: 'post', pattern: `${ACCOUNT}:enable`, what: 'Enabling service accounts (projects.serviceAccounts.enable)', because: BECAUSE, fix: 'Set disabled: false (or leave it out) for the account in authplane.yaml (serviceAccounts:) and restart authplane.' },
