@@ -200,7 +200,8 @@ describe('Cloud Logging entries.list', () => {
     assert.equal(field(await refusal({ resourceNames: ['demo-project'] }, 400)), 'resource_names[0]');
     const other = await refusal({ resourceNames: ['projects/someone-else'] }, 403);
     assert.equal(other.status, 'PERMISSION_DENIED');
-    assert.equal((await refusal({ resourceNames: ['organizations/123'] }, 501)).status, 'UNIMPLEMENTED');
+    // UNIMPLEMENTED over HTTP 400: a 5xx would have gcloud retry it (verify/codes.ts NOT_SUPPORTED).
+    assert.equal((await refusal({ resourceNames: ['organizations/123'] }, 400)).status, 'UNIMPLEMENTED');
     // Accepted: snake_case names, null as the default, the project number, a log view, the deprecated projectIds, pageSize as a string.
     for (const body of [
       { resource_names: ['projects/123456789012'], page_size: '2', order_by: 'TIMESTAMP DESC', filter: null },

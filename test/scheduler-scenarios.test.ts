@@ -391,6 +391,32 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     assert.deepEqual(log.requests.map((r) => [r.principal, r.status]), [[`serviceAccount:${SA('job-creator')}`, 403]], 'authplane\'s code for it');
   });
 
+  test('English-like schedules (valid on Google: job.proto "Crontab or English-like") are refused as not emulated, with the unix-cron equivalent', async () => {
+    const cases: [schedule: string, fix: RegExp][] = [
+      ['every 1 minutes', /Use the unix-cron equivalent "\*\/1 \* \* \* \*"/],
+      ['every 15 mins', /Use the unix-cron equivalent "\*\/15 \* \* \* \*"/],
+      ['every 2 hours', /Use the unix-cron equivalent "0 \*\/2 \* \* \*"/],
+      ['every day 09:30', /Use the unix-cron equivalent "30 9 \* \* \*"/],
+      ['every 7 minutes', /Write it as a unix-cron schedule/],
+      ['every monday 09:00', /Write it as a unix-cron schedule/],
+      ['1st,3rd monday of month 09:00', /Write it as a unix-cron schedule/],
+    ];
+    for (const [schedule, fix] of cases) {
+      await assert.rejects(
+        client.createJob({ parent: PARENT, job: { name: `${PARENT}/jobs/english`, schedule, httpTarget: { uri: `${SERVICE_URL}/`, oidcToken: { serviceAccountEmail: SA('job-invoker') } } } }),
+        (e: Error & { code?: number }) => {
+          assert.equal(e.code, 12, `${schedule}: UNIMPLEMENTED, not INVALID_ARGUMENT`);
+          assert.match(e.message, /is an English-like \(App Engine cron\) schedule: Cloud Scheduler accepts it, but authplane does not emulate/);
+          assert.doesNotMatch(e.message, /not a valid/);
+          assert.match(e.message, fix);
+          return true;
+        },
+      );
+    }
+    // What is neither stays INVALID_ARGUMENT.
+    await assert.rejects(client.createJob({ parent: PARENT, job: { name: `${PARENT}/jobs/english`, schedule: 'often', httpTarget: { uri: `${SERVICE_URL}/` } } }), (e: Error & { code?: number }) => e.code === 3 && /not a valid unix-cron schedule/.test(e.message));
+  });
+
   test('strict input: unknown fields, wrong types and out-of-range values are INVALID_ARGUMENT naming the field', async () => {
     const create = (job: unknown) => ap.api(`/v1/${PARENT}/jobs`, { method: 'POST', body: JSON.stringify(job) });
     const cases: [unknown, RegExp, string][] = [

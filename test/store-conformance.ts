@@ -390,6 +390,10 @@ export function storeConformance(backend: StoreBackend): void {
       const again = await store.ensureServiceAccount({ ...sa, uniqueId: '199999999999999999999', displayName: 'renamed' });
       assert.deepEqual(again, sa, 'the stored record wins');
       assert.deepEqual(await store.listServiceAccounts(), [sa]);
+      // A description (projects.serviceAccounts.create) is kept; none stays absent.
+      const described = { ...serviceAccount('described', '100000000000000000002'), description: 'made through the API' };
+      assert.deepEqual(await store.ensureServiceAccount(described), described);
+      assert.deepEqual(await store.findServiceAccount(described.email), described);
     });
 
     it('concurrent ensures of one email agree on one record', async () => {

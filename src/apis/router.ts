@@ -23,7 +23,7 @@ import { requestLogFor, denialFields, type RequestLogEntry } from '../observe/re
 import { deny, DenialError, type Denial } from '../verify/denial.js';
 import { denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
 import { authorizedCaller, requirePermission } from './caller.js';
-import { apiRefusal, invalidArgument, notFound } from './errors.js';
+import { apiRefusal, invalidArgument, notFound, notSupported } from './errors.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.js';
 
 /**
@@ -176,11 +176,11 @@ export class Router {
     }
     let route: Route | undefined;
     let params: Record<string, string> = {};
-    let pathMatched = false;
+    const served = new Set<string>();
     for (const r of this.table) {
       const m = r.regex.exec(path);
       if (!m) continue;
-      pathMatched = true;
+      served.add(r.method);
       if (r.method !== method && !(method === 'HEAD' && r.method === 'GET')) continue;
       route = r;
       params = {};
@@ -191,10 +191,11 @@ export class Router {
     let outcome: Pick<RequestLogEntry, 'status' | 'outcome'> & { denial?: Denial; error?: string };
     try {
       if (!route) {
-        throw notFound(
-          pathMatched ? `Method ${method} is not allowed on ${path}.` : `The requested URL ${path} was not found on this server.`,
-          `${method} ${path}`,
-        );
+        if (served.size === 0) throw notFound(`The requested URL ${path} was not found on this server.`, `${method} ${path}`);
+        // A served resource, another method: a Google method authplane does not emulate. Not a 404, which
+        // gcloud prints as a missing project or resource.
+        const fix = 'Make the change in authplane.yaml and restart authplane; docs/ lists the methods authplane emulates on each API.';
+        throw notSupported(`authplane does not emulate ${method} ${path}; it serves ${[...served].sort().join(', ')} there. ${fix}`, fix);
       }
       await this.admit(route, req);
       const answer = (await route.handler(req)) ?? { status: 204 };

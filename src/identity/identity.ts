@@ -80,13 +80,29 @@ export class Identity {
     return `service-${this.config.project.number}@gcp-sa-iap.iam.gserviceaccount.com`;
   }
 
-  async createServiceAccount(nameOrEmail: string, displayName: string): Promise<ServiceAccountRecord> {
+  /** The account, created unless it exists (then as it is). */
+  createServiceAccount(nameOrEmail: string, displayName: string, description?: string): Promise<ServiceAccountRecord> {
+    return this.ensure(nameOrEmail, displayName, description, newUniqueId());
+  }
+
+  /**
+   * A new account (IAM projects.serviceAccounts.create), or null when one with that email exists already —
+   * decided by the store's one insert, so two processes sharing PostgreSQL cannot both create it.
+   */
+  async addServiceAccount(accountId: string, displayName: string, description?: string): Promise<ServiceAccountRecord | null> {
+    const uniqueId = newUniqueId();
+    const rec = await this.ensure(accountId, displayName, description, uniqueId);
+    return rec.uniqueId === uniqueId ? rec : null;
+  }
+
+  private async ensure(nameOrEmail: string, displayName: string, description: string | undefined, uniqueId: string): Promise<ServiceAccountRecord> {
     const email = serviceAccountEmail(nameOrEmail, this.projectId);
     const rec = await this.store.ensureServiceAccount({
       email,
-      uniqueId: newUniqueId(),
+      uniqueId,
       projectId: this.projectId,
       displayName,
+      ...(description !== undefined ? { description } : {}),
       disabled: false,
       createdAt: this.clock(),
     });

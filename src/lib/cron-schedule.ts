@@ -8,6 +8,10 @@
 // Croner's own extensions (seconds, L, W, #, ?, +, @macros) are refused: Google's parser does not take them.
 
 import { Cron } from 'croner';
+import { englishLikeSchedule } from './english-schedule.js';
+
+/** Why a schedule is refused: Google's words (`error`), the field, and — for a valid Google schedule authplane does not emulate — `notEmulated` with the fix. */
+export type ScheduleProblem = { error: string; field: 'schedule' | 'time_zone'; notEmulated?: { fix: string } };
 
 /** One field: *, N or NAME, N-M, with /STEP, in a comma list. */
 const FIELD = /^(\*|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(\/[0-9]{1,2})?(,(\*|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(\/[0-9]{1,2})?)*$/;
@@ -20,7 +24,19 @@ export class Schedule {
   ) {}
 
   /** The schedule, or why not (Google's INVALID_ARGUMENT words). */
-  static parse(expression: string, timeZone: string): Schedule | { error: string; field: 'schedule' | 'time_zone' } {
+  static parse(expression: string, timeZone: string): Schedule | ScheduleProblem {
+    const english = englishLikeSchedule(expression);
+    if (english) {
+      const fix = english.cron
+        ? `Use the unix-cron equivalent "${english.cron}".`
+        : 'Write it as a unix-cron schedule: five fields (minute hour day-of-month month day-of-week), e.g. "*/5 * * * *" or "0 9 * * 1".';
+      // The fix is in the message as well: gcloud prints only the message.
+      return {
+        error: `Schedule "${expression}" is an English-like (App Engine cron) schedule: Cloud Scheduler accepts it, but authplane does not emulate English-like schedules, only unix-cron. ${fix}`,
+        field: 'schedule',
+        notEmulated: { fix },
+      };
+    }
     const fields = expression.trim().split(/\s+/);
     if (fields.length !== 5 || !fields.every((f) => FIELD.test(f))) {
       return { error: `Schedule "${expression}" is not a valid unix-cron schedule: five fields (minute hour day-of-month month day-of-week) of numbers, names, *, ranges, steps and lists.`, field: 'schedule' };

@@ -17,12 +17,14 @@
 
 import { notFound } from '../apis/errors.js';
 import { iamPolicyRoutes } from '../apis/iam-policy.js';
+import { refuseUnemulated } from '../apis/unemulated-methods.js';
 import type { ApiRequest, Router } from '../apis/router.js';
 import { serviceResource, projectResource } from '../iam/resources.js';
 import { regionOfHost } from '../lib/regional-host.js';
 import type { Platform } from '../platform.js';
 import { adminLookup, RUN_DOMAIN } from './admin-lookup.js';
 import { knativeRevision, knativeService, readReplacement, resourceVersion } from './knative.js';
+import { parseLabelSelector } from './label-selector.js';
 import { changeService } from './service-changes.js';
 import type { ServiceView } from './service-view.js';
 
@@ -37,6 +39,11 @@ export function cloudRunV1Routes(router: Router, platform: Platform): void {
   const regionOf = (req: ApiRequest) => regionOfHost(req.headers.host) ?? config.project.region;
   const list = (items: unknown[], kind: 'ServiceList' | 'RevisionList') => ({ apiVersion: 'serving.knative.dev/v1', kind, metadata: {}, items });
   const views = () => Promise.all(platform.directory.all().map((e) => lookup.view(e)));
+  /** The objects of a list the request's labelSelector selects (parsed first: a malformed one is refused even for an empty list). */
+  const selected = (req: ApiRequest, items: Record<string, unknown>[]) => {
+    const select = parseLabelSelector(req.query.get('labelSelector'));
+    return items.filter((o) => select(((o.metadata as { labels?: Record<string, string> }).labels) ?? {}));
+  };
 
   /** The generation a replace body was read at, if it says. */
   const basedOn = (view: ServiceView, b: ReturnType<typeof readReplacement>['basedOn']): number | undefined => {
@@ -74,7 +81,7 @@ export function cloudRunV1Routes(router: Router, platform: Platform): void {
   };
 
   api.get(`${ns}/services`, { permission: 'run.services.list', on: namespaceProject }, async (req) => ({
-    body: list(regionOf(req) === config.project.region ? (await views()).map(knativeService) : [], 'ServiceList'),
+    body: list(selected(req, regionOf(req) === config.project.region ? (await views()).map(knativeService) : []), 'ServiceList'),
   }));
   api.get(`${ns}/services/{service}`, { permission: 'run.services.get', on: namespacedService }, async (req) => ({
     body: knativeService(await lookup.view(lookup.service(req.params.service!, regionOf(req)))),
@@ -82,10 +89,9 @@ export function cloudRunV1Routes(router: Router, platform: Platform): void {
   api.put(`${ns}/services/{service}`, { permission: 'run.services.update', on: namespacedService }, (req) => replace(req, regionOf(req)));
 
   api.get(`${ns}/revisions`, { permission: 'run.revisions.list', on: namespaceProject }, async (req) => {
-    // gcloud run revisions list filters with labelSelector=serving.knative.dev/service=NAME.
-    const selector = /^serving\.knative\.dev\/service=(.+)$/.exec(req.query.get('labelSelector') ?? '');
+    // gcloud run revisions list --service S sends labelSelector=serving.knative.dev/service = S.
     const all = regionOf(req) === config.project.region ? await views() : [];
-    return { body: list(all.filter((v) => !selector || v.name === selector[1]).map(knativeRevision), 'RevisionList') };
+    return { body: list(selected(req, all.map(knativeRevision)), 'RevisionList') };
   });
   api.get(`${ns}/revisions/{revision}`, { permission: 'run.revisions.get', on: namespaceProject }, async (req) => {
     const revision = req.params.revision!;
@@ -112,13 +118,31 @@ export function cloudRunV1Routes(router: Router, platform: Platform): void {
     lookup.location(req.params.project!, req.params.location!, false);
     return serviceResource(lookup.service(req.params.service!).config.name);
   };
-  api.get(`${v1}/{location}/services`, { permission: 'run.services.list', on: inLocation }, async () => ({
-    body: { ...list((await views()).map(knativeService), 'ServiceList'), unreachable: [] },
+  api.get(`${v1}/{location}/services`, { permission: 'run.services.list', on: inLocation }, async (req) => ({
+    body: { ...list(selected(req, (await views()).map(knativeService)), 'ServiceList'), unreachable: [] },
   }));
   api.get(`${v1}/{location}/services/{service}`, { permission: 'run.services.get', on: globalService }, async (req) => ({
     body: knativeService(await lookup.view(lookup.service(req.params.service!))),
   }));
   api.put(`${v1}/{location}/services/{service}`, { permission: 'run.services.update', on: globalService }, (req) => replace(req, config.project.region));
+
+  // What `gcloud run deploy` (of a new service), `services delete` and `revisions delete` call: services come
+  // from authplane.yaml (https://cloud.google.com/run/docs/reference/rest/v1/namespaces.services).
+  const because = 'Cloud Run services come from authplane.yaml';
+  const servicesFix = 'Declare or remove the service in authplane.yaml under services: (name, command or upstream, serviceAccount) and restart authplane. Through the Admin API authplane changes only ingress, the invoker IAM check, custom audiences and the request timeout.';
+  refuseUnemulated(router, RUN_DOMAIN, [
+    { verb: 'post', pattern: `${ns}/services`, what: 'Creating Cloud Run services (namespaces.services.create)', because, fix: servicesFix },
+    { verb: 'delete', pattern: `${ns}/services/{service}`, what: 'Deleting Cloud Run services (namespaces.services.delete)', because, fix: servicesFix },
+    { verb: 'post', pattern: `${v1}/{location}/services`, what: 'Creating Cloud Run services (projects.locations.services.create)', because, fix: servicesFix },
+    { verb: 'delete', pattern: `${v1}/{location}/services/{service}`, what: 'Deleting Cloud Run services (projects.locations.services.delete)', because, fix: servicesFix },
+    {
+      verb: 'delete',
+      pattern: `${ns}/revisions/{revision}`,
+      what: 'Deleting Cloud Run revisions (namespaces.revisions.delete)',
+      because: 'each service has the one revision authplane runs',
+      fix: 'The revision goes away with its service: remove the service from authplane.yaml (services:) and restart authplane.',
+    },
+  ]);
 
   iamPolicyRoutes(api, platform, `${v1}/{location}/services/{service}`, {
     resolve: globalService,

@@ -115,7 +115,12 @@ export function knativeService(v: ServiceView): Obj {
   };
 }
 
-/** The serving.knative.dev/v1 Revision behind the service (gcloud reads it to pin an image digest). */
+/**
+ * The serving.knative.dev/v1 Revision behind the service (gcloud reads it to pin an image digest, and lists
+ * it). `gcloud run revisions list` shows ACTIVE from the "Active" condition (api_lib/run/revision.py
+ * Revision.active: True while the revision serves traffic, as this one, the service's only revision, does)
+ * and DEPLOYED BY from the serving.knative.dev/creator annotation (api_lib/run/k8s_object.py author).
+ */
 export function knativeRevision(v: ServiceView): Obj {
   const ready = (type: string) => ({ type, status: 'True', lastTransitionTime: v.createTime });
   return {
@@ -134,12 +139,12 @@ export function knativeRevision(v: ServiceView): Obj {
         'serving.knative.dev/route': v.name,
         'cloud.googleapis.com/location': v.region,
       },
-      annotations: { ...TEMPLATE_ANNOTATIONS, ...authplaneAnnotations(v) },
+      annotations: { ...TEMPLATE_ANNOTATIONS, 'serving.knative.dev/creator': v.creator, ...authplaneAnnotations(v) },
     },
     spec: templateSpec(v),
     status: {
       observedGeneration: 1,
-      conditions: [ready('Ready'), ready('ContainerHealthy'), ready('ResourcesAvailable')],
+      conditions: [ready('Ready'), ready('Active'), ready('ContainerHealthy'), ready('ResourcesAvailable')],
       imageDigest: v.image,
     },
   };

@@ -70,7 +70,7 @@ export function validateJob(job: Obj): ValidJob {
   if (typeof job.schedule !== 'string' || job.schedule.trim() === '') throw invalidArgument('Job.schedule is required.', 'job.schedule');
   const timeZone = typeof job.timeZone === 'string' ? job.timeZone : '';
   const schedule = Schedule.parse(job.schedule, timeZone);
-  if (!(schedule instanceof Schedule)) throw invalidArgument(schedule.error, `job.${schedule.field}`);
+  if (!(schedule instanceof Schedule)) throw schedule.notEmulated ? notSupported(schedule.error, schedule.notEmulated.fix) : invalidArgument(schedule.error, `job.${schedule.field}`);
 
   const rc = (job.retryConfig ?? {}) as Obj;
   const retryCount = rc.retryCount === undefined ? JOB_DEFAULTS.retryCount : Number(rc.retryCount);

@@ -11,6 +11,7 @@ import { adminRoutes } from '../apis/admin.js';
 import { GrpcServer } from '../apis/grpc-server.js';
 import { iamCredentialsRoutes } from '../apis/iamcredentials.js';
 import { oauthRoutes } from '../apis/oauth.js';
+import { unemulatedIamRoutes } from '../apis/unemulated-methods.js';
 import { platformPolicyRoutes } from '../apis/platform-policies.js';
 import { Router } from '../apis/router.js';
 import { serviceAccountKeyRoutes } from '../apis/service-account-keys.js';
@@ -97,6 +98,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     oauthRoutes(router, platform);
     iamCredentialsRoutes(router, platform);
     platformPolicyRoutes(router, platform);
+    unemulatedIamRoutes(router);
     serviceAccountKeyRoutes(router, platform);
     resourceManagerRoutes(router, platform);
     adminRoutes(router, platform);

@@ -28,6 +28,7 @@ export const saFromRow = (r: Row): ServiceAccountRecord => ({
   uniqueId: r.unique_id as string,
   projectId: r.project_id as string,
   displayName: r.display_name as string,
+  ...(typeof r.description === 'string' ? { description: r.description } : {}),
   disabled: Boolean(r.disabled),
   createdAt: Number(r.created_at),
 });

@@ -159,8 +159,8 @@ export class PostgresStore implements Store {
 
   async ensureServiceAccount(sa: ServiceAccountRecord): Promise<ServiceAccountRecord> {
     await this.pool.query(
-      'INSERT INTO service_accounts (email, unique_id, project_id, display_name, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (email) DO NOTHING',
-      [sa.email, sa.uniqueId, sa.projectId, sa.displayName, sa.disabled, sa.createdAt],
+      'INSERT INTO service_accounts (email, unique_id, project_id, display_name, description, disabled, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (email) DO NOTHING',
+      [sa.email, sa.uniqueId, sa.projectId, sa.displayName, sa.description ?? null, sa.disabled, sa.createdAt],
     );
     return saFromRow((await this.pool.query('SELECT * FROM service_accounts WHERE email = $1', [sa.email])).rows[0] as Row);
   }

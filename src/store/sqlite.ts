@@ -148,8 +148,8 @@ export class SqliteStore implements Store {
 
   async ensureServiceAccount(sa: ServiceAccountRecord): Promise<ServiceAccountRecord> {
     this.db
-      .prepare('INSERT INTO service_accounts (email, unique_id, project_id, display_name, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING')
-      .run(sa.email, sa.uniqueId, sa.projectId, sa.displayName, sa.disabled ? 1 : 0, sa.createdAt);
+      .prepare('INSERT INTO service_accounts (email, unique_id, project_id, display_name, description, disabled, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (email) DO NOTHING')
+      .run(sa.email, sa.uniqueId, sa.projectId, sa.displayName, sa.description ?? null, sa.disabled ? 1 : 0, sa.createdAt);
     return saFromRow(this.db.prepare('SELECT * FROM service_accounts WHERE email = ?').get(sa.email) as Row);
   }
 

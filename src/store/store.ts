@@ -37,6 +37,8 @@ export interface ServiceAccountRecord {
   uniqueId: string;
   projectId: string;
   displayName: string;
+  /** ServiceAccount.description, when one was given (projects.serviceAccounts.create). */
+  description?: string;
   disabled: boolean;
   createdAt: number;
 }

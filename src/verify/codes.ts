@@ -345,7 +345,10 @@ export const REFUSAL_CODES = {
   },
   NOT_SUPPORTED: {
     summary: 'A Google feature authplane does not emulate (e.g. App Engine targets).',
-    google: { api: apiAnswer(501, 'UNIMPLEMENTED') },
+    // UNIMPLEMENTED (gRPC, and the JSON body's status), over HTTP 400 rather than its usual 501: Google has
+    // these methods, so a client must stop and show the fix, and gcloud's apitools retries every 5xx five
+    // times with backoff (apitools/base/py/http_wrapper.py CheckResponse), half a minute before it prints it.
+    google: { api: apiAnswer(400, 'UNIMPLEMENTED') },
     explanation: '{message}',
     remedy: '{fix}',
   },

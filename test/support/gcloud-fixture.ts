@@ -28,7 +28,12 @@ export interface GcloudProject {
   stop(): Promise<void>;
 }
 
-export async function startGcloudProject(): Promise<GcloudProject> {
+export interface GcloudProjectOptions {
+  /** More services in front of the same upstream, running as update-runtime (no invoker bindings). */
+  extraServices?: string[];
+}
+
+export async function startGcloudProject(options: GcloudProjectOptions = {}): Promise<GcloudProject> {
   const received: Received[] = [];
   const upstream: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -54,7 +59,10 @@ export async function startGcloudProject(): Promise<GcloudProject> {
         { resource: 'serviceAccounts/tasks-invoker', role: 'roles/iam.serviceAccountTokenCreator', members: ['serviceAccount:caller'] },
       ],
     },
-    services: [{ name: 'update', port: 0, upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, serviceAccount: 'update-runtime', metadataPort: 0 }],
+    services: [
+      { name: 'update', port: 0, upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, serviceAccount: 'update-runtime', metadataPort: 0 },
+      ...(options.extraServices ?? []).map((name) => ({ name, port: 0, upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`, serviceAccount: 'update-runtime' })),
+    ],
     workloads: [{ name: 'runner', serviceAccount: 'runner', metadataPort: 0 }],
     queues: [{ name: 'upgrades', retryConfig: { maxAttempts: 3, minBackoff: '0.1s', maxBackoff: '0.2s', maxDoublings: 1 } }],
   });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { runCli } from './cli.js';
-import { startGcloudProject, type GcloudProject } from './gcloud-fixture.js';
+import { startGcloudProject, type GcloudProject, type GcloudProjectOptions } from './gcloud-fixture.js';
 
 export const GCLOUD = '/usr/bin/gcloud';
 /** Why the gcloud suites skip, or false when gcloud is here. */
@@ -132,11 +132,11 @@ export interface GcloudSuite {
  * Hooks for a describe block of gcloud tests: a fresh project before, and after, its removal and the check
  * that no gcloud of the suite tried to leave this machine.
  */
-export function gcloudSuite(): GcloudSuite {
+export function gcloudSuite(options: GcloudProjectOptions = {}): GcloudSuite {
   let project: GcloudProject | undefined;
   const sessions: GcloudSession[] = [];
   before(async () => {
-    project = await startGcloudProject();
+    project = await startGcloudProject(options);
   });
   after(async () => {
     await project?.stop();
