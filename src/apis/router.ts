@@ -19,6 +19,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Platform } from '../platform.js';
 import { httpDetails } from '../observe/http-details.js';
+import { headerFacts } from '../lib/http-headers.js';
 import { requestLogFor, denialFields, type RequestLogEntry } from '../observe/request-log.js';
 import { deny, DenialError, type Denial } from '../verify/denial.js';
 import { denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
@@ -227,7 +228,7 @@ export class Router {
       outcome: outcome.outcome,
       googleVisible: true,
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-      http: httpDetails(raw),
+      http: httpDetails(raw, headerFacts(raw.rawHeaders)),
       ...(req.caller !== 'allUsers' ? { principal: req.caller } : {}),
       ...(outcome.denial ? denialFields(outcome.denial) : {}),
       ...(outcome.error ? { error: outcome.error } : {}),

@@ -23,9 +23,10 @@ import type { ServiceEntry } from '../services/directory.js';
 import { deny, type Denial } from '../verify/denial.js';
 import { DENIAL_HEADER, denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
 import { googleFrontEndServer } from '../apis/http-server.js';
+import { headerFacts, type HeaderFacts } from '../lib/http-headers.js';
 import { DeadlineQueue } from './deadlines.js';
 import { LocalIncoming, LocalResponse } from './local-request.js';
-import { headerFacts, MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, upstreamHeaders, type HeaderFacts, type ProxiedRequest, type ProxiedResponse, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, upstreamHeaders, type ProxiedRequest, type ProxiedResponse, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
 
 export { REQUEST_ID_HEADER };
 /** How long a request waits for a (re)starting supervised service before 503. */
@@ -268,7 +269,7 @@ export class FrontDoor implements LocalFrontDoor {
       outcome: answer.outcome,
       googleVisible: a === undefined || a.ok || a.googleVisible,
       durationMs: round(performance.now() - started),
-      http: httpDetails(req, 'responseBytes' in answer ? answer.responseBytes : undefined),
+      http: httpDetails(req, facts, 'responseBytes' in answer ? answer.responseBytes : undefined),
     };
     if (a?.principal !== undefined) entry.principal = a.principal;
     if (a?.token !== undefined) entry.token = a.token;

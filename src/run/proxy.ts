@@ -10,7 +10,7 @@ import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders 
 import { request as httpsRequest } from 'node:https';
 import type { Dispatcher, Pool } from 'undici';
 import { Readable, type Duplex } from 'node:stream';
-import { clientAddress, HOP_BY_HOP } from '../lib/http-headers.js';
+import { clientAddress, HOP_BY_HOP, type HeaderFacts } from '../lib/http-headers.js';
 import { stripSignature } from '../lib/jwt.js';
 import { hostPort } from '../lib/host-port.js';
 import { lazyModule } from '../lib/lazy-module.js';
@@ -40,45 +40,6 @@ export interface ProxiedRequest extends AsyncIterable<Buffer> {
   readonly url?: string | undefined;
   readonly rawHeaders: string[];
   readonly socket: { readonly remoteAddress?: string | undefined };
-}
-
-/**
- * The request headers the front door and the proxy act on, from one pass over rawHeaders: reading
- * `req.headers` makes Node build an object of every header, on every request.
- */
-export interface HeaderFacts {
-  /** The first Host (Node keeps the first of duplicates). */
-  host: string | undefined;
-  /** Repeated lines joined with ", ", as Node joins them. */
-  connection: string | undefined;
-  contentLength: string | undefined;
-  transferEncoding: string | undefined;
-}
-
-export function headerFacts(raw: readonly string[]): HeaderFacts {
-  let host: string | undefined;
-  let connection: string | undefined;
-  let contentLength: string | undefined;
-  let transferEncoding: string | undefined;
-  for (let i = 0; i < raw.length; i += 2) {
-    const name = raw[i]!;
-    // Cheap length filter before the case-insensitive compare.
-    switch (name.length) {
-      case 4:
-        if (host === undefined && name.toLowerCase() === 'host') host = raw[i + 1]!;
-        break;
-      case 10:
-        if (name.toLowerCase() === 'connection') connection = connection === undefined ? raw[i + 1]! : `${connection}, ${raw[i + 1]!}`;
-        break;
-      case 14:
-        if (contentLength === undefined && name.toLowerCase() === 'content-length') contentLength = raw[i + 1]!;
-        break;
-      case 17:
-        if (name.toLowerCase() === 'transfer-encoding') transferEncoding = transferEncoding === undefined ? raw[i + 1]! : `${transferEncoding}, ${raw[i + 1]!}`;
-        break;
-    }
-  }
-  return { host, connection, contentLength, transferEncoding };
 }
 
 /** What the proxy writes to: a ServerResponse, or the in-process answer of `deliver`. */
