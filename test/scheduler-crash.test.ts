@@ -95,6 +95,7 @@ describe('Cloud Scheduler survives SIGKILL', () => {
       // The held ones: attempt 1 died with the process (never recorded), attempt 2 of the same execution succeeded.
       const expected = attempts.length === 1 && answered.get(j) === 1 ? [[attempts[0]!.attempt, 200]] : undefined;
       assert.ok(expected !== undefined, `${j}: ${JSON.stringify(attempts)}`);
+      assert.deepEqual(attempts.map((a) => [a.attempt, a.httpStatus]), expected, `${j}: its one recorded attempt answered 200`);
       assert.equal(new Set(attempts.map((a) => a.execution)).size, 1);
     }
     const second = (await Promise.all(Array.from({ length: N }, async (_, i) => ((await call(ap.api, 'GET', `/admin/v1/jobs/j${i}/attempts`)) as { attempts: { attempt: number }[] }).attempts[0]!.attempt))).filter((a) => a === 2);
