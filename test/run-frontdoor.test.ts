@@ -367,3 +367,27 @@ describe('Cloud Run front door', () => {
     assert.equal(ok.token?.claims?.aud, updateUrl, 'the claims are logged');
   });
 });
+
+describe('a service that cannot be reached', () => {
+  it("503 with Cloud Run's text, x-authplane-denial SERVICE_UNAVAILABLE, and the refusal with its reason in the request log", async () => {
+    // A port nothing listens on: bound, then closed.
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((r) => closed.close(r));
+    const ap = await startTestAuthplane({ services: [{ name: 'gone', upstream: `http://127.0.0.1:${port}`, invokerIamCheck: false }] });
+    try {
+      const r = await fetch(`${ap.platform.directory.get('gone')!.urls.local!}/x`);
+      assert.equal(r.status, 503);
+      assert.equal(r.headers.get('x-authplane-denial'), 'SERVICE_UNAVAILABLE');
+      assert.match(r.headers.get('content-type') ?? '', /^text\/plain/);
+      assert.match(await r.text(), /^The request failed because either the HTTP response was malformed or connection to the instance had an error\./);
+      await waitFor('the refusal in the request log', async () => {
+        const { requests } = (await (await ap.api('/admin/v1/requests?service=gone')).json()) as { requests: { status: number; code?: string; explanation?: string }[] };
+        return requests.some((e) => e.status === 503 && e.code === 'SERVICE_UNAVAILABLE' && /cannot reach the service at http:\/\/127\.0\.0\.1:\d+: ECONNREFUSED/.test(e.explanation ?? ''));
+      });
+    } finally {
+      await ap.stop();
+    }
+  });
+});

@@ -26,7 +26,7 @@ import { googleFrontEndServer } from '../apis/http-server.js';
 import { headerFacts, type HeaderFacts } from '../lib/http-headers.js';
 import { DeadlineQueue } from './deadlines.js';
 import { LocalIncoming, LocalResponse } from './local-request.js';
-import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, upstreamHeaders, type ProxiedRequest, type ProxiedResponse, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, serviceUnavailable, upstreamHeaders, type ProxiedRequest, type ProxiedResponse, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
 
 export { REQUEST_ID_HEADER };
 /** How long a request waits for a (re)starting supervised service before 503. */
@@ -195,8 +195,10 @@ export class FrontDoor implements LocalFrontDoor {
       waitReady(ready).then((up) => {
         if (up) go();
         else {
-          sendServiceUnavailable(res);
-          this.record(req, id, started, source, facts, a, { status: 503, outcome: 'upstream-error', error: `the service did not become ready within ${READY_WAIT_MS / 1000} s` });
+          const error = `the service did not become ready within ${READY_WAIT_MS / 1000} s`;
+          const denial = serviceUnavailable(error);
+          sendServiceUnavailable(res, denial, id);
+          this.record(req, id, started, source, facts, a, { status: 503, outcome: 'upstream-error', error, denial });
         }
       }, () => undefined);
     }

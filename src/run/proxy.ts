@@ -16,6 +16,8 @@ import { hostPort } from '../lib/host-port.js';
 import { lazyModule } from '../lib/lazy-module.js';
 import type { HeaderEdits } from '../admission/edits.js';
 import type { Timers } from '../dispatch/timers.js';
+import { deny, type Denial } from '../verify/denial.js';
+import { denialResponse } from '../verify/response.js';
 
 /** Responses up to this size (by Content-Length) are sent in one write. */
 const SMALL_RESPONSE_BYTES = 64 * 1024;
@@ -116,6 +118,8 @@ export interface ProxyResult {
   timedOut?: true;
   /** Bytes of the response body sent to the client (Cloud Logging's httpRequest.responseSize). */
   responseBytes?: number;
+  /** Why the front door answered itself (the service could not be reached). */
+  denial?: Denial;
 }
 
 // undici is loaded once authplane is ready (lib/lazy-module.ts): its ≈ 30 ms of module loading stays out of the
@@ -253,9 +257,11 @@ export function proxyHttp(
           done({ status: 413, outcome: 'too-large', error: e.message });
           return;
         }
-        if (!res.headersSent) sendServiceUnavailable(res);
+        const error = `cannot reach the service at ${target.protocol}//${target.host}:${target.port}: ${e.code ?? e.message}`;
+        const denial = serviceUnavailable(error);
+        if (!res.headersSent) sendServiceUnavailable(res, denial);
         else res.destroy();
-        done({ status: 503, outcome: 'upstream-error', error: `cannot reach the service at ${target.protocol}//${target.host}:${target.port}: ${e.code ?? e.message}` });
+        done({ status: 503, outcome: 'upstream-error', error, denial });
       },
     };
     agents.pool(target).dispatch({ method: req.method as Dispatcher.HttpMethod, path: req.url ?? '/', headers, body }, handler);
@@ -280,13 +286,15 @@ export function sendTooLarge(res: ProxiedResponse): void {
   res.end(body);
 }
 
-/** What Cloud Run answers when the instance cannot be reached or broke the connection. */
-export function sendServiceUnavailable(res: ProxiedResponse): void {
-  const body =
-    'The request failed because either the HTTP response was malformed or connection to the instance had an error. ' +
-    'Additional troubleshooting documentation can be found at: https://cloud.google.com/run/docs/troubleshooting#malformed-response-or-connection-error\n';
-  res.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+/** What Cloud Run answers when the instance cannot be reached, broke the connection or never became ready. */
+export function serviceUnavailable(reason: string): Denial {
+  return deny('SERVICE_UNAVAILABLE', 'run', { reason });
+}
+
+export function sendServiceUnavailable(res: ProxiedResponse, denial: Denial, requestId?: string): void {
+  const out = denialResponse(denial, requestId === undefined ? {} : { requestId });
+  res.writeHead(out.status, { ...out.headers, 'content-length': Buffer.byteLength(out.body) });
+  res.end(out.body);
 }
 
 /**
@@ -335,8 +343,13 @@ export function proxyUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer,
       resolve({ status: upRes.statusCode ?? 502, outcome: 'proxied' });
     });
     up.on('error', (e: NodeJS.ErrnoException) => {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n');
-      resolve({ status: 503, outcome: 'upstream-error', error: `cannot reach the service: ${e.code ?? e.message}` });
+      const error = `cannot reach the service: ${e.code ?? e.message}`;
+      const denial = serviceUnavailable(error);
+      const out = denialResponse(denial);
+      let text = 'HTTP/1.1 503 Service Unavailable\r\n';
+      for (const [k, v] of Object.entries({ ...out.headers, 'content-length': String(Buffer.byteLength(out.body)), connection: 'close' })) text += `${k}: ${v}\r\n`;
+      socket.end(`${text}\r\n${out.body}`);
+      resolve({ status: 503, outcome: 'upstream-error', error, denial });
     });
     up.end();
   });

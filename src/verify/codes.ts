@@ -477,6 +477,20 @@ export const REFUSAL_CODES = {
     remedy:
       'Mint the access token with https://www.googleapis.com/auth/cloud-platform (the metadata server\'s …/token?scopes=…, generateAccessToken\'s scope, a key file client\'s scopes, `gcloud auth print-access-token`): Google Cloud APIs all accept it, and IAM decides what the caller may do.',
   },
+  SERVICE_UNAVAILABLE: {
+    summary: 'The service could not be reached: its process does not listen, broke the connection, or did not become ready in time (Cloud Run: 503).',
+    // Cloud Run's text, as its troubleshooting page quotes it (#malformed-response-or-connection-error).
+    google: {
+      run: {
+        status: 503,
+        message:
+          'The request failed because either the HTTP response was malformed or connection to the instance had an error. Additional troubleshooting documentation can be found at: https://cloud.google.com/run/docs/troubleshooting#malformed-response-or-connection-error',
+      },
+    },
+    explanation: 'The front door could not get an answer from the service: {reason}.',
+    remedy:
+      'Make the service listen on 127.0.0.1 at the port in its PORT variable and answer with well-formed HTTP; if authplane runs its command, its output (printed by authplane) says why it stopped — a restarting command gets 30 s to answer before requests are refused.',
+  },
   REQUEST_TIMEOUT: {
     summary: 'The service did not answer within its request timeout (Cloud Run: 504; the request is cancelled).',
     google: { run: { status: 504, message: 'The request has been terminated because it has reached the maximum request timeout.' } },

@@ -54,8 +54,9 @@ export function denialResponse(denial: Denial, options: DenialResponseOptions = 
       headers['content-type'] = 'application/json';
       return { status, headers, body: JSON.stringify({ fault: { faultstring: denial.message, detail: { errorcode: denial.errorCode ?? 'messaging.runtime.Error' } } }) };
     case 'run':
-      // Cloud Run's timeout answer is its own text, not a Google Front End page (REFERENCE §13).
-      if (status === 504) {
+      // Cloud Run's own plain-text answers, not Google Front End pages: the 503 as its troubleshooting page quotes
+      // it; the 504's words are its timeout documentation's (the exact body is not recorded: REFERENCE §13).
+      if (status === 503 || status === 504) {
         headers['content-type'] = 'text/plain; charset=utf-8';
         return { status, headers, body: `${denial.message}\n` };
       }
