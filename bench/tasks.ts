@@ -8,7 +8,7 @@
 // Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CloudTasksClient } from '@google-cloud/tasks';
@@ -18,6 +18,7 @@ import { startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { lookupType } from '../src/tasks/proto.js';
 import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
+import { cpuMs } from './lib/processes.js';
 
 const quick = process.argv.includes('--quick');
 const sqliteOnly = process.argv.includes('--sqlite-only');
@@ -87,25 +88,14 @@ const pct = (xs: number[], p: number) => {
 };
 
 /** CPU milliseconds used so far by the processes `pids` (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
-function cpuMsOf(pids: number[]): number {
-  try {
-    return pids.reduce((sum, pid) => {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime
-    }, 0);
-  } catch {
-    return NaN;
-  }
-}
-
 /** Where the CPU went during a phase of `n` tasks: authplane's processes and this one (clients, target), µs a task. */
 async function cpuPerTask<T>(aps: StartedCli[], n: number, phase: () => Promise<T>): Promise<{ result: T; cpu: Cpu }> {
   const pids = aps.map((a) => a.pid);
-  const ap0 = cpuMsOf(pids);
+  const ap0 = cpuMs(pids);
   const me0 = process.cpuUsage();
   const result = await phase();
   const me = process.cpuUsage(me0);
-  return { result, cpu: { authplane: ((cpuMsOf(pids) - ap0) * 1000) / n, client: (me.user + me.system) / n } };
+  return { result, cpu: { authplane: ((cpuMs(pids) - ap0) * 1000) / n, client: (me.user + me.system) / n } };
 }
 
 /**

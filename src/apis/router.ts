@@ -85,7 +85,6 @@ interface Route extends RouteInfo {
 
 /** Google Front End's limit for a request body (Cloud Run's HTTP/1 limit; googleapis JSON bodies are far smaller). */
 export const MAX_BODY_BYTES = 32 * 1024 * 1024;
-export { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.js';
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 

@@ -11,8 +11,6 @@ export interface Position {
 /** `=`, `!=`, `<`, `<=`, `>`, `>=`, `:` (has), `=~` and `!~` (RE2 regular expressions). */
 export type Comparator = '=' | '!=' | '<' | '<=' | '>' | '>=' | ':' | '=~' | '!~';
 
-export const COMPARATORS: readonly Comparator[] = ['=', '!=', '<', '<=', '>', '>=', ':', '=~', '!~'];
-
 /** A literal: a quoted string (escapes decoded) or unquoted text such as `cloud_run_revision`, `403`, `2024-01-02`. */
 export interface FilterValue {
   readonly text: string;

@@ -42,12 +42,6 @@ function runtime(platform: Platform): PubsubRuntime {
   return rt;
 }
 
-/** The push dispatcher and its source of a running authplane (tests and the bench read counters and windows). */
-export const pubsubPush = (platform: Platform): { dispatcher: Dispatcher<PushItem, PushCompletion>; source: PushSource } => {
-  const rt = runtime(platform);
-  return { dispatcher: rt.dispatcher, source: rt.push };
-};
-
 export const pubsubProduct: Product = {
   name: 'pubsub',
 

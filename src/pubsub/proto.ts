@@ -22,4 +22,3 @@ export function pubsubRoot(): protobuf.Root {
   return descriptor(PUBSUB_DESCRIPTOR);
 }
 
-export const pubsubType = (name: string): protobuf.Type => pubsubRoot().lookupType(name);

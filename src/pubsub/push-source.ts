@@ -10,7 +10,7 @@ import type { AttemptPreview } from '../dispatch/attempt-preview.js';
 import { failedPrecondition } from '../apis/errors.js';
 import { serviceAccountResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
-import { redeliveryDelayMs } from '../store/pubsub-rows.js';
+import { dueForDeadLetter, redeliveryDelayMs } from '../store/pubsub-rows.js';
 import type { ClaimTerms, LeasedMessage, PushCompletion, SubscriptionRecord } from '../store/pubsub-store.js';
 import { pushRedelivery } from './messages.js';
 import { subscriptionName, topicName } from './names.js';
@@ -162,7 +162,7 @@ export class PushSource implements DispatchSource<PushItem, PushCompletion> {
       scheduleTime: new Date(m.dueAt).toISOString(),
     };
     if (acked) return { completion: { ...base, outcome: 'acked', nextAt: now }, describe };
-    if (s.deadLetter && m.attempts >= s.deadLetter.maxDeliveryAttempts) {
+    if (dueForDeadLetter(s, m.attempts) && s.deadLetter) {
       return {
         completion: { ...base, outcome: 'dead-letter', nextAt: now },
         describe: { ...describe, retryReason: `deadLetterPolicy: ${m.attempts} delivery attempts reached maxDeliveryAttempts (${s.deadLetter.maxDeliveryAttempts}): forwarded to ${topicName(this.project.id, s.deadLetter.topic)}` },

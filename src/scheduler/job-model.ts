@@ -187,9 +187,6 @@ export function applyUpdate(current: JobSettings, msg: Obj, paths: string[] | un
   return out;
 }
 
-/** google.rpc.Code numbers of the statuses a job reports. */
-export const OK_STATUS = { code: 0 };
-
 /** The Job message of a stored job, as GetJob answers it. */
 export function toJobMessage(j: JobRecord): Obj {
   const settings = settingsMessage(j);

@@ -8,6 +8,9 @@ export type Row = Record<string, unknown>;
 /** A nullable number column (PostgreSQL returns BIGINT as a string). */
 export const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
+/** A value as better-sqlite3 binds it: booleans become 1 and 0 (it refuses JS booleans). */
+export const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
+
 /** A JSON column: SQLite returns text, PostgreSQL's jsonb is already parsed. */
 export const json = <T>(v: unknown): T => (typeof v === 'string' ? (JSON.parse(v) as T) : (v as T));
 

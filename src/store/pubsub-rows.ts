@@ -1,10 +1,8 @@
 // Row ⇄ record mapping and the arithmetic both Pub/Sub stores share, so SQLite and PostgreSQL compute
 // exactly the same thing: when a message is due again, and what a dead-lettered copy carries.
 
-import { json, type Row } from './core-rows.js';
+import { json, numOrNull, type Row } from './core-rows.js';
 import type { DeadLetterContext, MessageRecord, NewMessage, RedeliveryPolicy, SubscriptionRecord, TopicRecord } from './pubsub-store.js';
-
-const numOrNull = (v: unknown): number | null => (v === null || v === undefined ? null : Number(v));
 
 export function topicFromRow(r: Row): TopicRecord {
   return {

@@ -2,12 +2,11 @@
 // the due jobs.
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import type { Row } from './core-rows.js';
+import { sqliteValue, type Row } from './core-rows.js';
 import { dispatchAttemptFromRow, dispatchAttemptValues, insertDispatchAttemptSql, type DispatchAttemptRecord } from './dispatch-attempts.js';
 import { inFlight, JOB_COLUMNS, jobFromRow, jobValues, leasedJob } from './scheduler-rows.js';
 import type { JobClaim, JobCompletion, JobRecord, SchedulerStore } from './scheduler-store.js';
 
-const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 const LEASE_COLUMNS = ['execution', 'retry_at', 'lease_id', 'next_at'] as const;
 
 export class SqliteSchedulerStore implements SchedulerStore {

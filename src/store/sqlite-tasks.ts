@@ -1,7 +1,7 @@
 // Cloud Tasks on SQLite: one process owns the file (sqlite-owner.ts), so a claim is a single IMMEDIATE transaction
 // (the single writer) that refills the queue's bucket, counts in-flight leases, and leases due rows.
 import type Database from 'better-sqlite3';
-import type { Row } from './core-rows.js';
+import { sqliteValue, type Row } from './core-rows.js';
 import {
   attemptFromRow,
   claimable,
@@ -32,7 +32,6 @@ export interface SqliteOwner {
   liveLeaseOwners(): string[];
 }
 
-const sqliteValue = (v: unknown): unknown => (typeof v === 'boolean' ? (v ? 1 : 0) : v);
 
 export class SqliteTaskStore implements TaskStore {
   private prepared: Record<string, Database.Statement> | undefined;
