@@ -5,6 +5,7 @@
 
 import { requireActAs, requirePermission } from '../apis/caller.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../apis/errors.js';
+import { pageSize } from '../apis/paging.js';
 import type { Obj } from '../apis/proto.js';
 import { projectResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
@@ -18,12 +19,6 @@ import type { Schedule } from '../lib/cron-schedule.js';
 const DOMAIN = 'cloudscheduler.googleapis.com';
 export const JOB_NOT_FOUND = 'Job not found.';
 const MAX_PAGE = 500;
-
-function pageSize(v: unknown): number {
-  const n = v === undefined ? 0 : Number(v);
-  if (!Number.isInteger(n) || n < 0) throw invalidArgument('page_size must be a non-negative number.', 'page_size');
-  return n === 0 ? MAX_PAGE : Math.min(n, MAX_PAGE);
-}
 
 export class CloudSchedulerService {
   constructor(
@@ -67,7 +62,7 @@ export class CloudSchedulerService {
     const loc = parseLocation(req.parent);
     checkProject(loc, this.project.id, this.project.number);
     this.need(caller, 'cloudscheduler.jobs.list');
-    const size = pageSize(req.pageSize);
+    const size = pageSize(req.pageSize, MAX_PAGE);
     let after = '';
     if (req.pageToken) {
       after = Buffer.from(String(req.pageToken), 'base64url').toString('utf8');

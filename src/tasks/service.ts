@@ -4,6 +4,7 @@
 // status and words plus authplane's code.
 
 import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../apis/errors.js';
+import { pageSize } from '../apis/paging.js';
 import { requireActAs, requirePermission } from '../apis/caller.js';
 import { checkRequestedVersion, policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
 import { projectResource, queueResource } from '../iam/resources.js';
@@ -37,12 +38,6 @@ function decodeToken(s: unknown): PageToken | undefined {
     // fall through
   }
   throw invalidArgument('Invalid page_token: it must be a next_page_token returned by a previous List call.', 'page_token');
-}
-
-function pageSize(v: unknown, max: number): number {
-  const n = v === undefined ? 0 : Number(v);
-  if (!Number.isInteger(n) || n < 0) throw invalidArgument('page_size must be a non-negative number.', 'page_size');
-  return n === 0 ? max : Math.min(n, max);
 }
 
 export class CloudTasksService {
