@@ -58,13 +58,8 @@ export function attemptEntry(platform: Platform, product: DispatchAttempt['produ
   if (o.error) entry.error = o.error;
   if (o.denial) {
     const door = o.frontDoorRequestId ? log.get(o.frontDoorRequestId) : undefined;
-    if (door?.code === o.denial) {
-      entry.code = door.code;
-      if (door.message !== undefined) entry.message = door.message;
-      if (door.explanation !== undefined) entry.explanation = door.explanation;
-      if (door.remedy !== undefined) entry.remedy = door.remedy;
-      if (door.evidence !== undefined) entry.evidence = door.evidence;
-    } else if (isRefusalCode(o.denial)) {
+    if (door?.code === o.denial) Object.assign(entry, refusalFields(door));
+    else if (isRefusalCode(o.denial)) {
       const spec = REFUSAL_CODES[o.denial];
       Object.assign(entry, { code: o.denial, explanation: spec.summary, remedy: 'See the front door\'s entry for this request for the evidence and the fix.' });
     } else entry.code = o.denial;
@@ -120,8 +115,17 @@ export function attemptViews(platform: Platform, resource: string, attempts: Att
 export function frontDoorRefusal(platform: Platform, requestId: string | null): Pick<RequestLogEntry, 'code' | 'message' | 'explanation' | 'remedy' | 'evidence'> | undefined {
   if (!requestId) return undefined;
   const e = requestLogFor(platform).get(requestId);
-  if (!e?.code) return undefined;
-  return { code: e.code, ...(e.message !== undefined ? { message: e.message } : {}), ...(e.explanation !== undefined ? { explanation: e.explanation } : {}), ...(e.remedy !== undefined ? { remedy: e.remedy } : {}) };
+  return e?.code ? refusalFields(e) : undefined;
+}
+
+/** A refused entry's code, Google's message, explanation, remedy and evidence (those it has). */
+function refusalFields(e: RequestLogEntry): Pick<RequestLogEntry, 'code' | 'message' | 'explanation' | 'remedy' | 'evidence'> {
+  const out: Pick<RequestLogEntry, 'code' | 'message' | 'explanation' | 'remedy' | 'evidence'> = { code: e.code };
+  if (e.message !== undefined) out.message = e.message;
+  if (e.explanation !== undefined) out.explanation = e.explanation;
+  if (e.remedy !== undefined) out.remedy = e.remedy;
+  if (e.evidence !== undefined) out.evidence = e.evidence;
+  return out;
 }
 
 /**
