@@ -1,8 +1,8 @@
 // google.pubsub.v1 Publisher and Subscriber, and google.iam.v1.IAMPolicy for topics and subscriptions,
 // transport-free: every RPC takes the calling IAM member and the request in the shared object shape and
 // returns the response in it. gRPC (grpc.ts, streaming-pull.ts) and REST (rest.ts) translate around it.
-// Google's words: "Resource not found (resource=ID)." and "Resource already exists in the project
-// (resource=ID)." (recorded from the service, REFERENCE §9 sources).
+// Google's words as authplane renders them: "Resource not found (resource=ID)." and "Resource already exists
+// in the project (resource=ID)." (not in REFERENCE.md: docs/behaviour.md lists them as unrecorded).
 
 import { requireActAs, requirePermission } from '../apis/caller.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, notSupported } from '../apis/errors.js';
