@@ -102,6 +102,13 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
       }, START_TIMEOUT_MS);
       channel.on('ready', () => {
         clearTimeout(timer);
+        // What changed between the worker's init and now reached no one (only running workers are told):
+        // it is sent now, in the same turn the worker joins `running`, so no change falls in between. A
+        // supervised command that became ready in that gap would otherwise leave the worker holding its
+        // requests until the 30 s start limit.
+        for (const d of doors) channel.emit('upstream', { service: d.name, upstream: upstreams.get(d.name) ?? null });
+        void channel.call('iam').catch(() => undefined);
+        void channel.call('settings').catch(() => undefined);
         running.set(index, r);
         resolve(r);
       });
