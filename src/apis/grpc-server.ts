@@ -12,7 +12,7 @@ import type { Platform } from '../platform.js';
 import { deny, DenialError, type Denial } from '../verify/denial.js';
 import { grpcStatus } from '../verify/response.js';
 import { authorizedCaller } from './caller.js';
-import { invalidFields } from './errors.js';
+import { invalidFields, notSupported } from './errors.js';
 import { checkDecoded } from './proto-check.js';
 import { decodeBinary, describedMethods, descriptor, encodeBinary, methodShapes, type MethodShape, type Obj } from './proto.js';
 
@@ -121,11 +121,59 @@ function statusDetails(code: number, message: string, denial: Denial): Buffer | 
 export class GrpcServer {
   private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
   private services = 0;
+  /** The gRPC services added (`google.cloud.tasks.v2.CloudTasks`, …), for the refusal of a method none serves. */
+  private readonly served = new Set<string>();
   /** Prebuilt descriptors whose roots are built on first use (`warm` builds them after ready). */
   private readonly deferredDescriptors = new Set<string>();
   private address: string | undefined;
 
-  constructor(private readonly platform: Platform) {}
+  constructor(private readonly platform: Platform) {
+    this.answerUnknownMethods();
+  }
+
+  /**
+   * A call to a method no service here has gets Google's UNIMPLEMENTED with a code, a fix and a request-log
+   * entry. grpc-js would answer it itself ("The server does not implement the method …", unlogged) and has
+   * no public hook for it: its handler table (grpc-js 1.14 `Server#handlers`, read by `_retrieveHandler`) is
+   * given a lookup that falls back to one refusing handler. test/grpc-unknown-method fails if that changes.
+   */
+  private answerUnknownMethods(): void {
+    const handlers = (this.server as unknown as { handlers?: Map<string, unknown> }).handlers;
+    if (!(handlers instanceof Map)) throw new Error('@grpc/grpc-js: Server#handlers is not the Map this version of authplane expects');
+    const registered = handlers.get.bind(handlers);
+    handlers.get = (path: string) =>
+      registered(path) ?? {
+        type: 'bidi',
+        path,
+        serialize: (b: Buffer) => b,
+        deserialize: (b: Buffer) => b,
+        // Bidi, so that the answer goes at once whatever the client streams; the status ends the call.
+        func: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
+          const started = performance.now();
+          const id = requestLogFor(this.platform).newId();
+          const s = this.status(this.unknownMethod(path, call.getHost()), path, id);
+          call.on('error', () => undefined);
+          call.emit('error', s.error);
+          this.record(path.slice(1, path.lastIndexOf('/')), path, id, started, undefined, s.denial.status, s.denial);
+        },
+      };
+  }
+
+  /**
+   * Google's words (seen from googleapis.com): a method its service lacks, "GRPC target method can't be
+   * resolved." (googleapis/gapic-generator-python#489); a service the host does not serve, "The GRPC target is
+   * not implemented on the server, host: H, method: M." (googleapis/nodejs-tasks#429).
+   */
+  private unknownMethod(path: string, host: string): DenialError {
+    const service = path.slice(1, path.lastIndexOf('/'));
+    const services = [...this.served].sort().join(', ');
+    if (this.served.has(service)) {
+      const fix = `authplane serves ${service} without this method; docs/ lists the methods authplane emulates on each API.`;
+      return notSupported("GRPC target method can't be resolved.", fix);
+    }
+    const fix = `authplane's gRPC port serves ${services}: point the client of this API at its own endpoint, or at Google.`;
+    return notSupported(`The GRPC target is not implemented on the server, host: ${host}, method: ${path}.`, fix);
+  }
 
   /** Whether any product added a service (the port is opened only then). */
   get empty(): boolean {
@@ -160,6 +208,7 @@ export class GrpcServer {
   addService(definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation, protos?: ServiceProtos): void {
     this.server.addService(definition, handlers);
     this.services++;
+    for (const m of Object.values(definition)) this.served.add(m.path.slice(1, m.path.lastIndexOf('/')));
     if (protos && isDescriptor(protos)) this.deferredDescriptors.add(protos.descriptor);
   }
 

@@ -1,0 +1,97 @@
+// A gRPC call to a method authplane's gRPC port does not serve: Google's UNIMPLEMENTED and words, with a code
+// (x-authplane-denial), the fix and a request-log entry — for Google's own Cloud Tasks v2beta3 client pointed at
+// authplane (a service it does not serve), a method missing from a served service, and a streaming call.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { v2beta3 } from '@google-cloud/tasks';
+import { grpc } from 'google-gax';
+import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+
+interface LogEntry {
+  id: string;
+  path: string;
+  status: number;
+  outcome: string;
+  code?: string;
+  remedy?: string;
+}
+
+describe('gRPC: a method the port does not serve', () => {
+  let ap: TestAuthplane;
+  let target: string;
+
+  before(async () => {
+    ap = await startTestAuthplane({});
+    target = ap.platform.grpcHostPort!;
+  });
+  after(async () => {
+    await ap?.stop();
+  });
+
+  const logged = async (id: string): Promise<LogEntry | undefined> => {
+    const r = await ap.api(`/admin/v1/requests/${id}`);
+    assert.equal(r.status, 200, await r.clone().text());
+    return (await r.json()) as LogEntry;
+  };
+
+  test("Google's v2beta3 client at authplane: UNIMPLEMENTED, Google's words naming host and method, NOT_SUPPORTED with the fix", async () => {
+    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+    const client = new v2beta3.CloudTasksClient({ servicePath: host, port, sslCreds: grpc.credentials.createInsecure() });
+    try {
+      const e = (await client.listQueues({ parent: 'projects/demo-project/locations/us-central1' }).then(
+        () => assert.fail('listQueues answered'),
+        (x: unknown) => x,
+      )) as { code: number; details: string; metadata: grpc.Metadata };
+      assert.equal(e.code, grpc.status.UNIMPLEMENTED);
+      assert.equal(e.details, `The GRPC target is not implemented on the server, host: ${target}, method: /google.cloud.tasks.v2beta3.CloudTasks/ListQueues.`);
+      assert.equal(e.metadata.get('x-authplane-denial')[0], 'NOT_SUPPORTED');
+      const id = String(e.metadata.get('x-authplane-request-id')[0]);
+      const entry = await logged(id);
+      assert.ok(entry, `request ${id} in the request log`);
+      assert.equal(entry.path, '/google.cloud.tasks.v2beta3.CloudTasks/ListQueues');
+      assert.equal(entry.code, 'NOT_SUPPORTED');
+      assert.equal(entry.outcome, 'refused');
+      assert.match(String(entry.remedy), /google\.cloud\.tasks\.v2\.CloudTasks/);
+    } finally {
+      await client.close();
+    }
+  });
+
+  test("a method missing from a served service: \"GRPC target method can't be resolved.\"", async () => {
+    const client = new grpc.Client(target, grpc.credentials.createInsecure());
+    try {
+      const e = await new Promise<grpc.ServiceError>((resolve) =>
+        client.makeUnaryRequest(
+          '/google.cloud.tasks.v2.CloudTasks/NoSuchMethod',
+          (b: Buffer) => b,
+          (b: Buffer) => b,
+          Buffer.alloc(0),
+          (err) => resolve(err!),
+        ),
+      );
+      assert.equal(e.code, grpc.status.UNIMPLEMENTED);
+      assert.equal(e.details, "GRPC target method can't be resolved.");
+      assert.equal(e.metadata.get('x-authplane-denial')[0], 'NOT_SUPPORTED');
+      assert.equal((await logged(String(e.metadata.get('x-authplane-request-id')[0])))?.code, 'NOT_SUPPORTED');
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a streaming call to an unknown method is answered at once, while the client still streams', async () => {
+    const client = new grpc.Client(target, grpc.credentials.createInsecure());
+    try {
+      const call = client.makeBidiStreamRequest('/google.example.v1.Nothing/Stream', (b: Buffer) => b, (b: Buffer) => b);
+      call.write(Buffer.from([0x0a, 0x00]));
+      const e = await new Promise<grpc.ServiceError>((resolve) => {
+        call.on('error', resolve);
+        call.on('data', () => undefined);
+      });
+      assert.equal(e.code, grpc.status.UNIMPLEMENTED);
+      assert.match(e.details, /method: \/google\.example\.v1\.Nothing\/Stream\.$/);
+      assert.equal(e.metadata.get('x-authplane-denial')[0], 'NOT_SUPPORTED');
+    } finally {
+      client.close();
+    }
+  });
+});
