@@ -1,4 +1,4 @@
-// List methods' page_size as Cloud Tasks and Cloud Scheduler read it: 0 or absent means the method's maximum, a
+// List methods' page_size as Cloud Tasks, Cloud Scheduler and Pub/Sub read it: 0 or absent means the method's maximum, a
 // larger value is capped at it, anything else is refused naming page_size.
 
 import { invalidArgument } from './errors.js';

@@ -8,6 +8,7 @@ import { requireActAs, requirePermission } from '../apis/caller.js';
 import { alreadyExists, failedPrecondition, invalidArgument, notFound, notSupported } from '../apis/errors.js';
 import { checkRequestedVersion, policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
 import { checkProject } from '../apis/resource-names.js';
+import { pageSize as pageSizeOf } from '../apis/paging.js';
 import type { Obj } from '../apis/proto.js';
 import { projectResource, subscriptionResource, topicResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
@@ -28,8 +29,9 @@ const MAX_PULL = 1000;
 const resourceNotFound = (id: string, full: string) => notFound(`Resource not found (resource=${id}).`, full);
 const resourceExists = (id: string) => alreadyExists(id, `Resource already exists in the project (resource=${id}).`);
 
+/** One page of `items` (sorted by `key`) after the token's key; page_size as every List method reads it (apis/paging.ts). */
 function pageOf<T>(items: T[], key: (t: T) => string, pageSize: unknown, pageToken: unknown): { page: T[]; next?: string } {
-  const size = pageSize === undefined || Number(pageSize) <= 0 ? MAX_PAGE : Math.min(Number(pageSize), MAX_PAGE);
+  const size = pageSizeOf(pageSize, MAX_PAGE);
   let after = '';
   if (pageToken !== undefined && pageToken !== '') {
     try {
