@@ -12,7 +12,7 @@ import type { Platform } from '../platform.js';
 import { deny, DenialError, type Denial } from '../verify/denial.js';
 import { grpcStatus } from '../verify/response.js';
 import { authorizedCaller } from './caller.js';
-import { invalidFields, notSupported } from './errors.js';
+import { apiRefusal, invalidFields, notSupported } from './errors.js';
 import { checkDecoded } from './proto-check.js';
 import { decodeBinary, describedMethods, descriptor, encodeBinary, methodShapes, type MethodShape, type Obj } from './proto.js';
 
@@ -21,6 +21,11 @@ export type UnaryMethod = (caller: string, request: Obj) => Promise<Obj>;
 
 /** Google's limit on a request message (the REST router applies the same to bodies). */
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
+/**
+ * What grpc-js buffers at most: a message between MAX_MESSAGE_BYTES and this is refused here (REQUEST_TOO_LARGE,
+ * logged); past it grpc-js answers RESOURCE_EXHAUSTED itself, so that no client makes authplane hold more.
+ */
+const MAX_BUFFERED_MESSAGE_BYTES = 4 * MAX_MESSAGE_BYTES;
 
 /**
  * Where a service's protos come from: a protobufjs root, or a prebuilt descriptor under protos/ whose root is
@@ -78,10 +83,12 @@ export function serviceDefinition(protos: ServiceProtos, serviceName: string): g
   return definitionWithTypes(protos, serviceName).definition;
 }
 
-/** Marks a request message that did not decode: `unary` refuses it with INVALID_ARGUMENT. */
+/** Marks a request message that did not decode, or was too large: `checkRequest` refuses it. */
 const UNDECODABLE = Symbol('undecodable request');
+const TOO_LARGE = Symbol('request too large');
 
 function decodeRequest(type: protobuf.Type, buf: Buffer): Obj {
+  if (buf.length > MAX_MESSAGE_BYTES) return { [TOO_LARGE]: buf.length };
   try {
     return decodeBinary(type, buf);
   } catch (e) {
@@ -89,8 +96,13 @@ function decodeRequest(type: protobuf.Type, buf: Buffer): Obj {
   }
 }
 
-/** The refusal of a request that is no valid `type` message, or whose values are out of range (proto-check.ts). */
+/**
+ * The refusal of a request message that is too large (REQUEST_TOO_LARGE), no valid `type` message, or one whose
+ * values are out of range (proto-check.ts): INVALID_ARGUMENT naming the field.
+ */
 function checkRequest(type: protobuf.Type, request: Obj): void {
+  const size = (request as { [TOO_LARGE]?: number })[TOO_LARGE];
+  if (size !== undefined) throw apiRefusal('REQUEST_TOO_LARGE', { size, limit: MAX_MESSAGE_BYTES });
   const undecodable = (request as { [UNDECODABLE]?: string })[UNDECODABLE];
   if (undecodable !== undefined) {
     throw invalidFields([{ field: '', description: `Invalid ${type.fullName.slice(1)}: the request message does not decode (${undecodable}).` }]);
@@ -119,7 +131,7 @@ function statusDetails(code: number, message: string, denial: Denial): Buffer | 
 }
 
 export class GrpcServer {
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_MESSAGE_BYTES });
+  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_BUFFERED_MESSAGE_BYTES });
   private services = 0;
   /** The gRPC services added (`google.cloud.tasks.v2.CloudTasks`, …), for the refusal of a method none serves. */
   private readonly served = new Set<string>();
@@ -135,7 +147,7 @@ export class GrpcServer {
    * A call to a method no service here has gets Google's UNIMPLEMENTED with a code, a fix and a request-log
    * entry. grpc-js would answer it itself ("The server does not implement the method …", unlogged) and has
    * no public hook for it: its handler table (grpc-js 1.14 `Server#handlers`, read by `_retrieveHandler`) is
-   * given a lookup that falls back to one refusing handler. test/grpc-unknown-method fails if that changes.
+   * given a lookup that falls back to one refusing handler. test/grpc-port-refusals fails if that changes.
    */
   private answerUnknownMethods(): void {
     const handlers = (this.server as unknown as { handlers?: Map<string, unknown> }).handlers;
@@ -187,12 +199,17 @@ export class GrpcServer {
 
   /**
    * Adds every method of `serviceName` as a unary RPC served by `impl[lowerCamelCase(method)]`, called with
-   * the authenticated caller. `api` is the Google API name (request log, ErrorInfo domain).
+   * the authenticated caller. `api` is the Google API name (request log, ErrorInfo domain). A streaming method
+   * is served by its handler in `streaming`, built with `authenticate`, `status`, `record` and `requestCheck`.
    */
-  addUnaryService(protos: ServiceProtos, serviceName: string, api: string, impl: object): void {
+  addUnaryService(protos: ServiceProtos, serviceName: string, api: string, impl: object, streaming: grpc.UntypedServiceImplementation = {}): void {
     const { definition, types } = definitionWithTypes(protos, serviceName);
     const handlers: grpc.UntypedServiceImplementation = {};
     for (const [name, method] of Object.entries(definition)) {
+      if (streaming[name]) {
+        handlers[name] = streaming[name];
+        continue;
+      }
       const fn = (impl as Record<string, unknown>)[name[0]!.toLowerCase() + name.slice(1)];
       if (typeof fn !== 'function') throw new Error(`${serviceName}: the implementation lacks ${name}`);
       const typesOf = types[name]!;
@@ -202,6 +219,15 @@ export class GrpcServer {
       });
     }
     this.addService(definition, handlers, protos);
+  }
+
+  /**
+   * The check every message of `serviceName`'s `method` gets (a streaming handler calls it on each message): throws
+   * the DenialError of a message too large, undecodable or out of range.
+   */
+  requestCheck(protos: ServiceProtos, serviceName: string, method: string): (request: Obj) => void {
+    const typesOf = methodTypes(protos, serviceName, method);
+    return (request) => checkRequest(typesOf().request, request);
   }
 
   /** Adds a service with hand-written handlers (streaming RPCs); build them with `unary`, `authenticate`, `status` and `record`. */

@@ -14,7 +14,7 @@ import type { SubscriptionRecord } from '../store/pubsub-store.js';
 import type { Denial } from '../verify/denial.js';
 import { subscriptionName } from './names.js';
 import type { SubscriptionNews } from './news.js';
-import { PUBSUB_API, SUBSCRIBER } from './proto.js';
+import { PUBSUB_API, PUBSUB_DESCRIPTOR, SUBSCRIBER } from './proto.js';
 import type { PubsubService } from './service.js';
 
 const PATH = `/${SUBSCRIBER}/StreamingPull`;
@@ -32,11 +32,16 @@ export class StreamingPulls {
     private readonly server: GrpcServer,
     private readonly service: PubsubService,
     private readonly news: SubscriptionNews,
-  ) {}
+  ) {
+    this.check = server.requestCheck({ descriptor: PUBSUB_DESCRIPTOR }, SUBSCRIBER, 'StreamingPull');
+  }
+
+  /** Each request message's check, as the port's unary RPCs get it (too large, undecodable, out of range). */
+  private readonly check: (request: Obj) => void;
 
   readonly handler = (call: Call): void => {
     this.open.add(call);
-    const stream = new Stream(call, this.platform, this.server, this.service, this.news, () => this.open.delete(call));
+    const stream = new Stream(call, this.platform, this.server, this.service, this.news, this.check, () => this.open.delete(call));
     stream.start();
   };
 
@@ -67,6 +72,7 @@ class Stream {
     private readonly server: GrpcServer,
     private readonly service: PubsubService,
     private readonly news: SubscriptionNews,
+    private readonly check: (request: Obj) => void,
     private readonly onClose: () => void,
   ) {
     this.id = requestLogFor(platform).newId();
@@ -81,6 +87,7 @@ class Stream {
 
   private async onRequest(req: Obj): Promise<void> {
     if (this.closed) return;
+    this.check(req);
     if (!this.sub) {
       await this.open(req);
       return;

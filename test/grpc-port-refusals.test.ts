@@ -1,9 +1,11 @@
-// A gRPC call to a method authplane's gRPC port does not serve: Google's UNIMPLEMENTED and words, with a code
-// (x-authplane-denial), the fix and a request-log entry — for Google's own Cloud Tasks v2beta3 client pointed at
-// authplane (a service it does not serve), a method missing from a served service, and a streaming call.
+// Refusals the gRPC port makes before a product sees the call, each with a code (x-authplane-denial), the fix and
+// a request-log entry: a method the port does not serve (Google's UNIMPLEMENTED and words — for Google's own
+// Cloud Tasks v2beta3 client pointed at authplane, a method missing from a served service, a streaming call); a
+// request message over Google's 32 MiB (unary and on a stream); a message that does not decode (unary RPCs of
+// every service, StreamingPull's messages).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { v2beta3 } from '@google-cloud/tasks';
+import { CloudTasksClient, v2beta3 } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
 
@@ -90,6 +92,67 @@ describe('gRPC: a method the port does not serve', () => {
       assert.equal(e.code, grpc.status.UNIMPLEMENTED);
       assert.match(e.details, /method: \/google\.example\.v1\.Nothing\/Stream\.$/);
       assert.equal(e.metadata.get('x-authplane-denial')[0], 'NOT_SUPPORTED');
+    } finally {
+      client.close();
+    }
+  });
+
+  test('a request message over 32 MiB: RESOURCE_EXHAUSTED, REQUEST_TOO_LARGE, logged (CreateTask with a 33 MiB body)', async () => {
+    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+    const client = new CloudTasksClient({ servicePath: host, port, sslCreds: grpc.credentials.createInsecure() });
+    try {
+      const body = Buffer.alloc(33 * 1024 * 1024, 'a');
+      const e = (await client
+        .createTask({ parent: 'projects/demo-project/locations/us-central1/queues/default', task: { httpRequest: { url: 'https://example.com/', body } } })
+        .then(
+          () => assert.fail('createTask answered'),
+          (x: unknown) => x,
+        )) as { code: number; metadata: grpc.Metadata };
+      assert.equal(e.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.equal(e.metadata.get('x-authplane-denial')[0], 'REQUEST_TOO_LARGE');
+      const entry = await logged(String(e.metadata.get('x-authplane-request-id')[0]));
+      assert.equal(entry?.path, '/google.cloud.tasks.v2.CloudTasks/CreateTask');
+      assert.equal(entry?.code, 'REQUEST_TOO_LARGE');
+    } finally {
+      await client.close();
+    }
+  });
+
+  test('a Subscriber RPC whose message does not decode: INVALID_ARGUMENT naming the message type', async () => {
+    const client = new grpc.Client(target, grpc.credentials.createInsecure());
+    try {
+      const e = await new Promise<grpc.ServiceError>((resolve) =>
+        client.makeUnaryRequest('/google.pubsub.v1.Subscriber/Pull', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0xff, 0xff, 0xff]), (err) => resolve(err!)),
+      );
+      assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
+      assert.match(e.details, /^Invalid google\.pubsub\.v1\.PullRequest: the request message does not decode/);
+      assert.equal(e.metadata.get('x-authplane-denial')[0], 'INVALID_ARGUMENT');
+    } finally {
+      client.close();
+    }
+  });
+
+  test('StreamingPull checks every message as unary RPCs are checked: one over 32 MiB is REQUEST_TOO_LARGE', async () => {
+    const client = new grpc.Client(target, grpc.credentials.createInsecure());
+    try {
+      const call = client.makeBidiStreamRequest('/google.pubsub.v1.Subscriber/StreamingPull', (b: Buffer) => b, (b: Buffer) => b);
+      // Field 1 (subscription, a string) of 33 MiB: a valid StreamingPullRequest, too large.
+      const size = 33 * 1024 * 1024;
+      const varint: number[] = [];
+      for (let n = size; ; n = Math.floor(n / 128)) {
+        if (n < 128) {
+          varint.push(n);
+          break;
+        }
+        varint.push((n % 128) | 0x80);
+      }
+      call.write(Buffer.concat([Buffer.from([0x0a, ...varint]), Buffer.alloc(size, 'a')]));
+      const e = await new Promise<grpc.ServiceError>((resolve) => {
+        call.on('error', resolve);
+        call.on('data', () => undefined);
+      });
+      assert.equal(e.code, grpc.status.RESOURCE_EXHAUSTED);
+      assert.equal(e.metadata.get('x-authplane-denial')[0], 'REQUEST_TOO_LARGE');
     } finally {
       client.close();
     }
