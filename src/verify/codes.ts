@@ -368,10 +368,10 @@ export const REFUSAL_CODES = {
       'Send state-changing API calls from a program, not a web page: with `content-type: application/json` (every Google client does) or an Authorization header. Browser pages may call the API only from authplane\'s own origin ({origin}).',
   },
   REQUEST_TOO_LARGE: {
-    summary: 'The request body exceeds the limit (Google Front End answers 413).',
+    summary: 'The request body, or a gRPC request message, exceeds the limit (Google Front End answers 413; gRPC RESOURCE_EXHAUSTED).',
     google: { run: { status: 413, message: 'Your client issued a request that was too large.' }, api: { status: 413, message: 'Your client issued a request that was too large.', rpcStatus: 'RESOURCE_EXHAUSTED' } },
     explanation: 'The request body is {size} bytes or more; the limit is {limit} bytes.',
-    remedy: 'Send a smaller body: Cloud Run accepts up to 32 MiB per HTTP/1 request; Cloud Tasks up to 1 MB per task.',
+    remedy: 'Send a smaller body: Cloud Run accepts up to 32 MiB per HTTP/1 request, Google\'s APIs 32 MiB per request message; Cloud Tasks up to 1 MB per task.',
   },
   REQUEST_HEADERS_TOO_LARGE: {
     summary: 'The request line and headers exceed the limit (Google Front End answers 413).',
