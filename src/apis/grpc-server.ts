@@ -2,7 +2,8 @@
 // to — Cloud Tasks, and any other API with a gRPC surface. Here, in one place, as the router does for REST:
 // who is calling (the `authorization` metadata: an authplane access token, or the default principal), the
 // error boundary (a DenialError becomes Google's gRPC status with its message and the `x-authplane-denial`
-// trailer; anything else is logged once and answered INTERNAL), and one request-log entry per call.
+// trailer; anything else is logged once and answered INTERNAL), one request-log entry per call, and the refusals
+// made before a service sees a call (a method nobody serves, a message over 32 MiB or that does not decode).
 
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
