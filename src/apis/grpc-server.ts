@@ -16,6 +16,7 @@ import { authorizedCaller } from './caller.js';
 import { apiRefusal, invalidFields, notSupported } from './errors.js';
 import { checkDecoded } from './proto-check.js';
 import { decodeBinary, describedMethods, descriptor, encodeBinary, methodShapes, type MethodShape, type Obj } from './proto.js';
+import { arrivalTime } from '../lib/iso-time.js';
 
 /** A unary RPC as products implement it: the calling IAM member and the request in the shared object shape. */
 export type UnaryMethod = (caller: string, request: Obj) => Promise<Obj>;
@@ -307,7 +308,7 @@ export class GrpcServer {
   record(api: string, path: string, id: string, started: number, caller: string | undefined, status: number, denial: Denial | null, internal = false): void {
     const entry: RequestLogEntry = {
       id,
-      time: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      time: arrivalTime(started),
       surface: 'api',
       service: api,
       method: 'POST',

@@ -26,6 +26,7 @@ import { denialResponse, REQUEST_ID_HEADER } from '../verify/response.js';
 import { authorizedCaller, requirePermission } from './caller.js';
 import { apiRefusal, invalidArgument, notFound, notSupported } from './errors.js';
 import { jsonDepth, MAX_JSON_DEPTH } from '../lib/json-depth.js';
+import { arrivalTime } from '../lib/iso-time.js';
 
 /**
  * Who may call a route; see the file header. `quiet` routes (health, key sets, the request log itself) are not
@@ -216,7 +217,7 @@ export class Router {
     if (route?.access.quiet && outcome.status < 400) return;
     const entry: RequestLogEntry = {
       id,
-      time: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      time: arrivalTime(started),
       surface: 'api',
       service: route?.service ?? 'authplane',
       method,

@@ -1,4 +1,10 @@
-#!/usr/bin/env node
+#!/bin/sh
+//bin/sh -c :; exec node --max-semi-space-size=64 "$0" "$@"
+// (The two lines above: run as a program — `npx authplane`, the package's bin — /bin/sh starts node with the
+// flag; node reads the second line as a comment. A larger young generation: under load the front door's
+// per-request garbage filled the default one ≈ 10 times a second, each scavenge a pause; with 64 MB it is ≈ 2.5.
+// It must be a command-line flag (v8.setFlagsFromString at run time does not resize the heap). `npm start` and
+// the tests' startCli (test/support/cli.ts nodeFlagsOf) pass the same flags; front-door workers inherit them.)
 // The authplane CLI: a thin translator from argv + env + config file to the library's functions
 // and to authplane's own REST API. One file per verb under cli/.
 

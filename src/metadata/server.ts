@@ -13,6 +13,7 @@ import { denialFields, requestLogFor, type RequestLogEntry } from '../observe/re
 import { deny, type Denial } from '../verify/denial.js';
 import { denialResponse } from '../verify/response.js';
 import { googleFrontEndServer } from '../apis/http-server.js';
+import { arrivalTime } from '../lib/iso-time.js';
 
 export interface MetadataServerOptions {
   name: string;
@@ -46,7 +47,7 @@ export async function startMetadataServer(platform: Platform, opts: MetadataServ
     const record = (status: number, denial?: Denial) => {
       const entry: RequestLogEntry = {
         id,
-        time: new Date(Date.now() - (performance.now() - started)).toISOString(),
+        time: arrivalTime(started),
         surface: 'metadata',
         service: opts.name,
         method: req.method ?? 'GET',

@@ -27,6 +27,7 @@ import { headerFacts, type HeaderFacts } from '../lib/http-headers.js';
 import { DeadlineQueue } from './deadlines.js';
 import { LocalIncoming, LocalResponse } from './local-request.js';
 import { MAX_REQUEST_BYTES, proxyHttp, proxyUpgrade, sendServiceUnavailable, serviceUnavailable, upstreamHeaders, type ProxiedRequest, type ProxiedResponse, type ProxyResult, type UpstreamAgents, type UpstreamTarget } from './proxy.js';
+import { arrivalTime } from '../lib/iso-time.js';
 
 export { REQUEST_ID_HEADER };
 /** How long a request waits for a (re)starting supervised service before 503. */
@@ -260,7 +261,7 @@ export class FrontDoor implements LocalFrontDoor {
   private record(req: DoorRequest, id: string, started: number, source: string, facts: HeaderFacts, a: Admitted | Refused | undefined, answer: Answer | ProxyResult): void {
     const entry: RequestLogEntry = {
       id,
-      time: new Date(Date.now() - (performance.now() - started)).toISOString(),
+      time: arrivalTime(started),
       surface: a !== undefined && !a.ok && a.response !== undefined && a.denial.surface === 'iap' ? 'iap' : 'run',
       service: this.name,
       method: req.method ?? 'GET',

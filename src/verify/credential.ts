@@ -86,9 +86,23 @@ export function parseBearer<H extends string>(header: H, raw: string): { ok: tru
  * non-ASCII — is left to the full parse (undefined), which gives the same answer for what this accepts.
  */
 function simpleBearer(raw: string): string | undefined {
-  return SIMPLE_BEARER.test(raw) ? raw.slice(7) : undefined;
+  // Most requests repeat a value seen a moment ago (a caller reuses its token for an hour): comparing with the
+  // last few accepted values costs a length check and a memcmp, and hands back the same token string, so the
+  // verified-token cache's own compare is a pointer check.
+  for (let i = 0; i < ACCEPTED; i++) if (acceptedRaw[i] === raw) return acceptedToken[i];
+  if (!SIMPLE_BEARER.test(raw)) return undefined;
+  const token = raw.slice(7);
+  acceptedRaw[acceptedNext] = raw;
+  acceptedToken[acceptedNext] = token;
+  acceptedNext = (acceptedNext + 1) % ACCEPTED;
+  return token;
 }
 const SIMPLE_BEARER = /^[Bb][Ee][Aa][Rr][Ee][Rr] [\x21-\x2b\x2d-\x7e]+$/;
+/** The last values simpleBearer accepted (a ring), and their tokens. */
+const ACCEPTED = 4;
+const acceptedRaw: (string | undefined)[] = new Array<string | undefined>(ACCEPTED).fill(undefined);
+const acceptedToken: string[] = new Array<string>(ACCEPTED).fill('');
+let acceptedNext = 0;
 
 function bearer(header: 'x-serverless-authorization' | 'authorization', raw: string): Credential {
   return parseBearer(header, raw);

@@ -64,7 +64,8 @@ const LISTENER_LINE = /^(\S.*?)\s+(https?:\/\/\S+)$/;
 export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number; nodeArgs?: string[]; cliMain?: string } = {}): Promise<StartedCli> {
   const t0 = performance.now();
   // cliMain: another build's main.js (bench/frontdoor --compare runs an older checkout beside this one).
-  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), opts.cliMain ?? CLI_MAIN, 'start', ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const main = opts.cliMain ?? CLI_MAIN;
+  const child = spawn(process.execPath, [...nodeFlagsOf(main), ...(opts.nodeArgs ?? []), main, 'start', ...args], { cwd: opts.cwd, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
@@ -119,6 +120,16 @@ export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
       resolve(started);
     });
   });
+}
+
+/**
+ * The node flags the CLI's bin starts node with (its `exec node FLAGS "$0" "$@"` line, src/cli/main.ts), so a
+ * test or bench runs `authplane start` as `npx authplane start` does; none for a build without that line.
+ */
+export function nodeFlagsOf(main: string): string[] {
+  const head = readFileSync(main, 'utf8').slice(0, 300);
+  const m = /^\/\/bin\/sh -c :; exec node (.*) "\$0" "\$@"$/m.exec(head);
+  return m ? m[1]!.split(' ') : [];
 }
 
 /** A port that was free a moment ago (for configs that need a fixed port). */
