@@ -7,6 +7,7 @@
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
 import { hostPort } from '../lib/host-port.js';
+import type { PreboundSocket } from '../lib/prebound.js';
 import { denialFields, requestLogFor, type RequestLogEntry } from '../observe/request-log.js';
 import type { Platform } from '../platform.js';
 import { deny, DenialError, type Denial } from '../verify/denial.js';
@@ -323,8 +324,18 @@ export class GrpcServer {
     requestLogFor(this.platform).record(entry);
   }
 
-  /** Binds; rejects with grpc-js's error, which the caller names by its setting (listenFailure). */
-  async listen(host: string, port: number): Promise<string> {
+  /**
+   * Binds; rejects with grpc-js's error, which the caller names by its setting (listenFailure). With `prebound`,
+   * the socket the start bound for the port (lib/prebound.ts) hands its connections to grpc-js instead
+   * (grpc-js's connection injector: the same HTTP/2 server and sessions as a port it binds).
+   */
+  async listen(host: string, port: number, prebound?: PreboundSocket): Promise<string> {
+    if (prebound) {
+      const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+      this.closePrebound = prebound.forwardTo((c) => injector.injectConnection(c));
+      this.address = prebound.hostPort;
+      return this.address;
+    }
     // grpc-js logs its own line for a failed bind; the caller reports the failure, so grpc-js stays quiet
     // while binding (unless GRPC_VERBOSITY asks for its logs).
     const quiet = !process.env.GRPC_VERBOSITY && !process.env.GRPC_NODE_VERBOSITY;
@@ -340,8 +351,13 @@ export class GrpcServer {
     return this.address;
   }
 
-  stop(): Promise<void> {
-    return new Promise<void>((resolve) => {
+  /** Stops the prebound socket grpc-js is handed connections from (grpc-js's shutdown ends their sessions). */
+  private closePrebound: (() => void) | undefined;
+
+  async stop(): Promise<void> {
+    // No new connections, as with a port grpc-js binds.
+    this.closePrebound?.();
+    await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
         resolve();
