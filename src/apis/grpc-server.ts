@@ -5,7 +5,6 @@
 // trailer; anything else is logged once and answered INTERNAL), and one request-log entry per call.
 
 import type * as grpc from '@grpc/grpc-js';
-import type { Socket } from 'node:net';
 import type protobuf from 'protobufjs';
 import { lazyModule } from '../lib/lazy-module.js';
 import { hostPort } from '../lib/host-port.js';
@@ -143,9 +142,8 @@ export class GrpcServer {
   private server: grpc.Server | undefined;
   private loading: Promise<grpc.Server> | undefined;
   private readonly added: [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] = [];
-  /** On a prebound socket: hands connections to grpc-js once it is loaded; until then they wait here. */
-  private injector: ReturnType<grpc.Server['createConnectionInjector']> | undefined;
-  private readonly waiting: Socket[] = [];
+  /** The socket the start bound for the port, until grpc-js is handed its connections (`injecting`). */
+  private prebound: PreboundSocket | undefined;
   private stopped = false;
   private services = 0;
   /** The gRPC services added (`google.cloud.tasks.v2.CloudTasks`, …), for the refusal of a method none serves. */
@@ -257,7 +255,7 @@ export class GrpcServer {
    * called after `authplane ready`, so that the first call of each API does not pay for it.
    */
   async warm(): Promise<void> {
-    await this.serving();
+    await this.injecting();
     for (const file of this.deferredDescriptors) {
       await new Promise((r) => setImmediate(r));
       descriptor(file);
@@ -358,13 +356,9 @@ export class GrpcServer {
    */
   async listen(host: string, port: number, prebound?: PreboundSocket): Promise<string> {
     if (prebound) {
-      this.closePrebound = prebound.forwardTo((c) => {
-        if (this.injector) this.injector.injectConnection(c);
-        else {
-          this.waiting.push(c);
-          void this.injecting();
-        }
-      });
+      this.prebound = prebound;
+      // Connections wait on the socket until grpc-js has loaded: the first one has it load (warm() otherwise).
+      prebound.whenWaiting(() => void this.injecting());
       this.address = prebound.hostPort;
       return this.address;
     }
@@ -388,19 +382,21 @@ export class GrpcServer {
   /** Stops the prebound socket grpc-js is handed connections from (grpc-js's shutdown ends their sessions). */
   private closePrebound: (() => void) | undefined;
 
-  /** Loads grpc-js (if it is not yet) and hands it the connections that waited. */
+  /** Loads grpc-js (if it is not yet) and hands it the prebound socket's connections, those that waited first. */
   private async injecting(): Promise<void> {
     const server = await this.serving();
-    if (this.stopped) return;
-    this.injector ??= server.createConnectionInjector(grpcJs.loaded!.ServerCredentials.createInsecure());
-    for (const c of this.waiting.splice(0)) if (!c.destroyed) this.injector.injectConnection(c);
+    const prebound = this.prebound;
+    if (this.stopped || !prebound) return;
+    this.prebound = undefined;
+    const injector = server.createConnectionInjector(grpcJs.loaded!.ServerCredentials.createInsecure());
+    this.closePrebound = prebound.forwardTo((c) => injector.injectConnection(c));
   }
 
   async stop(): Promise<void> {
     // No new connections, as with a port grpc-js binds.
     this.stopped = true;
     this.closePrebound?.();
-    for (const c of this.waiting.splice(0)) c.destroy();
+    await this.prebound?.release();
     const server = this.server;
     if (!server) return;
     await new Promise<void>((resolve) => {

@@ -10,13 +10,19 @@ import { hostPort } from './host-port.js';
 export class PreboundSocket {
   private waiting: Socket[] = [];
   private taken = false;
+  private onWaiting: (() => void) | undefined;
 
   private constructor(
     private readonly socket: Server,
     readonly host: string,
     readonly port: number,
   ) {
-    socket.on('connection', (c: Socket) => this.waiting.push(c));
+    socket.on('connection', (c: Socket) => {
+      // A client that resets its connection while it waits must not take the process down.
+      c.on('error', dropWaiting);
+      this.waiting.push(c);
+      this.onWaiting?.();
+    });
   }
 
   /** Binds host:port (0: a free port); rejects with the operating system's error, for the caller to name its setting. */
@@ -65,6 +71,16 @@ export class PreboundSocket {
     return () => void this.socket.close();
   }
 
+  /** Calls `notify` once a connection waits (at once if one does already), e.g. to load what answers it. */
+  whenWaiting(notify: () => void): void {
+    if (this.waiting.length > 0) notify();
+    else
+      this.onWaiting = () => {
+        this.onWaiting = undefined;
+        notify();
+      };
+  }
+
   /** Closes it when no server took it (a start that failed, a product that did not run). */
   release(): Promise<void> {
     if (this.taken) return Promise.resolve();
@@ -78,9 +94,10 @@ export class PreboundSocket {
     this.taken = true;
   }
 
-  /** The connections that waited and are still open. */
+  /** The connections that waited and are still open, without the error handler they waited with. */
   private drain(): Socket[] {
     const open = this.waiting.filter((c) => !c.destroyed);
+    for (const c of this.waiting) c.off('error', dropWaiting);
     this.waiting = [];
     return open;
   }
@@ -88,6 +105,10 @@ export class PreboundSocket {
   private closeSocket(): Promise<void> {
     return new Promise((resolve) => this.socket.close(() => resolve()));
   }
+}
+
+function dropWaiting(this: Socket): void {
+  this.destroy();
 }
 
 /** The sockets bound at start, by the setting that names each port (`server.apiPort`, `services[0].metadataPort`). */

@@ -136,8 +136,8 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     const listeners: Listener[] = [{ name: 'api', url: apiUrl }];
     markStartPhase('api listen');
 
-    // The gRPC port, when a product serves a gRPC API; it listens before products start, so supervised
-    // services get its address (CLOUD_TASKS_EMULATOR_HOST).
+    // The gRPC port, when a product serves a gRPC API, on the socket bound for it before the supervised
+    // commands started (their CLOUD_TASKS_EMULATOR_HOST); grpc-js itself loads on its first connection or after ready.
     const grpc = new GrpcServer(platform);
     for (const p of products) p.grpc?.(grpc, platform);
     markStartPhase('grpc services');
@@ -184,9 +184,8 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       const workers = await startFrontDoorWorkers(platform, config.server.workers);
       cleanups.push(() => workers.stop());
     }
-    // Every product's listeners are up (Cloud Tasks' gRPC port included, which supervised commands may
-    // call as they boot); now wait until each product serves.
-    // Sockets bound for servers that did not start (a gRPC port no product serves) close.
+    // Every product's listeners are up; now wait until each product serves (the commands answer). Sockets bound
+    // for servers that did not start (a gRPC port no product serves) close.
     await early.sockets.release();
     await Promise.all(started.map((s) => s.untilReady?.()));
     markStartPhase('products ready');
