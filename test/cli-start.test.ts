@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { copyDemoProject, isListening, runCli, startCli, type StartedCli } from './support/cli.js';
+import { copyDemoProject, freePort, isListening, runCli, startCli, type StartedCli } from './support/cli.js';
 import { waitFor } from './support/wait.js';
 
 const portOf = (url: string) => Number(new URL(url).port);
@@ -87,9 +87,9 @@ setTimeout(() => createServer((_req, res) => res.end('up')).listen(Number(proces
     }
   });
 
-  it('a command that calls its metadata server and the gRPC port the moment it starts is answered, not refused (commands start before authplane has loaded)', async () => {
-    // It calls both before it listens, so its calls land while authplane is still loading (the commands are
-    // spawned as soon as the sockets are bound); it prints what each answered.
+  it('a command that calls its metadata server, the gRPC port and another service\'s front door the moment it starts is answered, not refused (commands start before authplane has loaded)', async () => {
+    // It calls all three before it listens, so its calls land while authplane is still loading (the commands
+    // are spawned as soon as the sockets are bound); it prints what each answered.
     writeFileSync(
       join(dir, 'boot-calls.mjs'),
       `import http2 from 'node:http2';
@@ -114,17 +114,23 @@ const grpc = await new Promise((resolve) => {
   call.end(Buffer.concat([frame, message]));
 });
 console.log(grpc);
+const peer = await fetch(process.env.PEER_URL).then(async (r) => 'peer ' + r.status + ' ' + (await r.text()), (e) => 'peer failed ' + (e.cause?.code ?? e.message));
+console.log(peer);
 createServer((req, res) => res.end('up')).listen(Number(process.env.PORT), '127.0.0.1');
 `,
     );
+    writeFileSync(join(dir, 'peer.mjs'), `import { createServer } from 'node:http';\ncreateServer((req, res) => res.end('peer here')).listen(Number(process.env.PORT), '127.0.0.1');\n`);
+    const peerPort = await freePort();
     const file = join(dir, 'boot-calls.yaml');
-    writeFileSync(file, 'project: { id: boot-project, region: us-central1 }\nserver: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }\nserviceAccounts: [{ name: runtime }]\nservices:\n  - { name: eager, command: "node boot-calls.mjs", serviceAccount: runtime }\n');
+    writeFileSync(file, `project: { id: boot-project, region: us-central1 }\nserver: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }\nserviceAccounts: [{ name: runtime }]\nservices:\n  - { name: eager, command: "node boot-calls.mjs", serviceAccount: runtime, env: { PEER_URL: "http://127.0.0.1:${peerPort}/" } }\n  - { name: peer, port: ${peerPort}, command: "node peer.mjs", invokerIamCheck: false }\n`);
     const eager = await startCli(['--config', file, '--data', join(dir, 'data-boot-calls')], { cwd: dir });
     try {
       // An ID token (a JWT: three parts) from its metadata server; from the gRPC port, the (empty) list of queues:
       // a call without credentials acts as the default principal (user:developer@example.com), which may list them.
       assert.match(eager.stdout(), /^\[eager\] metadata 200 3 parts$/m, eager.stdout());
       assert.match(eager.stdout(), /^\[eager\] grpc-status 0$/m, eager.stdout());
+      // The other service answers through its front door (public: invokerIamCheck false) once it is up.
+      assert.match(eager.stdout(), /^\[eager\] peer 200 peer here$/m, eager.stdout());
     } finally {
       await eager.stop();
     }

@@ -18,7 +18,7 @@ import { hostPort } from '../lib/host-port.js';
 import { listenFailure } from '../lib/startup-error.js';
 import { localFrontDoors } from '../dispatch/local-delivery.js';
 import { freePort } from './supervisor.js';
-import { spawnCommands, takeSpawnedCommands } from './spawn.js';
+import { spawnCommands, takeSpawnedCommands, type SpawnedCommands } from './spawn.js';
 
 export const cloudRunProduct: Product = {
   name: 'run',
@@ -70,15 +70,30 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
     agents.destroy();
   };
 
+  /** The dashboard shows each command; its processes' outbound calls are the service's (VPC egress). */
+  const register = (spawned: SpawnedCommands) => {
+    for (const [name, sup] of spawned.supervisors) {
+      registerProcess(platform, name, sup);
+      // With all-traffic VPC egress, calls from its processes to other services count as internal.
+      const vpcEgress = config.services.find((s) => s.name === name)!.vpcEgress;
+      platform.egress.register({ kind: 'service', name, vpcEgress }, () => (sup.pid !== undefined ? [sup.pid] : []));
+    }
+  };
+
   const listeners: Listener[] = [];
   try {
     await settings.start();
-    // Front doors listen first (so every service URL resolves), then the supervised commands start in
-    // parallel (unless the start spawned them already, once every socket was bound); `start` returns once they
-    // are spawned (front doors hold requests until each answers), and `untilReady` once each answers on its port.
+    // Commands the start spawned already (once every socket was bound) are known before any door opens: a
+    // request one of them made as it booted waits on a door's socket and is served as soon as the door takes it.
+    if (commands) register(commands);
+    // Otherwise the front doors listen first (so every service URL resolves), then the supervised commands start
+    // in parallel; `start` returns once they are spawned (front doors hold requests until each answers), and
+    // `untilReady` once each answers on its port.
     for (const [i, svc] of config.services.entries()) {
       const entry = platform.directory.get(svc.name)!;
-      const door = new FrontDoor(entry, { platform, admission, log, agents, upstream: NOT_STARTED });
+      // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a cold start.
+      const upstream = svc.command ? (commands?.supervisors.get(svc.name) ?? NOT_STARTED) : upstreamUrlTarget(svc);
+      const door = new FrontDoor(entry, { platform, admission, log, agents, upstream });
       // With server.workers > 1 the workers listen on the port (node:cluster shares it) and this process keeps
       // the door for Google's callers in process; a port of 0 is chosen here so every worker takes the same one.
       const setting = `services[${i}].port`;
@@ -92,18 +107,14 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
       localFrontDoors(platform).set(svc.name, door);
       const address = hostPort(bound.host, bound.port);
       listeners.push({ name: `front door ${svc.name}`, url: `http://${address}` });
-      if (!svc.command) door.setUpstream(upstreamUrlTarget(svc));
     }
-    commands ??= await spawnCommands(config, platform.dataDir, { metadata: (name) => platform.metadataServers.get(name)?.hostPort, grpc: platform.grpcHostPort });
-    for (const door of doors) {
-      const sup = commands.supervisors.get(door.name);
-      if (!sup) continue;
-      registerProcess(platform, door.name, sup);
-      // Its own outbound calls: with all-traffic VPC egress, calls from its processes to other services count as internal.
-      const vpcEgress = config.services.find((s) => s.name === door.name)!.vpcEgress;
-      platform.egress.register({ kind: 'service', name: door.name, vpcEgress }, () => (sup.pid !== undefined ? [sup.pid] : []));
-      // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a cold start.
-      door.setUpstream(sup);
+    if (!commands) {
+      commands = await spawnCommands(config, platform.dataDir, { metadata: (name) => platform.metadataServers.get(name)?.hostPort, grpc: platform.grpcHostPort });
+      register(commands);
+      for (const door of doors) {
+        const sup = commands.supervisors.get(door.name);
+        if (sup) door.setUpstream(sup);
+      }
     }
   } catch (e) {
     await stop();

@@ -71,6 +71,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   const products = opts.products ?? PRODUCTS;
   if (config.server.workers > 1 && (opts.clock !== undefined || opts.timers !== undefined)) {
     // Workers are processes on the system clock: they cannot follow a clock injected into this one.
+    await opts.early?.stop();
     throw new StartupError('server.workers', 'front-door workers run on the system clock, and this start was given a clock of its own', 'use server.workers: 1 with an injected clock (tests)');
   }
   const early =
