@@ -8,7 +8,9 @@
 // each is printed as the median with the spread (lowest–highest), with the machine's load before and after.
 // Each start also reports its phases (src/lib/start-phases.ts, read by bench/lib/start-phases.ts): the median
 // time of each phase per case, so a figure over its bar says where the time went.
-// Run: npx tsc -p . && node dist/bench/startup.js [--quick]   (or npm run bench -- startup)
+// With --compare DIR (another checkout, built), that build's `authplane start` runs in the same rounds, interleaved
+// with this one's (restart and first start each), and the ratio of the two is printed per round.
+// Run: npx tsc -p . && node dist/bench/startup.js [--quick] [--compare DIR]   (or npm run bench -- startup)
 // Every run is a real child process on free loopback ports, stopped by pid with SIGTERM.
 
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { copyDemoProject, startCli } from '../test/support/cli.js';
-import { fmtSpread, interleaved, machineLoad, median, spread } from './lib/rounds.js';
+import { fmtSpread, interleaved, machineLoad, median, ratios, spread } from './lib/rounds.js';
 import { START_PHASES_DIR_ENV, startPhasesNodeArgs, type StartPhases } from './lib/start-phases.js';
 
 const quick = process.argv.includes('--quick');
@@ -24,6 +26,8 @@ const RUNS = quick ? 3 : 10;
 const BAR_RESTART_MS = 500;
 const BAR_FIRST_MS = 800;
 const BAR_RSS_MB = 120;
+const compareArg = process.argv.indexOf('--compare');
+const COMPARE = compareArg > 0 ? process.argv[compareArg + 1] : undefined;
 /** How long the process idles before RSS is read (startup garbage collected, timers settled). */
 const IDLE_MS = 1_000;
 
@@ -62,9 +66,9 @@ function phasesOf(report: StartPhases, readyMs: number): Map<string, { wall: num
 }
 
 /** One start: a fresh data directory (first start), or the one the warm-up created (restart). */
-async function once(dir: string, config: string, fresh: boolean, i: number): Promise<Sample> {
-  const data = fresh ? join(dir, `data-${i}`) : join(dir, 'data');
-  const running = await startCli(['--config', config, '--data', data], { cwd: dir, nodeArgs: startPhasesNodeArgs, env: { [START_PHASES_DIR_ENV]: dir } });
+async function once(dir: string, config: string, fresh: boolean, i: number, cliMain?: string): Promise<Sample> {
+  const data = fresh ? join(dir, `data-${i}${cliMain ? '-compared' : ''}`) : join(dir, cliMain ? 'data-compared' : 'data');
+  const running = await startCli(['--config', config, '--data', data], { cwd: dir, nodeArgs: startPhasesNodeArgs, env: { [START_PHASES_DIR_ENV]: dir }, ...(cliMain ? { cliMain } : {}) });
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const rss = rssMb(running.pid);
   const exit = await running.stop();
@@ -78,11 +82,11 @@ function report(label: string, r: Sample[]): boolean {
   const ready = spread(r.map((x) => x.readyMs));
   const rss = spread(r.map((x) => x.rss));
   const cpu = spread(r.map((x) => x.cpuMs));
-  const bar = label === 'restart' ? BAR_RESTART_MS : BAR_FIRST_MS;
+  const bar = label.startsWith('restart') ? BAR_RESTART_MS : BAR_FIRST_MS;
   const okReady = ready.median <= bar;
   const okRss = rss.median <= BAR_RSS_MB;
   console.log(
-    `${label.padEnd(12)} ready: median ${fmtSpread(ready, 0)} ms ${okReady ? '≤' : '>'} ${bar} ms ${okReady ? 'OK' : 'OVER'}; ` +
+    `${label.padEnd(label.length > 12 ? 28 : 12)} ready: median ${fmtSpread(ready, 0)} ms ${okReady ? '≤' : '>'} ${bar} ms ${okReady ? 'OK' : 'OVER'}; ` +
       `idle RSS: median ${fmtSpread(rss, 1)} MB ${okRss ? '≤' : '>'} ${BAR_RSS_MB} MB ${okRss ? 'OK' : 'OVER'}; ` +
       `authplane's CPU until ready: median ${fmtSpread(cpu, 0)} ms`,
   );
@@ -109,9 +113,26 @@ try {
   // Create the restart's state once, untimed.
   const warm = await startCli(['--config', config, '--data', join(dir, 'data')], { cwd: dir });
   await warm.stop();
-  const runs = await interleaved(['restart', 'first start'] as const, RUNS, (k, i) => once(dir, config, k === 'first start', i));
-  ok = [report('restart', runs.restart), report('first start', runs['first start'])].every(Boolean);
-  phaseTable(runs.restart, runs['first start']);
+  if (COMPARE) {
+    const cliMain = join(COMPARE, 'dist/src/cli/main.js');
+    await (await startCli(['--config', config, '--data', join(dir, 'data-compared')], { cwd: dir, cliMain })).stop();
+    const cases = ['restart', 'restart, compared build', 'first start', 'first start, compared build'] as const;
+    const runs = await interleaved(cases, RUNS, (k, i) => once(dir, config, k.startsWith('first start'), i, k.endsWith('compared build') ? cliMain : undefined));
+    console.log(`compared build: ${COMPARE}`);
+    ok = [report('restart', runs.restart), report('first start', runs['first start'])].every(Boolean);
+    report('restart, compared build', runs['restart, compared build']);
+    report('first start, compared build', runs['first start, compared build']);
+    const ready = (r: Sample[]) => r.map((x) => x.readyMs);
+    console.log(`this build ÷ compared build, restart      ${fmtSpread(ratios(ready(runs.restart), ready(runs['restart, compared build'])))}`);
+    console.log(`this build ÷ compared build, first start  ${fmtSpread(ratios(ready(runs['first start']), ready(runs['first start, compared build'])))}`);
+    phaseTable(runs.restart, runs['first start']);
+    console.log('compared build:');
+    phaseTable(runs['restart, compared build'], runs['first start, compared build']);
+  } else {
+    const runs = await interleaved(['restart', 'first start'] as const, RUNS, (k, i) => once(dir, config, k === 'first start', i));
+    ok = [report('restart', runs.restart), report('first start', runs['first start'])].every(Boolean);
+    phaseTable(runs.restart, runs['first start']);
+  }
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }

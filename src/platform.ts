@@ -3,6 +3,7 @@
 
 import { randomBytes } from 'node:crypto';
 import type { AuthplaneConfig } from './config/types.js';
+import type { PreboundSockets } from './lib/prebound.js';
 import { Iam } from './iam/iam.js';
 import { Identity } from './identity/identity.js';
 import type { RunningMetadataServer } from './metadata/server.js';
@@ -42,6 +43,8 @@ export interface Platform {
   readonly internalSecret: string;
   /** host:port of the gRPC port once it listens (CLOUD_TASKS_EMULATOR_HOST for supervised services). */
   grpcHostPort?: string;
+  /** The listening sockets `authplane start` bound before the servers on them existed, until each is taken (lib/prebound.ts). */
+  prebound?: PreboundSockets;
   /** Every API route with who may call it, once registered (the route-table test and the docs read it). */
   routes: RouteInfo[];
   /** Which configured caller (a supervised service, a workload) a loopback connection comes from: VPC egress. */

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { copyDemoProject, isListening, runCli, startCli, type StartedCli } from './support/cli.js';
+import { copyDemoProject, freePort, isListening, runCli, startCli, type StartedCli } from './support/cli.js';
 import { waitFor } from './support/wait.js';
 
 const portOf = (url: string) => Number(new URL(url).port);
@@ -84,6 +84,55 @@ setTimeout(() => createServer((_req, res) => res.end('up')).listen(Number(proces
       assert.equal(await (await fetch(`http://127.0.0.1:${port}/`)).text(), 'up', 'the service answers on its PORT when ready is printed');
     } finally {
       await slow.stop();
+    }
+  });
+
+  it('a command that calls its metadata server, the gRPC port and another service\'s front door the moment it starts is answered, not refused (commands start before authplane has loaded)', async () => {
+    // It calls all three before it listens, so its calls land while authplane is still loading (the commands
+    // are spawned as soon as the sockets are bound); it prints what each answered.
+    writeFileSync(
+      join(dir, 'boot-calls.mjs'),
+      `import http2 from 'node:http2';
+import { createServer } from 'node:http';
+const url = 'http://' + process.env.GCE_METADATA_HOST + '/computeMetadata/v1/instance/service-accounts/default/identity?audience=https://example.com';
+const token = await fetch(url, { headers: { 'Metadata-Flavor': 'Google' } }).then(async (r) => 'metadata ' + r.status + ' ' + (await r.text()).split('.').length + ' parts', (e) => 'metadata failed ' + (e.cause?.code ?? e.message));
+console.log(token);
+const grpc = await new Promise((resolve) => {
+  const session = http2.connect('http://' + process.env.CLOUD_TASKS_EMULATOR_HOST);
+  session.on('error', (e) => resolve('grpc failed ' + e.code));
+  const call = session.request({ ':method': 'POST', ':path': '/google.cloud.tasks.v2.CloudTasks/ListQueues', 'content-type': 'application/grpc', te: 'trailers' });
+  const done = (h) => { if (h['grpc-status'] !== undefined) { resolve('grpc-status ' + h['grpc-status']); session.close(); } };
+  call.on('response', done);
+  call.on('trailers', done);
+  call.on('error', (e) => resolve('grpc failed ' + e.code));
+  call.resume();
+  // ListQueuesRequest { parent (field 1) }, as one length-prefixed gRPC message.
+  const parent = Buffer.from('projects/boot-project/locations/us-central1');
+  const message = Buffer.concat([Buffer.from([0x0a, parent.length]), parent]);
+  const frame = Buffer.alloc(5);
+  frame.writeUInt32BE(message.length, 1);
+  call.end(Buffer.concat([frame, message]));
+});
+console.log(grpc);
+const peer = await fetch(process.env.PEER_URL).then(async (r) => 'peer ' + r.status + ' ' + (await r.text()), (e) => 'peer failed ' + (e.cause?.code ?? e.message));
+console.log(peer);
+createServer((req, res) => res.end('up')).listen(Number(process.env.PORT), '127.0.0.1');
+`,
+    );
+    writeFileSync(join(dir, 'peer.mjs'), `import { createServer } from 'node:http';\ncreateServer((req, res) => res.end('peer here')).listen(Number(process.env.PORT), '127.0.0.1');\n`);
+    const peerPort = await freePort();
+    const file = join(dir, 'boot-calls.yaml');
+    writeFileSync(file, `project: { id: boot-project, region: us-central1 }\nserver: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }\nserviceAccounts: [{ name: runtime }]\nservices:\n  - { name: eager, command: "node boot-calls.mjs", serviceAccount: runtime, env: { PEER_URL: "http://127.0.0.1:${peerPort}/" } }\n  - { name: peer, port: ${peerPort}, command: "node peer.mjs", invokerIamCheck: false }\n`);
+    const eager = await startCli(['--config', file, '--data', join(dir, 'data-boot-calls')], { cwd: dir });
+    try {
+      // An ID token (a JWT: three parts) from its metadata server; from the gRPC port, the (empty) list of queues:
+      // a call without credentials acts as the default principal (user:developer@example.com), which may list them.
+      assert.match(eager.stdout(), /^\[eager\] metadata 200 3 parts$/m, eager.stdout());
+      assert.match(eager.stdout(), /^\[eager\] grpc-status 0$/m, eager.stdout());
+      // The other service answers through its front door (public: invokerIamCheck false) once it is up.
+      assert.match(eager.stdout(), /^\[eager\] peer 200 peer here$/m, eager.stdout());
+    } finally {
+      await eager.stop();
     }
   });
 

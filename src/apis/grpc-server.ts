@@ -5,9 +5,11 @@
 // trailer; anything else is logged once and answered INTERNAL), one request-log entry per call, and the refusals
 // made before a service sees a call (a method nobody serves, a message over 32 MiB or that does not decode).
 
-import * as grpc from '@grpc/grpc-js';
+import type * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
+import { lazyModule } from '../lib/lazy-module.js';
 import { hostPort } from '../lib/host-port.js';
+import type { PreboundSocket } from '../lib/prebound.js';
 import { denialFields, requestLogFor, type RequestLogEntry } from '../observe/request-log.js';
 import type { Platform } from '../platform.js';
 import { deny, DenialError, type Denial } from '../verify/denial.js';
@@ -20,6 +22,11 @@ import { arrivalTime } from '../lib/iso-time.js';
 
 /** A unary RPC as products implement it: the calling IAM member and the request in the shared object shape. */
 export type UnaryMethod = (caller: string, request: Obj) => Promise<Obj>;
+
+// grpc-js loads on the port's first connection or right after `authplane ready`, not during the start
+// (≈ 40 ms of CPU that the supervised commands, booting meanwhile, need too): the port's socket is bound from
+// the start (lib/prebound.ts), so a connection that comes first waits for it.
+const grpcJs = lazyModule(() => import('@grpc/grpc-js'));
 
 /** Google's limit on a request message (the REST router applies the same to bodies). */
 const MAX_MESSAGE_BYTES = 32 * 1024 * 1024;
@@ -133,7 +140,13 @@ function statusDetails(code: number, message: string, denial: Denial): Buffer | 
 }
 
 export class GrpcServer {
-  private readonly server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_BUFFERED_MESSAGE_BYTES });
+  /** grpc-js's server, once loaded (serving()), with every added service. */
+  private server: grpc.Server | undefined;
+  private loading: Promise<grpc.Server> | undefined;
+  private readonly added: [grpc.ServiceDefinition, grpc.UntypedServiceImplementation][] = [];
+  /** The socket the start bound for the port, until grpc-js is handed its connections (`injecting`). */
+  private prebound: PreboundSocket | undefined;
+  private stopped = false;
   private services = 0;
   /** The gRPC services added (`google.cloud.tasks.v2.CloudTasks`, …), for the refusal of a method none serves. */
   private readonly served = new Set<string>();
@@ -141,9 +154,7 @@ export class GrpcServer {
   private readonly deferredDescriptors = new Set<string>();
   private address: string | undefined;
 
-  constructor(private readonly platform: Platform) {
-    this.answerUnknownMethods();
-  }
+  constructor(private readonly platform: Platform) {}
 
   /**
    * A call to a method no service here has gets Google's UNIMPLEMENTED with a code, a fix and a request-log
@@ -151,8 +162,8 @@ export class GrpcServer {
    * no public hook for it: its handler table (grpc-js 1.14 `Server#handlers`, read by `_retrieveHandler`) is
    * given a lookup that falls back to one refusing handler. test/grpc-port-refusals fails if that changes.
    */
-  private answerUnknownMethods(): void {
-    const handlers = (this.server as unknown as { handlers?: Map<string, unknown> }).handlers;
+  private answerUnknownMethods(server: grpc.Server): void {
+    const handlers = (server as unknown as { handlers?: Map<string, unknown> }).handlers;
     if (!(handlers instanceof Map)) throw new Error('@grpc/grpc-js: Server#handlers is not the Map this version of authplane expects');
     const registered = handlers.get.bind(handlers);
     handlers.get = (path: string) =>
@@ -234,7 +245,8 @@ export class GrpcServer {
 
   /** Adds a service with hand-written handlers (streaming RPCs); build them with `unary`, `authenticate`, `status` and `record`. */
   addService(definition: grpc.ServiceDefinition, handlers: grpc.UntypedServiceImplementation, protos?: ServiceProtos): void {
-    this.server.addService(definition, handlers);
+    if (this.loading) throw new Error(`${Object.values(definition)[0]?.path ?? 'a service'}: services are added before the port serves`);
+    this.added.push([definition, handlers]);
     this.services++;
     for (const m of Object.values(definition)) this.served.add(m.path.slice(1, m.path.lastIndexOf('/')));
     if (protos && isDescriptor(protos)) this.deferredDescriptors.add(protos.descriptor);
@@ -245,6 +257,7 @@ export class GrpcServer {
    * called after `authplane ready`, so that the first call of each API does not pay for it.
    */
   async warm(): Promise<void> {
+    await this.injecting();
     for (const file of this.deferredDescriptors) {
       await new Promise((r) => setImmediate(r));
       descriptor(file);
@@ -297,7 +310,8 @@ export class GrpcServer {
       internal = true;
     }
     const s = grpcStatus(denial, id);
-    const metadata = new grpc.Metadata();
+    // Only calls get here: grpc-js has loaded.
+    const metadata = new grpcJs.loaded!.Metadata();
     for (const [k, v] of Object.entries(s.trailers)) metadata.set(k, v);
     const details = statusDetails(s.code, s.details, denial);
     if (details) metadata.set('grpc-status-details-bin', details);
@@ -325,14 +339,39 @@ export class GrpcServer {
     requestLogFor(this.platform).record(entry);
   }
 
-  /** Binds; rejects with grpc-js's error, which the caller names by its setting (listenFailure). */
-  async listen(host: string, port: number): Promise<string> {
+  /** grpc-js's server with every added service: loaded on first need, once. */
+  private serving(): Promise<grpc.Server> {
+    return (this.loading ??= grpcJs.load().then((grpc) => {
+      const server = new grpc.Server({ 'grpc.max_receive_message_length': MAX_BUFFERED_MESSAGE_BYTES });
+      this.answerUnknownMethods(server);
+      for (const [definition, handlers] of this.added) server.addService(definition, handlers);
+      this.server = server;
+      return server;
+    }));
+  }
+
+  /**
+   * Binds; rejects with grpc-js's error, which the caller names by its setting (listenFailure). With `prebound`,
+   * the socket the start bound for the port (lib/prebound.ts) hands its connections to grpc-js instead
+   * (grpc-js's connection injector: the same HTTP/2 server and sessions as a port it binds), from the first
+   * connection on, which waits while grpc-js loads.
+   */
+  async listen(host: string, port: number, prebound?: PreboundSocket): Promise<string> {
+    if (prebound) {
+      this.prebound = prebound;
+      // Connections wait on the socket until grpc-js has loaded: the first one has it load (warm() otherwise).
+      prebound.whenWaiting(() => void this.injecting());
+      this.address = prebound.hostPort;
+      return this.address;
+    }
+    const server = await this.serving();
+    const grpc = grpcJs.loaded!;
     // grpc-js logs its own line for a failed bind; the caller reports the failure, so grpc-js stays quiet
     // while binding (unless GRPC_VERBOSITY asks for its logs).
     const quiet = !process.env.GRPC_VERBOSITY && !process.env.GRPC_NODE_VERBOSITY;
     if (quiet) grpc.setLogVerbosity(grpc.logVerbosity.NONE);
     const bound = await new Promise<number>((resolve, reject) =>
-      this.server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (err, p) => {
+      server.bindAsync(hostPort(host, port), grpc.ServerCredentials.createInsecure(), (err, p) => {
         if (quiet) grpc.setLogVerbosity(grpc.logVerbosity.ERROR);
         if (err) reject(err);
         else resolve(p);
@@ -342,13 +381,32 @@ export class GrpcServer {
     return this.address;
   }
 
-  stop(): Promise<void> {
-    return new Promise<void>((resolve) => {
+  /** Stops the prebound socket grpc-js is handed connections from (grpc-js's shutdown ends their sessions). */
+  private closePrebound: (() => void) | undefined;
+
+  /** Loads grpc-js (if it is not yet) and hands it the prebound socket's connections, those that waited first. */
+  private async injecting(): Promise<void> {
+    const server = await this.serving();
+    const prebound = this.prebound;
+    if (this.stopped || !prebound) return;
+    this.prebound = undefined;
+    const injector = server.createConnectionInjector(grpcJs.loaded!.ServerCredentials.createInsecure());
+    this.closePrebound = prebound.forwardTo((c) => injector.injectConnection(c));
+  }
+
+  async stop(): Promise<void> {
+    // No new connections, as with a port grpc-js binds.
+    this.stopped = true;
+    this.closePrebound?.();
+    await this.prebound?.release();
+    const server = this.server;
+    if (!server) return;
+    await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
-        this.server.forceShutdown();
+        server.forceShutdown();
         resolve();
       }, 1_000);
-      this.server.tryShutdown(() => {
+      server.tryShutdown(() => {
         clearTimeout(timer);
         resolve();
       });

@@ -4,7 +4,8 @@
 // Timestamp of year 30,000,000 is the same INVALID_ARGUMENT on both, never an exception further in.
 // Also the wording both share: Google's transcoder's "Invalid value at 'PATH' (TYPE), VALUE".
 
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufjs } from './protobufjs.js';
 import type { FieldViolation } from './errors.js';
 
 type Obj = Record<string, unknown>;
@@ -81,9 +82,9 @@ function walk(type: protobuf.Type, obj: Obj, path: string, out: FieldViolation[]
     if (!rt) continue;
     const fieldPath = joinPath(path, protoName(field));
     const each = (v: unknown, p: string) => {
-      if (rt instanceof protobuf.Enum) {
+      if (rt instanceof protobufjs().Enum) {
         if (typeof v !== 'string' || rt.values[v] === undefined) out.push(invalidValue(p, typeUrl(rt), quoted(v)));
-      } else if (rt instanceof protobuf.Type && v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
+      } else if (rt instanceof protobufjs().Type && v !== null && typeof v === 'object' && !Buffer.isBuffer(v)) {
         const time = v as { seconds?: unknown; nanos?: unknown };
         if (rt.fullName === TIMESTAMP || rt.fullName === DURATION) {
           const seconds = Number(time.seconds ?? 0);

@@ -28,7 +28,8 @@
 // proto3-json-serializer is not used to read: it coerces by design (numeric strings through `| 0`, unknown
 // enum names kept, any base64), misreads Timestamps with an offset and refuses negative Durations.
 
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
+import { protobufjs } from './protobufjs.js';
 import { invalidFields, type FieldViolation } from './errors.js';
 import { DURATION, TIMESTAMP, atPath, durationProblem, invalidValue, joinPath, protoName, quoted, timestampProblem, typeUrl } from './proto-check.js';
 
@@ -82,7 +83,7 @@ export function queryToJson(type: protobuf.Type, query: URLSearchParams, bindabl
       const rt = field.resolvedType;
       const last = i === segments.length - 1;
       if (!last) {
-        if (!(rt instanceof protobuf.Type) || field.repeated || field.map) {
+        if (!(rt instanceof protobufjs().Type) || field.repeated || field.map) {
           problem = `Field '${name}' could not be found in request message.`;
           break;
         }
@@ -90,7 +91,7 @@ export function queryToJson(type: protobuf.Type, query: URLSearchParams, bindabl
         t = rt;
         continue;
       }
-      if (field.map || (rt instanceof protobuf.Type && !isStringForm(rt))) {
+      if (field.map || (rt instanceof protobufjs().Type && !isStringForm(rt))) {
         problem = `'${name}' is a message type. Query parameters can only be bound to primitive fields.`;
         break;
       }
@@ -187,7 +188,7 @@ interface FieldLike {
 
 function readValue(field: FieldLike, value: unknown, fieldPath: string, key: string, parentPath: string, v: FieldViolation[]): unknown {
   const rt = field.resolvedType;
-  if (rt instanceof protobuf.Type) {
+  if (rt instanceof protobufjs().Type) {
     if (rt.fullName === TIMESTAMP || rt.fullName === DURATION) {
       // Written as a string; the converter also binds the message form {"seconds": …, "nanos": …}.
       if (typeof value === 'string') return rt.fullName === TIMESTAMP ? readTimestamp(value, fieldPath, key, v) : readDuration(value, fieldPath, key, v);
@@ -224,7 +225,7 @@ function readValue(field: FieldLike, value: unknown, fieldPath: string, key: str
     v.push(invalidValue(parentPath, protoName(field), 'Starting an object on a scalar field'));
     return undefined;
   }
-  if (rt instanceof protobuf.Enum) return readEnum(rt, value, fieldPath, v);
+  if (rt instanceof protobufjs().Enum) return readEnum(rt, value, fieldPath, v);
   return readScalar(field.type, value, fieldPath, v);
 }
 
@@ -251,7 +252,7 @@ function readMap(type: protobuf.Type, field: protobuf.Field, key: string, value:
     }
     // null: the entry with the value's default, as the converter writes it.
     if (val === null) {
-      out[k] = field.resolvedType instanceof protobuf.Type ? {} : field.resolvedType instanceof protobuf.Enum ? 0 : field.type === 'string' ? '' : field.type === 'bytes' ? Buffer.alloc(0) : field.type === 'bool' ? false : 0;
+      out[k] = field.resolvedType instanceof protobufjs().Type ? {} : field.resolvedType instanceof protobufjs().Enum ? 0 : field.type === 'string' ? '' : field.type === 'bytes' ? Buffer.alloc(0) : field.type === 'bool' ? false : 0;
       return;
     }
     const r = readValue(valueField, val, `${entryPath}.value`, 'value', entryPath, v);

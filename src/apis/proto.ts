@@ -6,8 +6,8 @@
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import protobuf from 'protobufjs';
-import { toProto3JSON } from 'proto3-json-serializer';
+import type protobuf from 'protobufjs';
+import { proto3JsonSerializer, protobufjs } from './protobufjs.js';
 import { invalidFields } from './errors.js';
 import { checkDecoded } from './proto-check.js';
 import { readProtoJson } from './proto-json.js';
@@ -23,7 +23,7 @@ export function protosDir(): string {
 /** Parses .proto files (paths under protos/) themselves: what the committed descriptors are built from. */
 export function parseProtos(files: readonly string[]): protobuf.Root {
   const dir = protosDir();
-  const r = new protobuf.Root();
+  const r = new (protobufjs().Root)();
   r.resolvePath = (_origin, target) => dir + target;
   r.loadSync([...files], { keepCase: false });
   r.resolveAll();
@@ -32,7 +32,7 @@ export function parseProtos(files: readonly string[]): protobuf.Root {
 
 /** A root from a prebuilt JSON descriptor under protos/ (scripts/build-protos.mjs writes them). */
 export function loadDescriptor(file: string): protobuf.Root {
-  const r = protobuf.Root.fromJSON(descriptorJson(file) as protobuf.INamespace);
+  const r = protobufjs().Root.fromJSON(descriptorJson(file) as protobuf.INamespace);
   r.resolveAll();
   return r;
 }
@@ -126,7 +126,7 @@ export function decodeJson(type: protobuf.Type, json: Obj, at = ''): Obj {
 
 /** The shared object shape → proto3 JSON; enums as numbers with `$alt=json;enum-encoding=int`. */
 export function encodeJson(type: protobuf.Type, obj: Obj, numericEnums: boolean): unknown {
-  return toProto3JSON(type.fromObject(obj), { numericEnums });
+  return proto3JsonSerializer().toProto3JSON(type.fromObject(obj), { numericEnums });
 }
 
 export const snakeToCamel = (s: string): string => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());

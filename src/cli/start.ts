@@ -1,11 +1,13 @@
 // Only what runs before the signing keys are generated is imported statically: config loading and the server
-// load after, while a first start's keys are generated (see run).
+// load after, while a first start's keys are generated (see run). The start's first part (server/early-start.ts:
+// the store, every socket bound, the supervised commands spawned) runs before the rest of the server loads, so
+// the commands boot meanwhile.
 
 import { resolve } from 'node:path';
 import { demoConfigPath } from '../config/demo.js';
 import { ConfigError } from '../config/schema-dsl.js';
 import { generatePlatformKeys } from '../identity/keys.js';
-import type { RunningAuthplane } from '../server/app.js';
+import type { RunningAuthplane, StartOptions } from '../server/app.js';
 import { DataDirInUseError, DEFAULT_DATA_DIR, DEMO_DATA_DIR, resetDataDir, startsWithNewDatabase } from '../server/data-dir.js';
 import { StartupError } from '../lib/startup-error.js';
 import { markStartPhase } from '../lib/start-phases.js';
@@ -44,8 +46,8 @@ export async function run(args: string[]): Promise<number> {
   // of authplane loads, not after. (Unused if the start fails before it opens the store.)
   const generatedKeys = freshDemo || startsWithNewDatabase(dataDir, databaseUrl) ? generatePlatformKeys(Date.now()) : undefined;
   generatedKeys?.catch(() => undefined); // a failure surfaces where the keys are used
-  const [{ loadConfigFile }, { startAuthplane }] = await Promise.all([import('../config/load.js'), import('../server/app.js')]);
-  markStartPhase('modules');
+  const [{ loadConfigFile }, { startEarly }] = await Promise.all([import('../config/load.js'), import('../server/early-start.js')]);
+  markStartPhase('config modules');
   let config;
   try {
     config = loadConfigFile(values.config ?? demoConfigPath());
@@ -92,7 +94,17 @@ export async function run(args: string[]): Promise<number> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // With --json, listener lines become the one JSON line at ready; anything else (a warning) goes to stderr.
   const print = values.json ? (l: string) => void (l === 'authplane ready' || /^\S.*\shttps?:\/\/\S+$/.test(l) || console.error(l)) : (l: string) => console.log(l);
-  const starting = startAuthplane({ config, dataDir, print, ...(databaseUrl ? { databaseUrl } : {}), ...(generatedKeys ? { generatedKeys } : {}) });
+  const options: StartOptions = { config, dataDir, print, ...(databaseUrl ? { databaseUrl } : {}), ...(generatedKeys ? { generatedKeys } : {}) };
+  const starting = (async () => {
+    // Every product runs (server/products.ts): all of them bind and spawn.
+    const early = await startEarly({ ...options, serves: { grpc: true, run: true, gateways: true } });
+    const app = await import('../server/app.js').catch(async (e: unknown) => {
+      await early.stop();
+      throw e;
+    });
+    markStartPhase('modules');
+    return app.startAuthplane({ ...options, early });
+  })();
   try {
     running = await starting;
   } catch (e) {

@@ -140,7 +140,7 @@ export async function startGateway(platform: Platform, config: GatewayConfig, in
     });
   });
   server.keepAliveTimeout = 65_000;
-  await listen(server, config.port, platform.config.server.host).catch((e: unknown) => {
+  await listen(server, config.port, platform.config.server.host, platform.prebound?.take(`gateways[${index}].port`)).catch((e: unknown) => {
     throw listenFailure(e, { host: platform.config.server.host, port: config.port, portSetting: `gateways[${index}].port` });
   });
   const host = platform.config.server.host;

@@ -14,6 +14,7 @@ import { deny, type Denial } from '../verify/denial.js';
 import { denialResponse } from '../verify/response.js';
 import { googleFrontEndServer } from '../apis/http-server.js';
 import { arrivalTime } from '../lib/iso-time.js';
+import type { PreboundSocket } from '../lib/prebound.js';
 
 export interface MetadataServerOptions {
   name: string;
@@ -22,6 +23,8 @@ export interface MetadataServerOptions {
   port: number;
   /** What the identity endpoint's tokens carry (format=standard|full, licenses). Default cloud-run. */
   environment?: WorkloadEnvironment;
+  /** The socket the start bound for `port`, taken over instead of listening. */
+  prebound?: PreboundSocket;
 }
 
 export interface RunningMetadataServer {
@@ -76,7 +79,7 @@ export async function startMetadataServer(platform: Platform, opts: MetadataServ
     );
   });
   server.keepAliveTimeout = 60_000;
-  await listen(server, opts.port, opts.host);
+  await listen(server, opts.port, opts.host, opts.prebound);
   const port = (server.address() as AddressInfo).port;
   return {
     name: opts.name,
@@ -91,8 +94,12 @@ export async function startMetadataServer(platform: Platform, opts: MetadataServ
   };
 }
 
-/** Listens; rejects with the operating system's error, for the caller to name its setting (listenFailure). */
-export function listen(server: Server, port: number, host: string): Promise<void> {
+/**
+ * Listens; rejects with the operating system's error, for the caller to name its setting (listenFailure). With
+ * `prebound`, the socket the start bound for this port (lib/prebound.ts) is taken over instead.
+ */
+export function listen(server: Server, port: number, host: string, prebound?: PreboundSocket): Promise<void> {
+  if (prebound) return prebound.listenWith(server);
   return new Promise((resolve, reject) => {
     const onError = (e: NodeJS.ErrnoException) => reject(e);
     server.once('error', onError);

@@ -15,6 +15,7 @@ import { admit } from '../admission/decision.js';
 import type { AdmissionRequest } from '../admission/request.js';
 import type { LoopbackConnection } from '../admission/egress.js';
 import { listen } from '../metadata/server.js';
+import type { PreboundSocket } from '../lib/prebound.js';
 import { httpDetails } from '../observe/http-details.js';
 import { denialFields, type RequestLog, type RequestLogEntry } from '../observe/request-log.js';
 import type { LocalDelivery, LocalFrontDoor, LocalRequest } from '../dispatch/local-delivery.js';
@@ -70,9 +71,12 @@ export class FrontDoor implements LocalFrontDoor {
     this.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.onUpgrade(req, socket, head));
   }
 
-  /** Listens and registers the address in the directory (which adds the local URL to the audiences). */
-  async listen(host: string, port: number): Promise<{ host: string; port: number }> {
-    await listen(this.server, port, host);
+  /**
+   * Listens (on `prebound`, the socket the start bound for it, when given) and registers the address in the
+   * directory (which adds the local URL to the audiences).
+   */
+  async listen(host: string, port: number, prebound?: PreboundSocket): Promise<{ host: string; port: number }> {
+    await listen(this.server, port, host, prebound);
     const bound = (this.server.address() as AddressInfo).port;
     this.deps.platform.directory.setFrontDoor(this.name, host, bound);
     return { host, port: bound };

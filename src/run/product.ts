@@ -13,14 +13,12 @@ import { cloudRunV1Routes } from './admin-v1.js';
 import { serviceSettingsFor } from '../services/settings.js';
 import { FrontDoor } from './front-door.js';
 import { UpstreamAgents, type UpstreamTarget } from './proxy.js';
-import { Supervisor } from './supervisor.js';
-import { ProcessGroupRecord } from './process-groups.js';
 import { registerProcess, serviceStatusRoutes } from './service-status.js';
 import { hostPort } from '../lib/host-port.js';
-import { revisionName } from '../services/directory.js';
 import { listenFailure } from '../lib/startup-error.js';
 import { localFrontDoors } from '../dispatch/local-delivery.js';
 import { freePort } from './supervisor.js';
+import { spawnCommands, takeSpawnedCommands, type SpawnedCommands } from './spawn.js';
 
 export const cloudRunProduct: Product = {
   name: 'run',
@@ -32,11 +30,6 @@ export const cloudRunProduct: Product = {
   },
   start: startCloudRun,
 };
-
-/** The emulator's gRPC address for CLOUD_TASKS_EMULATOR_HOST (the gRPC port listens before products start). */
-function grpcHostPort(platform: Platform): Record<string, string> {
-  return platform.grpcHostPort ? { CLOUD_TASKS_EMULATOR_HOST: platform.grpcHostPort } : {};
-}
 
 function upstreamUrlTarget(svc: ServiceConfig): UpstreamTarget {
   const u = new URL(svc.upstream!);
@@ -62,80 +55,72 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
   const agents = new UpstreamAgents();
   const doors: FrontDoor[] = [];
   frontDoors.set(platform, doors);
-  const supervisors: Supervisor[] = [];
-  const listeners: Listener[] = [];
-  // What an authplane killed with SIGKILL on this data directory left running goes first (process-groups.ts).
-  const record = new ProcessGroupRecord(platform.dataDir);
-  for (const g of record.stopLeftovers()) console.error(`authplane: stopped process group ${g.pid} (service ${g.service}), left running by an authplane that was killed`);
+  // Spawned by the start before the platform existed (server/early-start.ts), or here (front-door workers).
+  let commands = takeSpawnedCommands(platform);
 
   // Settings changed through the Admin API (by this process, another one on the same database, or before a
   // restart) apply before any front door opens, and are followed from then on.
   const settings = serviceSettingsFor(platform);
-  await settings.start();
 
   const stop = async () => {
     settings.stop();
     for (const d of doors) localFrontDoors(platform).delete(d.name);
     await Promise.all(doors.map((d) => d.close()));
-    await Promise.all(supervisors.map((s) => s.stop()));
+    await commands?.stop();
     agents.destroy();
   };
 
+  /** The dashboard shows each command; its processes' outbound calls are the service's (VPC egress). */
+  const register = (spawned: SpawnedCommands) => {
+    for (const [name, sup] of spawned.supervisors) {
+      registerProcess(platform, name, sup);
+      // With all-traffic VPC egress, calls from its processes to other services count as internal.
+      const vpcEgress = config.services.find((s) => s.name === name)!.vpcEgress;
+      platform.egress.register({ kind: 'service', name, vpcEgress }, () => (sup.pid !== undefined ? [sup.pid] : []));
+    }
+  };
+
+  const listeners: Listener[] = [];
   try {
-    // Front doors listen first (so every service URL resolves), then the supervised commands start in
-    // parallel; `start` returns once they are spawned (front doors hold requests until each answers),
-    // and `untilReady` once each answers on its port.
-    const starting: Promise<void>[] = [];
+    await settings.start();
+    // Commands the start spawned already (once every socket was bound) are known before any door opens: a
+    // request one of them made as it booted waits on a door's socket and is served as soon as the door takes it.
+    if (commands) register(commands);
+    // Otherwise the front doors listen first (so every service URL resolves), then the supervised commands start
+    // in parallel; `start` returns once they are spawned (front doors hold requests until each answers), and
+    // `untilReady` once each answers on its port.
     for (const [i, svc] of config.services.entries()) {
       const entry = platform.directory.get(svc.name)!;
-      const door = new FrontDoor(entry, { platform, admission, log, agents, upstream: NOT_STARTED });
+      // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a cold start.
+      const upstream = svc.command ? (commands?.supervisors.get(svc.name) ?? NOT_STARTED) : upstreamUrlTarget(svc);
+      const door = new FrontDoor(entry, { platform, admission, log, agents, upstream });
       // With server.workers > 1 the workers listen on the port (node:cluster shares it) and this process keeps
       // the door for Google's callers in process; a port of 0 is chosen here so every worker takes the same one.
+      const setting = `services[${i}].port`;
       const bound =
         config.server.workers > 1
           ? door.reserve(config.server.host, svc.port || (await freePort(config.server.host)))
-          : await door.listen(config.server.host, svc.port).catch((e: unknown) => {
-              throw listenFailure(e, { host: config.server.host, port: svc.port, portSetting: `services[${i}].port` });
+          : await door.listen(config.server.host, svc.port, platform.prebound?.take(setting)).catch((e: unknown) => {
+              throw listenFailure(e, { host: config.server.host, port: svc.port, portSetting: setting });
             });
       doors.push(door);
       localFrontDoors(platform).set(svc.name, door);
       const address = hostPort(bound.host, bound.port);
       listeners.push({ name: `front door ${svc.name}`, url: `http://${address}` });
-      if (!svc.command) {
-        door.setUpstream(upstreamUrlTarget(svc));
-        continue;
-      }
-      const md = platform.metadataServers.get(svc.name);
-      const sup = new Supervisor({
-        name: svc.name,
-        setting: `services[${i}]`,
-        command: svc.command,
-        cwd: svc.cwd,
-        host: config.server.host,
-        startupTimeoutMs: svc.startupTimeoutMs,
-        record,
-        env: {
-          K_SERVICE: svc.name,
-          K_REVISION: revisionName(config, svc.name),
-          K_CONFIGURATION: svc.name,
-          GOOGLE_CLOUD_PROJECT: config.project.id,
-          ...(md ? metadataServerEnv(md.hostPort) : {}),
-          ...grpcHostPort(platform),
-          ...svc.env,
-        },
-      });
-      supervisors.push(sup);
-      registerProcess(platform, svc.name, sup);
-      // Its own outbound calls: with all-traffic VPC egress, calls from its processes to other services count as internal.
-      platform.egress.register({ kind: 'service', name: svc.name, vpcEgress: svc.vpcEgress }, () => (sup.pid !== undefined ? [sup.pid] : []));
-      // Requests wait on sup.ready() until the command answers, as Cloud Run holds them during a cold start.
-      starting.push(sup.spawn().then(() => door.setUpstream(sup)));
     }
-    await Promise.all(starting);
+    if (!commands) {
+      commands = await spawnCommands(config, platform.dataDir, { metadata: (name) => platform.metadataServers.get(name)?.hostPort, grpc: platform.grpcHostPort });
+      register(commands);
+      for (const door of doors) {
+        const sup = commands.supervisors.get(door.name);
+        if (sup) door.setUpstream(sup);
+      }
+    }
   } catch (e) {
     await stop();
     throw e;
   }
+  const supervisors = [...commands.supervisors.values()];
   return {
     listeners,
     // The proxy's modules load after ready (proxy.ts, server/app.ts).
@@ -144,14 +129,4 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
     },
     stop,
   };
-}
-
-/**
- * The service's own metadata server, whatever authplane's environment says. Google's Node libraries read
- * GCE_METADATA_IP before GCE_METADATA_HOST and, with METADATA_SERVER_DETECTION=none, never look for a
- * metadata server: values inherited from authplane's environment (a test runner's, say) must not hide
- * the one a service on Cloud Run always has. (undefined removes the inherited variable.)
- */
-function metadataServerEnv(hostPort: string): Record<string, string | undefined> {
-  return { GCE_METADATA_HOST: hostPort, GCE_METADATA_IP: hostPort, METADATA_SERVER_DETECTION: undefined };
 }

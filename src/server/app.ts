@@ -1,9 +1,10 @@
 // `authplane start`: composes the core and the products into one process.
-// Order: data dir → store → identity → IAM (seeded from config) → API port → metadata servers → products
-// → every product ready (supervised commands answer) → `authplane ready`. A failure on the way stops what
-// started and rejects with a StartupError naming the setting or flag at fault.
+// Order: data dir → store → every listening socket bound → supervised commands spawned (early-start.ts, which
+// the CLI runs before this module loads) → identity → IAM (seeded from config) → API port → gRPC port →
+// metadata servers → products (each server takes its bound socket) → every product ready (supervised commands
+// answer) → `authplane ready`. A failure on the way stops what started and rejects with a StartupError naming
+// the setting or flag at fault.
 
-import { accessSync, constants } from 'node:fs';
 import { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AuthplaneConfig } from '../config/types.js';
@@ -22,7 +23,6 @@ import { ForwardProxy } from './forward-proxy.js';
 import { listen, startMetadataServer } from '../metadata/server.js';
 import { createPlatform, type Platform } from '../platform.js';
 import type { Listener, Product, StartedProduct } from '../product.js';
-import { openStore } from '../store/open.js';
 import type { SigningKeyRecord } from '../store/store.js';
 import { PRODUCTS } from './products.js';
 import { seedIamFromConfig } from './seed.js';
@@ -30,12 +30,13 @@ import { requestLogFor } from '../observe/request-log.js';
 import { dashboardRoutes } from '../ui/dashboard.js';
 import { hostPort } from '../lib/host-port.js';
 import type { Timers } from '../dispatch/timers.js';
-import { ensurePrivateDir } from '../lib/private-files.js';
-import { listenFailure, pathFailure, StartupError } from '../lib/startup-error.js';
+import { listenFailure, StartupError } from '../lib/startup-error.js';
 import { googleFrontEndServer } from '../apis/http-server.js';
 import { frontDoorsOf } from '../run/product.js';
 import { markStartPhase } from '../lib/start-phases.js';
 import { loadDeferredModules } from '../lib/lazy-module.js';
+import { metadataIdentities, startEarly, type EarlyStart } from './early-start.js';
+import { handOverCommands } from '../run/spawn.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -51,6 +52,8 @@ export interface StartOptions {
   timers?: Timers;
   /** The platform's signing keys, generated while authplane loaded (cli/start.ts); used if the store has none. */
   generatedKeys?: Promise<SigningKeyRecord[]>;
+  /** The start's first part, when the caller ran it (cli/start.ts, before this module loaded); else run here. */
+  early?: EarlyStart;
 }
 
 export interface RunningAuthplane {
@@ -68,18 +71,28 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   const products = opts.products ?? PRODUCTS;
   if (config.server.workers > 1 && (opts.clock !== undefined || opts.timers !== undefined)) {
     // Workers are processes on the system clock: they cannot follow a clock injected into this one.
+    await opts.early?.stop();
     throw new StartupError('server.workers', 'front-door workers run on the system clock, and this start was given a clock of its own', 'use server.workers: 1 with an injected clock (tests)');
   }
-  prepareDataDir(opts.dataDir);
-  const store = await openStore(opts.databaseUrl, opts.dataDir);
-  markStartPhase('store');
-  const cleanups: (() => Promise<void>)[] = [async () => store.close()];
+  const early =
+    opts.early ??
+    (await startEarly({
+      config,
+      dataDir: opts.dataDir,
+      ...(opts.databaseUrl ? { databaseUrl: opts.databaseUrl } : {}),
+      serves: { grpc: products.some((p) => p.grpc), run: products.some((p) => p.name === 'run'), gateways: products.some((p) => p.name === 'gateway') },
+    }));
+  const { store } = early;
+  // Stopped last: the commands (once the front doors no longer send them requests), unused sockets, the store.
+  const cleanups: (() => Promise<void>)[] = [() => early.stop()];
   const stop = async () => {
     for (const c of cleanups.reverse()) await c().catch((e: unknown) => console.error('authplane: while stopping:', e));
   };
 
   try {
     const platform = await createPlatform(config, store, opts.dataDir, opts.clock, opts.timers, opts.generatedKeys);
+    platform.prebound = early.sockets;
+    if (early.commands) handOverCommands(platform, early.commands);
     cleanups.push(async () => {
       platform.iam.stop();
       platform.identity.stop();
@@ -115,7 +128,7 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     });
     api.on('connect', (req, socket) => proxy.refuseConnect(req, socket));
     api.keepAliveTimeout = 65_000;
-    await listen(api, config.server.apiPort, config.server.host).catch((e: unknown) => {
+    await listen(api, config.server.apiPort, config.server.host, early.sockets.take('server.apiPort')).catch((e: unknown) => {
       throw listenFailure(e, { host: config.server.host, port: config.server.apiPort, portSetting: 'server.apiPort' });
     });
     cleanups.push(() => closeServer(api));
@@ -124,13 +137,13 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     const listeners: Listener[] = [{ name: 'api', url: apiUrl }];
     markStartPhase('api listen');
 
-    // The gRPC port, when a product serves a gRPC API; it listens before products start, so supervised
-    // services get its address (CLOUD_TASKS_EMULATOR_HOST).
+    // The gRPC port, when a product serves a gRPC API, on the socket bound for it before the supervised
+    // commands started (their CLOUD_TASKS_EMULATOR_HOST); grpc-js itself loads on its first connection or after ready.
     const grpc = new GrpcServer(platform);
     for (const p of products) p.grpc?.(grpc, platform);
     markStartPhase('grpc services');
     if (!grpc.empty) {
-      platform.grpcHostPort = await grpc.listen(config.server.host, config.server.grpcPort).catch((e: unknown) => {
+      platform.grpcHostPort = await grpc.listen(config.server.host, config.server.grpcPort, early.sockets.take('server.grpcPort')).catch((e: unknown) => {
         throw listenFailure(e, { host: config.server.host, port: config.server.grpcPort, portSetting: 'server.grpcPort' });
       });
       cleanups.push(() => grpc.stop());
@@ -139,16 +152,11 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     markStartPhase('grpc listen');
 
     // Metadata servers: one per workload, service and gateway.
-    const identities = [
-      ...config.workloads.map((w, i) => ({ name: w.name, serviceAccount: w.serviceAccount, port: w.metadataPort, environment: w.environment, setting: `workloads[${i}].metadataPort` })),
-      // Services run on Cloud Run; gateways as Google-managed serverless runtimes.
-      ...config.services.map((s, i) => ({ name: s.name, serviceAccount: s.serviceAccount, port: s.metadataPort, environment: 'cloud-run' as const, setting: `services[${i}].metadataPort` })),
-      ...config.gateways.map((g, i) => ({ name: g.name, serviceAccount: g.serviceAccount, port: g.metadataPort, environment: 'cloud-run' as const, setting: `gateways[${i}].metadataPort` })),
-    ];
+    const identities = metadataIdentities(config);
     // The processes that use a workload's metadata server are that workload (for VPC egress).
     for (const w of config.workloads) platform.egress.registerWorkload({ kind: 'workload', name: w.name, vpcEgress: w.vpcEgress });
     for (const w of identities) {
-      const md = await startMetadataServer(platform, { name: w.name, serviceAccount: w.serviceAccount, host: config.server.host, port: w.port, environment: w.environment }).catch((e: unknown) => {
+      const md = await startMetadataServer(platform, { name: w.name, serviceAccount: w.serviceAccount, host: config.server.host, port: w.port, environment: w.environment, prebound: early.sockets.take(w.setting) }).catch((e: unknown) => {
         throw listenFailure(e, { host: config.server.host, port: w.port, portSetting: w.setting });
       });
       platform.metadataServers.set(w.name, md);
@@ -177,8 +185,9 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
       const workers = await startFrontDoorWorkers(platform, config.server.workers);
       cleanups.push(() => workers.stop());
     }
-    // Every product's listeners are up (Cloud Tasks' gRPC port included, which supervised commands may
-    // call as they boot); now wait until each product serves.
+    // Every product's listeners are up; now wait until each product serves (the commands answer). Sockets bound
+    // for servers that did not start (a gRPC port no product serves) close.
+    await early.sockets.release();
     await Promise.all(started.map((s) => s.untilReady?.()));
     markStartPhase('products ready');
 
@@ -191,19 +200,6 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
   } catch (e) {
     await stop();
     throw e;
-  }
-}
-
-/**
- * The data directory exists, is private (state, logs and, on SQLite, every private key live in it) and is
- * a directory this process can write.
- */
-function prepareDataDir(dir: string): void {
-  try {
-    ensurePrivateDir(dir);
-    accessSync(dir, constants.W_OK | constants.X_OK);
-  } catch (e) {
-    throw pathFailure(e, '--data', dir, 'point --data at a directory you can write (it is created if missing), e.g. --data .authplane');
   }
 }
 
