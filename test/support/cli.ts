@@ -6,6 +6,9 @@ import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
+/** How long a CLI child may take to exit (runCli) or to be ready (startCli): it bounds a failure, so it is generous. */
+const CHILD_WITHIN_MS = 60_000;
+
 /** dist/src/cli/main.js (this file compiles to dist/test/support/cli.js). */
 export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
 
@@ -26,8 +29,8 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`authplane ${args.join(' ')} did not exit within ${opts.timeoutMs ?? 15_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 15_000);
+      reject(new Error(`authplane ${args.join(' ')} did not exit within ${opts.timeoutMs ?? CHILD_WITHIN_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? CHILD_WITHIN_MS);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -73,8 +76,8 @@ export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`authplane start did not print "authplane ready" within ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 20_000);
+      reject(new Error(`authplane start did not print "authplane ready" within ${opts.timeoutMs ?? CHILD_WITHIN_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? CHILD_WITHIN_MS);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
