@@ -51,7 +51,11 @@ describe('request timeout', () => {
         return { status: r.status, code: r.headers.get('x-authplane-denial'), body: await r.text(), id: r.headers.get('x-authplane-request-id') };
       });
       while (waiting.length === 0) await new Promise((r) => setImmediate(r));
+      // The timeout waits on the clock: a wake-up exactly 2 s after the request came, the next one at 1.999 s.
+      const timeoutAt = clock.nowMs + 2_000;
+      assert.ok(clock.timerTimes().includes(timeoutAt), `a wake-up at +2 s (timers at +${clock.timerTimes().map((t) => t - clock.nowMs).join(', +')} ms)`);
       await clock.advance(1_999);
+      assert.equal(clock.nextTimerAt(), timeoutAt, 'at 1.999 s the next wake-up is the timeout');
       assert.equal(answered, false, 'still waiting before the timeout');
       await clock.advance(1);
       const r = await pending;

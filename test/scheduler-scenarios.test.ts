@@ -121,7 +121,10 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     const expected = [Date.UTC(2026, 2, 28, 1, 30), Date.UTC(2026, 2, 29, 1, 0), Date.UTC(2026, 2, 30, 0, 30)];
     assert.equal(Number(job.scheduleTime?.seconds) * 1000, expected[0]);
     for (const [i, at] of expected.entries()) {
+      // The run waits on the clock for its time: at a millisecond before, the next wake-up is the run's.
+      await waitFor(`the wake-up for ${iso(at)}`, () => clock.timerTimes().includes(at));
       await clock.advanceTo(at - 1);
+      assert.equal(clock.nextTimerAt(), at, `the next wake-up is the run at ${iso(at)}`);
       assert.equal(deliveriesTo('/nightly').length, i, `no run before ${iso(at)}`);
       await clock.advanceTo(at);
       await waitFor(`the run at ${iso(at)}`, () => deliveriesTo('/nightly').length === i + 1);
