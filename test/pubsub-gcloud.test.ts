@@ -66,7 +66,7 @@ done
 node -e 'fetch("http://127.0.0.1:18930/v1/projects/demo-project/subscriptions/orders-push").then(r=>r.text()).then(t=>require("fs").writeFileSync(process.argv[1],t))' ${out('subscription.json')}
 kill $AP; wait $AP
 `;
-    const r = spawnSync('unshare', ['-n', 'bash', '-c', script], { encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync('unshare', ['-n', 'bash', '-c', script], { encoding: 'utf8', timeout: 480_000 });
     assert.equal(r.error, undefined, `could not run gcloud in a private network namespace (unshare -n, as root): ${String(r.error)}`);
     assert.equal(r.status, 0, `unshare -n: ${r.stderr}`);
     const read = (f: string) => (existsSync(out(f)) ? readFileSync(out(f), 'utf8') : `(no ${f}; authplane log: ${readFileSync(out('authplane.log'), 'utf8').slice(-2000)})`);

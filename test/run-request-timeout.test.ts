@@ -109,7 +109,9 @@ describe('request timeout', () => {
       const elapsed = performance.now() - t0;
       assert.equal(r.status, 504);
       assert.ok(elapsed >= 1_000, `answered after ${elapsed} ms`);
-      assert.ok(elapsed < 10_000, `answered after ${elapsed} ms`);
+      // An answer at all is what matters here (the exact time is the injected clock's test above): a machine many
+      // times slower than this one still answers a 1 s timeout within a minute.
+      assert.ok(elapsed < 60_000, `answered after ${elapsed} ms`);
     } finally {
       await ap.stop();
     }
