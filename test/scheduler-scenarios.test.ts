@@ -189,6 +189,7 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
       const [j] = await client.getJob({ name: job.name });
       assert.equal(Number(j.scheduleTime?.seconds) * 1000 + Math.floor((j.scheduleTime?.nanos ?? 0) / 1e6), prev + gap, 'scheduleTime shows the pending retry');
       await clock.advanceTo(prev + gap - 1);
+      assert.equal(clock.nextTimerAt(), prev + gap, 'a millisecond before, the next wake-up is the retry');
       assert.equal(deliveriesTo('/flaky').length, i + 1);
       await clock.advanceTo(prev + gap);
       await waitFor(`attempt ${i + 2}`, () => deliveriesTo('/flaky').length === i + 2);
@@ -227,6 +228,7 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     // The next retry would be 40 s later, at +60 s: not before the next run, so the run at +60 s is a new execution.
     await waitFor('the next run', () => clock.timerTimes().includes(first + 60_000));
     await clock.advanceTo(first + 59_999);
+    assert.equal(clock.nextTimerAt(), first + 60_000, 'a millisecond before, the next wake-up is the run');
     assert.equal(deliveriesTo('/minutely').length, 2);
     await clock.advanceTo(first + 60_000);
     await waitFor('the next run', () => deliveriesTo('/minutely').length === 3);

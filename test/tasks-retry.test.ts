@@ -80,6 +80,7 @@ describe('retry schedule, live at 1/200 scale, on a hand-moved clock', () => {
       const retryAt = hits[k - 1]! + expected[k - 1]!;
       assert.ok(clock.timerTimes().includes(retryAt), `a wake-up at +${expected[k - 1]} ms (timers: ${clock.timerTimes().map((t) => t - hits[k - 1]!).join(', ')})`);
       await clock.advanceTo(retryAt - 1);
+      assert.equal(clock.nextTimerAt(), retryAt, 'a millisecond before, the next wake-up is the retry');
       assert.equal(hits.length, k, 'no attempt before its time');
       await clock.advanceTo(retryAt);
       await waitFor(`attempt ${k + 1} to be sent`, () => hits.length === k + 1);
