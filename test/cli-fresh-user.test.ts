@@ -20,7 +20,7 @@ describe('the CLI as a fresh user meets it', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authplane-cli-fresh-'));
   let ap: StartedCli;
   let env: NodeJS.ProcessEnv;
-  const cli = (...args: string[]) => runCli(args, { env, cwd: dir, timeoutMs: 20_000 });
+  const cli = (...args: string[]) => runCli(args, { env, cwd: dir });
 
   before(async () => {
     const config = join(dir, 'authplane.yaml');

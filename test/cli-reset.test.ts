@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { isListening, runCli, startCli } from './support/cli.js';
+import { installWithDemoOnFreePorts, runCli, startCli } from './support/cli.js';
 
 /** A project on any free ports (0): nothing another test holds can stop it from starting. */
 const CONFIG = `project: { id: demo-project, number: "123456789012", region: us-central1 }
@@ -72,38 +72,44 @@ describe('authplane reset', () => {
   });
 });
 
-// The demo's own ports: skipped (loudly) when a demo or anything else already holds the API port.
-const demoPortBusy = await isListening(8930);
-if (demoPortBusy) console.warn('\n  SKIPPING the fresh-demo test: 127.0.0.1:8930 (the demo\'s API port) is in use.\n');
-
-describe('the demo without --config and --data', { skip: demoPortBusy ? '127.0.0.1:8930 is in use' : false }, () => {
+// The demo as users start it (no --config, no --data) reads the package's demo/authplane.yaml: here a copy of this
+// build whose demo is on free ports, so a running demo or anything else on the demo's ports cannot stop the test.
+describe('the demo without --config and --data', () => {
   let cwd: string;
-  before(() => void (cwd = mkdtempSync(join(tmpdir(), 'authplane-demo-'))));
+  let cliMain: string;
+  let apiPort: number;
+  before(async () => {
+    cwd = mkdtempSync(join(tmpdir(), 'authplane-demo-'));
+    const installed = await installWithDemoOnFreePorts(join(cwd, 'package'));
+    cliMain = installed.cliMain;
+    apiPort = installed.ports[0]!;
+  });
   after(() => rmSync(cwd, { recursive: true, force: true }));
 
   it('starts from its config every time, says where its state lives; with --data the state is kept', async () => {
-    let demo = await startCli([], { cwd });
+    let demo = await startCli([], { cwd, cliMain });
     try {
+      assert.equal(new URL(demo.url('api')).port, String(apiPort), 'the demo of the package it runs from');
       assert.match(demo.stdout(), /the demo project, started from its config: state in .*\.authplane\/demo \(emptied at every start; --data DIR keeps state\)/);
       await grant(demo.url('api'));
       assert.equal(await granted(demo.url('api')), true);
     } finally {
       await demo.stop();
     }
-    demo = await startCli([], { cwd });
+    demo = await startCli([], { cwd, cliMain });
     try {
       assert.equal(await granted(demo.url('api')), false, 'the change made before the restart is gone');
     } finally {
       await demo.stop();
     }
     const data = join(cwd, 'kept');
-    demo = await startCli(['--data', data], { cwd });
+    demo = await startCli(['--data', data], { cwd, cliMain });
     try {
       await grant(demo.url('api'));
     } finally {
       await demo.stop();
     }
-    demo = await startCli(['--data', data], { cwd });
+    demo = await startCli(['--data', data], { cwd, cliMain });
     try {
       assert.equal(await granted(demo.url('api')), true, 'with --data the change survives the restart');
     } finally {

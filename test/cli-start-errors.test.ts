@@ -41,7 +41,7 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
   async function start(name: string, yaml: string, args: string[] = []): Promise<CliResult> {
     const file = join(dir, `${name}.yaml`);
     writeFileSync(file, `server: { host: 127.0.0.1, apiPort: ${apiPort}, grpcPort: 0 }\n${yaml}`);
-    const r = await runCli(['start', '--config', file, ...(args.includes('--data') ? [] : ['--data', join(dir, `data-${name}`)]), ...args], { cwd: dir, timeoutMs: 30_000 });
+    const r = await runCli(['start', '--config', file, ...(args.includes('--data') ? [] : ['--data', join(dir, `data-${name}`)]), ...args], { cwd: dir });
     assert.equal(await isListening(apiPort), false, 'the API port was released');
     return r;
   }
@@ -49,14 +49,14 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
   it('server.host that is not an address of this machine', async () => {
     const file = join(dir, 'bad-host.yaml');
     writeFileSync(file, 'server: { host: 999.1.1.1, apiPort: 0, grpcPort: 0 }\n');
-    const r = await runCli(['start', '--config', file, '--data', join(dir, 'data-bad-host')], { timeoutMs: 30_000 });
+    const r = await runCli(['start', '--config', file, '--data', join(dir, 'data-bad-host')]);
     assertRefused(r, 'server.host', /999\.1\.1\.1 is not an address of this machine/);
   });
 
   it('a port in use, named by its setting: the API port, a front door, a metadata server, the gRPC port', async () => {
     const file = join(dir, 'api-in-use.yaml');
     writeFileSync(file, `server: { host: 127.0.0.1, apiPort: ${heldPort}, grpcPort: 0 }\n`);
-    assertRefused(await runCli(['start', '--config', file, '--data', join(dir, 'data-api')], { timeoutMs: 30_000 }), 'server.apiPort', new RegExp(`port ${heldPort} on 127\\.0\\.0\\.1 is already in use`));
+    assertRefused(await runCli(['start', '--config', file, '--data', join(dir, 'data-api')]), 'server.apiPort', new RegExp(`port ${heldPort} on 127\\.0\\.0\\.1 is already in use`));
     assertRefused(
       await start('door-in-use', `services:\n  - { name: update, upstream: "http://127.0.0.1:1", port: ${heldPort} }\n`),
       'services[0].port',
@@ -69,7 +69,7 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
     );
     const grpcFile = join(dir, 'grpc-in-use.yaml');
     writeFileSync(grpcFile, `server: { host: 127.0.0.1, apiPort: 0, grpcPort: ${heldPort} }\n`);
-    const grpc = await runCli(['start', '--config', grpcFile, '--data', join(dir, 'data-grpc')], { timeoutMs: 30_000 });
+    const grpc = await runCli(['start', '--config', grpcFile, '--data', join(dir, 'data-grpc')]);
     assertRefused(grpc, 'server.grpcPort', /already in use/);
     assert.doesNotMatch(grpc.stderr, /No address added/, "grpc-js's own log line is not shown");
   });
@@ -85,7 +85,7 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
     const file = join(dir, 'race.yaml');
     writeFileSync(file, 'server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }\n');
     const data = join(dir, 'data-race');
-    const both = await Promise.allSettled([0, 1].map(() => startCli(['--config', file, '--data', data], { timeoutMs: 30_000 })));
+    const both = await Promise.allSettled([0, 1].map(() => startCli(['--config', file, '--data', data])));
     const ran = both.filter((r): r is PromiseFulfilledResult<StartedCli> => r.status === 'fulfilled').map((r) => r.value);
     const refused = both.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => String(r.reason));
     try {
@@ -101,8 +101,9 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
   });
 
   it('a supervised command that never listens: the start fails after its startupTimeout, naming the service and quoting its output', async () => {
-    const r = await start('never-listens', 'services:\n  - { name: sleepy, command: "echo warming up; exec sleep 600", startupTimeout: 1s }\n');
-    assertRefused(r, 'services[0].startupTimeout', /service sleepy: `echo warming up; exec sleep 600` did not answer on its PORT \(\d+\) within 1 s; its last output:\n {4}warming up\n/);
+    // 3 s: long enough for the shell to print its line first, however busy the machine.
+    const r = await start('never-listens', 'services:\n  - { name: sleepy, command: "echo warming up; exec sleep 600", startupTimeout: 3s }\n');
+    assertRefused(r, 'services[0].startupTimeout', /service sleepy: `echo warming up; exec sleep 600` did not answer on its PORT \(\d+\) within 3 s; its last output:\n {4}warming up\n/);
     assert.match(r.stdout, /^\[sleepy\] warming up$/m, 'its output was passed on as it ran');
   });
 

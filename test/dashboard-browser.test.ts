@@ -2,7 +2,8 @@
 // code and fix while an opened row stays open; a task that fails twice (its invoker binding still propagating)
 // then succeeds shows three attempts with their codes and retry times; a binding change under {min: 5s, max: 10s}
 // propagation counts down per front end to "enforced everywhere"; the token inspector gives `authplane explain`'s
-// code; the page works with the keyboard alone, meets WCAG AA contrast and shows its history in under 300 ms.
+// code; the page works with the keyboard alone, meets WCAG AA contrast and shows its history from one request with
+// every module preloaded (the time that takes is bench/dashboard.ts's bar).
 // Time is authplane's injected clock (a ManualClock the test moves), so retries and propagation are exact.
 // Each view is saved as a screenshot under test-artifacts/dashboard/ (git-ignored).
 
@@ -113,16 +114,32 @@ describe('dashboard (/ui) in Chromium', () => {
     assert.equal(r.status, 200, await r.text());
   };
 
-  // Page load is wall-clock time on a machine other tests share: the bar is the best of up to ten loads (it
-  // stops at the first under 300 ms), so a moment of contention does not fail it and a slow page still does.
-  it('shows the request history in under 300 ms (best of up to ten loads)', { skip }, async () => {
-    const times: number[] = [];
-    while (times.length < 10 && !times.some((t) => t < 300)) {
-      await page.goto('about:blank');
+  // What makes the history show at once, proven on the page; how long it takes is bench/dashboard.ts's bar (300 ms),
+  // not a test's: wall-clock time depends on the machine. Every module the page loads is in its modulepreload list
+  // (fetched in one round, not one per level of imports), and the history comes from one request to the request log.
+  it('shows the request history from one request to the request log, every module preloaded', { skip }, async () => {
+    const door = ap.platform.directory.get('hello')!.urls.local!;
+    // Recorded before the page loads: only the history can show it (the live stream sends what comes after).
+    const earlier = await fetch(`${door}/before-the-page`);
+    assert.equal(earlier.status, 403);
+    const earlierId = earlier.headers.get('x-authplane-request-id')!;
+    const requested: string[] = [];
+    const onRequest = (r: { url(): string }) => void requested.push(r.url());
+    await page.goto('about:blank');
+    page.on('request', onRequest);
+    try {
       await page.goto(`${ap.apiUrl}/ui#/requests`);
-      times.push(await page.waitForFunction(() => performance.getEntriesByName('authplane-requests-shown')[0]?.startTime).then((h) => h.jsonValue() as Promise<number>));
+      await page.waitForFunction(() => performance.getEntriesByName('authplane-requests-shown').length > 0);
+      assert.equal(await page.locator(`#request-${earlierId}`).count(), 1, 'the earlier request is shown when the page says the history is');
+    } finally {
+      page.off('request', onRequest);
     }
-    assert.ok(Math.min(...times) < 300, `history shown after ${times.map((t) => t.toFixed(0)).join(', ')} ms`);
+    const paths = requested.map((u) => new URL(u).pathname);
+    assert.deepEqual(paths.filter((p) => p === '/admin/v1/requests'), ['/admin/v1/requests'], 'one request for the history');
+    const preloaded = await page.evaluate(() => [...document.querySelectorAll('link[rel="modulepreload"]')].map((l: any) => new URL(l.href).pathname));
+    const modules = paths.filter((p) => /\.m?js$/.test(p));
+    assert.ok(modules.length > 0, `the page loaded its modules: ${paths.join(' ')}`);
+    assert.deepEqual(modules.filter((p) => !preloaded.includes(p)), [], `modules not in the modulepreload list (${preloaded.join(' ')})`);
   });
 
   it('a refusal made with plain HTTP appears without a reload, with its code and fix, while an opened row stays open', { skip }, async () => {

@@ -78,7 +78,7 @@ async function crashAndRecover(label: string, database: string | undefined): Pro
       assert.equal(res.status, 200, await res.clone().text());
       ids.push(...((await res.json()) as { messageIds: string[] }).messageIds);
     }
-    await until(() => endpoint.delivered.size >= 50 || undefined, 'the first deliveries', 20_000);
+    await until(() => endpoint.delivered.size >= 50 || undefined, 'the first deliveries');
     first.child.kill('SIGKILL');
     await first.exited;
     const atKill = endpoint.delivered.size;
@@ -86,14 +86,14 @@ async function crashAndRecover(label: string, database: string | undefined): Pro
 
     const second = await startCli(args, { env: { AUTHPLANE_DATABASE_URL: '' } });
     children.push(second);
-    const all = await until(() => ids.every((id) => endpoint.delivered.has(id)) || undefined, 'every message', 40_000).catch(() => false);
+    const all = await until(() => ids.every((id) => endpoint.delivered.has(id)) || undefined, 'every message', 120_000).catch(() => false);
     const missing = ids.filter((id) => !endpoint.delivered.has(id));
     assert.ok(all, `${missing.length} of ${N} messages never delivered after the restart`);
     const dupes = [...endpoint.delivered.values()].filter((n) => n > 1).length;
     console.log(`${label}: killed after ${atKill} deliveries; ${dupes} delivered twice (attempts in flight at the kill)`);
     assert.ok([...endpoint.delivered.values()].every((n) => n <= 2), 'no message delivered more than twice');
     // Nothing is left behind: every copy is acknowledged (the last completions land a moment after the deliveries).
-    await until(async () => ((await backlog()) === 0 ? true : undefined), 'an empty backlog', 20_000);
+    await until(async () => ((await backlog()) === 0 ? true : undefined), 'an empty backlog');
   } finally {
     for (const c of children) if (c.child.exitCode === null && c.child.signalCode === null) await c.stop();
     await new Promise<void>((r) => endpoint.server.close(() => r()));

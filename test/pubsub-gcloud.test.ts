@@ -49,7 +49,7 @@ set -u
 ip link set lo up
 node ${CLI_MAIN} start --config ${out('authplane.yaml')} --data ${out('data')} > ${out('authplane.log')} 2>&1 &
 AP=$!
-for i in $(seq 1 100); do grep -q "authplane ready" ${out('authplane.log')} && break; sleep 0.1; done
+for i in $(seq 1 600); do grep -q "authplane ready" ${out('authplane.log')} && break; sleep 0.1; done
 node -e 'fetch("http://127.0.0.1:18200/computeMetadata/v1/instance/service-accounts/default/token",{headers:{"Metadata-Flavor":"Google"}}).then(r=>r.json()).then(j=>require("fs").writeFileSync(process.argv[1],j.access_token))' ${out('token')}
 export CLOUDSDK_CONFIG=${out('gcloud')} CLOUDSDK_CORE_DISABLE_PROMPTS=1 GCE_METADATA_ROOT=127.0.0.1:9
 mkdir -p $CLOUDSDK_CONFIG/configurations
@@ -59,14 +59,14 @@ T=--access-token-file=${out('token')}
 ${GCLOUD} pubsub topics create orders $T > ${out('1.out')} 2>&1; echo $? >> ${out('1.out')}
 ${GCLOUD} pubsub subscriptions create orders-push --topic=orders --push-endpoint=${ENDPOINT} --push-auth-service-account=${SA('push-invoker')} $T > ${out('2.out')} 2>&1; echo $? >> ${out('2.out')}
 ${GCLOUD} pubsub topics publish orders --message='hello world' --attribute=k=v $T > ${out('3.out')} 2>&1; echo $? >> ${out('3.out')}
-for i in $(seq 1 50); do
+for i in $(seq 1 300); do
   node -e 'fetch("http://127.0.0.1:18930/admin/v1/requests?surface=dispatch").then(r=>r.text()).then(t=>require("fs").writeFileSync(process.argv[1],t))' ${out('attempts.json')}
   grep -q '"attempt":1' ${out('attempts.json')} && break; sleep 0.1
 done
 node -e 'fetch("http://127.0.0.1:18930/v1/projects/demo-project/subscriptions/orders-push").then(r=>r.text()).then(t=>require("fs").writeFileSync(process.argv[1],t))' ${out('subscription.json')}
 kill $AP; wait $AP
 `;
-    const r = spawnSync('unshare', ['-n', 'bash', '-c', script], { encoding: 'utf8', timeout: 240_000 });
+    const r = spawnSync('unshare', ['-n', 'bash', '-c', script], { encoding: 'utf8', timeout: 480_000 });
     assert.equal(r.error, undefined, `could not run gcloud in a private network namespace (unshare -n, as root): ${String(r.error)}`);
     assert.equal(r.status, 0, `unshare -n: ${r.stderr}`);
     const read = (f: string) => (existsSync(out(f)) ? readFileSync(out(f), 'utf8') : `(no ${f}; authplane log: ${readFileSync(out('authplane.log'), 'utf8').slice(-2000)})`);

@@ -76,8 +76,12 @@ describe('Pub/Sub pull with @google-cloud/pubsub', () => {
     const id = await topic.publishMessage({ data: Buffer.from('slow work') });
     const [m1] = await messages.next(1);
     assert.equal(m1!.id, id);
+    // The redelivery waits on the clock for the ack deadline: a wake-up exactly 30 s after the delivery, still
+    // pending at 29 s.
+    const deadline = clock.nowMs + 30_000;
+    assert.ok(clock.timerTimes().includes(deadline), `a wake-up at the ack deadline (timers at +${clock.timerTimes().map((t) => t - clock.nowMs).join(', +')} ms)`);
     await clock.advance(29_000);
-    assert.equal(await ap.platform.store.pubsub.countMessages('jobs-slow'), 1);
+    assert.equal(clock.nextTimerAt(), deadline, 'at 29 s the next wake-up is the ack deadline');
     await clock.advance(2_000);
     const [m2] = await messages.next(1);
     assert.equal(m2!.id, id, 'the same message, delivered again after 30 s');

@@ -2,7 +2,7 @@
 // with the real CLI, and each command's documented outcome (`# … → STATUS CODE`, test/support/readme-tour.ts) is
 // checked against what it printed. A README change that breaks a tour fails here. readme-tours-reverse.test.ts
 // runs them again in reverse order, twice over on one demo: no tour depends on another, or on running once; the
-// tours that run gcloud have their own file, readme-tours-gcloud.test.ts (each file must finish in 3 minutes).
+// tours that run gcloud have their own file, readme-tours-gcloud.test.ts (files run side by side).
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';

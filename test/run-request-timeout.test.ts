@@ -51,7 +51,11 @@ describe('request timeout', () => {
         return { status: r.status, code: r.headers.get('x-authplane-denial'), body: await r.text(), id: r.headers.get('x-authplane-request-id') };
       });
       while (waiting.length === 0) await new Promise((r) => setImmediate(r));
+      // The timeout waits on the clock: a wake-up exactly 2 s after the request came, the next one at 1.999 s.
+      const timeoutAt = clock.nowMs + 2_000;
+      assert.ok(clock.timerTimes().includes(timeoutAt), `a wake-up at +2 s (timers at +${clock.timerTimes().map((t) => t - clock.nowMs).join(', +')} ms)`);
       await clock.advance(1_999);
+      assert.equal(clock.nextTimerAt(), timeoutAt, 'at 1.999 s the next wake-up is the timeout');
       assert.equal(answered, false, 'still waiting before the timeout');
       await clock.advance(1);
       const r = await pending;
@@ -105,7 +109,9 @@ describe('request timeout', () => {
       const elapsed = performance.now() - t0;
       assert.equal(r.status, 504);
       assert.ok(elapsed >= 1_000, `answered after ${elapsed} ms`);
-      assert.ok(elapsed < 10_000, `answered after ${elapsed} ms`);
+      // An answer at all is what matters here (the exact time is the injected clock's test above): a machine many
+      // times slower than this one still answers a 1 s timeout within a minute.
+      assert.ok(elapsed < 60_000, `answered after ${elapsed} ms`);
     } finally {
       await ap.stop();
     }

@@ -192,7 +192,7 @@ describe('front-door workers: start and end', () => {
       const port = Number(new URL(ap.url('front door svc')).port);
       process.kill(ap.pid, 'SIGKILL');
       await ap.exited;
-      await waitFor('the workers gone', () => workers.every((p) => !existsPid(p)), { within: 15_000 });
+      await waitFor('the workers gone', () => workers.every((p) => !existsPid(p)));
       assert.equal(await isListening(port), false);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -11,18 +11,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startCli } from './support/cli.js';
+import { waitFor } from './support/wait.js';
 
 const N = 40;
 const ANSWERED_BEFORE_KILL = 10;
 const LOC = 'projects/demo-project/locations/us-central1';
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 describe('Cloud Scheduler survives SIGKILL', () => {
   const dir = mkdtempSync(join(tmpdir(), 'authplane-sched-crash-'));
@@ -72,22 +65,22 @@ describe('Cloud Scheduler survives SIGKILL', () => {
       schedules.set(`j${i}`, job.scheduleTime);
     }
     for (let i = 0; i < N; i++) await call(ap.api, 'POST', `/v1/${LOC}/jobs/j${i}:run`, {});
-    await until(() => answered.size === ANSWERED_BEFORE_KILL && held.length === N - ANSWERED_BEFORE_KILL, 'ten answered, thirty held');
+    await waitFor('ten answered, thirty held', () => answered.size === ANSWERED_BEFORE_KILL && held.length === N - ANSWERED_BEFORE_KILL);
     // Let the ten outcomes reach the store (they are written in batches within milliseconds).
-    await until(async () => {
+    await waitFor('the answered attempts to be recorded', async () => {
       const attempts = await Promise.all([...answered.keys()].map(async (j) => ((await call(ap.api, 'GET', `/admin/v1/jobs/${j}/attempts`)) as { attempts: unknown[] }).attempts.length));
       return attempts.every((n) => n === 1);
-    }, 'the answered attempts to be recorded');
+    });
     ap.child.kill('SIGKILL');
     await new Promise((r) => ap.child.once('exit', r));
     for (const res of held.splice(0)) res.destroy();
     holding = false;
 
     ap = await start();
-    await until(() => answered.size === N, 'every execution to complete after the restart');
+    await waitFor('every execution to complete after the restart', () => answered.size === N);
     for (let i = 0; i < N; i++) {
       const j = `j${i}`;
-      await until(async () => ((await call(ap.api, 'GET', `/admin/v1/jobs/${j}/attempts`)) as { attempts: unknown[] }).attempts.length >= 1, `${j}'s attempt record`);
+      await waitFor(`${j}'s attempt record`, async () => ((await call(ap.api, 'GET', `/admin/v1/jobs/${j}/attempts`)) as { attempts: unknown[] }).attempts.length >= 1);
       const { attempts } = (await call(ap.api, 'GET', `/admin/v1/jobs/${j}/attempts`)) as { attempts: { attempt: number; httpStatus: number; execution: string }[] };
       const job = (await call(ap.api, 'GET', `/v1/${LOC}/jobs/${j}`)) as { status?: { code?: number }; scheduleTime: string };
       assert.deepEqual(job.status, {}, `${j} ends OK`);

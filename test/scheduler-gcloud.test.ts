@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { decodeJwt } from '../src/lib/jwt.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { waitFor } from './support/wait.js';
 
 const GCLOUD = '/usr/bin/gcloud';
 const SERVICE_URL = 'https://update-123456789012.us-central1.run.app';
@@ -94,9 +95,8 @@ describe('gcloud scheduler against authplane', { skip: existsSync(GCLOUD) ? fals
 
     const ran = await gcloud(['scheduler', 'jobs', 'run', 'nightly', '--location=us-central1', token], env);
     assert.equal(ran.code, 0, ran.stderr);
-    const end = Date.now() + 10_000;
-    while (received.length === 0 && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-    assert.equal(received.length, 1, 'the service received the run');
+    await waitFor('the service to receive the run', () => received.length > 0);
+    assert.equal(received.length, 1, 'the service received the run once');
     const r = received[0]!;
     assert.deepEqual([r.method, r.body, r.headers['user-agent'], r.headers['x-cloudscheduler-jobname']], ['PUT', '{"x":1}', 'Google-Cloud-Scheduler', 'nightly']);
     const claims = decodeJwt(String(r.headers.authorization).replace(/^Bearer /, ''))!.claims;

@@ -15,6 +15,7 @@ import { decodeJwt } from '../src/lib/jwt.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
 import { useMetadataServer } from './support/metadata-env.js';
 import { ManualClock } from './support/manual-clock.js';
+import { waitFor } from './support/wait.js';
 
 // The grpc that @google-cloud/scheduler's own google-gax uses (a nested copy): credentials from another copy are refused.
 const { grpc } = createRequire(require_resolve('@google-cloud/scheduler'))('google-gax') as typeof import('google-gax');
@@ -60,14 +61,6 @@ async function recordingService(clock: ManualClock): Promise<{ url: string; deli
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, deliveries, server, status };
-}
-
-async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!(await cond())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
 }
 
 const grpcPort = (ap: TestAuthplane) => Number(ap.platform.grpcHostPort!.split(':').pop());
@@ -128,10 +121,13 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     const expected = [Date.UTC(2026, 2, 28, 1, 30), Date.UTC(2026, 2, 29, 1, 0), Date.UTC(2026, 2, 30, 0, 30)];
     assert.equal(Number(job.scheduleTime?.seconds) * 1000, expected[0]);
     for (const [i, at] of expected.entries()) {
+      // The run waits on the clock for its time: at a millisecond before, the next wake-up is the run's.
+      await waitFor(`the wake-up for ${iso(at)}`, () => clock.timerTimes().includes(at));
       await clock.advanceTo(at - 1);
+      assert.equal(clock.nextTimerAt(), at, `the next wake-up is the run at ${iso(at)}`);
       assert.equal(deliveriesTo('/nightly').length, i, `no run before ${iso(at)}`);
       await clock.advanceTo(at);
-      await until(() => deliveriesTo('/nightly').length === i + 1, `the run at ${iso(at)}`);
+      await waitFor(`the run at ${iso(at)}`, () => deliveriesTo('/nightly').length === i + 1);
       const d = deliveriesTo('/nightly')[i]!;
       assert.equal(d.at, at);
       assert.equal(d.method, 'PUT');
@@ -144,7 +140,7 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
       assert.equal(d.headers.host, new URL(SERVICE_URL).host);
       const token = decodeJwt(String(d.headers.authorization).replace(/^Bearer /, ''))!;
       assert.deepEqual([token.claims.aud, token.claims.email], [SERVICE_URL, SA('job-invoker')]);
-      await until(async () => (await attempts('paris-nightly')).length === i + 1, 'the attempt to be recorded');
+      await waitFor('the attempt to be recorded', async () => (await attempts('paris-nightly')).length === i + 1);
       const [now] = await client.getJob({ name: job.name });
       assert.equal(Number(now.lastAttemptTime?.seconds) * 1000, at);
       assert.deepEqual(now.status, { code: 0, message: '', details: [] });
@@ -162,10 +158,10 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     assert.equal(nextRun, Date.UTC(2027, 0, 1));
     svc.status.set('/yearly', 500);
     await client.runJob({ name: job.name });
-    await until(() => deliveriesTo('/yearly').length === 1, 'the RunJob delivery');
+    await waitFor('the RunJob delivery', () => deliveriesTo('/yearly').length === 1);
     assert.equal(deliveriesTo('/yearly')[0]!.at, clock.nowMs);
     assert.equal(deliveriesTo('/yearly')[0]!.headers['x-cloudscheduler-scheduletime'], iso(clock.nowMs));
-    await until(async () => (await attempts('yearly')).length === 1, 'the attempt');
+    await waitFor('the attempt', async () => (await attempts('yearly')).length === 1);
     const [after] = await client.getJob({ name: job.name });
     assert.equal(Number(after.scheduleTime?.seconds) * 1000, nextRun, 'RunJob does not move the next scheduled run');
     assert.equal(after.status?.code, 13, 'HTTP 500 → INTERNAL');
@@ -186,19 +182,20 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     });
     await client.runJob({ name: job.name });
     const gaps = [10_000, 20_000, 40_000];
-    await until(() => deliveriesTo('/flaky').length === 1, 'attempt 1');
+    await waitFor('attempt 1', () => deliveriesTo('/flaky').length === 1);
     for (const [i, gap] of gaps.entries()) {
       const prev = deliveriesTo('/flaky')[i]!.at;
-      await until(() => clock.timerTimes().includes(prev + gap), `the retry wait of ${gap} ms`);
+      await waitFor(`the retry wait of ${gap} ms`, () => clock.timerTimes().includes(prev + gap));
       const [j] = await client.getJob({ name: job.name });
       assert.equal(Number(j.scheduleTime?.seconds) * 1000 + Math.floor((j.scheduleTime?.nanos ?? 0) / 1e6), prev + gap, 'scheduleTime shows the pending retry');
       await clock.advanceTo(prev + gap - 1);
+      assert.equal(clock.nextTimerAt(), prev + gap, 'a millisecond before, the next wake-up is the retry');
       assert.equal(deliveriesTo('/flaky').length, i + 1);
       await clock.advanceTo(prev + gap);
-      await until(() => deliveriesTo('/flaky').length === i + 2, `attempt ${i + 2}`);
+      await waitFor(`attempt ${i + 2}`, () => deliveriesTo('/flaky').length === i + 2);
       assert.equal(deliveriesTo('/flaky')[i + 1]!.at, prev + gap);
     }
-    await until(async () => (await attempts('flaky')).length === 4, 'four attempts recorded');
+    await waitFor('four attempts recorded', async () => (await attempts('flaky')).length === 4);
     const recorded = await attempts('flaky');
     assert.deepEqual(recorded.map((a) => [a.attempt, a.httpStatus]), [[1, 503], [2, 503], [3, 503], [4, 503]]);
     assert.deepEqual(recorded.map((a) => Date.parse(a.dispatchTime) - start), [0, 10_000, 30_000, 70_000]);
@@ -224,20 +221,21 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     });
     const first = Number(job.scheduleTime?.seconds) * 1000;
     await clock.advanceTo(first);
-    await until(() => deliveriesTo('/minutely').length === 1, 'the first run');
-    await until(() => clock.timerTimes().includes(first + 20_000), 'the retry at +20 s');
+    await waitFor('the first run', () => deliveriesTo('/minutely').length === 1);
+    await waitFor('the retry at +20 s', () => clock.timerTimes().includes(first + 20_000));
     await clock.advanceTo(first + 20_000);
-    await until(() => deliveriesTo('/minutely').length === 2, 'the retry');
+    await waitFor('the retry', () => deliveriesTo('/minutely').length === 2);
     // The next retry would be 40 s later, at +60 s: not before the next run, so the run at +60 s is a new execution.
-    await until(() => clock.timerTimes().includes(first + 60_000), 'the next run');
+    await waitFor('the next run', () => clock.timerTimes().includes(first + 60_000));
     await clock.advanceTo(first + 59_999);
+    assert.equal(clock.nextTimerAt(), first + 60_000, 'a millisecond before, the next wake-up is the run');
     assert.equal(deliveriesTo('/minutely').length, 2);
     await clock.advanceTo(first + 60_000);
-    await until(() => deliveriesTo('/minutely').length === 3, 'the next run');
+    await waitFor('the next run', () => deliveriesTo('/minutely').length === 3);
     const d = deliveriesTo('/minutely');
     assert.deepEqual(d.map((x) => x.at - first), [0, 20_000, 60_000]);
     assert.deepEqual(d.map((x) => x.headers['x-cloudscheduler-scheduletime']), [iso(first), iso(first), iso(first + 60_000)]);
-    await until(async () => (await attempts('minutely')).length === 3, 'the attempts');
+    await waitFor('the attempts', async () => (await attempts('minutely')).length === 3);
     assert.deepEqual((await attempts('minutely')).map((a) => a.attempt), [1, 2, 1], 'a new execution starts at attempt 1');
     await client.deleteJob({ name: job.name });
     svc.status.delete('/minutely');
@@ -254,9 +252,9 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     });
     await client.runJob({ name: noRole.name });
     await client.runJob({ name: withPath.name });
-    await until(async () => (await attempts('no-role')).length === 1 && (await attempts('audience-path')).length === 1, 'both attempts');
+    await waitFor('both attempts', async () => (await attempts('no-role')).length === 1 && (await attempts('audience-path')).length === 1);
     await clock.advance(5_000);
-    await until(async () => (await attempts('no-role')).length === 2, 'the retry');
+    await waitFor('the retry', async () => (await attempts('no-role')).length === 2);
     for (const a of await attempts('no-role')) {
       assert.deepEqual([a.httpStatus, a.denial], [403, 'PERMISSION_DENIED']);
       assert.match(a.explanation ?? '', /job-no-role@demo-project\.iam\.gserviceaccount\.com does not hold run\.routes\.invoke/);
@@ -295,13 +293,13 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     await clock.advanceTo(granted + 10_000);
     await client.runJob({ name: job.name });
     for (let k = 1; ; k++) {
-      await until(async () => (await attempts('propagating')).length === k, `attempt ${k}`);
+      await waitFor(`attempt ${k}`, async () => (await attempts('propagating')).length === k);
       const last = (await attempts('propagating')).at(-1)!;
       if (last.httpStatus === 200) break;
       assert.deepEqual([last.httpStatus, last.denial], [403, 'IAM_NOT_YET_PROPAGATED']);
       assert.ok(k < 6, 'every front end sees the binding after 120 s: the retries get there');
       // The retry waits 30 s, 60 s, 90 s … (maxDoublings 0): go to the time GetJob shows.
-      await until(async () => Number((await client.getJob({ name: job.name }))[0].scheduleTime?.seconds) * 1000 > clock.nowMs, 'the retry to be scheduled');
+      await waitFor('the retry to be scheduled', async () => Number((await client.getJob({ name: job.name }))[0].scheduleTime?.seconds) * 1000 > clock.nowMs);
       await clock.advanceTo(Number((await client.getJob({ name: job.name }))[0].scheduleTime?.seconds) * 1000);
     }
     const all = await attempts('propagating');
@@ -324,7 +322,7 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
         job: { name: `${PARENT}/jobs/no-agent`, schedule: '0 0 1 1 *', httpTarget: { uri: `${SERVICE_URL}/`, oidcToken: { serviceAccountEmail: SA('job-invoker') } } },
       });
       await client.runJob({ name: job.name });
-      await until(async () => (await attempts('no-agent')).length === 1, 'the attempt');
+      await waitFor('the attempt', async () => (await attempts('no-agent')).length === 1);
       const [a] = await attempts('no-agent');
       assert.deepEqual([a!.httpStatus, a!.denial], [403, 'TOKEN_MISSING']);
       assert.match(a!.error ?? '', /service agent service-123456789012@gcp-sa-cloudscheduler\.iam\.gserviceaccount\.com lacks iam\.serviceAccounts\.getOpenIdToken/);

@@ -56,6 +56,9 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/count`;
     const clients = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(ap.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() }));
     const parent = 'projects/demo-project/locations/us-central1/queues/shared';
+    // Paused while the tasks are created, so all 2,000 are due when it resumes and the rate limit binds however
+    // slowly this machine creates them.
+    await clients[0]!.pauseQueue({ name: parent });
     let next = 0;
     const started = performance.now();
     await Promise.all(
@@ -67,6 +70,7 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
       }),
     );
     const createdMs = performance.now() - started;
+    await clients[1]!.resumeQueue({ name: parent });
     for (const c of clients) await c.close();
     // Done when no task is queued and every claim (dispatch_count) has its recorded attempt: then no
     // attempt is on its way, and a duplicate would already be counted at the target.
@@ -78,7 +82,7 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
       return (await count("SELECT coalesce(sum(dispatch_count), 0) AS n FROM tasks WHERE queue = 'shared'")) === (await count("SELECT count(*) AS n FROM task_attempts WHERE queue = 'shared'"));
     }, { within: 60_000 });
     // Who dispatched and when, from the attempts both processes recorded (the worker is host:pid:…),
-    // and when each task was claimed (first_attempt_at: the claim's time, when the bucket was drawn).
+    // and when each task was claimed (first_attempt_at: the bucket's time when the claim drew its tokens).
     const rows = (await db.query("SELECT task_id, attempt, http_status, error, worker FROM task_attempts WHERE queue = 'shared'")).rows as {
       task_id: string;
       attempt: string;
@@ -99,9 +103,10 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
     assert.ok(sent[0]! > 0 && sent[1]! > 0, `both processes dispatched (${sent.join(' + ')})`);
     assert.equal(sent[0]! + sent[1]!, N, 'every attempt was made by one of the two processes');
 
-    // The shared bucket, judged on when tasks were claimed (not when they arrived: arrivals at a target
-    // in this busy test process bunch up): in any 1 s window at most RATE + BURST claims, and the whole
-    // run no faster than the rate.
+    // The shared bucket, judged on the times the claims were stamped with: the bucket's own time, when their tokens
+    // existed (sql/postgres/000009), however long a claim waited for the queue row's lock on a busy machine. In any
+    // 1 s window at most the bucket (BURST) plus 1 s of RATE; over the whole run no faster than RATE after the first
+    // BURST. Exact bounds: two unshared buckets would show about twice the rate.
     const times = claimed.map((r) => Number(r.first_attempt_at));
     assert.equal(times.length, N);
     let worst = 0;
@@ -109,13 +114,9 @@ describe('Cloud Tasks on PostgreSQL with two processes', () => {
       while (times[i]! - times[j]! > 1000) j++;
       worst = Math.max(worst, i - j + 1);
     }
-    // Slack: a claim is stamped with the time its process read before it waited for the queue row's
-    // lock, so under load its tokens may come from a little later; 25 % covers a 250 ms wait. Two
-    // unshared buckets would show about twice the rate here, and the span check below holds the
-    // average to the rate strictly.
-    assert.ok(worst <= RATE * 1.25 + BURST, `at most ${RATE + BURST} (+25 % lock-wait slack) in any 1 s window, saw ${worst}`);
+    assert.ok(worst <= RATE + BURST, `at most ${RATE + BURST} claims in any 1 s window, saw ${worst}`);
     const spanS = (times.at(-1)! - times[0]!) / 1000;
-    assert.ok(spanS >= (N - BURST) / RATE - 0.25, `${N} tasks at ${RATE}/s take ≥ ${((N - BURST) / RATE).toFixed(2)} s, took ${spanS.toFixed(2)} s`);
+    assert.ok(spanS >= (N - BURST) / RATE, `${N} tasks at ${RATE}/s take ≥ ${((N - BURST) / RATE).toFixed(2)} s, took ${spanS.toFixed(3)} s`);
     console.log(`# created ${N} in ${createdMs.toFixed(0)} ms over gRPC; claimed over ${spanS.toFixed(2)} s (${(N / spanS).toFixed(0)}/s, limit ${RATE}/s); worst 1 s window ${worst}; split ${sent.join(' + ')}`);
   });
 });

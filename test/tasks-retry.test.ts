@@ -10,6 +10,7 @@ import { backoffMs, nextDelayMs, retriesExhausted, retryAfterMs, type RetryPolic
 import { tasksProduct } from '../src/tasks/product.js';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
 import { ManualClock } from './support/manual-clock.js';
+import { waitFor } from './support/wait.js';
 
 const DOC: RetryPolicy = { maxAttempts: 100, maxRetryDurationMs: 0, minBackoffMs: 10_000, maxBackoffMs: 300_000, maxDoublings: 3 };
 
@@ -73,32 +74,25 @@ describe('retry schedule, live at 1/200 scale, on a hand-moved clock', () => {
     assert.equal(res.status, 200, await res.clone().text());
     const expected = [50, 100, 200, 400, 800, 1200, 1500, 1500];
     for (let k = 1; k <= 9; k++) {
-      await until(async () => (await attempts()).attempts.length === k, `attempt ${k} to be recorded`);
+      await waitFor(`attempt ${k} to be recorded`, async () => (await attempts()).attempts.length === k);
       if (k === 9) break;
       // The retry waits on the clock at exactly its time: nothing fires a millisecond earlier.
       const retryAt = hits[k - 1]! + expected[k - 1]!;
       assert.ok(clock.timerTimes().includes(retryAt), `a wake-up at +${expected[k - 1]} ms (timers: ${clock.timerTimes().map((t) => t - hits[k - 1]!).join(', ')})`);
       await clock.advanceTo(retryAt - 1);
+      assert.equal(clock.nextTimerAt(), retryAt, 'a millisecond before, the next wake-up is the retry');
       assert.equal(hits.length, k, 'no attempt before its time');
       await clock.advanceTo(retryAt);
-      await until(() => hits.length === k + 1, `attempt ${k + 1} to be sent`);
+      await waitFor(`attempt ${k + 1} to be sent`, () => hits.length === k + 1);
     }
     const r = await attempts();
     const sent = r.attempts.map((a) => Date.parse(a.dispatchTime));
     assert.deepEqual(sent.slice(1).map((t, i) => t - sent[i]!), expected, 'recorded dispatch times');
     assert.deepEqual(hits.slice(1).map((t, i) => t - hits[i]!), expected, 'arrivals at the target');
     assert.equal(sent[0], T0, 'the first attempt at the task\'s schedule time');
-    await until(async () => (await attempts()).task.state === 'failed', 'the task to be dropped after maxAttempts');
+    await waitFor('the task to be dropped after maxAttempts', async () => (await attempts()).task.state === 'failed');
     assert.ok(r.attempts.every((a) => a.httpStatus === 500));
     assert.deepEqual(clock.timerTimes().filter((t) => t > clock.nowMs && t <= sent[8]! + 1500), [], 'no retry is left waiting');
   });
 });
 
-/** Polls `cond` (real time, bounded): the dispatcher's I/O runs between the clock's steps. */
-async function until(cond: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const end = Date.now() + 10_000;
-  while (!(await cond())) {
-    if (Date.now() > end) assert.fail(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}

@@ -175,7 +175,8 @@ export class PostgresTaskStore implements TaskStore {
   }
 
   async claim(queue: string, now: number, max: number, leaseGraceMs: number): Promise<Claim> {
-    // One round trip: sql/postgres/000007_claim_tasks.sql (the queue row locked only while the server runs it).
+    // One round trip: sql/postgres/000007_claim_tasks.sql, stamping as 000009 says (the queue row locked only while
+    // the server runs it).
     const r = (await this.pool.query(CLAIM, [queue, now, max, newLeaseId(this.owner.leaseOwner), leaseGraceMs])).rows[0] as Row;
     const qr = r.queue_row as Row | null;
     if (!qr || qr.deleted_at !== null || qr.state !== 'RUNNING') return { queue: qr ? queueFromRow(qr) : null, tasks: [], wakeAt: null, saturated: false };

@@ -1,10 +1,13 @@
 // Runs the real CLI (`node dist/src/cli/main.js …`) as a child process, the way users run it:
 // waits for `authplane ready`, parses the listener lines printed before it, stops it by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+
+/** How long a CLI child may take to exit (runCli) or to be ready (startCli): it bounds a failure, so it is generous. */
+const CHILD_WITHIN_MS = 60_000;
 
 /** dist/src/cli/main.js (this file compiles to dist/test/support/cli.js). */
 export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
@@ -26,8 +29,8 @@ export function runCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proces
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`authplane ${args.join(' ')} did not exit within ${opts.timeoutMs ?? 15_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 15_000);
+      reject(new Error(`authplane ${args.join(' ')} did not exit within ${opts.timeoutMs ?? CHILD_WITHIN_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? CHILD_WITHIN_MS);
     child.on('error', reject);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
@@ -74,8 +77,8 @@ export function startCli(args: string[], opts: { cwd?: string; env?: NodeJS.Proc
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
-      reject(new Error(`authplane start did not print "authplane ready" within ${opts.timeoutMs ?? 20_000} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
-    }, opts.timeoutMs ?? 20_000);
+      reject(new Error(`authplane start did not print "authplane ready" within ${opts.timeoutMs ?? CHILD_WITHIN_MS} ms\nstdout: ${stdout}\nstderr: ${stderr}`));
+    }, opts.timeoutMs ?? CHILD_WITHIN_MS);
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
@@ -190,4 +193,23 @@ export async function copyDemoProject(dir: string): Promise<{ config: string; po
   writeFileSync(config, out);
   copyFileSync(join(DEMO_DIR, 'echo.mjs'), join(dir, 'echo.mjs'));
   return { config, ports };
+}
+
+/** The repository (this file compiles to dist/test/support/cli.js). */
+const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
+
+/**
+ * This build installed under `dir` with its built-in demo's fixed ports moved to free ones (copyDemoProject),
+ * for tests of `authplane start` without --config, which reads the demo from the package it runs from: the
+ * compiled CLI copied, its folders (node_modules, protos, sql, ui) linked. Returns that copy's main.js, for
+ * startCli's `cliMain`, and the demo's ports in the copy (apiPort first).
+ */
+export async function installWithDemoOnFreePorts(dir: string): Promise<{ cliMain: string; ports: number[] }> {
+  mkdirSync(join(dir, 'dist'), { recursive: true });
+  cpSync(join(REPOSITORY, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+  copyFileSync(join(REPOSITORY, 'package.json'), join(dir, 'package.json'));
+  for (const folder of ['node_modules', 'protos', 'sql', 'ui']) symlinkSync(join(REPOSITORY, folder), join(dir, folder), 'dir');
+  mkdirSync(join(dir, 'demo'));
+  const { ports } = await copyDemoProject(join(dir, 'demo'));
+  return { cliMain: join(dir, 'dist', 'src', 'cli', 'main.js'), ports };
 }

@@ -71,10 +71,10 @@ export class GcloudSession {
     };
   }
 
-  /** Runs `gcloud ARGS`, killed after `seconds` (default 60). */
+  /** Runs `gcloud ARGS`, killed after `seconds` (default 120: it only bounds a hang; gcloud starts slowly on a busy machine). */
   run(args: string[], opts: { seconds?: number } = {}): Promise<GcloudResult> {
     return new Promise((resolve, reject) => {
-      const child = spawn('timeout', ['--kill-after=5', String(opts.seconds ?? 60), GCLOUD, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
+      const child = spawn('timeout', ['--kill-after=5', String(opts.seconds ?? 120), GCLOUD, ...args], { env: this.env(), stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
