@@ -1,0 +1,150 @@
+// Cloud Tasks CreateTask bench (not part of npm test): authplane's CPU per create over gRPC with 64 in flight,
+// on SQLite, with @google-cloud/tasks (and the lean grpc-js client of bench/tasks.ts), in interleaved rounds.
+// With --compare DIR (another checkout, built) that build runs beside this one and the rounds alternate
+// between the two (A B A B …), so that a change is measured against its base under the same machine load; on
+// a shared 2-core machine the CPU per create is the figure to compare, not the rate.
+//   node dist/bench/tasks-create.js [--rounds N] [--n TASKS] [--compare DIR]
+// Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { grpc } from 'google-gax';
+import { testConfig } from '../test/support/authplane.js';
+import { startCli, type StartedCli } from '../test/support/cli.js';
+import { lookupType } from '../src/tasks/proto.js';
+import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
+import { cpuMs } from './lib/processes.js';
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const ROUNDS = Number(arg('--rounds') ?? 5);
+const N = Number(arg('--n') ?? 4000);
+const COMPARE = arg('--compare');
+const LOC = 'projects/demo-project/locations/us-central1';
+const QUEUE = `${LOC}/queues/create-bench`;
+const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
+// The task of bench/tasks.ts's create phase (the queue is paused: nothing is dispatched).
+const TASK = { httpRequest: { url: 'http://127.0.0.1:9/sink', oidcToken: { serviceAccountEmail: SA } } };
+
+interface Build {
+  label: string;
+  ap: StartedCli;
+  gax: CloudTasksClient;
+  lean: { create(req: object): Promise<void>; close(): void };
+  stop(): Promise<void>;
+}
+
+function leanClient(grpcUrl: string): Build['lean'] {
+  const client = new grpc.Client(new URL(grpcUrl).host, grpc.credentials.createInsecure());
+  const reqType = lookupType('google.cloud.tasks.v2.CreateTaskRequest');
+  const serialize = (r: object) => Buffer.from(reqType.encode(reqType.fromObject(r)).finish());
+  return {
+    create: (req) =>
+      new Promise((resolve, reject) => {
+        client.makeUnaryRequest('/google.cloud.tasks.v2.CloudTasks/CreateTask', serialize, (b: Buffer) => b, req, (err) => (err ? reject(err) : resolve()));
+      }),
+    close: () => client.close(),
+  };
+}
+
+async function startBuild(label: string, cliMain?: string): Promise<Build> {
+  const dir = mkdtempSync(join(tmpdir(), 'authplane-bench-'));
+  const file = join(dir, 'authplane.yaml');
+  const config = { serviceAccounts: [{ name: 'tasks-invoker' }], queues: [{ name: 'create-bench' }] };
+  writeFileSync(file, JSON.stringify(testConfig(config), null, 2)); // JSON is YAML
+  const profile = process.env.AUTHPLANE_BENCH_PROFILE;
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const ap = await startCli(['--config', file, '--data', join(dir, 'data')], { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs, ...(cliMain ? { cliMain } : {}) });
+  const port = Number(new URL(ap.url('grpc')).port);
+  const gax = new CloudTasksClient({ servicePath: '127.0.0.1', port, sslCreds: grpc.credentials.createInsecure() });
+  await gax.pauseQueue({ name: QUEUE });
+  const lean = leanClient(ap.url('grpc'));
+  return {
+    label,
+    ap,
+    gax,
+    lean,
+    async stop() {
+      lean.close();
+      await gax.close();
+      await ap.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function pool(n: number, inFlight: number, fn: () => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next++ < n) await fn();
+  }));
+  return n / ((performance.now() - start) / 1000);
+}
+
+interface Figures {
+  rate: number;
+  /** authplane's CPU µs per create. */
+  authplane: number;
+  /** This process's (the client's) CPU µs per create. */
+  client: number;
+}
+
+async function measure(b: Build, client: 'gax' | 'lean'): Promise<Figures> {
+  const ap0 = cpuMs([b.ap.pid]);
+  const me0 = process.cpuUsage();
+  const create = client === 'gax' ? () => b.gax.createTask({ parent: QUEUE, task: TASK }) : () => b.lean.create({ parent: QUEUE, task: TASK });
+  const rate = await pool(N, 64, create);
+  const me = process.cpuUsage(me0);
+  const authplane = ((cpuMs([b.ap.pid]) - ap0) * 1000) / N;
+  await b.gax.purgeQueue({ name: QUEUE }); // every round starts from an empty queue
+  return { rate, authplane, client: (me.user + me.system) / N };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench/tasks-create: ${ROUNDS} rounds of ${N} creates, 64 in flight, SQLite${COMPARE ? `, against ${COMPARE}` : ''}; ${new Date().toISOString()}`);
+  console.log(`machine before: ${machineLoad()}`);
+  const builds = [await startBuild('this build')];
+  if (COMPARE) builds.push(await startBuild('compared build', join(COMPARE, 'dist/src/cli/main.js')));
+  try {
+    for (const b of builds) await measure(b, 'gax'); // warm-up: JIT, the descriptors, the first pages of the database
+    const results = new Map<string, Figures[]>();
+    for (let r = 0; r < ROUNDS; r++) {
+      // Which build goes first alternates, so neither always runs right after the other's burst.
+      const order = r % 2 ? [...builds].reverse() : builds;
+      for (const client of ['gax', 'lean'] as const) {
+        for (const b of order) {
+          const key = `${b.label}, ${client}`;
+          results.set(key, [...(results.get(key) ?? []), await measure(b, client)]);
+        }
+      }
+    }
+    console.log('\nmedian (lowest–highest) over the rounds');
+    for (const [key, fs] of results) {
+      console.log(
+        `${key.padEnd(24)} ${fmtSpread(spread(fs.map((f) => f.rate)), 0).padStart(20)} creates/s   authplane ${fmtSpread(spread(fs.map((f) => f.authplane)), 0).padStart(16)} µs   client ${fmtSpread(spread(fs.map((f) => f.client)), 0)} µs`,
+      );
+    }
+    if (COMPARE) {
+      for (const client of ['gax', 'lean']) {
+        const mine = results.get(`this build, ${client}`)!.map((f) => f.authplane);
+        const theirs = results.get(`compared build, ${client}`)!.map((f) => f.authplane);
+        console.log(`authplane CPU per create, this ÷ compared (${client}): ${fmtSpread(ratios(mine, theirs))}`);
+      }
+    }
+  } finally {
+    for (const b of builds) await b.stop();
+  }
+  console.log(`\nmachine after: ${machineLoad()}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
