@@ -2,9 +2,12 @@
 // on SQLite, with @google-cloud/tasks (and the lean grpc-js client of bench/tasks.ts), in interleaved rounds.
 // With --compare DIR (another checkout, built) that build runs beside this one and the rounds alternate
 // between the two (A B A B …), so that a change is measured against its base under the same machine load; on
-// a shared 2-core machine the CPU per create is the figure to compare, not the rate.
-//   node dist/bench/tasks-create.js [--rounds N] [--n TASKS] [--compare DIR]
-// Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR.
+// a shared 2-core machine the CPU per create is the figure to compare, not the rate. With --together both
+// builds are driven at the same time in each round (64 in flight each), so that whatever else the machine
+// does in that round hits both alike.
+//   node dist/bench/tasks-create.js [--rounds N] [--n TASKS] [--compare DIR [--together]]
+// Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR, and
+// AUTHPLANE_BENCH_NODE_ARGS="--flag …" to start this build's authplane with more Node flags (a GC setting, say).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +26,7 @@ const arg = (name: string): string | undefined => {
 const ROUNDS = Number(arg('--rounds') ?? 5);
 const N = Number(arg('--n') ?? 4000);
 const COMPARE = arg('--compare');
+const TOGETHER = process.argv.includes('--together');
 const LOC = 'projects/demo-project/locations/us-central1';
 const QUEUE = `${LOC}/queues/create-bench`;
 const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
@@ -57,6 +61,7 @@ async function startBuild(label: string, cliMain?: string): Promise<Build> {
   writeFileSync(file, JSON.stringify(testConfig(config), null, 2)); // JSON is YAML
   const profile = process.env.AUTHPLANE_BENCH_PROFILE;
   const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  if (!cliMain && process.env.AUTHPLANE_BENCH_NODE_ARGS) nodeArgs.push(...process.env.AUTHPLANE_BENCH_NODE_ARGS.split(' ').filter(Boolean));
   const ap = await startCli(['--config', file, '--data', join(dir, 'data')], { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs, ...(cliMain ? { cliMain } : {}) });
   const port = Number(new URL(ap.url('grpc')).port);
   const gax = new CloudTasksClient({ servicePath: '127.0.0.1', port, sslCreds: grpc.credentials.createInsecure() });
@@ -105,7 +110,7 @@ async function measure(b: Build, client: 'gax' | 'lean'): Promise<Figures> {
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/tasks-create: ${ROUNDS} rounds of ${N} creates, 64 in flight, SQLite${COMPARE ? `, against ${COMPARE}` : ''}; ${new Date().toISOString()}`);
+  console.log(`bench/tasks-create: ${ROUNDS} rounds of ${N} creates, 64 in flight, SQLite${COMPARE ? `, against ${COMPARE}${TOGETHER ? ' (both at once)' : ''}` : ''}; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
   const builds = [await startBuild('this build')];
   if (COMPARE) builds.push(await startBuild('compared build', join(COMPARE, 'dist/src/cli/main.js')));
@@ -116,10 +121,11 @@ async function main(): Promise<void> {
       // Which build goes first alternates, so neither always runs right after the other's burst.
       const order = r % 2 ? [...builds].reverse() : builds;
       for (const client of ['gax', 'lean'] as const) {
-        for (const b of order) {
-          const key = `${b.label}, ${client}`;
-          results.set(key, [...(results.get(key) ?? []), await measure(b, client)]);
-        }
+        const add = (b: Build, f: Figures) => results.set(`${b.label}, ${client}`, [...(results.get(`${b.label}, ${client}`) ?? []), f]);
+        if (TOGETHER) {
+          const fs = await Promise.all(order.map((b) => measure(b, client)));
+          order.forEach((b, i) => add(b, fs[i]!));
+        } else for (const b of order) add(b, await measure(b, client));
       }
     }
     console.log('\nmedian (lowest–highest) over the rounds');
