@@ -1,11 +1,13 @@
 // Cloud Tasks CreateTask bench (not part of npm test): authplane's CPU per create over gRPC with 64 in flight,
-// on SQLite, with @google-cloud/tasks (and the lean grpc-js client of bench/tasks.ts), in interleaved rounds.
+// on SQLite (or PostgreSQL, --postgres), with @google-cloud/tasks (and the lean grpc-js client of bench/tasks.ts), in interleaved rounds.
 // With --compare DIR (another checkout, built) that build runs beside this one and the rounds alternate
 // between the two (A B A B …), so that a change is measured against its base under the same machine load; on
 // a shared 2-core machine the CPU per create is the figure to compare, not the rate. With --together both
 // builds are driven at the same time in each round (64 in flight each), so that whatever else the machine
 // does in that round hits both alike.
-//   node dist/bench/tasks-create.js [--rounds N] [--n TASKS] [--compare DIR [--together]]
+// With --postgres each build runs as two `authplane start` processes on a fresh PostgreSQL database of its
+// own (the clients alternate between them), and the CPU per create is both processes' (not PostgreSQL's).
+//   node dist/bench/tasks-create.js [--rounds N] [--n TASKS] [--postgres] [--compare DIR [--together]]
 // Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR, and
 // AUTHPLANE_BENCH_NODE_ARGS="--flag …" to start this build's authplane with more Node flags (a GC setting, say).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,6 +18,7 @@ import { grpc } from 'google-gax';
 import { testConfig } from '../test/support/authplane.js';
 import { startCli, type StartedCli } from '../test/support/cli.js';
 import { lookupType } from '../src/tasks/proto.js';
+import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
 
@@ -27,21 +30,28 @@ const ROUNDS = Number(arg('--rounds') ?? 5);
 const N = Number(arg('--n') ?? 4000);
 const COMPARE = arg('--compare');
 const TOGETHER = process.argv.includes('--together');
+const POSTGRES = process.argv.includes('--postgres');
 const LOC = 'projects/demo-project/locations/us-central1';
 const QUEUE = `${LOC}/queues/create-bench`;
 const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
 // The task of bench/tasks.ts's create phase (the queue is paused: nothing is dispatched).
 const TASK = { httpRequest: { url: 'http://127.0.0.1:9/sink', oidcToken: { serviceAccountEmail: SA } } };
 
+interface Lean {
+  create(req: object): Promise<void>;
+  close(): void;
+}
+
 interface Build {
   label: string;
-  ap: StartedCli;
-  gax: CloudTasksClient;
-  lean: { create(req: object): Promise<void>; close(): void };
+  aps: StartedCli[];
+  /** One client of each kind per process. */
+  gax: CloudTasksClient[];
+  lean: Lean[];
   stop(): Promise<void>;
 }
 
-function leanClient(grpcUrl: string): Build['lean'] {
+function leanClient(grpcUrl: string): Lean {
   const client = new grpc.Client(new URL(grpcUrl).host, grpc.credentials.createInsecure());
   const reqType = lookupType('google.cloud.tasks.v2.CreateTaskRequest');
   const serialize = (r: object) => Buffer.from(reqType.encode(reqType.fromObject(r)).finish());
@@ -62,30 +72,34 @@ async function startBuild(label: string, cliMain?: string): Promise<Build> {
   const profile = process.env.AUTHPLANE_BENCH_PROFILE;
   const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   if (!cliMain && process.env.AUTHPLANE_BENCH_NODE_ARGS) nodeArgs.push(...process.env.AUTHPLANE_BENCH_NODE_ARGS.split(' ').filter(Boolean));
-  const ap = await startCli(['--config', file, '--data', join(dir, 'data')], { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs, ...(cliMain ? { cliMain } : {}) });
-  const port = Number(new URL(ap.url('grpc')).port);
-  const gax = new CloudTasksClient({ servicePath: '127.0.0.1', port, sslCreds: grpc.credentials.createInsecure() });
-  await gax.pauseQueue({ name: QUEUE });
-  const lean = leanClient(ap.url('grpc'));
+  const databaseUrl = POSTGRES ? await freshDatabase() : undefined;
+  const aps: StartedCli[] = [];
+  for (let i = 0; i < (POSTGRES ? 2 : 1); i++) {
+    const args = ['--config', file, '--data', join(dir, `data-${i}`), ...(databaseUrl ? ['--database', databaseUrl] : [])];
+    aps.push(await startCli(args, { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs, ...(cliMain ? { cliMain } : {}) }));
+  }
+  const gax = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(ap.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() }));
+  await gax[0]!.pauseQueue({ name: QUEUE });
+  const lean = aps.map((ap) => leanClient(ap.url('grpc')));
   return {
     label,
-    ap,
+    aps,
     gax,
     lean,
     async stop() {
-      lean.close();
-      await gax.close();
-      await ap.stop();
+      for (const l of lean) l.close();
+      for (const g of gax) await g.close();
+      for (const ap of aps) await ap.stop();
       rmSync(dir, { recursive: true, force: true });
     },
   };
 }
 
-async function pool(n: number, inFlight: number, fn: () => Promise<unknown>): Promise<number> {
+async function pool(n: number, inFlight: number, fn: (i: number) => Promise<unknown>): Promise<number> {
   let next = 0;
   const start = performance.now();
   await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next++ < n) await fn();
+    while (next < n) await fn(next++);
   }));
   return n / ((performance.now() - start) / 1000);
 }
@@ -99,18 +113,20 @@ interface Figures {
 }
 
 async function measure(b: Build, client: 'gax' | 'lean'): Promise<Figures> {
-  const ap0 = cpuMs([b.ap.pid]);
+  const pids = b.aps.map((ap) => ap.pid);
+  const ap0 = cpuMs(pids);
   const me0 = process.cpuUsage();
-  const create = client === 'gax' ? () => b.gax.createTask({ parent: QUEUE, task: TASK }) : () => b.lean.create({ parent: QUEUE, task: TASK });
+  const k = b.aps.length;
+  const create = client === 'gax' ? (i: number) => b.gax[i % k]!.createTask({ parent: QUEUE, task: TASK }) : (i: number) => b.lean[i % k]!.create({ parent: QUEUE, task: TASK });
   const rate = await pool(N, 64, create);
   const me = process.cpuUsage(me0);
-  const authplane = ((cpuMs([b.ap.pid]) - ap0) * 1000) / N;
-  await b.gax.purgeQueue({ name: QUEUE }); // every round starts from an empty queue
+  const authplane = ((cpuMs(pids) - ap0) * 1000) / N;
+  await b.gax[0]!.purgeQueue({ name: QUEUE }); // every round starts from an empty queue
   return { rate, authplane, client: (me.user + me.system) / N };
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/tasks-create: ${ROUNDS} rounds of ${N} creates, 64 in flight, SQLite${COMPARE ? `, against ${COMPARE}${TOGETHER ? ' (both at once)' : ''}` : ''}; ${new Date().toISOString()}`);
+  console.log(`bench/tasks-create: ${ROUNDS} rounds of ${N} creates, 64 in flight, ${POSTGRES ? 'PostgreSQL, two processes' : 'SQLite'}${COMPARE ? `, against ${COMPARE}${TOGETHER ? ' (both at once)' : ''}` : ''}; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
   const builds = [await startBuild('this build')];
   if (COMPARE) builds.push(await startBuild('compared build', join(COMPARE, 'dist/src/cli/main.js')));
@@ -128,7 +144,7 @@ async function main(): Promise<void> {
         } else for (const b of order) add(b, await measure(b, client));
       }
     }
-    console.log('\nmedian (lowest–highest) over the rounds');
+    console.log(`\nmedian (lowest–highest) over the rounds${TOGETHER ? "; the client's CPU is both builds' clients'" : ''}`);
     for (const [key, fs] of results) {
       console.log(
         `${key.padEnd(24)} ${fmtSpread(spread(fs.map((f) => f.rate)), 0).padStart(20)} creates/s   authplane ${fmtSpread(spread(fs.map((f) => f.authplane)), 0).padStart(16)} µs   client ${fmtSpread(spread(fs.map((f) => f.client)), 0)} µs`,
@@ -143,6 +159,7 @@ async function main(): Promise<void> {
     }
   } finally {
     for (const b of builds) await b.stop();
+    if (POSTGRES) await stopPostgres();
   }
   console.log(`\nmachine after: ${machineLoad()}`);
 }
