@@ -1,5 +1,5 @@
 // Cloud Tasks CreateTask bench (not part of npm test): authplane's CPU per create over gRPC with 64 in flight,
-// on SQLite (or PostgreSQL, --postgres), with @google-cloud/tasks (and the lean grpc-js client of bench/tasks.ts), in interleaved rounds.
+// on SQLite (or PostgreSQL, --postgres), with @google-cloud/tasks (and the lean grpc-js client bench/tasks.ts also drives), in interleaved rounds.
 // With --compare DIR (another checkout, built) that build runs beside this one and the rounds alternate
 // between the two (A B A B …), so that a change is measured against its base under the same machine load; on
 // a shared 2-core machine the CPU per create is the figure to compare, not the rate. With --together both
@@ -17,10 +17,10 @@ import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
 import { testConfig } from '../test/support/authplane.js';
 import { startCli, type StartedCli } from '../test/support/cli.js';
-import { lookupType } from '../src/tasks/proto.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
+import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
@@ -37,31 +37,13 @@ const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
 // The task of bench/tasks.ts's create phase (the queue is paused: nothing is dispatched).
 const TASK = { httpRequest: { url: 'http://127.0.0.1:9/sink', oidcToken: { serviceAccountEmail: SA } } };
 
-interface Lean {
-  create(req: object): Promise<void>;
-  close(): void;
-}
-
 interface Build {
   label: string;
   aps: StartedCli[];
   /** One client of each kind per process. */
   gax: CloudTasksClient[];
-  lean: Lean[];
+  lean: LeanCreateTask[];
   stop(): Promise<void>;
-}
-
-function leanClient(grpcUrl: string): Lean {
-  const client = new grpc.Client(new URL(grpcUrl).host, grpc.credentials.createInsecure());
-  const reqType = lookupType('google.cloud.tasks.v2.CreateTaskRequest');
-  const serialize = (r: object) => Buffer.from(reqType.encode(reqType.fromObject(r)).finish());
-  return {
-    create: (req) =>
-      new Promise((resolve, reject) => {
-        client.makeUnaryRequest('/google.cloud.tasks.v2.CloudTasks/CreateTask', serialize, (b: Buffer) => b, req, (err) => (err ? reject(err) : resolve()));
-      }),
-    close: () => client.close(),
-  };
 }
 
 async function startBuild(label: string, cliMain?: string): Promise<Build> {
@@ -80,7 +62,7 @@ async function startBuild(label: string, cliMain?: string): Promise<Build> {
   }
   const gax = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(ap.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() }));
   await gax[0]!.pauseQueue({ name: QUEUE });
-  const lean = aps.map((ap) => leanClient(ap.url('grpc')));
+  const lean = aps.map((ap) => leanCreateTask(ap.url('grpc')));
   return {
     label,
     aps,
