@@ -16,9 +16,9 @@ import { grpc } from 'google-gax';
 import { testConfig } from '../test/support/authplane.js';
 import { startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
-import { lookupType } from '../src/tasks/proto.js';
 import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
+import { leanCreateTask } from './lib/lean-tasks-client.js';
 
 const quick = process.argv.includes('--quick');
 const sqliteOnly = process.argv.includes('--sqlite-only');
@@ -96,24 +96,6 @@ async function cpuPerTask<T>(aps: StartedCli[], n: number, phase: () => Promise<
   const result = await phase();
   const me = process.cpuUsage(me0);
   return { result, cpu: { authplane: ((cpuMs(pids) - ap0) * 1000) / n, client: (me.user + me.system) / n } };
-}
-
-/**
- * CreateTask over a bare @grpc/grpc-js channel (the copy google-gax uses), without gax's layers: shows
- * authplane's own capacity, since on a 2-core machine the gax client's CPU per call is the larger share.
- */
-function leanCreateTask(grpcUrl: string): { create(req: { parent: string; task: object }): Promise<void>; close(): void } {
-  const client = new grpc.Client(new URL(grpcUrl).host, grpc.credentials.createInsecure());
-  const reqType = lookupType('google.cloud.tasks.v2.CreateTaskRequest');
-  const serialize = (r: object) => Buffer.from(reqType.encode(reqType.fromObject(r)).finish());
-  const deserialize = (b: Buffer) => b; // the Task is not needed
-  return {
-    create: (req) =>
-      new Promise((resolve, reject) => {
-        client.makeUnaryRequest('/google.cloud.tasks.v2.CloudTasks/CreateTask', serialize, deserialize, req, (err) => (err ? reject(err) : resolve()));
-      }),
-    close: () => client.close(),
-  };
 }
 
 /** `authplane start` as `n` child processes on one config (and one database when given). */

@@ -799,6 +799,30 @@ export function storeConformance(backend: StoreBackend): void {
         assert.equal(await tasks.getTask('nope', 'a'), null);
       });
 
+      it('with queueLocation a task goes in only while its queue is live in that location, generated and named alike', async () => {
+        const tasks = await withQueue();
+        const missing = { ok: false, queueMissing: true };
+        for (const named of [false, true]) {
+          const t = (queue: string, id: string) => newTask(queue, `${id}-${named}`, T0, { named });
+          assert.deepEqual(await tasks.insertTask(t('q', 'elsewhere'), T0, REUSE, 'europe-west1'), missing, 'another location');
+          assert.deepEqual(await tasks.insertTask(t('nope', 'nowhere'), T0, REUSE, 'us-central1'), missing, 'no such queue');
+          const here = t('q', 'here');
+          const r = await tasks.insertTask(here, T0, REUSE, 'us-central1');
+          assert.ok(r.ok, 'the queue is live there');
+          assert.deepEqual(await tasks.getTask('q', here.id), inserted(here, r.task.seq));
+          assert.equal(await tasks.getTask('q', `elsewhere-${named}`), null, 'nothing was written for a refused insert');
+        }
+        // Concurrent creates of one turn share a commit: each is checked on its own.
+        const batch = await Promise.all([
+          tasks.insertTask(newTask('q', 'x', T0, { named: false }), T0, REUSE, 'us-central1'),
+          tasks.insertTask(newTask('nope', 'y', T0, { named: false }), T0, REUSE, 'us-central1'),
+        ]);
+        assert.ok(batch[0]!.ok);
+        assert.deepEqual(batch[1], missing);
+        assert.equal(await tasks.deleteQueue('q', T0 + 1), true);
+        assert.deepEqual(await tasks.insertTask(newTask('q', 'after', T0, { named: false }), T0 + 2, REUSE, 'us-central1'), missing, 'a deleted queue');
+      });
+
       it('a name is taken while its task is queued and while its tombstone is younger than the reuse window', async () => {
         const tasks = await withQueue();
         const first = await insertOk(tasks, newTask('q', 'n'));

@@ -207,6 +207,10 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
     await bad({ httpRequest: { url: t.url }, scheduleTime: { seconds: Math.floor(Date.now() / 1000) + 31 * 86400 } }, /at most 30 days/);
     await bad({ name: `${queueName}/tasks/bad.name`, httpRequest: { url: t.url } }, /TASK_ID can contain only letters/);
     await assert.rejects(grpcClient.createTask({ parent: `${PARENT}/queues/nope`, task: { httpRequest: { url: t.url } } }), (e: unknown) => rpc(e).code === 5 && /Queue does not exist/.test(rpc(e).message));
+    // A missing queue is answered before anything wrong with the task (its URL, its name, its service account).
+    for (const task of [{ httpRequest: { url: 'ftp://x' } }, { name: `${PARENT}/queues/nope/tasks/bad.name`, httpRequest: { url: t.url } }, { httpRequest: { url: t.url, oidcToken: { serviceAccountEmail: SA('ghost') } } }, {}]) {
+      await assert.rejects(grpcClient.createTask({ parent: `${PARENT}/queues/nope`, task }), (e: unknown) => rpc(e).code === 5 && /Queue does not exist/.test(rpc(e).message));
+    }
     await assert.rejects(grpcClient.createQueue({ parent: PARENT, queue: { name: `${PARENT}/queues/x`, rateLimits: { maxDispatchesPerSecond: 501 } } }), (e: unknown) => rpc(e).code === 3);
     // An unknown service account: actAs refused.
     await assert.rejects(

@@ -189,27 +189,28 @@ interface FieldLike {
 function readValue(field: FieldLike, value: unknown, fieldPath: string, key: string, parentPath: string, v: FieldViolation[]): unknown {
   const rt = field.resolvedType;
   if (rt instanceof protobufjs().Type) {
-    if (rt.fullName === TIMESTAMP || rt.fullName === DURATION) {
+    const name = rt.fullName; // built anew on every read by protobufjs: read once
+    if (name === TIMESTAMP || name === DURATION) {
       // Written as a string; the converter also binds the message form {"seconds": …, "nanos": …}.
-      if (typeof value === 'string') return rt.fullName === TIMESTAMP ? readTimestamp(value, fieldPath, key, v) : readDuration(value, fieldPath, key, v);
+      if (typeof value === 'string') return name === TIMESTAMP ? readTimestamp(value, fieldPath, key, v) : readDuration(value, fieldPath, key, v);
       if (!isObject(value)) {
-        const what = rt.fullName === TIMESTAMP ? 'Invalid data type for timestamp' : `Invalid data type for duration, value is ${quoted(value)}`;
+        const what = name === TIMESTAMP ? 'Invalid data type for timestamp' : `Invalid data type for duration, value is ${quoted(value)}`;
         v.push(invalidValue(fieldPath, typeUrl(rt), `Field '${key}', ${what}`));
         return undefined;
       }
-    } else if (rt.fullName === FIELD_MASK) {
+    } else if (name === FIELD_MASK) {
       if (typeof value !== 'string') {
         v.push(invalidValue(fieldPath, typeUrl(rt), `Field '${key}', Invalid data type for field mask, value is ${quoted(value)}`));
         return undefined;
       }
       // FieldMask JSON holds lowerCamelCase paths; the message holds proto names (what gRPC clients send).
       return { paths: value.split(',').filter((p) => p !== '').map((p) => p.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)) };
-    } else if (WRAPPER.test(rt.fullName) && !isObject(value)) {
+    } else if (WRAPPER.test(name) && !isObject(value)) {
       const inner = rt.fields.value!;
       inner.resolve();
       const r = readScalar(inner.type, value, `${fieldPath}.value`, v);
       return r === undefined ? undefined : { value: r };
-    } else if (rt.fullName === ANY) {
+    } else if (name === ANY) {
       // Only in output-only fields of requests here (google.rpc.Status.details): the type URL is kept, the rest ignored.
       if (isObject(value) && typeof value['@type'] === 'string') return { type_url: value['@type'] }; // protobufjs's built-in Any keeps the .proto name
       v.push(invalidValue(fieldPath, typeUrl(rt), quoted(value)));

@@ -127,11 +127,15 @@ export class PostgresTaskStore implements TaskStore {
     });
   }
 
-  async insertTask(t: NewTask, now: number, reuseWindowMs: number): Promise<InsertTaskResult> {
+  async insertTask(t: NewTask, now: number, reuseWindowMs: number, queueLocation?: string): Promise<InsertTaskResult> {
     if (!t.named) {
-      // The create hot path: batched with the other creates of this turn.
-      const seq = await this.creates.insert(t);
+      // The create hot path: batched with the other creates of this turn, the queue checked in the same statement.
+      const seq = await this.creates.insert(t, queueLocation ?? null);
       if (seq !== null) return { ok: true, task: newTaskRecord(t, seq) };
+    }
+    if (queueLocation !== undefined) {
+      const q = await this.getQueue(t.queue);
+      if (!q || q.deletedAt !== null || q.location !== queueLocation) return { ok: false, queueMissing: true };
     }
     const values = [t.queue, t.id, t.named, JSON.stringify(t.httpRequest), t.scheduleTime, t.createTime, t.dispatchDeadlineMs, TASKS_CHANNEL, `${t.queue} ${t.scheduleTime}`];
     // One round trip: insert (unless the name is taken) and tell every process when it is due.

@@ -139,7 +139,11 @@ export type CreateQueueResult = 'created' | 'exists' | 'recently-deleted';
 
 /** What a notification says: a task is due, or the queue runs (so a dispatcher that saw it paused claims again). */
 export type QueueNews = 'task' | 'running';
-export type InsertTaskResult = { ok: true; task: TaskRecord } | { ok: false; existing: TaskRecord };
+export type InsertTaskResult =
+  | { ok: true; task: TaskRecord }
+  | { ok: false; existing: TaskRecord; queueMissing?: undefined }
+  /** Asked for a live queue (insertTask's `queueLocation`), and there is none. */
+  | { ok: false; queueMissing: true; existing?: undefined };
 
 export interface TaskStore {
   // Queues ------------------------------------------------------------------
@@ -161,9 +165,11 @@ export interface TaskStore {
   // Tasks -------------------------------------------------------------------
   /**
    * Inserts the task unless its name is taken by a queued task or a tombstone younger than
-   * `reuseWindowMs`; an older tombstone is replaced.
+   * `reuseWindowMs`; an older tombstone is replaced. With `queueLocation`, only while the task's queue exists
+   * there and is not deleted (`{ ok: false, queueMissing: true }` otherwise), checked with the insert: a
+   * create needs no read of its own for it.
    */
-  insertTask(t: NewTask, now: number, reuseWindowMs: number): Promise<InsertTaskResult>;
+  insertTask(t: NewTask, now: number, reuseWindowMs: number, queueLocation?: string): Promise<InsertTaskResult>;
   /** Task by name, tombstones included. */
   getTask(queue: string, id: string): Promise<TaskRecord | null>;
   /** Queued tasks of a queue after `afterSeq`, by seq. */

@@ -9,7 +9,7 @@ import { requireActAs, requirePermission } from '../apis/caller.js';
 import { checkRequestedVersion, policyMessage, setPolicyMessage } from '../apis/iam-policy.js';
 import { projectResource, queueResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
-import type { QueueRecord, TaskRecord } from '../store/task-store.js';
+import type { NewTask, QueueRecord, TaskRecord } from '../store/task-store.js';
 import type { TasksDispatcher } from './product.js';
 import { checkProject, locationName, parseLocation, parseQueue, parseTask, queueName, taskName, type QueueName } from './names.js';
 import { applyQueueMessage, expandMask, newQueueRecord, toQueueMessage } from './queue-model.js';
@@ -245,7 +245,28 @@ export class CloudTasksService {
     const n = parseQueue(req.parent, 'parent');
     checkProject(n, this.project.id, this.project.number);
     this.need(caller, 'cloudtasks.tasks.create', queueResource(n.queue));
-    const q = await this.liveQueue(n);
+    let task: NewTask;
+    try {
+      task = await this.newTask(caller, req, n);
+    } catch (e) {
+      // A missing queue is answered before anything wrong with the task, as when the queue was read first.
+      await this.liveQueue(n);
+      throw e;
+    }
+    // The queue is checked with the insert (TaskStore.insertTask's queueLocation), not read beforehand: the
+    // read cost a create ≈ 9 µs of CPU on SQLite and a round trip on PostgreSQL (bench/tasks-create).
+    const now = task.createTime;
+    const result = await this.store.insertTask(task, now, this.platform.config.tasks.nameReuseWindowMs, n.location);
+    if (!result.ok) {
+      if (result.queueMissing) throw notFound(QUEUE_NOT_FOUND, queueName(n));
+      throw alreadyExists(taskName({ project: this.project.id, location: n.location, queue: n.queue, task: task.id }));
+    }
+    this.dispatcher.wake(n.queue, task.scheduleTime);
+    return toTaskMessage(result.task, this.project.id, n.location, viewOf(req.responseView));
+  }
+
+  /** The task a CreateTask request asks for, validated, once the caller may act as its service account. */
+  private async newTask(caller: string, req: Obj, n: QueueName): Promise<NewTask> {
     const task = req.task as Obj | undefined;
     if (!task) throw invalidArgument('task is required.', 'task');
     let id: string;
@@ -262,10 +283,7 @@ export class CloudTasksService {
     const valid = validateNewTask(task, now);
     const sa = valid.httpRequest.oidcToken?.serviceAccountEmail ?? valid.httpRequest.oauthToken?.serviceAccountEmail;
     if (sa) await requireActAs(this.platform, caller, sa, DOMAIN);
-    const result = await this.store.insertTask({ queue: n.queue, id, named, ...valid, createTime: now }, now, this.platform.config.tasks.nameReuseWindowMs);
-    if (!result.ok) throw alreadyExists(taskName({ project: this.project.id, location: n.location, queue: n.queue, task: id }));
-    this.dispatcher.wake(n.queue, valid.scheduleTime);
-    return this.taskOut(result.task, q, req.responseView);
+    return { queue: n.queue, id, named, ...valid, createTime: now };
   }
 
   async deleteTask(caller: string, req: Obj): Promise<Obj> {

@@ -1,7 +1,7 @@
 // Task ⇄ Google's Task message: validation of a new HTTP task (REFERENCE §7 limits) and the
 // BASIC/FULL views of a stored one.
 
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 import { invalidArgument } from '../apis/errors.js';
 import { rpcStatusForHttp } from '../apis/errors.js';
 import { GRPC_CODES } from '../verify/response.js';
@@ -19,9 +19,23 @@ const DEFAULT_DEADLINE_MS = 10 * 60_000;
 /** Google's quota page says 1 MB for a task; the API reference still says 100 KB. authplane takes 1 MB. */
 const MAX_TASK_BYTES = 1024 * 1024;
 
+const TEN_TO_19 = 10n ** 19n;
+/**
+ * Random bytes for task IDs, drawn 4 KiB at a time: one randomBytes(8) call per create cost ≈ 3 µs, a read
+ * from the pool ≈ 0.2 µs (bench/tasks-create). Each ID still takes 8 bytes no other ID has used.
+ */
+const idBytes = Buffer.alloc(4096);
+let idOffset = idBytes.length;
+
 /** Google-style generated task IDs: a long decimal number. */
 export function generateTaskId(): string {
-  return (randomBytes(8).readBigUInt64BE() % 10n ** 19n + 10n ** 19n).toString();
+  if (idOffset === idBytes.length) {
+    randomFillSync(idBytes);
+    idOffset = 0;
+  }
+  const n = idBytes.readBigUInt64BE(idOffset);
+  idOffset += 8;
+  return ((n % TEN_TO_19) + TEN_TO_19).toString();
 }
 
 export interface ValidTask {

@@ -1,0 +1,155 @@
+// Cloud Tasks CreateTask bench (not part of npm test): authplane's CPU per create over gRPC with 64 in flight,
+// on SQLite (or PostgreSQL, --postgres), with @google-cloud/tasks (and the lean grpc-js client bench/tasks.ts also drives), in interleaved rounds.
+// With --compare DIR (another checkout, built) that build runs beside this one and the rounds alternate
+// between the two (A B A B …), so that a change is measured against its base under the same machine load; on
+// a shared 2-core machine the CPU per create is the figure to compare, not the rate. With --together both
+// builds are driven at the same time in each round (64 in flight each), so that whatever else the machine
+// does in that round hits both alike.
+// With --postgres each build runs as two `authplane start` processes on a fresh PostgreSQL database of its
+// own (the clients alternate between them), and the CPU per create is both processes' (not PostgreSQL's).
+//   node dist/bench/tasks-create.js [--rounds N] [--n TASKS] [--postgres] [--compare DIR [--together]]
+// Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR, and
+// AUTHPLANE_BENCH_NODE_ARGS="--flag …" to start this build's authplane with more Node flags (a GC setting, say).
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { grpc } from 'google-gax';
+import { testConfig } from '../test/support/authplane.js';
+import { startCli, type StartedCli } from '../test/support/cli.js';
+import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
+import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
+import { cpuMs } from './lib/processes.js';
+import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
+
+const arg = (name: string): string | undefined => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const ROUNDS = Number(arg('--rounds') ?? 5);
+const N = Number(arg('--n') ?? 4000);
+const COMPARE = arg('--compare');
+const TOGETHER = process.argv.includes('--together');
+const POSTGRES = process.argv.includes('--postgres');
+const LOC = 'projects/demo-project/locations/us-central1';
+const QUEUE = `${LOC}/queues/create-bench`;
+const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
+// The task of bench/tasks.ts's create phase (the queue is paused: nothing is dispatched).
+const TASK = { httpRequest: { url: 'http://127.0.0.1:9/sink', oidcToken: { serviceAccountEmail: SA } } };
+
+interface Build {
+  label: string;
+  aps: StartedCli[];
+  /** One client of each kind per process. */
+  gax: CloudTasksClient[];
+  lean: LeanCreateTask[];
+  stop(): Promise<void>;
+}
+
+async function startBuild(label: string, cliMain?: string): Promise<Build> {
+  const dir = mkdtempSync(join(tmpdir(), 'authplane-bench-'));
+  const file = join(dir, 'authplane.yaml');
+  const config = { serviceAccounts: [{ name: 'tasks-invoker' }], queues: [{ name: 'create-bench' }] };
+  writeFileSync(file, JSON.stringify(testConfig(config), null, 2)); // JSON is YAML
+  const profile = process.env.AUTHPLANE_BENCH_PROFILE;
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  if (!cliMain && process.env.AUTHPLANE_BENCH_NODE_ARGS) nodeArgs.push(...process.env.AUTHPLANE_BENCH_NODE_ARGS.split(' ').filter(Boolean));
+  const databaseUrl = POSTGRES ? await freshDatabase() : undefined;
+  const aps: StartedCli[] = [];
+  for (let i = 0; i < (POSTGRES ? 2 : 1); i++) {
+    const args = ['--config', file, '--data', join(dir, `data-${i}`), ...(databaseUrl ? ['--database', databaseUrl] : [])];
+    aps.push(await startCli(args, { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs, ...(cliMain ? { cliMain } : {}) }));
+  }
+  const gax = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(ap.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() }));
+  await gax[0]!.pauseQueue({ name: QUEUE });
+  const lean = aps.map((ap) => leanCreateTask(ap.url('grpc')));
+  return {
+    label,
+    aps,
+    gax,
+    lean,
+    async stop() {
+      for (const l of lean) l.close();
+      for (const g of gax) await g.close();
+      for (const ap of aps) await ap.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function pool(n: number, inFlight: number, fn: (i: number) => Promise<unknown>): Promise<number> {
+  let next = 0;
+  const start = performance.now();
+  await Promise.all(Array.from({ length: inFlight }, async () => {
+    while (next < n) await fn(next++);
+  }));
+  return n / ((performance.now() - start) / 1000);
+}
+
+interface Figures {
+  rate: number;
+  /** authplane's CPU µs per create. */
+  authplane: number;
+  /** This process's (the client's) CPU µs per create. */
+  client: number;
+}
+
+async function measure(b: Build, client: 'gax' | 'lean'): Promise<Figures> {
+  const pids = b.aps.map((ap) => ap.pid);
+  const ap0 = cpuMs(pids);
+  const me0 = process.cpuUsage();
+  const k = b.aps.length;
+  const create = client === 'gax' ? (i: number) => b.gax[i % k]!.createTask({ parent: QUEUE, task: TASK }) : (i: number) => b.lean[i % k]!.create({ parent: QUEUE, task: TASK });
+  const rate = await pool(N, 64, create);
+  const me = process.cpuUsage(me0);
+  const authplane = ((cpuMs(pids) - ap0) * 1000) / N;
+  await b.gax[0]!.purgeQueue({ name: QUEUE }); // every round starts from an empty queue
+  return { rate, authplane, client: (me.user + me.system) / N };
+}
+
+async function main(): Promise<void> {
+  console.log(`bench/tasks-create: ${ROUNDS} rounds of ${N} creates, 64 in flight, ${POSTGRES ? 'PostgreSQL, two processes' : 'SQLite'}${COMPARE ? `, against ${COMPARE}${TOGETHER ? ' (both at once)' : ''}` : ''}; ${new Date().toISOString()}`);
+  console.log(`machine before: ${machineLoad()}`);
+  const builds = [await startBuild('this build')];
+  if (COMPARE) builds.push(await startBuild('compared build', join(COMPARE, 'dist/src/cli/main.js')));
+  try {
+    for (const b of builds) await measure(b, 'gax'); // warm-up: JIT, the descriptors, the first pages of the database
+    const results = new Map<string, Figures[]>();
+    for (let r = 0; r < ROUNDS; r++) {
+      // Which build goes first alternates, so neither always runs right after the other's burst.
+      const order = r % 2 ? [...builds].reverse() : builds;
+      for (const client of ['gax', 'lean'] as const) {
+        const add = (b: Build, f: Figures) => results.set(`${b.label}, ${client}`, [...(results.get(`${b.label}, ${client}`) ?? []), f]);
+        if (TOGETHER) {
+          const fs = await Promise.all(order.map((b) => measure(b, client)));
+          order.forEach((b, i) => add(b, fs[i]!));
+        } else for (const b of order) add(b, await measure(b, client));
+      }
+    }
+    console.log(`\nmedian (lowest–highest) over the rounds${TOGETHER ? "; the client's CPU is both builds' clients'" : ''}`);
+    for (const [key, fs] of results) {
+      console.log(
+        `${key.padEnd(24)} ${fmtSpread(spread(fs.map((f) => f.rate)), 0).padStart(20)} creates/s   authplane ${fmtSpread(spread(fs.map((f) => f.authplane)), 0).padStart(16)} µs   client ${fmtSpread(spread(fs.map((f) => f.client)), 0)} µs`,
+      );
+    }
+    if (COMPARE) {
+      for (const client of ['gax', 'lean']) {
+        const mine = results.get(`this build, ${client}`)!.map((f) => f.authplane);
+        const theirs = results.get(`compared build, ${client}`)!.map((f) => f.authplane);
+        console.log(`authplane CPU per create, this ÷ compared (${client}): ${fmtSpread(ratios(mine, theirs))}`);
+      }
+    }
+  } finally {
+    for (const b of builds) await b.stop();
+    if (POSTGRES) await stopPostgres();
+  }
+  console.log(`\nmachine after: ${machineLoad()}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
