@@ -157,4 +157,22 @@ describe('gRPC: a method the port does not serve', () => {
       client.close();
     }
   });
+
+  test('a refusal quoting a 40 KB value still reaches the client: the message and its details are clipped to fit the trailers', async () => {
+    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
+    const client = new CloudTasksClient({ servicePath: host, port, sslCreds: grpc.credentials.createInsecure() });
+    try {
+      const name = `projects/demo-project/locations/us-central1/queues/${'a'.repeat(40_000)}`;
+      const e = (await client.getQueue({ name }).then(
+        () => assert.fail('getQueue answered'),
+        (x: unknown) => x,
+      )) as { code: number; details: string; metadata: grpc.Metadata };
+      // Unclipped, the trailers pass HTTP/2's header-list limit and the call ends in DEADLINE_EXCEEDED instead.
+      assert.equal(e.code, grpc.status.INVALID_ARGUMENT, e.details);
+      assert.ok(e.details.length < 2_000 && e.details.endsWith('…'), `details of ${e.details.length} characters`);
+      assert.equal(e.metadata.get('x-authplane-denial')[0], 'INVALID_ARGUMENT');
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -133,10 +133,33 @@ function statusDetails(code: number, message: string, denial: Denial): Buffer | 
     const { '@type': url, ...fields } = d;
     const type = rpcType(url.slice(url.lastIndexOf('/') + 1));
     // protobufjs's built-in google.protobuf.Any keeps the .proto field name `type_url`.
-    return { type_url: url, value: type.encode(type.fromObject(fields)).finish() };
+    return { type_url: url, value: type.encode(type.fromObject(clipStrings(fields))).finish() };
   });
   const status = rpcType('google.rpc.Status');
-  return Buffer.from(status.encode(status.fromObject({ code, message, details })).finish());
+  const bin = Buffer.from(status.encode(status.fromObject({ code, message, details })).finish());
+  // Past this the details go unsent (the message and authplane's trailers still say what was wrong).
+  return bin.length <= MAX_DETAILS_BYTES ? bin : undefined;
+}
+
+/**
+ * A status travels in HTTP/2 trailers, and clients refuse a header list over 16–64 KiB (Node's http2 default
+ * 64 KiB) without telling the caller: the call then hangs until its deadline. A refusal that quotes the
+ * request's value (a 40 KB queue name, say) is therefore clipped: the message, and each string in its details.
+ */
+const MAX_TEXT_CHARS = 1_024;
+const MAX_DETAILS_BYTES = 16 * 1024;
+
+function clip(text: string): string {
+  return text.length <= MAX_TEXT_CHARS ? text : `${text.slice(0, MAX_TEXT_CHARS)}…`;
+}
+
+function clipStrings<T>(value: T): T {
+  if (typeof value === 'string') return clip(value) as T;
+  if (Array.isArray(value)) return value.map(clipStrings) as T;
+  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, clipStrings(v)])) as T;
+  }
+  return value;
 }
 
 export class GrpcServer {
@@ -310,12 +333,13 @@ export class GrpcServer {
       internal = true;
     }
     const s = grpcStatus(denial, id);
+    const message = clip(s.details);
     // Only calls get here: grpc-js has loaded.
     const metadata = new grpcJs.loaded!.Metadata();
     for (const [k, v] of Object.entries(s.trailers)) metadata.set(k, v);
-    const details = statusDetails(s.code, s.details, denial);
+    const details = statusDetails(s.code, message, denial);
     if (details) metadata.set('grpc-status-details-bin', details);
-    return { error: { code: s.code as grpc.status, details: s.details, metadata }, denial, internal };
+    return { error: { code: s.code as grpc.status, details: message, metadata }, denial, internal };
   }
 
   /** One request-log entry for a call (gRPC's path stands for the method; status is the HTTP equivalent). */
