@@ -2,12 +2,14 @@
 // setting or flag that caused it (no bare errno, no stack trace), a supervised command that does not
 // come up fails the start naming the service, and nothing is left listening. Real CLI, as users run it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { freePort, isListening, runCli, startCli, type CliResult, type StartedCli } from './support/cli.js';
+import { CLI_MAIN, freePort, isListening, nodeFlagsOf, runCli, startCli, type CliResult, type StartedCli } from './support/cli.js';
+import { waitFor } from './support/wait.js';
 
 /** A start that failed as it should: status 1, one `authplane: SETTING: …` message with a fix, no stack. */
 function assertRefused(r: CliResult, setting: string, problem: RegExp): void {
@@ -100,6 +102,27 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
     }
   });
 
+  it('SIGTERM while a supervised command is still starting: the start ends at once (not after its startupTimeout), exits 143 and stops the command', async () => {
+    const file = join(dir, 'stopped-while-starting.yaml');
+    writeFileSync(file, `server: { host: 127.0.0.1, apiPort: 0, grpcPort: 0 }\nservices:\n  - { name: slow, command: "echo $$ > command.pid; exec sleep 600", startupTimeout: 10m }\n`);
+    const child = spawn(process.execPath, [...nodeFlagsOf(CLI_MAIN), CLI_MAIN, 'start', '--config', file, '--data', join(dir, 'data-stopped')], { cwd: dir, stdio: 'ignore' });
+    const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    let commandPid: number | undefined;
+    try {
+      await waitFor('the command started', () => existsSync(join(dir, 'command.pid')) && readFileSync(join(dir, 'command.pid'), 'utf8').trim() !== '');
+      commandPid = Number(readFileSync(join(dir, 'command.pid'), 'utf8'));
+      child.kill('SIGTERM');
+      // Without the fix the start waits out the 10 minutes: a bound of a minute tells the two apart on any machine.
+      const code = await Promise.race([exited, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 60_000).unref())]);
+      assert.equal(code, 143);
+      await waitFor('the command stopped', () => !alive(commandPid!));
+    } finally {
+      // Only if the test failed: the processes it started, by pid.
+      child.kill('SIGKILL');
+      if (commandPid !== undefined && alive(commandPid)) process.kill(commandPid, 'SIGKILL');
+    }
+  });
+
   it('a supervised command that never listens: the start fails after its startupTimeout, naming the service and quoting its output', async () => {
     // 3 s: long enough for the shell to print its line first, however busy the machine.
     const r = await start('never-listens', 'services:\n  - { name: sleepy, command: "echo warming up; exec sleep 600", startupTimeout: 3s }\n');
@@ -117,3 +140,12 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
     assertRefused(r, 'services[0].command', /service crashy: `echo first; echo cannot bind >&2; exit 3` exited \(exit code 3\) before it answered on its PORT \(\d+\); its last output:\n {4}(first\n {4}cannot bind|cannot bind\n {4}first)\n/);
   });
 });
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -74,16 +74,20 @@ export async function run(args: string[]): Promise<number> {
   // Signal handlers first: a supervisor may send SIGTERM the moment it reads "authplane ready".
   let running: RunningAuthplane | undefined;
   let stopping = false;
+  // Ends the start's wait for supervised commands when a signal comes first (app.ts).
+  const aborting = new AbortController();
   const shutdown = (signal: string) => {
-    // A second signal while stopping (or while supervised commands are still starting): out at once; the
-    // exit hook stops the supervised commands.
-    if (stopping) process.exit(signal === 'SIGINT' ? 130 : 143);
+    const signalled = signal === 'SIGINT' ? 130 : 143;
+    // A second signal while stopping: out at once; the exit hook stops the supervised commands.
+    if (stopping) process.exit(signalled);
     stopping = true;
     console.log(`authplane: ${signal}, shutting down`);
-    // Still starting: stop once started (startAuthplane cleans up after itself when it fails).
+    if (!running) aborting.abort(new StartStopped(signal));
+    // Still starting: it stops what it started and rejects (startAuthplane cleans up after itself).
     (running ? running.stop() : starting.then((r) => r.stop())).then(
       () => process.exit(0),
       (e: unknown) => {
+        if (e instanceof StartStopped) process.exit(signalled);
         // A start that failed has said why (below).
         if (!(e instanceof StartupError)) console.error('authplane: shutdown failed:', e);
         process.exit(1);
@@ -94,7 +98,7 @@ export async function run(args: string[]): Promise<number> {
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   // With --json, listener lines become the one JSON line at ready; anything else (a warning) goes to stderr.
   const print = values.json ? (l: string) => void (l === 'authplane ready' || /^\S.*\shttps?:\/\/\S+$/.test(l) || console.error(l)) : (l: string) => console.log(l);
-  const options: StartOptions = { config, dataDir, print, ...(databaseUrl ? { databaseUrl } : {}), ...(generatedKeys ? { generatedKeys } : {}) };
+  const options: StartOptions = { config, dataDir, print, signal: aborting.signal, ...(databaseUrl ? { databaseUrl } : {}), ...(generatedKeys ? { generatedKeys } : {}) };
   const starting = (async () => {
     // Every product runs (server/products.ts): all of them bind and spawn.
     const early = await startEarly({ ...options, serves: { grpc: true, run: true, gateways: true } });
@@ -108,6 +112,8 @@ export async function run(args: string[]): Promise<number> {
   try {
     running = await starting;
   } catch (e) {
+    // Stopped by a signal: the shutdown handler exits with its code.
+    if (e instanceof StartStopped) return -1;
     if (e instanceof StartupError) {
       console.error(`authplane: ${e.message}`);
       return 1;
@@ -116,4 +122,12 @@ export async function run(args: string[]): Promise<number> {
   }
   if (values.json) console.log(JSON.stringify({ ready: true, dataDir, fresh: freshDemo, listeners: running.listeners }));
   return -1; // keep running
+}
+
+/** Why a start ended before `authplane ready`: a signal came while supervised commands were starting. */
+class StartStopped extends Error {
+  constructor(signal: string) {
+    super(`stopped by ${signal} before every supervised command answered`);
+    this.name = 'StartStopped';
+  }
 }

@@ -40,6 +40,8 @@ import { handOverCommands } from '../run/spawn.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
+  /** Aborted (cli/start.ts: SIGINT or SIGTERM) while supervised commands start: the start stops what it started and rejects with the signal's reason. */
+  signal?: AbortSignal;
   /** postgres://… or sqlite:FILE; default: SQLite under dataDir. */
   databaseUrl?: string;
   dataDir: string;
@@ -188,7 +190,8 @@ export async function startAuthplane(opts: StartOptions): Promise<RunningAuthpla
     // Every product's listeners are up; now wait until each product serves (the commands answer). Sockets bound
     // for servers that did not start (a gRPC port no product serves) close.
     await early.sockets.release();
-    await Promise.all(started.map((s) => s.untilReady?.()));
+    // A signal during start ends this wait (a command may take up to its startupTimeout): what started stops.
+    await untilAborted(Promise.all(started.map((s) => s.untilReady?.())), opts.signal);
     markStartPhase('products ready');
 
     for (const l of listeners) print(`${l.name.padEnd(28)} ${l.url}`);
@@ -222,4 +225,24 @@ function exposureWarning(host: string): string {
     'the admin API (IAM changes, with the default principal when one is configured) and the front doors. Use 127.0.0.1 unless ' +
     'the network is yours alone, and set defaultPrincipal: none.'
   );
+}
+
+/** `work`, unless `signal` is aborted first: then rejects with its reason. */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
