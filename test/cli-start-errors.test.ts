@@ -8,7 +8,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI_MAIN, freePort, isListening, nodeFlagsOf, runCli, startCli, type CliResult, type StartedCli } from './support/cli.js';
+import { CLI_MAIN, freePort, isListening, nodeFlagsOf, processExists, runCli, startCli, type CliResult, type StartedCli } from './support/cli.js';
 import { waitFor } from './support/wait.js';
 
 /** A start that failed as it should: status 1, one `authplane: SETTING: …` message with a fix, no stack. */
@@ -115,11 +115,11 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
       // Without the fix the start waits out the 10 minutes: a bound of a minute tells the two apart on any machine.
       const code = await Promise.race([exited, new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 60_000).unref())]);
       assert.equal(code, 143);
-      await waitFor('the command stopped', () => !alive(commandPid!));
+      await waitFor('the command stopped', () => !processExists(commandPid!));
     } finally {
       // Only if the test failed: the processes it started, by pid.
       child.kill('SIGKILL');
-      if (commandPid !== undefined && alive(commandPid)) process.kill(commandPid, 'SIGKILL');
+      if (commandPid !== undefined && processExists(commandPid)) process.kill(commandPid, 'SIGKILL');
     }
   });
 
@@ -141,11 +141,3 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
   });
 });
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

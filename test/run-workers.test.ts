@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCli, runCli, freePort, isListening, type StartedCli } from './support/cli.js';
+import { startCli, runCli, freePort, isListening, processExists, type StartedCli } from './support/cli.js';
 import { testConfig, startTestAuthplane } from './support/authplane.js';
 import { waitFor } from './support/wait.js';
 import { StartupError } from '../src/lib/startup-error.js';
@@ -192,7 +192,7 @@ describe('front-door workers: start and end', () => {
       const port = Number(new URL(ap.url('front door svc')).port);
       process.kill(ap.pid, 'SIGKILL');
       await ap.exited;
-      await waitFor('the workers gone', () => workers.every((p) => !existsPid(p)));
+      await waitFor('the workers gone', () => workers.every((p) => !processExists(p)));
       assert.equal(await isListening(port), false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -224,11 +224,3 @@ describe('front-door workers: start and end', () => {
   });
 });
 
-function existsPid(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}

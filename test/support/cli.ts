@@ -213,3 +213,13 @@ export async function installWithDemoOnFreePorts(dir: string): Promise<{ cliMain
   const { ports } = await copyDemoProject(join(dir, 'demo'));
   return { cliMain: join(dir, 'dist', 'src', 'cli', 'main.js'), ports };
 }
+
+/** Whether a process with this pid exists (signal 0 checks without signalling). */
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
