@@ -30,6 +30,19 @@ describe('gRPC: a method the port does not serve', () => {
     await ap?.stop();
   });
 
+  /** Options that point one of Google's generated clients at the port, without TLS. */
+  const atPort = () => ({ servicePath: target.slice(0, target.lastIndexOf(':')), port: Number(target.slice(target.lastIndexOf(':') + 1)), sslCreds: grpc.credentials.createInsecure() });
+
+  /** The error of a unary call of `path` with the raw message `body`. */
+  const unaryError = async (path: string, body: Buffer): Promise<grpc.ServiceError> => {
+    const client = new grpc.Client(target, grpc.credentials.createInsecure());
+    try {
+      return await new Promise<grpc.ServiceError>((resolve) => client.makeUnaryRequest(path, (b: Buffer) => b, (b: Buffer) => b, body, (err) => resolve(err!)));
+    } finally {
+      client.close();
+    }
+  };
+
   const logged = async (id: string): Promise<LogEntry | undefined> => {
     const r = await ap.api(`/admin/v1/requests/${id}`);
     assert.equal(r.status, 200, await r.clone().text());
@@ -37,8 +50,7 @@ describe('gRPC: a method the port does not serve', () => {
   };
 
   test("Google's v2beta3 client at authplane: UNIMPLEMENTED, Google's words naming host and method, NOT_SUPPORTED with the fix", async () => {
-    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
-    const client = new v2beta3.CloudTasksClient({ servicePath: host, port, sslCreds: grpc.credentials.createInsecure() });
+    const client = new v2beta3.CloudTasksClient(atPort());
     try {
       const e = (await client.listQueues({ parent: 'projects/demo-project/locations/us-central1' }).then(
         () => assert.fail('listQueues answered'),
@@ -60,24 +72,11 @@ describe('gRPC: a method the port does not serve', () => {
   });
 
   test("a method missing from a served service: \"GRPC target method can't be resolved.\"", async () => {
-    const client = new grpc.Client(target, grpc.credentials.createInsecure());
-    try {
-      const e = await new Promise<grpc.ServiceError>((resolve) =>
-        client.makeUnaryRequest(
-          '/google.cloud.tasks.v2.CloudTasks/NoSuchMethod',
-          (b: Buffer) => b,
-          (b: Buffer) => b,
-          Buffer.alloc(0),
-          (err) => resolve(err!),
-        ),
-      );
-      assert.equal(e.code, grpc.status.UNIMPLEMENTED);
-      assert.equal(e.details, "GRPC target method can't be resolved.");
-      assert.equal(e.metadata.get('x-authplane-denial')[0], 'NOT_SUPPORTED');
-      assert.equal((await logged(String(e.metadata.get('x-authplane-request-id')[0])))?.code, 'NOT_SUPPORTED');
-    } finally {
-      client.close();
-    }
+    const e = await unaryError('/google.cloud.tasks.v2.CloudTasks/NoSuchMethod', Buffer.alloc(0));
+    assert.equal(e.code, grpc.status.UNIMPLEMENTED);
+    assert.equal(e.details, "GRPC target method can't be resolved.");
+    assert.equal(e.metadata.get('x-authplane-denial')[0], 'NOT_SUPPORTED');
+    assert.equal((await logged(String(e.metadata.get('x-authplane-request-id')[0])))?.code, 'NOT_SUPPORTED');
   });
 
   test('a streaming call to an unknown method is answered at once, while the client still streams', async () => {
@@ -98,8 +97,7 @@ describe('gRPC: a method the port does not serve', () => {
   });
 
   test('a request message over 32 MiB: RESOURCE_EXHAUSTED, REQUEST_TOO_LARGE, logged (CreateTask with a 33 MiB body)', async () => {
-    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
-    const client = new CloudTasksClient({ servicePath: host, port, sslCreds: grpc.credentials.createInsecure() });
+    const client = new CloudTasksClient(atPort());
     try {
       const body = Buffer.alloc(33 * 1024 * 1024, 'a');
       const e = (await client
@@ -119,17 +117,10 @@ describe('gRPC: a method the port does not serve', () => {
   });
 
   test('a Subscriber RPC whose message does not decode: INVALID_ARGUMENT naming the message type', async () => {
-    const client = new grpc.Client(target, grpc.credentials.createInsecure());
-    try {
-      const e = await new Promise<grpc.ServiceError>((resolve) =>
-        client.makeUnaryRequest('/google.pubsub.v1.Subscriber/Pull', (b: Buffer) => b, (b: Buffer) => b, Buffer.from([0xff, 0xff, 0xff]), (err) => resolve(err!)),
-      );
-      assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
-      assert.match(e.details, /^Invalid google\.pubsub\.v1\.PullRequest: the request message does not decode/);
-      assert.equal(e.metadata.get('x-authplane-denial')[0], 'INVALID_ARGUMENT');
-    } finally {
-      client.close();
-    }
+    const e = await unaryError('/google.pubsub.v1.Subscriber/Pull', Buffer.from([0xff, 0xff, 0xff]));
+    assert.equal(e.code, grpc.status.INVALID_ARGUMENT);
+    assert.match(e.details, /^Invalid google\.pubsub\.v1\.PullRequest: the request message does not decode/);
+    assert.equal(e.metadata.get('x-authplane-denial')[0], 'INVALID_ARGUMENT');
   });
 
   test('StreamingPull checks every message as unary RPCs are checked: one over 32 MiB is REQUEST_TOO_LARGE', async () => {
@@ -159,8 +150,7 @@ describe('gRPC: a method the port does not serve', () => {
   });
 
   test('a refusal quoting a 40 KB value still reaches the client: the message and its details are clipped to fit the trailers', async () => {
-    const [host, port] = [target.slice(0, target.lastIndexOf(':')), Number(target.slice(target.lastIndexOf(':') + 1))];
-    const client = new CloudTasksClient({ servicePath: host, port, sslCreds: grpc.credentials.createInsecure() });
+    const client = new CloudTasksClient(atPort());
     try {
       const name = `projects/demo-project/locations/us-central1/queues/${'a'.repeat(40_000)}`;
       const e = (await client.getQueue({ name }).then(
