@@ -123,6 +123,29 @@ describe('front doors in worker processes (server.workers: 2)', () => {
     });
   });
 
+  test('a worker that dies is started again on the same ports: front doors configured with port 0 keep theirs', async () => {
+    const doors = ['update', 'echo', 'gated'].map((s) => ap.url(`front door ${s}`));
+    // Three doors with port 0, three ports: each door's listen(0) in one worker shares the same door's in the other.
+    assert.equal(new Set(doors.map((d) => new URL(d).port)).size, 3, doors.join(' '));
+    const [killed, kept] = descendants(ap.pid, 'worker-main.js');
+    process.kill(killed!, 'SIGKILL');
+    await waitFor('a new worker beside the one kept', () => {
+      const now = descendants(ap.pid, 'worker-main.js');
+      return now.length === 2 && now.includes(kept!) && !now.includes(killed!);
+    });
+    // The new worker takes its share of new connections on every door, on the ports printed at start.
+    await waitFor('both workers answering on the ports printed at start', async () => {
+      const ids = new Set<string>();
+      for (let i = 0; i < 12; i++) {
+        const [update, echo, gated] = await Promise.all(doors.map((d) => get(`${d}/after-restart`)));
+        if (update!.status !== 403 || echo!.status !== 200 || gated!.status !== 302) return false;
+        const id = String(update!.headers['x-authplane-request-id']);
+        ids.add(id.slice(0, id.lastIndexOf('-')));
+      }
+      return ids.size >= 2;
+    });
+  });
+
   test('an IAM grant is enforced by every worker as soon as setIamPolicy answers', async () => {
     const door = ap.url('front door update');
     const t = await token('caller');

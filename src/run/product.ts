@@ -17,7 +17,6 @@ import { registerProcess, serviceStatusRoutes } from './service-status.js';
 import { hostPort } from '../lib/host-port.js';
 import { listenFailure } from '../lib/startup-error.js';
 import { localFrontDoors } from '../dispatch/local-delivery.js';
-import { freePort } from './supervisor.js';
 import { spawnCommands, takeSpawnedCommands, type SpawnedCommands } from './spawn.js';
 
 export const cloudRunProduct: Product = {
@@ -95,18 +94,25 @@ async function startCloudRun(platform: Platform): Promise<StartedProduct> {
       const upstream = svc.command ? (commands?.supervisors.get(svc.name) ?? NOT_STARTED) : upstreamUrlTarget(svc);
       const door = new FrontDoor(entry, { platform, admission, log, agents, upstream });
       // With server.workers > 1 the workers listen on the port (node:cluster shares it) and this process keeps
-      // the door for Google's callers in process; a port of 0 is chosen here so every worker takes the same one.
+      // the door for Google's callers in process. A port of 0 stays 0 until the first worker listens: node:cluster
+      // gives every worker's listen(0) the one port the system chose (server/workers/primary.ts records it), so
+      // no port is picked here and released for another process to take before the workers bind it.
       const setting = `services[${i}].port`;
-      const bound =
-        config.server.workers > 1
-          ? door.reserve(config.server.host, svc.port || (await freePort(config.server.host)))
-          : await door.listen(config.server.host, svc.port, platform.prebound?.take(setting)).catch((e: unknown) => {
-              throw listenFailure(e, { host: config.server.host, port: svc.port, portSetting: setting });
-            });
+      if (config.server.workers > 1) door.reserve(config.server.host, svc.port);
+      else
+        await door.listen(config.server.host, svc.port, platform.prebound?.take(setting)).catch((e: unknown) => {
+          throw listenFailure(e, { host: config.server.host, port: svc.port, portSetting: setting });
+        });
       doors.push(door);
       localFrontDoors(platform).set(svc.name, door);
-      const address = hostPort(bound.host, bound.port);
-      listeners.push({ name: `front door ${svc.name}`, url: `http://${address}` });
+      // Read when printed: with workers, the port is known once they listen.
+      listeners.push({
+        name: `front door ${svc.name}`,
+        get url() {
+          const { host, port } = entry.frontDoor!;
+          return `http://${hostPort(host, port)}`;
+        },
+      });
     }
     if (!commands) {
       commands = await spawnCommands(config, platform.dataDir, { metadata: (name) => platform.metadataServers.get(name)?.hostPort, grpc: platform.grpcHostPort });

@@ -20,7 +20,7 @@ import { serviceSettingsFor } from '../../services/settings.js';
 import type { UpstreamTarget } from '../../run/proxy.js';
 import { StartupError } from '../../lib/startup-error.js';
 import { Channel } from './channel.js';
-import type { GateCall, LogBatch, PublicKeyRecord, UpstreamState, WorkerFailure, WorkerInit } from './protocol.js';
+import type { GateCall, LogBatch, PublicKeyRecord, UpstreamState, WorkerFailure, WorkerInit, WorkerReady } from './protocol.js';
 
 const WORKER_MAIN = fileURLToPath(new URL('./worker-main.js', import.meta.url));
 /** How often supervised commands' readiness is looked at, to hold or release requests in the workers. */
@@ -54,7 +54,9 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
     internalSecret: platform.internalSecret,
     idPrefix: `${idBase}w${index}`,
     keys: await publicKeys(platform),
-    doors: doors.map((d) => ({ name: d.name, host: d.entry.frontDoor!.host, port: d.entry.frontDoor!.port, upstream: upstreams.get(d.name) ?? null })),
+    // The configured port, 0 included, even once a port of 0 is known: a worker started again must make the
+    // same listen(0) as the others to share their socket (node:cluster keys it by host, port and order).
+    doors: doors.map((d) => ({ name: d.name, host: d.entry.frontDoor!.host, port: d.entry.config.port, upstream: upstreams.get(d.name) ?? null })),
     gates: platform.gates.map((g) => ({ name: g.name, services: platform.directory.all().filter((s) => g.applies(s)).map((s) => s.config.name) })),
     egressRelevant: platform.egress.relevant,
   });
@@ -100,8 +102,13 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
         worker.kill('SIGKILL');
         reject(new StartupError('server.workers', `front-door worker ${index} did not start within ${START_TIMEOUT_MS / 1000} s`, 'look at its output above; server.workers: 1 serves the front doors in this process'));
       }, START_TIMEOUT_MS);
-      channel.on('ready', () => {
+      channel.on('ready', (ready: WorkerReady) => {
         clearTimeout(timer);
+        // A door configured with port 0 takes the port the system gave the workers' shared socket.
+        for (const d of doors) {
+          const port = ready.ports[d.name];
+          if (port !== undefined && port !== d.entry.frontDoor!.port) d.reserve(d.entry.frontDoor!.host, port);
+        }
         // What changed between the worker's init and now reached no one (only running workers are told):
         // it is sent now, in the same turn the worker joins `running`, so no change falls in between. A
         // supervised command that became ready in that gap would otherwise leave the worker holding its

@@ -9,7 +9,7 @@
 //
 //   worker → primary  calls   init, keys (public only), policyVersionsSince, latestServiceVersions,
 //                             findServiceAccount, gate (IAP), egress (which configured caller a connection comes from)
-//                     events  log (request-log entries, batched per event-loop turn), ready
+//                     events  log (request-log entries, batched per event-loop turn), ready (the doors' ports)
 //   primary → worker  calls   iam (sync now: a policy version arrived; answered once seen),
 //                             settings (sync now: a service's settings changed through the Admin API)
 //                     events  upstream (a service's address, or null while its command restarts), stop
@@ -44,6 +44,11 @@ export interface GateCall {
   service: string;
   request: AdmissionRequest;
   internal: boolean;
+}
+
+/** A worker serves: the port each front door listens on (by service name). */
+export interface WorkerReady {
+  ports: Record<string, number>;
 }
 
 /** Why a worker could not start (a port it could not listen on, named by its setting). */

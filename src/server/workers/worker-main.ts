@@ -22,7 +22,7 @@ import { ServiceSettingsFollower } from '../../services/settings.js';
 import type { PolicyVersionRecord, ServiceVersionRecord } from '../../store/store.js';
 import { Channel } from './channel.js';
 import { ForwardingLog } from './forwarding-log.js';
-import type { GateCall, PublicKeyRecord, UpstreamState, WorkerFailure, WorkerInit } from './protocol.js';
+import type { GateCall, PublicKeyRecord, UpstreamState, WorkerFailure, WorkerInit, WorkerReady } from './protocol.js';
 import { RemoteUpstream } from './remote-upstream.js';
 import { WorkerKeys } from './worker-keys.js';
 
@@ -87,15 +87,19 @@ async function main(): Promise<void> {
   const platform = { directory, clock, timers: clockTimers(clock) };
   const doors: FrontDoor[] = [];
   const upstreams = new Map<string, RemoteUpstream>();
+  const ports: WorkerReady['ports'] = {};
   for (const d of init.doors) {
     const entry = directory.get(d.name)!;
     const upstream = new RemoteUpstream(d.upstream);
     upstreams.set(d.name, upstream);
     const door = new FrontDoor(entry, { platform, admission, log, agents, upstream });
     const index = config.services.findIndex((s) => s.name === d.name);
-    await door.listen(d.host, d.port).catch((e: unknown) => {
+    // A port of 0: node:cluster gives this listen the port the first worker's listen(0) got (the same
+    // host, port 0 and order of doors make the same shared handle in the primary).
+    const bound = await door.listen(d.host, d.port).catch((e: unknown) => {
       throw listenFailure(e, { host: d.host, port: d.port, portSetting: `services[${index}].port` });
     });
+    ports[d.name] = bound.port;
     doors.push(door);
   }
   channel.on('upstream', (u: { service: string; upstream: UpstreamState }) => upstreams.get(u.service)?.set(u.upstream));
@@ -112,7 +116,7 @@ async function main(): Promise<void> {
     })();
   });
   await loadProxyModules();
-  channel.emit('ready');
+  channel.emit('ready', { ports } satisfies WorkerReady);
 }
 
 main().catch((e: unknown) => {
