@@ -5,7 +5,8 @@
 // proto3 JSON into it; the products only see this shape.
 
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { sep } from 'node:path';
+import { packagePath } from '../lib/package-root.js';
 import type protobuf from 'protobufjs';
 import { proto3JsonSerializer, protobufjs } from './protobufjs.js';
 import { invalidFields } from './errors.js';
@@ -14,10 +15,9 @@ import { readProtoJson } from './proto-json.js';
 
 export type Obj = Record<string, unknown>;
 
-/** The package's protos/ folder, found from both src/ (tsx) and dist/src/ (compiled). */
+/** The package's protos/ folder. */
 export function protosDir(): string {
-  const here = fileURLToPath(import.meta.url);
-  return fileURLToPath(new URL(here.includes('/dist/') ? '../../../protos/' : '../../protos/', import.meta.url));
+  return packagePath('protos') + sep;
 }
 
 /** Parses .proto files (paths under protos/) themselves: what the committed descriptors are built from. */

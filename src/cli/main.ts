@@ -9,12 +9,12 @@
 // and to authplane's own REST API. One file per verb under cli/.
 
 import { readFileSync } from 'node:fs';
+import { packagePath } from '../lib/package-root.js';
 import { COMMANDS } from './commands.js';
 
-/** The package's version (package.json beside dist/ or src/). */
+/** The package's version. */
 function version(): string {
-  const up = import.meta.url.includes('/dist/') ? '../../../package.json' : '../../package.json';
-  return (JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { version: string }).version;
+  return (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
 }
 
 const USAGE = `authplane — Google Cloud's serverless authentication plane, on one machine

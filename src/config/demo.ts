@@ -1,7 +1,6 @@
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../lib/package-root.js';
 
 /** The built-in demo project's config file (demo/authplane.yaml in the package). */
 export function demoConfigPath(): string {
-  const here = fileURLToPath(import.meta.url);
-  return fileURLToPath(new URL(here.includes('/dist/') ? '../../../demo/authplane.yaml' : '../../demo/authplane.yaml', import.meta.url));
+  return packagePath('demo', 'authplane.yaml');
 }

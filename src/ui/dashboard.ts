@@ -7,14 +7,14 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packagePath } from '../lib/package-root.js';
 import type { Platform } from '../platform.js';
 import type { ApiResponse, Router } from '../apis/router.js';
 import { notFound } from '../apis/errors.js';
 
-/** The package's ui/ folder (from dist/src/ui/ or src/ui/). */
+/** The package's ui/ folder. */
 export function uiDir(): string {
-  const here = fileURLToPath(import.meta.url);
-  return fileURLToPath(new URL(here.includes(`${sep}dist${sep}`) ? '../../../ui/' : '../../ui/', import.meta.url));
+  return packagePath('ui') + sep;
 }
 
 /** The import map's names → the files the browser gets them from (browser ES module builds). */
