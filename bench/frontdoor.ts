@@ -24,7 +24,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startCli, freePorts, type StartedCli } from '../test/support/cli.js';
+import { cliMainOf, startCli, freePorts, type StartedCli } from '../test/support/cli.js';
 import { LoopProbe, worst } from './lib/loop-probe.js';
 import { cpuMs, machineCpu, processTree } from './lib/processes.js';
 import { barLine, differences, fmtSpread, interleaved, machineLoad, ratios, spread, type Spread } from './lib/rounds.js';
@@ -280,7 +280,7 @@ async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort
 
 /** This build's front door against another checkout's, case by case in the same rounds. */
 async function compare(direct: Target, nginx1: Target, one: Authplane, upstreamPort: number, other: string): Promise<void> {
-  const base = await startAuthplane('compared', upstreamPort, { cliMain: join(other, 'dist/src/cli/main.js') });
+  const base = await startAuthplane('compared', upstreamPort, { cliMain: cliMainOf(other) });
   console.log(`compared build: ${other}`);
   const full = await fullLoad({
     direct,

@@ -17,7 +17,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyDemoProject, startCli } from '../test/support/cli.js';
+import { cliMainOf, copyDemoProject, startCli } from '../test/support/cli.js';
 import { fmtSpread, interleaved, machineLoad, median, ratios, spread } from './lib/rounds.js';
 import { START_PHASES_DIR_ENV, startPhasesNodeArgs, type StartPhases } from './lib/start-phases.js';
 
@@ -114,7 +114,7 @@ try {
   const warm = await startCli(['--config', config, '--data', join(dir, 'data')], { cwd: dir });
   await warm.stop();
   if (COMPARE) {
-    const cliMain = join(COMPARE, 'dist/src/cli/main.js');
+    const cliMain = cliMainOf(COMPARE);
     await (await startCli(['--config', config, '--data', join(dir, 'data-compared')], { cwd: dir, cliMain })).stop();
     const cases = ['restart', 'restart, compared build', 'first start', 'first start, compared build'] as const;
     const runs = await interleaved(cases, RUNS, (k, i) => once(dir, config, k.startsWith('first start'), i, k.endsWith('compared build') ? cliMain : undefined));

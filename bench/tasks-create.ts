@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
 import { testConfig } from '../test/support/authplane.js';
-import { startCli, type StartedCli } from '../test/support/cli.js';
+import { cliMainOf, startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
   console.log(`bench/tasks-create: ${ROUNDS} rounds of ${N} creates, 64 in flight, ${POSTGRES ? 'PostgreSQL, two processes' : 'SQLite'}${COMPARE ? `, against ${COMPARE}${TOGETHER ? ' (both at once)' : ''}` : ''}; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
   const builds = [await startBuild('this build')];
-  if (COMPARE) builds.push(await startBuild('compared build', join(COMPARE, 'dist/src/cli/main.js')));
+  if (COMPARE) builds.push(await startBuild('compared build', cliMainOf(COMPARE)));
   try {
     for (const b of builds) await measure(b, 'gax'); // warm-up: JIT, the descriptors, the first pages of the database
     const results = new Map<string, Figures[]>();

@@ -30,6 +30,8 @@ test('the bin starts node with its flags when run as a program', () => {
 });
 
 test('npm start passes the same flags', () => {
-  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { scripts: { start: string } };
-  assert.match(pkg.scripts.start, new RegExp(`node ${flags.join(' ')} dist/src/cli/main\\.js start$`));
+  const pkg = JSON.parse(readFileSync(fileURLToPath(new URL('../../package.json', import.meta.url)), 'utf8')) as { bin: { authplane: string }; scripts: { start: string } };
+  // The bin (dist/bin/main.js), the file the tests' startCli runs.
+  assert.equal(join(fileURLToPath(new URL('../../', import.meta.url)), pkg.bin.authplane), CLI_MAIN);
+  assert.ok(pkg.scripts.start.endsWith(`node ${flags.join(' ')} ${pkg.bin.authplane} start`), pkg.scripts.start);
 });

@@ -31,7 +31,7 @@ describe('README tours, as written, in README order, against a fresh demo', () =
 
 describe('npx authplane', () => {
   it('runs this package\'s bin, which is executable, and --version prints the package version', () => {
-    const bin = join(ROOT, 'dist/src/cli/main.js');
+    const bin = join(ROOT, (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { bin: { authplane: string } }).bin.authplane);
     assert.ok((statSync(bin).mode & 0o111) !== 0, `${bin} is executable`);
     const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
     const out = execFileSync('npx', ['--no-install', 'authplane', '--version'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, npm_config_update_notifier: 'false' } });

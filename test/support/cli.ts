@@ -1,7 +1,7 @@
-// Runs the real CLI (`node dist/src/cli/main.js …`) as a child process, the way users run it:
+// Runs the real CLI (`node dist/bin/main.js …`, the package's bin) as a child process, the way users run it:
 // waits for `authplane ready`, parses the listener lines printed before it, stops it by pid.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, cpSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -9,8 +9,14 @@ import { fileURLToPath } from 'node:url';
 /** How long a CLI child may take to exit (runCli) or to be ready (startCli): it bounds a failure, so it is generous. */
 const CHILD_WITHIN_MS = 60_000;
 
-/** dist/src/cli/main.js (this file compiles to dist/test/support/cli.js). */
-export const CLI_MAIN = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+/** dist/bin/main.js, the package's bin (this file compiles to dist/test/support/cli.js). */
+export const CLI_MAIN = fileURLToPath(new URL('../../bin/main.js', import.meta.url));
+
+/** A built checkout's CLI: its bundled bin, or dist/src/cli/main.js in a build from before the bundle (benches' --compare). */
+export function cliMainOf(checkout: string): string {
+  const bin = join(checkout, 'dist', 'bin', 'main.js');
+  return existsSync(bin) ? bin : join(checkout, 'dist', 'src', 'cli', 'main.js');
+}
 
 export interface CliResult {
   code: number | null;
@@ -201,17 +207,17 @@ const REPOSITORY = fileURLToPath(new URL('../../../', import.meta.url));
 /**
  * This build installed under `dir` with its built-in demo's fixed ports moved to free ones (copyDemoProject),
  * for tests of `authplane start` without --config, which reads the demo from the package it runs from: the
- * compiled CLI copied, its folders (node_modules, protos, sql, ui) linked. Returns that copy's main.js, for
+ * compiled CLI (dist/src and the bundled dist/bin) copied, its folders (node_modules, protos, sql, ui) linked. Returns that copy's main.js, for
  * startCli's `cliMain`, and the demo's ports in the copy (apiPort first).
  */
 export async function installWithDemoOnFreePorts(dir: string): Promise<{ cliMain: string; ports: number[] }> {
   mkdirSync(join(dir, 'dist'), { recursive: true });
-  cpSync(join(REPOSITORY, 'dist', 'src'), join(dir, 'dist', 'src'), { recursive: true });
+  for (const built of ['src', 'bin']) cpSync(join(REPOSITORY, 'dist', built), join(dir, 'dist', built), { recursive: true });
   copyFileSync(join(REPOSITORY, 'package.json'), join(dir, 'package.json'));
   for (const folder of ['node_modules', 'protos', 'sql', 'ui']) symlinkSync(join(REPOSITORY, folder), join(dir, folder), 'dir');
   mkdirSync(join(dir, 'demo'));
   const { ports } = await copyDemoProject(join(dir, 'demo'));
-  return { cliMain: join(dir, 'dist', 'src', 'cli', 'main.js'), ports };
+  return { cliMain: cliMainOf(dir), ports };
 }
 
 /** Whether a process with this pid exists (signal 0 checks without signalling). */
