@@ -1,5 +1,5 @@
 // Modules `authplane start` does not need before "authplane ready" (a request handler's implementation, a
-// library only some requests use): loaded on first use, or by loadDeferredModules() right after ready,
+// library only some requests use), and files a handler reads (the dashboard's): loaded on first use, or by loadDeferredModules() right after ready,
 // whichever comes first — so the start does not pay for them and the first request rarely waits for them.
 
 export interface LazyModule<T> {
@@ -11,7 +11,7 @@ export interface LazyModule<T> {
 
 const deferred: LazyModule<unknown>[] = [];
 
-/** `load` is a dynamic import (e.g. `() => import('./list-entries.js')`). */
+/** `load` is a dynamic import (e.g. `() => import('./list-entries.js')`), or reads what a handler serves. */
 export function lazyModule<T>(load: () => Promise<T>): LazyModule<T> {
   let loading: Promise<T> | undefined;
   const m: { loaded: T | undefined; load(): Promise<T> } = {

@@ -9,7 +9,8 @@ import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packagePath } from '../lib/package-root.js';
 import type { Platform } from '../platform.js';
-import type { ApiResponse, Router } from '../apis/router.js';
+import type { ApiRequest, ApiResponse, Router } from '../apis/router.js';
+import { lazyModule } from '../lib/lazy-module.js';
 import { notFound } from '../apis/errors.js';
 
 /** The package's ui/ folder. */
@@ -67,7 +68,14 @@ function contentSecurityPolicy(indexHtml: string): string {
   ].join('; ');
 }
 
-export function dashboardRoutes(router: Router, _platform: Platform): void {
+interface DashboardFiles {
+  index: Asset;
+  assets: Map<string, Asset>;
+  headers: Record<string, string>;
+}
+
+/** The files, read and hashed once: after "authplane ready" or at the first /ui request (lib/lazy-module.ts). */
+function readDashboardFiles(): DashboardFiles {
   const dir = uiDir();
   const assets = new Map<string, Asset>();
   for (const f of walk(dir)) if (TYPES[extname(f)]) assets.set(relative(dir, f).split(sep).join('/'), asset(f));
@@ -84,17 +92,24 @@ export function dashboardRoutes(router: Router, _platform: Platform): void {
     'x-frame-options': 'DENY',
     'content-security-policy': contentSecurityPolicy(index.body.toString('utf8')),
   };
-  const serve = (a: Asset, ifNoneMatch: string | string[] | undefined): ApiResponse =>
-    ifNoneMatch === a.etag ? { status: 304, headers: { ...headers, etag: a.etag } } : { headers: { ...headers, 'content-type': a.type, etag: a.etag }, body: a.body };
+  return { index, assets, headers };
+}
+
+const dashboardFiles = lazyModule(async () => readDashboardFiles());
+
+export function dashboardRoutes(router: Router, _platform: Platform): void {
+  const serve = async (pick: (files: DashboardFiles) => Asset | undefined, req: ApiRequest): Promise<ApiResponse> => {
+    const files = await dashboardFiles.load();
+    const a = pick(files);
+    if (!a) throw notFound(`The requested URL ${req.path} was not found on this server.`, req.path);
+    const { headers } = files;
+    return req.headers['if-none-match'] === a.etag ? { status: 304, headers: { ...headers, etag: a.etag } } : { headers: { ...headers, 'content-type': a.type, etag: a.etag }, body: a.body };
+  };
 
   const ui = router.for('authplane.ui');
   // Static files of the package: their data comes from the admin API, which checks the browser's caller.
   const access = { public: 'the dashboard\'s static files; its data comes from the admin API', quiet: true } as const;
-  ui.get('/ui', access, (req) => serve(index, req.headers['if-none-match']));
-  ui.get('/ui/', access, (req) => serve(index, req.headers['if-none-match']));
-  ui.get('/ui/{file=**}', access, (req) => {
-    const a = assets.get(req.params.file!);
-    if (!a) throw notFound(`The requested URL ${req.path} was not found on this server.`, req.path);
-    return serve(a, req.headers['if-none-match']);
-  });
+  ui.get('/ui', access, (req) => serve((f) => f.index, req));
+  ui.get('/ui/', access, (req) => serve((f) => f.index, req));
+  ui.get('/ui/{file=**}', access, (req) => serve((f) => f.assets.get(req.params.file!), req));
 }
