@@ -199,11 +199,17 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     const recorded = await attempts('flaky');
     assert.deepEqual(recorded.map((a) => [a.attempt, a.httpStatus]), [[1, 503], [2, 503], [3, 503], [4, 503]]);
     assert.deepEqual(recorded.map((a) => Date.parse(a.dispatchTime) - start), [0, 10_000, 30_000, 70_000]);
+    // No fifth attempt is pending: the job's next time is its schedule's (a retry would show as scheduleTime,
+    // as above), whatever the machine's speed; then ten minutes on the clock deliver nothing more.
+    const nextTime = async () => {
+      const [j] = await client.getJob({ name: job.name });
+      return { at: Number(j.scheduleTime?.seconds) * 1000, code: j.status?.code };
+    };
+    await waitFor('the job back on its schedule', async () => (await nextTime()).at === Date.UTC(2027, 0, 1));
+    assert.equal((await nextTime()).code, 14, 'HTTP 503 → UNAVAILABLE');
     await clock.advance(10 * 60_000);
     assert.equal(deliveriesTo('/flaky').length, 4, 'retryCount 3: four attempts in all');
-    const [j] = await client.getJob({ name: job.name });
-    assert.equal(Number(j.scheduleTime?.seconds) * 1000, Date.UTC(2027, 0, 1), 'back to the schedule');
-    assert.equal(j.status?.code, 14, 'HTTP 503 → UNAVAILABLE');
+    assert.equal((await nextTime()).at, Date.UTC(2027, 0, 1), 'back to the schedule');
     svc.status.delete('/flaky');
   });
 
