@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliMainOf, copyDemoProject, startCli } from '../test/support/cli.js';
 import { fmtSpread, interleaved, machineLoad, median, ratios, spread } from './lib/rounds.js';
+import { cpuMs, processTree } from './lib/processes.js';
 import { START_PHASES_DIR_ENV, startPhasesNodeArgs, type StartPhases } from './lib/start-phases.js';
 
 const quick = process.argv.includes('--quick');
@@ -47,6 +48,8 @@ interface Sample {
   rss: number;
   /** authplane's own CPU time (user + system) from its start to "authplane ready", ms. */
   cpuMs: number;
+  /** The supervised commands' CPU (all processes below authplane), read with the RSS: what shared the cores. */
+  commandsCpuMs: number;
   /** Phase → its wall and CPU time (ms): Node's bootstrap, each mark since the previous one, and ready → the bench reading the line. */
   phases: Map<string, { wall: number; cpu: number }>;
 }
@@ -71,24 +74,26 @@ async function once(dir: string, config: string, fresh: boolean, i: number, cliM
   const running = await startCli(['--config', config, '--data', data], { cwd: dir, nodeArgs: startPhasesNodeArgs, env: { [START_PHASES_DIR_ENV]: dir }, ...(cliMain ? { cliMain } : {}) });
   await new Promise((r) => setTimeout(r, IDLE_MS));
   const rss = rssMb(running.pid);
+  const commandsCpuMs = cpuMs(processTree(running.pid).slice(1));
   const exit = await running.stop();
   if (exit.code !== 0) throw new Error(`${fresh ? 'first start' : 'restart'} ${i} exited with ${exit.code ?? exit.signal}\n${running.stderr()}`);
   const report = JSON.parse(readFileSync(join(dir, `${running.pid}.json`), 'utf8')) as StartPhases;
   const ready = report.marks.find((m) => m.phase === 'ready');
-  return { readyMs: running.readyMs, rss, cpuMs: ready?.cpuMs ?? NaN, phases: phasesOf(report, running.readyMs) };
+  return { readyMs: running.readyMs, rss, cpuMs: ready?.cpuMs ?? NaN, commandsCpuMs, phases: phasesOf(report, running.readyMs) };
 }
 
 function report(label: string, r: Sample[]): boolean {
   const ready = spread(r.map((x) => x.readyMs));
   const rss = spread(r.map((x) => x.rss));
   const cpu = spread(r.map((x) => x.cpuMs));
+  const commands = spread(r.map((x) => x.commandsCpuMs));
   const bar = label.startsWith('restart') ? BAR_RESTART_MS : BAR_FIRST_MS;
   const okReady = ready.median <= bar;
   const okRss = rss.median <= BAR_RSS_MB;
   console.log(
     `${label.padEnd(label.length > 12 ? 28 : 12)} ready: median ${fmtSpread(ready, 0)} ms ${okReady ? '≤' : '>'} ${bar} ms ${okReady ? 'OK' : 'OVER'}; ` +
       `idle RSS: median ${fmtSpread(rss, 1)} MB ${okRss ? '≤' : '>'} ${BAR_RSS_MB} MB ${okRss ? 'OK' : 'OVER'}; ` +
-      `authplane's CPU until ready: median ${fmtSpread(cpu, 0)} ms`,
+      `authplane's CPU until ready: median ${fmtSpread(cpu, 0)} ms; the supervised commands' CPU: ${fmtSpread(commands, 0)} ms`,
   );
   return okReady && okRss;
 }
