@@ -123,27 +123,42 @@ describe('front doors in worker processes (server.workers: 2)', () => {
     });
   });
 
-  test('a worker that dies is started again on the same ports: front doors configured with port 0 keep theirs', async () => {
+  test('workers that die are started again on the same ports (port 0 included), one or all at once, each numbering its requests anew', async () => {
     const doors = ['update', 'echo', 'gated'].map((s) => ap.url(`front door ${s}`));
     // Three doors with port 0, three ports: each door's listen(0) in one worker shares the same door's in the other.
     assert.equal(new Set(doors.map((d) => new URL(d).port)).size, 3, doors.join(' '));
-    const [killed, kept] = descendants(ap.pid, 'worker-main.js');
-    process.kill(killed!, 'SIGKILL');
-    await waitFor('a new worker beside the one kept', () => {
-      const now = descendants(ap.pid, 'worker-main.js');
-      return now.length === 2 && now.includes(kept!) && !now.includes(killed!);
-    });
-    // The new worker takes its share of new connections on every door, on the ports printed at start.
-    await waitFor('both workers answering on the ports printed at start', async () => {
-      const ids = new Set<string>();
+    const prefixesSeen = new Set<string>();
+    // Every door answers on the port printed at start; the request-id prefixes of the workers that answered.
+    const answering = async (): Promise<Set<string> | undefined> => {
+      const prefixes = new Set<string>();
       for (let i = 0; i < 12; i++) {
-        const [update, echo, gated] = await Promise.all(doors.map((d) => get(`${d}/after-restart`)));
-        if (update!.status !== 403 || echo!.status !== 200 || gated!.status !== 302) return false;
-        const id = String(update!.headers['x-authplane-request-id']);
-        ids.add(id.slice(0, id.lastIndexOf('-')));
+        const [update, echo, gated] = await Promise.all(doors.map((d) => get(`${d}/after-restart`).catch(() => undefined)));
+        if (update?.status !== 403 || echo?.status !== 200 || gated?.status !== 302) return undefined;
+        const id = String(update.headers['x-authplane-request-id']);
+        prefixes.add(id.slice(0, id.lastIndexOf('-')));
       }
-      return ids.size >= 2;
-    });
+      return prefixes;
+    };
+    for (const p of (await answering()) ?? []) prefixesSeen.add(p);
+    const killAndWait = async (killed: number[], kept: number[]) => {
+      for (const pid of killed) process.kill(pid, 'SIGKILL');
+      await waitFor('new workers beside those kept', () => {
+        const now = descendants(ap.pid, 'worker-main.js');
+        return now.length === 2 && kept.every((p) => now.includes(p)) && !killed.some((p) => now.includes(p));
+      });
+      // The new worker takes its share of new connections on every door; its request ids are its own.
+      await waitFor('a new worker answering on the ports printed at start', async () => {
+        const prefixes = await answering();
+        const fresh = [...(prefixes ?? [])].filter((p) => !prefixesSeen.has(p));
+        for (const p of prefixes ?? []) prefixesSeen.add(p);
+        return fresh.length > 0;
+      });
+    };
+    const [first, second] = descendants(ap.pid, 'worker-main.js');
+    await killAndWait([first!], [second!]);
+    // Both at once: the shared sockets close with their last worker, and the next workers listen on the same ports.
+    await killAndWait(descendants(ap.pid, 'worker-main.js'), []);
+    assert.deepEqual(['update', 'echo', 'gated'].map((s) => ap.url(`front door ${s}`)), doors);
   });
 
   test('an IAM grant is enforced by every worker as soon as setIamPolicy answers', async () => {

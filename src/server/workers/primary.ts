@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { admissionContext } from '../../admission/context.js';
 import { requestLogFor, type RequestLogEntry, type TokenSummary } from '../../observe/request-log.js';
 import type { Platform } from '../../platform.js';
+import type { FrontDoor } from '../../run/front-door.js';
 import { frontDoorsOf } from '../../run/product.js';
 import { serviceSettingsFor } from '../../services/settings.js';
 import type { UpstreamTarget } from '../../run/proxy.js';
@@ -49,20 +50,30 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
   const idBase = Date.now().toString(36);
   const upstreams = new Map(doors.map((d) => [d.name, upstreamState(d.upstream)]));
 
-  const init = async (index: number): Promise<WorkerInit> => ({
+  // The port each door's workers pass to listen. node:cluster keeps one socket per (host, port, order of
+  // listen) while a worker holds it: a door configured with port 0 is listen(0) in every worker, sharing the
+  // port the first one got. Once no worker is left (all died at once), that socket is closed and a listen(0)
+  // would get another port: the next workers listen on the port the door has had, and share that instead.
+  const listenPorts = new Map(doors.map((d) => [d.name, d.entry.config.port]));
+  const portToListen = (d: FrontDoor): number => {
+    if (running.size === 0) listenPorts.set(d.name, d.entry.frontDoor!.port);
+    return listenPorts.get(d.name)!;
+  };
+  // Each worker started (a restarted one too) numbers its requests under a prefix of its own.
+  let started = 0;
+
+  const init = async (): Promise<WorkerInit> => ({
     config: platform.config,
     internalSecret: platform.internalSecret,
-    idPrefix: `${idBase}w${index}`,
+    idPrefix: `${idBase}w${started++}`,
     keys: await publicKeys(platform),
-    // The configured port, 0 included, even once a port of 0 is known: a worker started again must make the
-    // same listen(0) as the others to share their socket (node:cluster keys it by host, port and order).
-    doors: doors.map((d) => ({ name: d.name, host: d.entry.frontDoor!.host, port: d.entry.config.port, upstream: upstreams.get(d.name) ?? null })),
+    doors: doors.map((d) => ({ name: d.name, host: d.entry.frontDoor!.host, port: portToListen(d), upstream: upstreams.get(d.name) ?? null })),
     gates: platform.gates.map((g) => ({ name: g.name, services: platform.directory.all().filter((s) => g.applies(s)).map((s) => s.config.name) })),
     egressRelevant: platform.egress.relevant,
   });
 
-  const serve = (channel: Channel, index: number): void => {
-    channel.handle('init', () => init(index));
+  const serve = (channel: Channel): void => {
+    channel.handle('init', () => init());
     channel.handle('keys', () => publicKeys(platform));
     channel.handle('policyVersionsSince', (seq: number) => platform.store.policyVersionsSince(seq));
     channel.handle('latestServiceVersions', () => platform.store.latestServiceVersions());
@@ -95,7 +106,7 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
     cluster.setupPrimary({ exec: WORKER_MAIN, args: [], execArgv: process.execArgv });
     const worker = cluster.fork({ AUTHPLANE_FRONT_DOOR_WORKER: String(index) });
     const channel = new Channel(worker);
-    serve(channel, index);
+    serve(channel);
     const r: Running = { worker, channel, index };
     return new Promise<Running>((resolve, reject) => {
       const timer = setTimeout(() => {
@@ -107,7 +118,11 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
         // A door configured with port 0 takes the port the system gave the workers' shared socket.
         for (const d of doors) {
           const port = ready.ports[d.name];
-          if (port !== undefined && port !== d.entry.frontDoor!.port) d.reserve(d.entry.frontDoor!.host, port);
+          const before = d.entry.frontDoor!.port;
+          if (port === undefined || port === before) continue;
+          // Only if its last worker died while this one started (the shared socket closed in between).
+          if (before !== 0) console.error(`authplane: front door ${d.name} moved from port ${before} to ${port}: its workers all exited at once`);
+          d.reserve(d.entry.frontDoor!.host, port);
         }
         // What changed between the worker's init and now reached no one (only running workers are told):
         // it is sent now, in the same turn the worker joins `running`, so no change falls in between. A
