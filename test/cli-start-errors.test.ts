@@ -2,13 +2,13 @@
 // setting or flag that caused it (no bare errno, no stack trace), a supervised command that does not
 // come up fails the start naming the service, and nothing is left listening. Real CLI, as users run it.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CLI_MAIN, freePort, isListening, nodeFlagsOf, processExists, runCli, startCli, type CliResult, type StartedCli } from './support/cli.js';
+import { CLI_MAIN, freePort, installWithDemoOnFreePorts, isListening, nodeFlagsOf, processExists, runCli, startCli, type CliResult, type StartedCli } from './support/cli.js';
 import { waitFor } from './support/wait.js';
 
 /** A start that failed as it should: status 1, one `authplane: SETTING: …` message with a fix, no stack. */
@@ -47,6 +47,20 @@ describe('authplane start: start-up errors name their setting (real CLI)', () =>
     assert.equal(await isListening(apiPort), false, 'the API port was released');
     return r;
   }
+
+  it('an install without its ui/ folder fails the start, naming the dashboard file that is missing', async () => {
+    const install = mkdtempSync(join(tmpdir(), 'authplane-no-ui-'));
+    try {
+      const { cliMain } = await installWithDemoOnFreePorts(install);
+      unlinkSync(join(install, 'ui')); // the link to the repository's ui/, not the folder itself
+      const r = spawnSync(process.execPath, [...nodeFlagsOf(cliMain), cliMain, 'start', '--data', join(install, 'data')], { cwd: install, encoding: 'utf8', timeout: 60_000 });
+      assert.equal(r.status, 1, r.stderr);
+      assert.doesNotMatch(r.stdout, /authplane ready/);
+      assert.ok(r.stderr.includes(`the dashboard's files are missing (${join(install, 'ui', 'index.html')})`), r.stderr);
+    } finally {
+      rmSync(install, { recursive: true, force: true });
+    }
+  });
 
   it('server.host that is not an address of this machine', async () => {
     const file = join(dir, 'bad-host.yaml');

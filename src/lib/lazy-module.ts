@@ -16,7 +16,15 @@ export function lazyModule<T>(load: () => Promise<T>): LazyModule<T> {
   let loading: Promise<T> | undefined;
   const m: { loaded: T | undefined; load(): Promise<T> } = {
     loaded: undefined,
-    load: () => (loading ??= load().then((x) => (m.loaded = x))),
+    // A failure is not kept: the next use tries again (files put back, say).
+    load: () =>
+      (loading ??= load().then(
+        (x) => (m.loaded = x),
+        (e: unknown) => {
+          loading = undefined;
+          throw e;
+        },
+      )),
   };
   deferred.push(m);
   return m;

@@ -4,7 +4,7 @@
 // browser's caller as they check any other. Nothing is fetched from anywhere else (the CSP says so too).
 
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packagePath } from '../lib/package-root.js';
@@ -81,7 +81,7 @@ function readDashboardFiles(): DashboardFiles {
   for (const f of walk(dir)) if (TYPES[extname(f)]) assets.set(relative(dir, f).split(sep).join('/'), asset(f));
   for (const [name, specifier] of Object.entries(LIBRARIES)) assets.set(`lib/${name}`, asset(fileURLToPath(import.meta.resolve(specifier))));
   const page = assets.get('index.html');
-  if (!page) throw new Error(`authplane: the dashboard's files are missing (${join(dir, 'index.html')})`);
+  if (!page) throw missingFiles(dir);
   // Every module at once instead of import by import (three round trips deep): the page shows in one.
   const preload = [...assets.keys()].filter((k) => /\.m?js$/.test(k)).map((k) => `<link rel="modulepreload" href="/ui/${k}">`).join('\n');
   const index = asset(page.body.toString('utf8').replace(/<!-- modulepreload:[^>]*-->/, preload), '.html');
@@ -97,7 +97,13 @@ function readDashboardFiles(): DashboardFiles {
 
 const dashboardFiles = lazyModule(async () => readDashboardFiles());
 
+function missingFiles(dir: string): Error {
+  return new Error(`authplane: the dashboard's files are missing (${join(dir, 'index.html')}): reinstall authplane`);
+}
+
 export function dashboardRoutes(router: Router, _platform: Platform): void {
+  // An install without its ui/ folder fails the start, as it did when the files were read here.
+  if (!existsSync(join(uiDir(), 'index.html'))) throw missingFiles(uiDir());
   const serve = async (pick: (files: DashboardFiles) => Asset | undefined, req: ApiRequest): Promise<ApiResponse> => {
     const files = await dashboardFiles.load();
     const a = pick(files);
