@@ -10,6 +10,7 @@
 //   node dist/bench/tasks-create.js [--rounds N] [--n TASKS] [--postgres] [--compare DIR [--together]]
 // Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR, and
 // AUTHPLANE_BENCH_NODE_ARGS="--flag …" to start this build's authplane with more Node flags (a GC setting, say).
+import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

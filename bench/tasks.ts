@@ -6,6 +6,7 @@
 // authplane runs as `authplane start` child processes, as users run it; this process holds only the
 // clients and the counting target. Everything talks to 127.0.0.1 only and stops by itself.
 // Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR.
+import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
