@@ -227,10 +227,12 @@ async function halfLoad(cases: Record<string, { target: Target; rate: number }>)
   return paced;
 }
 
-function loopLine(label: string, rs: Run[]): void {
+/** `processes` > 1: the delay is the worst process's, the GC all processes' together (worst() in lib/loop-probe.ts). */
+function loopLine(label: string, rs: Run[], processes = 1): void {
+  const [delayOf, gcOf] = processes > 1 ? [' (worst process)', ` (${processes} processes summed)`] : ['', ''];
   console.log(
-    `${label}: event-loop delay p99 ${fmtSpread(spread(rs.map((r) => r.loop!.p99)), 2)} ms, max ${fmtSpread(spread(rs.map((r) => r.loop!.max)), 1)} ms; ` +
-      `GC ${spread(rs.map((r) => r.loop!.gcPerS)).median.toFixed(1)}/s, ${(100 * spread(rs.map((r) => r.loop!.gcShare)).median).toFixed(1)} % of the time, longest ${fmtSpread(spread(rs.map((r) => r.loop!.gcMaxMs)), 1)} ms`,
+    `${label}: event-loop delay p99${delayOf} ${fmtSpread(spread(rs.map((r) => r.loop!.p99)), 2)} ms, max ${fmtSpread(spread(rs.map((r) => r.loop!.max)), 1)} ms; ` +
+      `GC${gcOf} ${spread(rs.map((r) => r.loop!.gcPerS)).median.toFixed(1)}/s, ${(100 * spread(rs.map((r) => r.loop!.gcShare)).median).toFixed(1)} % of the time, longest ${fmtSpread(spread(rs.map((r) => r.loop!.gcMaxMs)), 1)} ms`,
   );
 }
 
@@ -259,7 +261,7 @@ async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort
   });
   const [d1, f1, dN, fN] = Object.values(paced);
   loopLine('front door (1 process)', f1!);
-  loopLine(`front door (${WORKERS} workers, worst process)`, fN!);
+  loopLine(`front door (${WORKERS} workers and the first process)`, fN!, WORKERS + 1);
 
   const rps = (n: string) => full[n]!.map((r) => r.rps);
   console.log('');
