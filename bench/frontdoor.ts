@@ -227,8 +227,9 @@ async function halfLoad(cases: Record<string, { target: Target; rate: number }>)
   return paced;
 }
 
-/** `processes` > 1: the delay is the worst process's, the GC all processes' together (worst() in lib/loop-probe.ts). */
-function loopLine(label: string, rs: Run[], processes = 1): void {
+/** Over several processes the delay is the worst process's, the GC all of theirs together (worst() in lib/loop-probe.ts). */
+function loopLine(label: string, rs: Run[]): void {
+  const processes = Math.max(...rs.map((r) => r.loop!.processes));
   const [delayOf, gcOf] = processes > 1 ? [' (worst process)', ` (${processes} processes summed)`] : ['', ''];
   console.log(
     `${label}: event-loop delay p99${delayOf} ${fmtSpread(spread(rs.map((r) => r.loop!.p99)), 2)} ms, max ${fmtSpread(spread(rs.map((r) => r.loop!.max)), 1)} ms; ` +
@@ -261,7 +262,7 @@ async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort
   });
   const [d1, f1, dN, fN] = Object.values(paced);
   loopLine('front door (1 process)', f1!);
-  loopLine(`front door (${WORKERS} workers and the first process)`, fN!, WORKERS + 1);
+  loopLine(`front door (${WORKERS} workers and the first process)`, fN!);
 
   const rps = (n: string) => full[n]!.map((r) => r.rps);
   console.log('');

@@ -55,10 +55,11 @@ export class LoopProbe {
   }
 }
 
-/** The worst process of a set: highest delay p99, and GC summed. */
-export function worst(reports: readonly LoopDelayReport[]): { p99: number; max: number; gcPerS: number; gcMaxMs: number; gcShare: number } {
+/** The worst process of a set: highest delay p99, and GC summed over the `processes` that reported. */
+export function worst(reports: readonly LoopDelayReport[]): { processes: number; p99: number; max: number; gcPerS: number; gcMaxMs: number; gcShare: number } {
   const span = Math.max(...reports.map((r) => r.spanMs), 1);
   return {
+    processes: reports.length,
     p99: Math.max(...reports.map((r) => r.p99)),
     max: Math.max(...reports.map((r) => r.max)),
     gcPerS: reports.reduce((a, r) => a + r.gcCount, 0) / (span / 1000),
