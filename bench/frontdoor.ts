@@ -26,7 +26,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliMainOf, startCli, freePorts, type StartedCli } from '../test/support/cli.js';
 import { LoopProbe, worst } from './lib/loop-probe.js';
-import { cpuMs, machineCpu, processTree } from './lib/processes.js';
+import { busiestOthers, cpuByProcess, cpuMs, machineCpu, processTree } from './lib/processes.js';
+import { damonLine } from './lib/kernel-reclaim.js';
 import { barLine, differences, fmtSpread, interleaved, machineLoad, ratios, spread, type Spread } from './lib/rounds.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 
@@ -77,6 +78,8 @@ interface Run extends WrkResult {
   /** CPU µs per request: the proxy's processes, the upstream, wrk; and the rest of the machine, in cores. */
   /** `primary`: of `proxy`, what the first process used (with front-door workers, the one that keeps the log). */
   cpu: { proxy: number; primary: number; upstream: number; client: number; othersCores: number };
+  /** The rest of the machine by process, busiest first (ms in the run). */
+  others: { name: string; ms: number }[];
   loop?: ReturnType<typeof worst>;
 }
 
@@ -89,14 +92,16 @@ async function measure(t: Target, seconds: number, rate?: number): Promise<Run> 
   const first0 = cpuMs(pids.slice(0, 1));
   const u0 = cpuMs([upstreamPid]);
   const m0 = machineCpu();
+  const others0 = cpuByProcess();
   const r = wrk(t.url, { seconds, connections: CONNECTIONS, scratchDir: dir, ...(t.headers ? { headers: t.headers } : {}), ...(rate !== undefined ? { rate } : {}) });
   const m1 = machineCpu();
+  const others = busiestOthers(others0, cpuByProcess());
   const proxyMs = cpuMs(pids) - p0;
   const firstMs = cpuMs(pids.slice(0, 1)) - first0;
   const upstreamMs = cpuMs([upstreamPid]) - u0;
   const per = (ms: number) => (ms * 1000) / Math.max(1, r.requests);
   const othersMs = m1.busyMs - m0.busyMs - proxyMs - upstreamMs - r.cpuMs;
-  const run: Run = { ...r, cpu: { proxy: per(proxyMs), primary: per(firstMs), upstream: per(upstreamMs), client: per(r.cpuMs), othersCores: othersMs / (seconds * 1000) } };
+  const run: Run = { ...r, cpu: { proxy: per(proxyMs), primary: per(firstMs), upstream: per(upstreamMs), client: per(r.cpuMs), othersCores: othersMs / (seconds * 1000) }, others };
   if (t.loop) run.loop = worst(await probe.read(pids));
   return run;
 }
@@ -180,6 +185,15 @@ services:
 
 const fmt = (s: Spread, digits = 0) => fmtSpread(s, digits);
 
+/** " (mostly kdamond.0)" when one process outside the bench took most of the other work over a case's runs. */
+function busiestName(rs: Run[]): string {
+  const byName = new Map<string, number>();
+  for (const o of rs.flatMap((r) => r.others)) byName.set(o.name, (byName.get(o.name) ?? 0) + o.ms);
+  const total = [...byName.values()].reduce((a, b) => a + b, 0);
+  const [name, ms] = [...byName].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
+  return total > 0 && ms >= total / 2 ? ` (mostly ${name})` : '';
+}
+
 function printCases(runs: Record<string, Run[]>): void {
   console.log(`${'case'.padEnd(34)} ${'req/s median (spread)'.padStart(26)}  ${'p99 ms'.padStart(16)}   CPU µs/request: proxy, upstream, wrk; other work (cores)`);
   for (const [name, rs] of Object.entries(runs)) {
@@ -187,6 +201,7 @@ function printCases(runs: Record<string, Run[]>): void {
     console.log(
       `${name.padEnd(34)} ${fmt(spread(rs.map((r) => r.rps))).padStart(26)}  ${fmtSpread(spread(rs.map((r) => r.p99)), 2).padStart(16)}   ` +
         `${c((r) => r.cpu.proxy).toFixed(0).padStart(4)}${c((r) => r.cpu.primary) < c((r) => r.cpu.proxy) - 0.5 ? ` (first process ${c((r) => r.cpu.primary).toFixed(0)})` : ''}, ${c((r) => r.cpu.upstream).toFixed(0).padStart(3)}, ${c((r) => r.cpu.client).toFixed(0).padStart(3)}; ${c((r) => r.cpu.othersCores).toFixed(2)}` +
+        busiestName(rs) +
         (rs.some((r) => r.errors) ? `   (${rs.map((r) => r.errors).filter(Boolean)[0]})` : ''),
     );
   }
@@ -195,6 +210,8 @@ function printCases(runs: Record<string, Run[]>): void {
 async function main(): Promise<void> {
   console.log(`bench/frontdoor${quick ? ' (quick)' : ''}: wrk -t1 -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${SECONDS} s per case; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
+  const damon = damonLine();
+  if (damon) console.log(damon);
   const [upstreamPort] = await freePorts(1);
   const upstream = spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('hello world')).listen(${upstreamPort},'127.0.0.1')`], { stdio: 'ignore' });
   children.push(upstream);

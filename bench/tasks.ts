@@ -18,7 +18,8 @@ import { testConfig } from '../test/support/authplane.js';
 import { startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
-import { cpuMs } from './lib/processes.js';
+import { busiestOthers, cpuByProcess, cpuMs } from './lib/processes.js';
+import { damonLine } from './lib/kernel-reclaim.js';
 import { leanCreateTask } from './lib/lean-tasks-client.js';
 
 const quick = process.argv.includes('--quick');
@@ -135,6 +136,8 @@ interface RoundFigures {
   dispatch: number;
   lateP50: number;
   lateP99: number;
+  /** What processes outside authplane and this bench used CPU while the scheduled tasks fired. */
+  lateOthers: { name: string; ms: number }[];
   cpu: { createGax: Cpu; createLean: Cpu; createRest: Cpu; dispatch: Cpu };
   tokensSeen: number;
 }
@@ -199,8 +202,10 @@ async function round(s: Setup, t: Target): Promise<RoundFigures> {
   const createMs = Date.now() - createdBy;
   if (createMs > lead) console.log(`  (${s.label}: creating the ${LATE_N} scheduled tasks took ${createMs} ms, past the first one's time: lateness includes that)`);
   const endBy = base + (LATE_N * 1000) / LATE_PER_S + 10_000;
+  const others0 = cpuByProcess();
   while (t.lateness.length < LATE_N && Date.now() < endBy) await new Promise((r2) => setTimeout(r2, 50));
   if (t.lateness.length < LATE_N) console.log(`  (${s.label}: ${t.lateness.length}/${LATE_N} scheduled tasks fired)`);
+  const lateOthers = busiestOthers(others0, cpuByProcess());
   return {
     createGax: g.result,
     createLean: l.result,
@@ -208,6 +213,7 @@ async function round(s: Setup, t: Target): Promise<RoundFigures> {
     dispatch: (t.count - before) / secs,
     lateP50: pct(t.lateness, 50),
     lateP99: pct(t.lateness, 99),
+    lateOthers,
     cpu: { createGax: g.cpu, createLean: l.cpu, createRest: r.cpu, dispatch: d.cpu },
     tokensSeen: t.tokens.size,
   };
@@ -233,11 +239,16 @@ function report(s: Setup, rs: RoundFigures[]): void {
   console.log(`  distinct ID tokens at the target per round: ${rs.map((r) => r.tokensSeen).join(', ')} (minted once per process, SA and audience, then reused)`);
   line('scheduled lateness p50', (r) => r.lateP50, LATE_BAR_MS, false, 'ms');
   line('scheduled lateness p99', (r) => r.lateP99, LATE_BAR_MS, false, 'ms');
+  const others = [...new Set(rs.flatMap((r) => r.lateOthers.map((o) => o.name)))];
+  const msOf = (r: RoundFigures, name: string) => r.lateOthers.filter((o) => o.name === name).reduce((a, o) => a + o.ms, 0);
+  if (others.length > 0) console.log(`    CPU outside authplane and this bench while they fired, per round: ${others.map((n) => `${n} ${rs.map((r) => msOf(r, n)).join('/')} ms`).join(', ')}`);
 }
 
 async function main(): Promise<void> {
   console.log(`bench/tasks${quick ? ' (quick)' : ''}: ${ROUNDS} rounds, SQLite and PostgreSQL interleaved; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
+  const damon = damonLine();
+  if (damon) console.log(damon);
   const t = await target();
   const stops: (() => Promise<void>)[] = [];
   try {

@@ -1,5 +1,6 @@
 // What the benchmarks read about processes (Linux /proc; NaN or [] elsewhere): a process's descendants (an
-// authplane with cluster workers is several processes) and how much CPU a set of processes has used.
+// authplane with cluster workers is several processes), how much CPU a set of processes has used, and which
+// processes outside the bench took CPU meanwhile (a kernel thread such as kdamond can hold a core for tens of ms).
 
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -25,18 +26,62 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
+/** A process's name (comm) and CPU milliseconds so far from /proc/PID/stat; the name may hold spaces and ')'. */
+function readStat(pid: number | string): { name: string; ms: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  return { name: stat.slice(stat.indexOf('(') + 1, close), ms: (Number(fields[11]) + Number(fields[12])) * 10 }; // utime, stime in clock ticks of 10 ms
+}
+
 /** CPU milliseconds (user + system) used so far by `pids`; processes gone are counted as 0. */
 export function cpuMs(pids: readonly number[]): number {
   let sum = 0;
   for (const pid of pids) {
     try {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      sum += (Number(fields[11]) + Number(fields[12])) * 10; // utime, stime in clock ticks of 10 ms
+      sum += readStat(pid).ms;
     } catch {
       // gone
     }
   }
   return sum;
+}
+
+/** Every process on the machine, kernel threads included: pid → name and CPU milliseconds so far. */
+export type CpuByProcess = Map<number, { name: string; ms: number }>;
+
+export function cpuByProcess(): CpuByProcess {
+  const out: CpuByProcess = new Map();
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return out;
+  }
+  for (const e of entries) {
+    try {
+      out.set(Number(e), readStat(e));
+    } catch {
+      // ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The processes outside this bench (itself and every process below it) that used the most CPU between two
+ * readings, most first, `top` at most and 10 ms (one clock tick) at least each. Processes that started or ended
+ * between the readings are left out.
+ */
+export function busiestOthers(before: CpuByProcess, after: CpuByProcess, top = 3): { name: string; ms: number }[] {
+  const ours = new Set(processTree(process.pid));
+  const used: { name: string; ms: number }[] = [];
+  for (const [pid, a] of after) {
+    const b = before.get(pid);
+    if (ours.has(pid) || b === undefined || b.name !== a.name || a.ms - b.ms < 10) continue;
+    used.push({ name: a.name, ms: a.ms - b.ms });
+  }
+  return used.sort((x, y) => y.ms - x.ms).slice(0, top);
 }
 
 /** Machine-wide busy and total CPU ms so far (/proc/stat), for "how busy was the machine meanwhile". */
