@@ -11,7 +11,8 @@
 // front door's event-loop delay (bench/lib/loop-delay.ts, loaded into the authplane processes) and GC.
 // Each figure is the median of its rounds with the spread; each ratio is taken within a round. For every case
 // the CPU each party used per request is printed (wrk, the upstream, the proxy), and what the rest of the
-// machine used meanwhile, so a figure taken on a busy machine says so.
+// machine used meanwhile (and the busiest process in it), so a figure taken on a busy machine says so; the header
+// says whether the kernel runs DAMON (bench/lib/damon.ts).
 //
 // Bars (DESIGN.md): auth on ÷ nginx ≥ 0.5 with the same number of worker processes (1 and N); auth on ÷ auth off
 // ≥ 0.95; p99 added at half load ≤ 1 ms; event-loop delay p99 at half load ≤ 1 ms.
@@ -27,7 +28,7 @@ import { join } from 'node:path';
 import { cliMainOf, startCli, freePorts, type StartedCli } from '../test/support/cli.js';
 import { LoopProbe, worst } from './lib/loop-probe.js';
 import { busiestOthers, cpuByProcess, cpuMs, machineCpu, processTree } from './lib/processes.js';
-import { damonLine } from './lib/kernel-reclaim.js';
+import { damonLine } from './lib/damon.js';
 import { barLine, differences, fmtSpread, interleaved, machineLoad, ratios, spread, type Spread } from './lib/rounds.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 
@@ -78,8 +79,8 @@ interface Run extends WrkResult {
   /** CPU µs per request: the proxy's processes, the upstream, wrk; and the rest of the machine, in cores. */
   /** `primary`: of `proxy`, what the first process used (with front-door workers, the one that keeps the log). */
   cpu: { proxy: number; primary: number; upstream: number; client: number; othersCores: number };
-  /** The rest of the machine by process, busiest first (ms in the run). */
-  others: { name: string; ms: number }[];
+  /** Processes outside this bench that used CPU in the run, busiest first, in cores. */
+  others: { name: string; cores: number }[];
   loop?: ReturnType<typeof worst>;
 }
 
@@ -95,7 +96,7 @@ async function measure(t: Target, seconds: number, rate?: number): Promise<Run> 
   const others0 = cpuByProcess();
   const r = wrk(t.url, { seconds, connections: CONNECTIONS, scratchDir: dir, ...(t.headers ? { headers: t.headers } : {}), ...(rate !== undefined ? { rate } : {}) });
   const m1 = machineCpu();
-  const others = busiestOthers(others0, cpuByProcess());
+  const others = busiestOthers(others0, cpuByProcess()).map((o) => ({ name: o.name, cores: o.ms / (seconds * 1000) }));
   const proxyMs = cpuMs(pids) - p0;
   const firstMs = cpuMs(pids.slice(0, 1)) - first0;
   const upstreamMs = cpuMs([upstreamPid]) - u0;
@@ -185,23 +186,23 @@ services:
 
 const fmt = (s: Spread, digits = 0) => fmtSpread(s, digits);
 
-/** " (mostly kdamond.0)" when one process outside the bench took most of the other work over a case's runs. */
-function busiestName(rs: Run[]): string {
-  const byName = new Map<string, number>();
-  for (const o of rs.flatMap((r) => r.others)) byName.set(o.name, (byName.get(o.name) ?? 0) + o.ms);
-  const total = [...byName.values()].reduce((a, b) => a + b, 0);
-  const [name, ms] = [...byName].sort((a, b) => b[1] - a[1])[0] ?? ['', 0];
-  return total > 0 && ms >= total / 2 ? ` (mostly ${name})` : '';
+/** " (kdamond.0 0.02)": the process outside the bench that used the most CPU over a case's runs, its median in cores. */
+function busiestOther(rs: Run[]): string {
+  const coresOf = (r: Run, name: string) => r.others.filter((o) => o.name === name).reduce((a, o) => a + o.cores, 0);
+  const names = [...new Set(rs.flatMap((r) => r.others.map((o) => o.name)))];
+  const total = (name: string) => rs.reduce((t, r) => t + coresOf(r, name), 0);
+  const top = names.sort((a, b) => total(b) - total(a))[0];
+  return top === undefined ? '' : ` (${top} ${spread(rs.map((r) => coresOf(r, top))).median.toFixed(2)})`;
 }
 
 function printCases(runs: Record<string, Run[]>): void {
-  console.log(`${'case'.padEnd(34)} ${'req/s median (spread)'.padStart(26)}  ${'p99 ms'.padStart(16)}   CPU µs/request: proxy, upstream, wrk; other work (cores)`);
+  console.log(`${'case'.padEnd(34)} ${'req/s median (spread)'.padStart(26)}  ${'p99 ms'.padStart(16)}   CPU µs/request: proxy, upstream, wrk; other work (cores; busiest process)`);
   for (const [name, rs] of Object.entries(runs)) {
     const c = (f: (r: Run) => number) => spread(rs.map(f)).median;
     console.log(
       `${name.padEnd(34)} ${fmt(spread(rs.map((r) => r.rps))).padStart(26)}  ${fmtSpread(spread(rs.map((r) => r.p99)), 2).padStart(16)}   ` +
         `${c((r) => r.cpu.proxy).toFixed(0).padStart(4)}${c((r) => r.cpu.primary) < c((r) => r.cpu.proxy) - 0.5 ? ` (first process ${c((r) => r.cpu.primary).toFixed(0)})` : ''}, ${c((r) => r.cpu.upstream).toFixed(0).padStart(3)}, ${c((r) => r.cpu.client).toFixed(0).padStart(3)}; ${c((r) => r.cpu.othersCores).toFixed(2)}` +
-        busiestName(rs) +
+        busiestOther(rs) +
         (rs.some((r) => r.errors) ? `   (${rs.map((r) => r.errors).filter(Boolean)[0]})` : ''),
     );
   }

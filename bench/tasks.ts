@@ -5,6 +5,8 @@
 //   node dist/bench/tasks.js [--quick] [--sqlite-only]
 // authplane runs as `authplane start` child processes, as users run it; this process holds only the
 // clients and the counting target. Everything talks to 127.0.0.1 only and stops by itself.
+// Under the lateness lines it prints which processes outside the bench used CPU meanwhile, and in its header
+// whether the kernel runs DAMON (bench/lib/damon.ts): a kdamond run holds authplane up (docs/performance.md).
 // Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR.
 import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
 import { createServer, type Server } from 'node:http';
@@ -19,7 +21,7 @@ import { startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
 import { busiestOthers, cpuByProcess, cpuMs } from './lib/processes.js';
-import { damonLine } from './lib/kernel-reclaim.js';
+import { damonLine } from './lib/damon.js';
 import { leanCreateTask } from './lib/lean-tasks-client.js';
 
 const quick = process.argv.includes('--quick');
@@ -136,8 +138,8 @@ interface RoundFigures {
   dispatch: number;
   lateP50: number;
   lateP99: number;
-  /** What processes outside authplane and this bench used CPU while the scheduled tasks fired. */
-  lateOthers: { name: string; ms: number }[];
+  /** CPU used outside this bench's processes while the scheduled tasks fired (the window, ms), by process. */
+  lateOthers: { window: number; used: { name: string; ms: number }[] };
   cpu: { createGax: Cpu; createLean: Cpu; createRest: Cpu; dispatch: Cpu };
   tokensSeen: number;
 }
@@ -202,10 +204,12 @@ async function round(s: Setup, t: Target): Promise<RoundFigures> {
   const createMs = Date.now() - createdBy;
   if (createMs > lead) console.log(`  (${s.label}: creating the ${LATE_N} scheduled tasks took ${createMs} ms, past the first one's time: lateness includes that)`);
   const endBy = base + (LATE_N * 1000) / LATE_PER_S + 10_000;
+  // Read before the first task is due (the lead above), so that this scan of /proc does not delay the target.
   const others0 = cpuByProcess();
+  const othersFrom = performance.now();
   while (t.lateness.length < LATE_N && Date.now() < endBy) await new Promise((r2) => setTimeout(r2, 50));
   if (t.lateness.length < LATE_N) console.log(`  (${s.label}: ${t.lateness.length}/${LATE_N} scheduled tasks fired)`);
-  const lateOthers = busiestOthers(others0, cpuByProcess());
+  const lateOthers = { window: performance.now() - othersFrom, used: busiestOthers(others0, cpuByProcess()) };
   return {
     createGax: g.result,
     createLean: l.result,
@@ -239,13 +243,21 @@ function report(s: Setup, rs: RoundFigures[]): void {
   console.log(`  distinct ID tokens at the target per round: ${rs.map((r) => r.tokensSeen).join(', ')} (minted once per process, SA and audience, then reused)`);
   line('scheduled lateness p50', (r) => r.lateP50, LATE_BAR_MS, false, 'ms');
   line('scheduled lateness p99', (r) => r.lateP99, LATE_BAR_MS, false, 'ms');
-  const others = [...new Set(rs.flatMap((r) => r.lateOthers.map((o) => o.name)))];
-  const msOf = (r: RoundFigures, name: string) => r.lateOthers.filter((o) => o.name === name).reduce((a, o) => a + o.ms, 0);
-  if (others.length > 0) console.log(`    CPU outside authplane and this bench while they fired, per round: ${others.map((n) => `${n} ${rs.map((r) => msOf(r, n)).join('/')} ms`).join(', ')}`);
+  othersLine(rs.map((r) => r.lateOthers));
+}
+
+/** The three process names outside this bench that used the most CPU over the rounds' windows, per round ('–': under 10 ms). */
+function othersLine(rounds: RoundFigures['lateOthers'][]): void {
+  const msOf = (r: RoundFigures['lateOthers'], name: string) => r.used.filter((o) => o.name === name).reduce((a, o) => a + o.ms, 0);
+  const names = [...new Set(rounds.flatMap((r) => r.used.map((o) => o.name)))];
+  const top = names.sort((a, b) => rounds.reduce((t, r) => t + msOf(r, b), 0) - rounds.reduce((t, r) => t + msOf(r, a), 0)).slice(0, 3);
+  const windows = rounds.map((r) => (r.window / 1000).toFixed(1)).join('/');
+  const cells = top.map((n) => `${n} ${rounds.map((r) => msOf(r, n) || '–').join('/')} ms`);
+  console.log(`    CPU outside this bench's processes in the ${windows} s the tasks fired, by process name: ${cells.join(', ') || 'none ≥ 10 ms'}`);
 }
 
 async function main(): Promise<void> {
-  console.log(`bench/tasks${quick ? ' (quick)' : ''}: ${ROUNDS} rounds, SQLite and PostgreSQL interleaved; ${new Date().toISOString()}`);
+  console.log(`bench/tasks${quick ? ' (quick)' : ''}: ${ROUNDS} rounds, ${sqliteOnly ? 'SQLite only' : 'SQLite and PostgreSQL interleaved'}; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
   const damon = damonLine();
   if (damon) console.log(damon);

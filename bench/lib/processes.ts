@@ -26,12 +26,23 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
-/** A process's name (comm) and CPU milliseconds so far from /proc/PID/stat; the name may hold spaces and ')'. */
-function readStat(pid: number | string): { name: string; ms: number } {
+/** What /proc/PID/stat says of a process: its name (comm), CPU milliseconds so far, and start time (clock ticks since boot). */
+interface ProcStat {
+  name: string;
+  ms: number;
+  startTicks: number;
+}
+
+/** Reads /proc/PID/stat; the name sits between the first '(' and the last ')' and may hold spaces and ')'. */
+function readStat(pid: number | string): ProcStat {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const close = stat.lastIndexOf(')');
-  const fields = stat.slice(close + 2).split(' ');
-  return { name: stat.slice(stat.indexOf('(') + 1, close), ms: (Number(fields[11]) + Number(fields[12])) * 10 }; // utime, stime in clock ticks of 10 ms
+  const fields = stat.slice(close + 2).split(' '); // fields from the 3rd (state) on
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, close),
+    ms: (Number(fields[11]) + Number(fields[12])) * 10, // utime, stime in clock ticks of 10 ms
+    startTicks: Number(fields[19]),
+  };
 }
 
 /** CPU milliseconds (user + system) used so far by `pids`; processes gone are counted as 0. */
@@ -47,8 +58,8 @@ export function cpuMs(pids: readonly number[]): number {
   return sum;
 }
 
-/** Every process on the machine, kernel threads included: pid → name and CPU milliseconds so far. */
-export type CpuByProcess = Map<number, { name: string; ms: number }>;
+/** Every process on the machine, kernel threads included, by pid. */
+export type CpuByProcess = Map<number, ProcStat>;
 
 export function cpuByProcess(): CpuByProcess {
   const out: CpuByProcess = new Map();
@@ -68,20 +79,25 @@ export function cpuByProcess(): CpuByProcess {
   return out;
 }
 
+/** A kernel worker's name carries the workqueue it ran last ("kworker/u8:1-flush-254:0"); the thread is "kworker/u8:1". */
+const threadName = (name: string) => (name.startsWith('kworker/') ? name.replace(/-.*$/, '') : name);
+
 /**
- * The processes outside this bench (itself and every process below it) that used the most CPU between two
- * readings, most first, `top` at most and 10 ms (one clock tick) at least each. Processes that started or ended
- * between the readings are left out.
+ * The processes outside this bench (itself and every process below it) that used at least 10 ms (one clock tick)
+ * of CPU between two readings, most first. A process is its pid and start time, so a pid reused meanwhile is not
+ * mistaken for the old process; processes that started or ended between the readings are left out.
  */
-export function busiestOthers(before: CpuByProcess, after: CpuByProcess, top = 3): { name: string; ms: number }[] {
+export function busiestOthers(before: CpuByProcess, after: CpuByProcess): { name: string; ms: number }[] {
   const ours = new Set(processTree(process.pid));
   const used: { name: string; ms: number }[] = [];
   for (const [pid, a] of after) {
     const b = before.get(pid);
-    if (ours.has(pid) || b === undefined || b.name !== a.name || a.ms - b.ms < 10) continue;
-    used.push({ name: a.name, ms: a.ms - b.ms });
+    if (ours.has(pid) || b === undefined || b.startTicks !== a.startTicks) continue;
+    const ms = a.ms - b.ms;
+    if (!(ms >= 10)) continue; // NaN too
+    used.push({ name: threadName(a.name), ms });
   }
-  return used.sort((x, y) => y.ms - x.ms).slice(0, top);
+  return used.sort((x, y) => y.ms - x.ms);
 }
 
 /** Machine-wide busy and total CPU ms so far (/proc/stat), for "how busy was the machine meanwhile". */
