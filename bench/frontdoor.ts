@@ -28,7 +28,6 @@ import { join } from 'node:path';
 import { cliMainOf, startCli, freePorts, type StartedCli } from '../test/support/cli.js';
 import { LoopProbe, worst } from './lib/loop-probe.js';
 import { busiestOthers, cpuByProcess, cpuMs, machineCpu, processTree } from './lib/processes.js';
-import { damonLine } from './lib/damon.js';
 import { barLine, differences, fmtSpread, interleaved, machineLoad, ratios, spread, type Spread } from './lib/rounds.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 
@@ -211,8 +210,6 @@ function printCases(runs: Record<string, Run[]>): void {
 async function main(): Promise<void> {
   console.log(`bench/frontdoor${quick ? ' (quick)' : ''}: wrk -t1 -c${CONNECTIONS}, ${ROUNDS} interleaved rounds of ${SECONDS} s per case; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
-  const damon = damonLine();
-  if (damon) console.log(damon);
   const [upstreamPort] = await freePorts(1);
   const upstream = spawn(process.execPath, ['-e', `require('http').createServer((q,s)=>s.end('hello world')).listen(${upstreamPort},'127.0.0.1')`], { stdio: 'ignore' });
   children.push(upstream);

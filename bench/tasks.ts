@@ -6,7 +6,7 @@
 // authplane runs as `authplane start` child processes, as users run it; this process holds only the
 // clients and the counting target. Everything talks to 127.0.0.1 only and stops by itself.
 // Under the lateness lines it prints which processes outside the bench used CPU meanwhile, and in its header
-// whether the kernel runs DAMON (bench/lib/damon.ts): a kdamond run holds authplane up (docs/performance.md).
+// whether the kernel runs DAMON (bench/lib/damon.ts), whose runs coincide with the holds (docs/performance.md).
 // Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR.
 import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
 import { createServer, type Server } from 'node:http';
@@ -21,7 +21,6 @@ import { startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
 import { busiestOthers, cpuByProcess, cpuMs } from './lib/processes.js';
-import { damonLine } from './lib/damon.js';
 import { leanCreateTask } from './lib/lean-tasks-client.js';
 
 const quick = process.argv.includes('--quick');
@@ -259,8 +258,6 @@ function othersLine(rounds: RoundFigures['lateOthers'][]): void {
 async function main(): Promise<void> {
   console.log(`bench/tasks${quick ? ' (quick)' : ''}: ${ROUNDS} rounds, ${sqliteOnly ? 'SQLite only' : 'SQLite and PostgreSQL interleaved'}; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
-  const damon = damonLine();
-  if (damon) console.log(damon);
   const t = await target();
   const stops: (() => Promise<void>)[] = [];
   try {

@@ -1,9 +1,11 @@
 // How every benchmark in bench/ compares things: the compared cases run interleaved (A B A B …) for several
 // rounds, so that whatever else the machine does hits each case alike; each figure is printed as the median of
 // its rounds with the spread (lowest–highest), and each ratio is taken within a round and then summarised the
-// same way. The machine's load average is printed before and after, since a figure means little without it.
+// same way. The machine's load average is printed before and after, since a figure means little without it,
+// and whether the kernel runs DAMON (whose sampling holds processes up on the VMs in docs/performance.md).
 
 import { cpus, loadavg } from 'node:os';
+import { damonLine } from './damon.js';
 
 export interface Spread {
   median: number;
@@ -48,10 +50,11 @@ export async function interleaved<K extends string, R>(cases: readonly K[], roun
   return out;
 }
 
-/** "load 0.41 0.77 1.02 (1, 5, 15 min) on 2 cores". */
+/** "load 0.41 0.77 1.02 (1, 5, 15 min) on 2 cores; kernel DAMON: none running" (DAMON left out where /proc is not). */
 export function machineLoad(): string {
   const [a, b, c] = loadavg();
-  return `load ${a!.toFixed(2)} ${b!.toFixed(2)} ${c!.toFixed(2)} (1, 5, 15 min) on ${cpus().length} cores`;
+  const damon = damonLine();
+  return `load ${a!.toFixed(2)} ${b!.toFixed(2)} ${c!.toFixed(2)} (1, 5, 15 min) on ${cpus().length} cores${damon ? `; ${damon}` : ''}`;
 }
 
 /** One bar line: label, median (spread), the bar, and whether the median meets it. */
