@@ -91,8 +91,8 @@ async function measure(t: Target, seconds: number, rate?: number): Promise<Run> 
   const p0 = cpuMs(pids);
   const first0 = cpuMs(pids.slice(0, 1));
   const u0 = cpuMs([upstreamPid]);
+  const others0 = cpuByProcess(); // before m0: this scan's own CPU stays out of "other work"
   const m0 = machineCpu();
-  const others0 = cpuByProcess();
   const r = wrk(t.url, { seconds, connections: CONNECTIONS, scratchDir: dir, ...(t.headers ? { headers: t.headers } : {}), ...(rate !== undefined ? { rate } : {}) });
   const m1 = machineCpu();
   const others = busiestOthers(others0, cpuByProcess()).map((o) => ({ name: o.name, cores: o.ms / (seconds * 1000) }));
@@ -185,13 +185,13 @@ services:
 
 const fmt = (s: Spread, digits = 0) => fmtSpread(s, digits);
 
-/** " (kdamond.0 0.02)": the process outside the bench that used the most CPU over a case's runs, its median in cores. */
-function busiestOther(rs: Run[]): string {
+/** " (kdamond.0 0.015)": the process outside the bench that used the most CPU over a case's runs, its median in cores. */
+function busiestOtherCell(rs: Run[]): string {
   const coresOf = (r: Run, name: string) => r.others.filter((o) => o.name === name).reduce((a, o) => a + o.cores, 0);
   const names = [...new Set(rs.flatMap((r) => r.others.map((o) => o.name)))];
   const total = (name: string) => rs.reduce((t, r) => t + coresOf(r, name), 0);
   const top = names.sort((a, b) => total(b) - total(a))[0];
-  return top === undefined ? '' : ` (${top} ${spread(rs.map((r) => coresOf(r, top))).median.toFixed(2)})`;
+  return top === undefined ? '' : ` (${top} ${spread(rs.map((r) => coresOf(r, top))).median.toFixed(3)})`;
 }
 
 function printCases(runs: Record<string, Run[]>): void {
@@ -201,7 +201,7 @@ function printCases(runs: Record<string, Run[]>): void {
     console.log(
       `${name.padEnd(34)} ${fmt(spread(rs.map((r) => r.rps))).padStart(26)}  ${fmtSpread(spread(rs.map((r) => r.p99)), 2).padStart(16)}   ` +
         `${c((r) => r.cpu.proxy).toFixed(0).padStart(4)}${c((r) => r.cpu.primary) < c((r) => r.cpu.proxy) - 0.5 ? ` (first process ${c((r) => r.cpu.primary).toFixed(0)})` : ''}, ${c((r) => r.cpu.upstream).toFixed(0).padStart(3)}, ${c((r) => r.cpu.client).toFixed(0).padStart(3)}; ${c((r) => r.cpu.othersCores).toFixed(2)}` +
-        busiestOther(rs) +
+        busiestOtherCell(rs) +
         (rs.some((r) => r.errors) ? `   (${rs.map((r) => r.errors).filter(Boolean)[0]})` : ''),
     );
   }

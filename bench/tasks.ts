@@ -252,7 +252,7 @@ function othersLine(rounds: RoundFigures['lateOthers'][]): void {
   const top = names.sort((a, b) => rounds.reduce((t, r) => t + msOf(r, b), 0) - rounds.reduce((t, r) => t + msOf(r, a), 0)).slice(0, 3);
   const windows = rounds.map((r) => (r.window / 1000).toFixed(1)).join('/');
   const cells = top.map((n) => `${n} ${rounds.map((r) => msOf(r, n) || '–').join('/')} ms`);
-  console.log(`    CPU outside this bench's processes in the ${windows} s the tasks fired, by process name: ${cells.join(', ') || 'none ≥ 10 ms'}`);
+  console.log(`    CPU outside this bench's processes from just before the first was due to the last (${windows} s), by name: ${cells.join(', ') || 'none ≥ 10 ms'}`);
 }
 
 async function main(): Promise<void> {

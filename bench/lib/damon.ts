@@ -1,7 +1,7 @@
-// Whether the kernel runs DAMON (Data Access MONitor, Linux's mm/damon), and how, for a bench's header. A kdamond
-// thread wakes every sampling interval to check which pages were accessed; docs/performance.md ("What limits
-// them", scheduled tasks) measured its runs as the holds in scheduled-task lateness on the 2-vCPU VMs there.
-// A figure's reader should know whether it was taken on such a machine, so "none running" is printed too.
+// Whether the kernel runs DAMON (Data Access MONitor, Linux's mm/damon), and how, for a bench's "machine" line. A
+// kdamond thread wakes every sampling interval to check which pages were accessed; docs/performance.md ("What
+// limits them", scheduled tasks) found its runs coincide with the holds in scheduled-task lateness on the 2-vCPU
+// VMs there. A figure's reader should know whether it was taken on such a machine, so "none seen" is printed too.
 
 import { readFileSync, readdirSync } from 'node:fs';
 
@@ -23,23 +23,28 @@ const numbered = (path: string): string[] => {
   }
 };
 
-/** Each kdamond set up through DAMON's sysfs interface and on: "kdamond 0 on: paddr, sampling every 500 ms, schemes: pageout". */
-function viaSysfs(): { pid: number; text: string }[] {
-  const out: { pid: number; text: string }[] = [];
-  for (const k of numbered(ADMIN)) {
-    if (read(`${ADMIN}/${k}/state`) !== 'on') continue;
+/** One kdamond of DAMON's sysfs interface: its index, whether it is on (undefined: `state` is root-only), its pid and set-up. */
+interface SysfsKdamond {
+  index: string;
+  on: boolean | undefined;
+  pid: number;
+  setUp: string;
+}
+
+function viaSysfs(): SysfsKdamond[] {
+  return numbered(ADMIN).map((k) => {
+    const state = read(`${ADMIN}/${k}/state`);
     const contexts = numbered(`${ADMIN}/${k}/contexts`).map((c) => {
       const ctx = `${ADMIN}/${k}/contexts/${c}`;
       const sampleUs = Number(read(`${ctx}/monitoring_attrs/intervals/sample_us`));
       const actions = numbered(`${ctx}/schemes`).map((s) => read(`${ctx}/schemes/${s}/action`) ?? '?');
       return `${read(`${ctx}/operations`) ?? '?'}, sampling every ${Number.isFinite(sampleUs) ? `${sampleUs / 1000} ms` : '?'}${actions.length > 0 ? `, schemes: ${actions.join(', ')}` : ''}`;
     });
-    out.push({ pid: Number(read(`${ADMIN}/${k}/pid`)), text: `kdamond ${k} on: ${contexts.join('; ') || 'set-up not readable'}` });
-  }
-  return out;
+    return { index: k, on: state === undefined ? undefined : state === 'on', pid: Number(read(`${ADMIN}/${k}/pid`)), setUp: contexts.join('; ') || 'set-up not readable' };
+  });
 }
 
-/** The pids and names of kernel threads called kdamond.*, or undefined when /proc cannot be read (not Linux). */
+/** The pids and names of the kernel threads called kdamond.* that /proc shows, or undefined when /proc cannot be read. */
 function kdamondThreads(): { pid: number; name: string }[] | undefined {
   let entries: string[];
   try {
@@ -56,15 +61,21 @@ function kdamondThreads(): { pid: number; name: string }[] | undefined {
 }
 
 /**
- * "kernel DAMON: kdamond 0 on: paddr, sampling every 500 ms, schemes: pageout", "kernel DAMON: none running", or
- * undefined where /proc cannot be read. A kdamond started other than through the sysfs interface (the
- * DAMON_RECLAIM, DAMON_LRU_SORT or DAMON_STAT modules) is named with its set-up left unread.
+ * "kernel DAMON: kdamond.0 (pid 79, sysfs kdamonds/0) on: paddr, sampling every 500 ms, schemes: pageout",
+ * "kernel DAMON: none seen", or undefined where /proc cannot be read. DAMON's sysfs files are root-only: without
+ * root a running kdamond is named with its set-up unread. One started by a DAMON module (DAMON_RECLAIM,
+ * DAMON_LRU_SORT, DAMON_STAT) is named as such; inside a PID namespace /proc shows no kernel threads, so such a
+ * kdamond is not seen there.
  */
 export function damonLine(): string | undefined {
   const threads = kdamondThreads();
   if (threads === undefined) return undefined;
   const sysfs = viaSysfs();
-  const others = threads.filter((t) => !sysfs.some((s) => s.pid === t.pid)).map((t) => `${t.name} running (not set up through sysfs; its set-up not read)`);
-  const all = [...sysfs.map((s) => s.text), ...others];
-  return `kernel DAMON: ${all.length > 0 ? all.join('; ') : 'none running'}`;
+  const nameOf = (pid: number) => threads.find((t) => t.pid === pid)?.name ?? 'kdamond';
+  const parts = sysfs.filter((k) => k.on).map((k) => `${nameOf(k.pid)} (pid ${k.pid}, sysfs kdamonds/${k.index}) on: ${k.setUp}`);
+  const unreadable = sysfs.some((k) => k.on === undefined);
+  for (const t of threads.filter((t) => !sysfs.some((k) => k.on && k.pid === t.pid))) {
+    parts.push(`${t.name} (pid ${t.pid}) running, ${unreadable ? "its set-up not readable (DAMON's sysfs files are root-only)" : 'not set up through sysfs (a DAMON module); its set-up not read'}`);
+  }
+  return `kernel DAMON: ${parts.length > 0 ? parts.join('; ') : 'none seen'}`;
 }

@@ -1,4 +1,4 @@
-// What the benchmarks read about processes (Linux /proc; NaN or [] elsewhere): a process's descendants (an
+// What the benchmarks read about processes (Linux /proc; NaN, [] or an empty map elsewhere): a process's descendants (an
 // authplane with cluster workers is several processes), how much CPU a set of processes has used, and which
 // processes outside the bench took CPU meanwhile (a kernel thread such as kdamond can hold a core for tens of ms).
 
@@ -26,9 +26,10 @@ export function processTree(pid: number): number[] {
   return out;
 }
 
-/** What /proc/PID/stat says of a process: its name (comm), CPU milliseconds so far, and start time (clock ticks since boot). */
+/** What /proc/PID/stat says of a process: its name (comm), parent, CPU milliseconds so far, and start time (clock ticks since boot). */
 interface ProcStat {
   name: string;
+  ppid: number;
   ms: number;
   startTicks: number;
 }
@@ -40,6 +41,7 @@ function readStat(pid: number | string): ProcStat {
   const fields = stat.slice(close + 2).split(' '); // fields from the 3rd (state) on
   return {
     name: stat.slice(stat.indexOf('(') + 1, close),
+    ppid: Number(fields[1]),
     ms: (Number(fields[11]) + Number(fields[12])) * 10, // utime, stime in clock ticks of 10 ms
     startTicks: Number(fields[19]),
   };
@@ -82,13 +84,27 @@ export function cpuByProcess(): CpuByProcess {
 /** A kernel worker's name carries the workqueue it ran last ("kworker/u8:1-flush-254:0"); the thread is "kworker/u8:1". */
 const threadName = (name: string) => (name.startsWith('kworker/') ? name.replace(/-.*$/, '') : name);
 
+/** `root` and every process below it in one reading, by parent pid (not needing /proc/PID/task/TID/children). */
+function descendants(reading: CpuByProcess, root: number): Set<number> {
+  const out = new Set([root]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, p] of reading) {
+      if (out.has(pid) || !out.has(p.ppid)) continue;
+      out.add(pid);
+      grew = true;
+    }
+  }
+  return out;
+}
+
 /**
  * The processes outside this bench (itself and every process below it) that used at least 10 ms (one clock tick)
  * of CPU between two readings, most first. A process is its pid and start time, so a pid reused meanwhile is not
  * mistaken for the old process; processes that started or ended between the readings are left out.
  */
 export function busiestOthers(before: CpuByProcess, after: CpuByProcess): { name: string; ms: number }[] {
-  const ours = new Set(processTree(process.pid));
+  const ours = descendants(after, process.pid);
   const used: { name: string; ms: number }[] = [];
   for (const [pid, a] of after) {
     const b = before.get(pid);

@@ -2,7 +2,7 @@
 // rounds, so that whatever else the machine does hits each case alike; each figure is printed as the median of
 // its rounds with the spread (lowest–highest), and each ratio is taken within a round and then summarised the
 // same way. The machine's load average is printed before and after, since a figure means little without it,
-// and whether the kernel runs DAMON (whose sampling holds processes up on the VMs in docs/performance.md).
+// and whether the kernel runs DAMON (whose runs coincided with scheduled-task holds in docs/performance.md).
 
 import { cpus, loadavg } from 'node:os';
 import { damonLine } from './damon.js';
@@ -50,7 +50,7 @@ export async function interleaved<K extends string, R>(cases: readonly K[], roun
   return out;
 }
 
-/** "load 0.41 0.77 1.02 (1, 5, 15 min) on 2 cores; kernel DAMON: none running" (DAMON left out where /proc is not). */
+/** "load 0.41 0.77 1.02 (1, 5, 15 min) on 2 cores; kernel DAMON: none seen" (DAMON left out where /proc cannot be read). */
 export function machineLoad(): string {
   const [a, b, c] = loadavg();
   const damon = damonLine();
