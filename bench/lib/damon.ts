@@ -4,6 +4,7 @@
 // VMs there. A figure's reader should know whether it was taken on such a machine, so "none seen" is printed too.
 
 import { readFileSync, readdirSync } from 'node:fs';
+import { cpuByProcess } from './processes.js';
 
 const ADMIN = '/sys/kernel/mm/damon/admin/kdamonds';
 
@@ -46,18 +47,9 @@ function viaSysfs(): SysfsKdamond[] {
 
 /** The pids and names of the kernel threads called kdamond.* that /proc shows, or undefined when /proc cannot be read. */
 function kdamondThreads(): { pid: number; name: string }[] | undefined {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
-  } catch {
-    return undefined;
-  }
-  const out: { pid: number; name: string }[] = [];
-  for (const e of entries) {
-    const name = read(`/proc/${e}/comm`);
-    if (name?.startsWith('kdamond')) out.push({ pid: Number(e), name });
-  }
-  return out;
+  const all = cpuByProcess();
+  if (all.size === 0) return undefined; // a readable /proc always holds this process
+  return [...all].filter(([, p]) => p.name.startsWith('kdamond')).map(([pid, p]) => ({ pid, name: p.name }));
 }
 
 /**

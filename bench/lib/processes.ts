@@ -4,28 +4,6 @@
 
 import { readFileSync, readdirSync } from 'node:fs';
 
-/** `pid` and every process below it. */
-export function processTree(pid: number): number[] {
-  const out = [pid];
-  for (let i = 0; i < out.length; i++) {
-    const p = out[i]!;
-    let tasks: string[];
-    try {
-      tasks = readdirSync(`/proc/${p}/task`);
-    } catch {
-      continue;
-    }
-    for (const t of tasks) {
-      try {
-        for (const c of readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').split(' ')) if (c.trim()) out.push(Number(c));
-      } catch {
-        // the thread ended meanwhile
-      }
-    }
-  }
-  return out;
-}
-
 /** What /proc/PID/stat says of a process: its name (comm), parent, CPU milliseconds so far, and start time (clock ticks since boot). */
 interface ProcStat {
   name: string;
@@ -60,7 +38,7 @@ export function cpuMs(pids: readonly number[]): number {
   return sum;
 }
 
-/** Every process on the machine, kernel threads included, by pid. */
+/** Every process on the machine, kernel threads included, by pid; empty where /proc cannot be read. */
 export type CpuByProcess = Map<number, ProcStat>;
 
 export function cpuByProcess(): CpuByProcess {
@@ -84,7 +62,7 @@ export function cpuByProcess(): CpuByProcess {
 /** A kernel worker's name carries the workqueue it ran last ("kworker/u8:1-flush-254:0"); the thread is "kworker/u8:1". */
 const threadName = (name: string) => (name.startsWith('kworker/') ? name.replace(/-.*$/, '') : name);
 
-/** `root` and every process below it in one reading, by parent pid (not needing /proc/PID/task/TID/children). */
+/** `root` and every process below it in one reading, by parent pid; `root` comes first. */
 function descendants(reading: CpuByProcess, root: number): Set<number> {
   const out = new Set([root]);
   for (let grew = true; grew; ) {
@@ -96,6 +74,11 @@ function descendants(reading: CpuByProcess, root: number): Set<number> {
     }
   }
   return out;
+}
+
+/** `pid` and every process below it (`pid` first): an authplane with cluster workers is several processes. */
+export function processTree(pid: number): number[] {
+  return [...descendants(cpuByProcess(), pid)];
 }
 
 /**
