@@ -27,7 +27,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cliMainOf, startCli, freePorts, type StartedCli } from '../test/support/cli.js';
 import { LoopProbe, worst } from './lib/loop-probe.js';
-import { busiestOthers, cpuByProcess, cpuMs, machineCpu, processTree } from './lib/processes.js';
+import { busiestOthers, cpuByProcess, cpuMs, machineCpu, processTree, topByName } from './lib/processes.js';
 import { barLine, differences, fmtSpread, interleaved, machineLoad, ratios, spread, type Spread } from './lib/rounds.js';
 import { wrk, type WrkResult } from './lib/wrk.js';
 
@@ -187,11 +187,8 @@ const fmt = (s: Spread, digits = 0) => fmtSpread(s, digits);
 
 /** " (kdamond.0 0.015)": the process outside the bench that used the most CPU over a case's runs, its median in cores. */
 function busiestOtherCell(rs: Run[]): string {
-  const coresOf = (r: Run, name: string) => r.others.filter((o) => o.name === name).reduce((a, o) => a + o.cores, 0);
-  const names = [...new Set(rs.flatMap((r) => r.others.map((o) => o.name)))];
-  const total = (name: string) => rs.reduce((t, r) => t + coresOf(r, name), 0);
-  const top = names.sort((a, b) => total(b) - total(a))[0];
-  return top === undefined ? '' : ` (${top} ${spread(rs.map((r) => coresOf(r, top))).median.toFixed(3)})`;
+  const [top] = topByName(rs.map((r) => r.others), (o) => o.cores, 1);
+  return top === undefined ? '' : ` (${top.name} ${spread(top.perRound).median.toFixed(3)})`;
 }
 
 function printCases(runs: Record<string, Run[]>): void {

@@ -20,7 +20,7 @@ import { testConfig } from '../test/support/authplane.js';
 import { startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
-import { busiestOthers, cpuByProcess, cpuMs } from './lib/processes.js';
+import { busiestOthers, cpuByProcess, cpuMs, topByName } from './lib/processes.js';
 import { leanCreateTask } from './lib/lean-tasks-client.js';
 
 const quick = process.argv.includes('--quick');
@@ -247,11 +247,9 @@ function report(s: Setup, rs: RoundFigures[]): void {
 
 /** The three process names outside this bench that used the most CPU over the rounds' windows, per round ('–': under 10 ms). */
 function othersLine(rounds: RoundFigures['lateOthers'][]): void {
-  const msOf = (r: RoundFigures['lateOthers'], name: string) => r.used.filter((o) => o.name === name).reduce((a, o) => a + o.ms, 0);
-  const names = [...new Set(rounds.flatMap((r) => r.used.map((o) => o.name)))];
-  const top = names.sort((a, b) => rounds.reduce((t, r) => t + msOf(r, b), 0) - rounds.reduce((t, r) => t + msOf(r, a), 0)).slice(0, 3);
+  const top = topByName(rounds.map((r) => r.used), (o) => o.ms, 3);
   const windows = rounds.map((r) => (r.window / 1000).toFixed(1)).join('/');
-  const cells = top.map((n) => `${n} ${rounds.map((r) => msOf(r, n) || '–').join('/')} ms`);
+  const cells = top.map((t) => `${t.name} ${t.perRound.map((ms) => ms || '–').join('/')} ms`);
   console.log(`    CPU outside this bench's processes from just before the first was due to the last (${windows} s), by name: ${cells.join(', ') || 'none ≥ 10 ms'}`);
 }
 

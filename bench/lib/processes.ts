@@ -99,6 +99,21 @@ export function busiestOthers(before: CpuByProcess, after: CpuByProcess): { name
   return used.sort((x, y) => y.ms - x.ms);
 }
 
+/**
+ * Over several rounds' lists of busiestOthers() (or the same in other units, read by `amount`), the `n` process
+ * names that used the most in all rounds together, most first, with what each round's processes of that name used
+ * (0 where none did).
+ */
+export function topByName<T extends { name: string }>(rounds: readonly (readonly T[])[], amount: (t: T) => number, n: number): { name: string; perRound: number[] }[] {
+  const inRound = (r: readonly T[], name: string) => r.filter((o) => o.name === name).reduce((a, o) => a + amount(o), 0);
+  const total = (name: string) => rounds.reduce((t, r) => t + inRound(r, name), 0);
+  const names = [...new Set(rounds.flatMap((r) => r.map((o) => o.name)))];
+  return names
+    .sort((a, b) => total(b) - total(a))
+    .slice(0, n)
+    .map((name) => ({ name, perRound: rounds.map((r) => inRound(r, name)) }));
+}
+
 /** Machine-wide busy and total CPU ms so far (/proc/stat), for "how busy was the machine meanwhile". */
 export function machineCpu(): { busyMs: number; totalMs: number } {
   try {
