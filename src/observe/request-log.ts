@@ -139,8 +139,10 @@ export type RequestLogListener = (entry: RequestLogEntry) => void;
 const FLUSH_INTERVAL_MS = 200;
 /** Entries serialised per turn of the event loop when flushing (flushChunk). */
 const FLUSH_CHUNK = 64;
-/** Serialised text handed to the file stream at the latest at this size, even while more is pending. */
-const WRITE_AT_CHARS = 1 << 20;
+/** Serialised bytes handed to the file stream at the latest at this size, even while more is pending. */
+const WRITE_AT_BYTES = 1 << 20;
+/** Entries are serialised into buffers of this size (a larger one for an entry that does not fit). */
+const CHUNK_BYTES = 64 * 1024;
 
 export class RequestLog {
   private readonly ring: (RequestLogEntry | undefined)[];
@@ -149,8 +151,16 @@ export class RequestLog {
   private pending: RequestLogEntry[] = [];
   private timer: NodeJS.Timeout | undefined;
   private chunkTimer: NodeJS.Immediate | undefined;
-  /** Serialised entries not yet handed to the stream. */
-  private serialized = '';
+  /**
+   * Serialised entries not yet handed to the stream: full buffers, then `chunk` filled up to `chunkUsed`. Each line
+   * is encoded into a buffer as it is serialised: concatenating a batch into one string and encoding that cost
+   * ≈ 3 µs more an entry once a batch passed a few hundred entries (a large string flattened, measured 4.5–4.9
+   * against 1.6 µs an entry).
+   */
+  private full: Buffer[] = [];
+  private fullBytes = 0;
+  private chunk: Buffer | undefined;
+  private chunkUsed = 0;
   private writing: Promise<void> = Promise.resolve();
   /** Opened on the first flush and kept open (appendFile would open and close the file every flush). */
   private stream: WriteStream | undefined;
@@ -275,12 +285,12 @@ export class RequestLog {
         batch = this.pending;
         this.pending = [];
       }
-      for (const e of batch) this.serialized += this.serialize(e) + '\n';
+      for (const e of batch) this.append(this.serialize(e));
     }
     // One write for the whole batch once its chunks are serialised (a write per chunk cost a syscall each).
-    if (this.serialized === '' || (this.pending.length > 0 && this.serialized.length < WRITE_AT_CHARS)) return this.writing;
-    const text = this.serialized;
-    this.serialized = '';
+    const bytes = this.fullBytes + this.chunkUsed;
+    if (bytes === 0 || (this.pending.length > 0 && bytes < WRITE_AT_BYTES)) return this.writing;
+    const buffers = this.takeSerialized();
     const file = this.file;
     if (this.stream === undefined) {
       const stream = createWriteStream(file, { flags: 'a', mode: PRIVATE_FILE_MODE });
@@ -293,8 +303,46 @@ export class RequestLog {
     }
     const stream = this.stream;
     if (this.broken) return this.writing;
-    this.writing = this.writing.then(() => new Promise<void>((resolve) => (stream.write(text) ? resolve() : waitDrainOrError(stream, resolve))));
+    this.writing = this.writing.then(
+      () =>
+        new Promise<void>((resolve) => {
+          // Corked, the stream hands every buffer to one writev.
+          stream.cork();
+          let room = true;
+          for (const b of buffers) room = stream.write(b);
+          stream.uncork();
+          if (room) resolve();
+          else waitDrainOrError(stream, resolve);
+        }),
+    );
     return this.writing;
+  }
+
+  /** Encodes one serialised entry and its newline after what is already serialised. */
+  private append(line: string): void {
+    // UTF-8 takes at most 3 bytes for each UTF-16 code unit (a surrogate pair: 4 bytes for two).
+    const most = 3 * line.length + 1;
+    if (this.chunk === undefined || this.chunk.length - this.chunkUsed < most) {
+      if (this.chunk !== undefined && this.chunkUsed > 0) {
+        this.full.push(this.chunk.subarray(0, this.chunkUsed));
+        this.fullBytes += this.chunkUsed;
+      }
+      this.chunk = Buffer.allocUnsafe(Math.max(CHUNK_BYTES, most));
+      this.chunkUsed = 0;
+    }
+    this.chunkUsed += this.chunk.write(line, this.chunkUsed);
+    this.chunk[this.chunkUsed++] = 0x0a;
+  }
+
+  /** What is serialised, as buffers the stream may keep; the next entry starts a new chunk. */
+  private takeSerialized(): Buffer[] {
+    const out = this.full;
+    if (this.chunk !== undefined && this.chunkUsed > 0) out.push(this.chunk.subarray(0, this.chunkUsed));
+    this.full = [];
+    this.fullBytes = 0;
+    this.chunk = undefined;
+    this.chunkUsed = 0;
+    return out;
   }
 
   async close(): Promise<void> {
