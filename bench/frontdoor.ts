@@ -2,13 +2,14 @@
 // rounds (A B C … A B C …) so that the machine's other work hits each alike:
 //   direct                   wrk → hello-world upstream
 //   nginx (1 worker)         wrk → nginx (Debian's package, keep-alive upstream) → upstream
+//   node proxy               wrk → a reverse proxy in Node with none of authplane's work (bench/lib/bare-proxy.ts)
 //   front door, auth off     wrk → authplane front door of a public service → upstream
 //   front door, auth on      wrk → front door with one valid ID token on every request (verified-token cache)
 //   front door, uncached     the same in an authplane with AUTHPLANE_TOKEN_CACHE_SIZE=0 (RS256 verify every request)
 //   nginx (N workers)        nginx with worker_processes N
 //   front door, N workers    authplane with server.workers: N, auth on, cached
-// then at half load (wrk's Lua delay() paces each connection) the direct path against the front door, with the
-// front door's event-loop delay (bench/lib/loop-delay.ts, loaded into the authplane processes) and GC.
+// then at half load (wrk's Lua delay() paces each connection) the direct path, the node proxy and the front door
+// at the same offered rate, with the proxies' event-loop delay (bench/lib/loop-delay.ts, loaded into the authplane processes) and GC.
 // Each figure is the median of its rounds with the spread; each ratio is taken within a round. For every case
 // the CPU each party used per request is printed (wrk, the upstream, the proxy), and what the rest of the
 // machine used meanwhile (and the busiest process in it), so a figure taken on a busy machine says so; the header
@@ -25,6 +26,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { cliMainOf, startCli, freePorts, type StartedCli } from '../test/support/cli.js';
 import { LoopProbe, worst } from './lib/loop-probe.js';
 import { busiestOthers, cpuByProcess, cpuMs, machineCpu, processTree, topByName } from './lib/processes.js';
@@ -136,6 +138,19 @@ async function startNginx(name: string, workers: number, upstreamPort: number): 
   children.push(nginx);
   await waitPort(port!);
   return { url: `http://127.0.0.1:${port}/`, pids: () => processTree(nginx.pid!) };
+}
+
+/** bench/lib/bare-proxy.ts with the bin's young generation and the loop-delay reporter, as authplane runs. */
+async function startBareProxy(upstreamPort: number): Promise<Target> {
+  const [port] = await freePorts(1);
+  const script = fileURLToPath(new URL('./lib/bare-proxy.js', import.meta.url));
+  const p = spawn(process.execPath, ['--max-semi-space-size=64', ...probe.nodeArgs, script, String(port), `http://127.0.0.1:${upstreamPort}`], {
+    stdio: 'ignore',
+    env: { ...process.env, ...probe.env },
+  });
+  children.push(p);
+  await waitPort(port!);
+  return { url: `http://127.0.0.1:${port}/`, pids: () => [p.pid!], loop: true };
 }
 
 interface Authplane {
@@ -253,9 +268,11 @@ async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort
   const nginxN = await startNginx(`nginx-${WORKERS}`, WORKERS, upstreamPort);
   const uncached = await startAuthplane('uncached', upstreamPort, { env: { AUTHPLANE_TOKEN_CACHE_SIZE: '0' } });
   const many = await startAuthplane('workers', upstreamPort, { workers: WORKERS });
+  const bare = await startBareProxy(upstreamPort);
   const full = await fullLoad({
     direct,
     'nginx (1 worker)': nginx1,
+    'node proxy, no authplane': bare,
     'front door, auth off': one.open,
     'front door, auth on': one.auth,
     'front door, auth on, uncached': uncached.auth,
@@ -268,11 +285,13 @@ async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort
   const rateN = spread(full[`front door, auth on, ${WORKERS} workers`]!.map((r) => r.rps)).median / 2;
   const paced = await halfLoad({
     [`direct @ ${rate1.toFixed(0)}/s`]: { target: direct, rate: rate1 },
+    [`node proxy @ ${rate1.toFixed(0)}/s`]: { target: bare, rate: rate1 },
     [`front door @ ${rate1.toFixed(0)}/s`]: { target: one.auth, rate: rate1 },
     [`direct @ ${rateN.toFixed(0)}/s`]: { target: direct, rate: rateN },
     [`front door, ${WORKERS} workers @ ${rateN.toFixed(0)}/s`]: { target: many.auth, rate: rateN },
   });
-  const [d1, f1, dN, fN] = Object.values(paced);
+  const [d1, b1, f1, dN, fN] = Object.values(paced);
+  loopLine('node proxy, no authplane', b1!);
   loopLine('front door (1 process)', f1!);
   loopLine(`front door (${WORKERS} workers and the first process)`, fN!);
 
@@ -286,7 +305,10 @@ async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort
   console.log(barLine(`p99 added at half load, ${WORKERS} workers (ms)`, differences(fN!.map((r) => r.p99), dN!.map((r) => r.p99)), { op: '≤', value: 1 }));
   console.log(barLine(`event-loop delay p99, ${WORKERS} workers (ms)`, spread(fN!.map((r) => r.loop!.p99)), { op: '≤', value: 1 }));
   console.log(
-    `(also: auth off ÷ nginx ${fmtSpread(ratios(rps('front door, auth off'), rps('nginx (1 worker)')))}, ` +
+    `(also: node proxy ÷ nginx ${fmtSpread(ratios(rps('node proxy, no authplane'), rps('nginx (1 worker)')))}, ` +
+      `auth on ÷ node proxy ${fmtSpread(ratios(rps('front door, auth on'), rps('node proxy, no authplane')))}, ` +
+      `p99 added at half load by the node proxy ${fmtSpread(differences(b1!.map((r) => r.p99), d1!.map((r) => r.p99)), 2)} ms, ` +
+      `auth off ÷ nginx ${fmtSpread(ratios(rps('front door, auth off'), rps('nginx (1 worker)')))}, ` +
       `uncached ÷ auth off ${fmtSpread(ratios(rps('front door, auth on, uncached'), rps('front door, auth off')))}, ` +
       `nginx ÷ direct ${fmtSpread(ratios(rps('nginx (1 worker)'), rps('direct')))}, ` +
       `${WORKERS} workers ÷ 1 ${fmtSpread(ratios(rps(`front door, auth on, ${WORKERS} workers`), rps('front door, auth on')))})`,
