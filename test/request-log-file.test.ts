@@ -1,13 +1,16 @@
 // DATA_DIR/requests.log as RequestLog writes it: every recorded entry becomes one JSON line, in order, whatever
 // the batch sizes — entries over several 64 KiB chunks, text outside ASCII (a user's display name, a refusal's
-// evidence), an entry larger than a chunk, a token summary shared by many entries — and the file is private.
+// evidence, lines of mostly 3-byte characters), an entry larger than a chunk, a token summary shared by many
+// entries, a batch past the 1 MiB early write written by the log's own timer — the file is private, and a log
+// whose file cannot be written still stops.
 
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { RequestLog, type RequestLogEntry, type TokenSummary } from '../src/observe/request-log.js';
+import { waitFor, withDeadline } from './support/wait.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'authplane-request-log-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -47,15 +50,17 @@ describe('requests.log', () => {
     for (let i = 0; i < 3_000; i++) {
       const extra: Partial<RequestLogEntry> =
         i === 1_234
-          ? { message: 'Zoë ✓ 𝄞 '.repeat(20_000) } // ≈ 220 KB of UTF-8 with 2-, 3- and 4-byte characters
-          : i % 11 === 0
-            ? { principal: 'user:zoë@example.com', evidence: { displayName: 'Zoë Ørsted 王 🙂', note: 'line\nbreak "quoted"' } }
-            : {};
+          ? { message: 'Zoë ✓ 𝄞 '.repeat(20_000) } // 280 KB of UTF-8 with 2-, 3- and 4-byte characters
+          : i % 5 === 0
+            ? { explanation: '王国の認証'.repeat(100 + (i % 37)) } // 3 bytes a UTF-16 unit: the most a line can take
+            : i % 11 === 0
+              ? { principal: 'user:zoë@example.com', evidence: { displayName: 'Zoë Ørsted 王 🙂', note: 'line\nbreak "quoted"' } }
+              : {};
       const e = entry(log, i, extra);
       recorded.push(structuredClone(e));
       log.record(e);
-      // Flushes of different sizes in between, as the timer's chunks would leave them.
-      if (i % 977 === 0) await log.flush(64);
+      // Part of the pending entries serialised now and then, as the timer's 64-entry turns leave them.
+      if (i % 97 === 0) await log.flush(64);
     }
     await log.close();
     const got = lines(file);
@@ -63,6 +68,50 @@ describe('requests.log', () => {
     assert.equal(got.length, recorded.length);
     got.forEach((l, i) => assert.deepEqual(JSON.parse(l), recorded[i], `line ${i + 1}`));
     assert.ok(statSync(file).size > 3 * 64 * 1024, 'the entries span several chunks');
+  });
+
+  it("writes what its own timer flushes, past the 1 MiB early write, in order", async () => {
+    const file = join(dir, 'timer.log');
+    const log = new RequestLog(file, 100);
+    const paths: string[] = [];
+    // ≈ 1.6 MB of entries recorded at once: the timer serialises them 64 to a turn and writes at 1 MiB.
+    for (let i = 0; i < 2_000; i++) {
+      const e = entry(log, i, { explanation: 'x'.repeat(500) });
+      paths.push(e.path);
+      log.record(e);
+    }
+    await waitFor('all 2,000 entries in the file', () => {
+      try {
+        return lines(file).length === 2_001;
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(lines(file).filter(Boolean).map((l) => (JSON.parse(l) as RequestLogEntry).path), paths);
+    await log.close();
+  });
+
+  it('stops when its file cannot be written, with writes queued behind one that waits', async () => {
+    // A directory where the file should be: opening it for append fails (EISDIR) after the first write is queued.
+    const file = join(dir, 'a-directory.log');
+    mkdirSync(file);
+    const log = new RequestLog(file, 100);
+    const said: unknown[] = [];
+    const error = console.error;
+    console.error = (...args: unknown[]) => void said.push(args.join(' '));
+    try {
+      // Each batch is over the stream's 16 KiB mark, so its write waits for 'drain' (or the error).
+      for (let i = 0; i < 100; i++) log.record(entry(log, i, { explanation: 'x'.repeat(500) }));
+      void log.flush();
+      for (let i = 100; i < 200; i++) log.record(entry(log, i, { explanation: 'x'.repeat(500) }));
+      void log.flush();
+      await withDeadline('close() with a failed file', log.close(), 10_000);
+    } finally {
+      console.error = error;
+    }
+    assert.equal(log.recent({ limit: 1 })[0]!.path, '/items/199', 'the in-memory window keeps the entries');
+    assert.match(String(said[0]), /cannot write the request log .*a-directory\.log: EISDIR/);
+    assert.equal(said.length, 1, 'said once');
   });
 
   it('appends to what an earlier process wrote, and is readable by its owner only (0600)', async () => {
