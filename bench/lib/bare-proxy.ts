@@ -1,7 +1,8 @@
 // A reverse proxy in Node with none of authplane's work: node:http's server in front of an undici Pool with the
-// front door's settings (src/run/proxy.ts: dispatch API, 256 keep-alive connections, small responses sent with
-// their headers in one write), dropping hop-by-hop headers and adding X-Forwarded-For/-Proto as the front door
-// does. bench/frontdoor runs it beside nginx and the front door, so a run shows how much of the gap to nginx is
+// front door's settings (src/run/proxy.ts: dispatch API, 256 keep-alive connections), dropping hop-by-hop headers
+// and adding X-Forwarded-For/-Proto as the front door does. Every response is buffered and sent with its headers
+// in one write, as the front door sends small ones of known length (the bench's upstream answers 11 bytes); no
+// streaming, so it is for that bench only. bench/frontdoor runs it beside nginx and the front door, so a run shows how much of the gap to nginx is
 // Node's HTTP server and client and how much is authplane's checks, logging and bookkeeping.
 // Run: node --max-semi-space-size=64 dist/bench/lib/bare-proxy.js PORT UPSTREAM_ORIGIN
 
