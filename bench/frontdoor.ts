@@ -4,6 +4,8 @@
 //   nginx (1 worker)         wrk → nginx (Debian's package, keep-alive upstream) → upstream
 //   node proxy               wrk → a reverse proxy in Node with none of authplane's work (bench/lib/bare-proxy.ts)
 //   front door, auth off     wrk → authplane front door of a public service → upstream
+//   front door, auth off, token sent   the public service with the same Authorization header as auth on, so
+//                            auth on ÷ this is what the checks cost apart from carrying the token's bytes
 //   front door, auth on      wrk → front door with one valid ID token on every request (verified-token cache)
 //   front door, uncached     the same in an authplane with AUTHPLANE_TOKEN_CACHE_SIZE=0 (RS256 verify every request)
 //   nginx (N workers)        nginx with worker_processes N
@@ -155,6 +157,8 @@ async function startBareProxy(upstreamPort: number): Promise<Target> {
 
 interface Authplane {
   open: Target;
+  /** The public service with the token auth sends (not checked: invokerIamCheck is off). */
+  openWithToken: Target;
   auth: Target;
 }
 
@@ -195,7 +199,8 @@ services:
   const refused = await fetch(auth);
   if (ok.status !== 200 || refused.status !== 403) throw new Error(`front door sanity check failed: ${ok.status} with token, ${refused.status} without`);
   const pids = () => processTree(cli.pid);
-  return { open: { url: open, pids, loop: true }, auth: { url: auth, headers: [`Authorization: Bearer ${token}`], pids, loop: true } };
+  const bearer = [`Authorization: Bearer ${token}`];
+  return { open: { url: open, pids, loop: true }, openWithToken: { url: open, headers: bearer, pids, loop: true }, auth: { url: auth, headers: bearer, pids, loop: true } };
 }
 
 const fmt = (s: Spread, digits = 0) => fmtSpread(s, digits);
@@ -274,6 +279,7 @@ async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort
     'nginx (1 worker)': nginx1,
     'node proxy, no authplane': bare,
     'front door, auth off': one.open,
+    'front door, auth off, token sent': one.openWithToken,
     'front door, auth on': one.auth,
     'front door, auth on, uncached': uncached.auth,
     [`nginx (${WORKERS} workers)`]: nginxN,
@@ -308,6 +314,7 @@ async function bars(direct: Target, nginx1: Target, one: Authplane, upstreamPort
     `(also: node proxy ÷ nginx ${fmtSpread(ratios(rps('node proxy, no authplane'), rps('nginx (1 worker)')))}, ` +
       `auth on ÷ node proxy ${fmtSpread(ratios(rps('front door, auth on'), rps('node proxy, no authplane')))}, ` +
       `p99 added at half load by the node proxy ${fmtSpread(differences(b1!.map((r) => r.p99), d1!.map((r) => r.p99)), 2)} ms, ` +
+      `auth on ÷ auth off with the token sent ${fmtSpread(ratios(rps('front door, auth on'), rps('front door, auth off, token sent')))}, ` +
       `auth off ÷ nginx ${fmtSpread(ratios(rps('front door, auth off'), rps('nginx (1 worker)')))}, ` +
       `uncached ÷ auth off ${fmtSpread(ratios(rps('front door, auth on, uncached'), rps('front door, auth off')))}, ` +
       `nginx ÷ direct ${fmtSpread(ratios(rps('nginx (1 worker)'), rps('direct')))}, ` +
