@@ -154,8 +154,8 @@ export class RequestLog {
   /**
    * Serialised entries not yet handed to the stream: full buffers, then `chunk` filled up to `chunkUsed`. Each line
    * is encoded into a buffer as it is serialised. A batch concatenated into one string was encoded by the stream in
-   * one go, ≈ 3 ms of one turn at 1,000 entries (bench/request-log: 4.45 against 2.60 µs an entry, the longest
-   * turn 3.2 against 0.5 ms).
+   * one go, ≈ 3 ms of one turn at 1,000 entries (bench/request-log: 4.1–4.2 against 1.8 µs an entry, the longest
+   * turn 2.8–3.0 against 0.2 ms).
    */
   private full: Buffer[] = [];
   private fullBytes = 0;
