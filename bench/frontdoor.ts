@@ -11,7 +11,8 @@
 //   nginx (N workers)        nginx with worker_processes N
 //   front door, N workers    authplane with server.workers: N, auth on, cached
 // then at half load (wrk's Lua delay() paces each connection) the direct path, the node proxy and the front door
-// at the same offered rate, with the proxies' event-loop delay (bench/lib/loop-delay.ts, loaded into the authplane processes) and GC.
+// at the same offered rate, with the proxies' event-loop delay and GC (bench/lib/loop-delay.ts, loaded into the
+// authplane processes and the node proxy).
 // Each figure is the median of its rounds with the spread; each ratio is taken within a round. For every case
 // the CPU each party used per request is printed (wrk, the upstream, the proxy), and what the rest of the
 // machine used meanwhile (and the busiest process in it), so a figure taken on a busy machine says so; the header

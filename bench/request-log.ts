@@ -4,26 +4,27 @@
 // front-door entries (a verified token's summary shared by all, as a cached token gives), then runs the same
 // 64-entry flushes the timer would, timing each turn until the next may start (setImmediate): the time per entry
 // over all turns, and the longest turn — what a request arriving meanwhile waits behind. The file's own write runs
-// on libuv's thread pool and is not counted; its completion callback, on the event loop, is when it falls in a turn. With --compare DIR (another checkout, built) that build's RequestLog runs in
-// the same rounds (A B A B …) and the bench prints this ÷ that per round.
+// on libuv's thread pool and is not counted; its completion callback, on the event loop, is when it falls in a
+// turn. With --compare DIR (another checkout, built) that build's RequestLog runs in the same rounds (A B A B …)
+// and the bench prints this ÷ that per round.
 // Run: npm run build && node dist/bench/request-log.js [--quick] [--rounds N] [--entries N] [--compare DIR]
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { RequestLog, RequestLogEntry, TokenSummary } from '../src/observe/request-log.js';
+import { parseArgs } from 'node:util';
+import { FLUSH_CHUNK, type RequestLog, type RequestLogEntry, type TokenSummary } from '../src/observe/request-log.js';
 import { fmtSpread, interleaved, machineLoad, ratios, spread } from './lib/rounds.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const ROUNDS = Number(arg('--rounds') ?? (process.argv.includes('--quick') ? 10 : 30));
-const ENTRIES = Number(arg('--entries') ?? 1000);
-const COMPARE = arg('--compare');
-/** RequestLog's FLUSH_CHUNK: entries serialised per turn of the event loop. */
-const PER_TURN = 64;
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, entries: { type: 'string' }, compare: { type: 'string' } },
+});
+const ROUNDS = Number(args.rounds ?? (args.quick ? 10 : 30));
+const ENTRIES = Number(args.entries ?? 1000);
+const COMPARE = args.compare;
+/** Entries serialised per turn of the event loop, as the log's timer does (both builds are driven alike). */
+const PER_TURN = FLUSH_CHUNK;
 
 type RequestLogClass = new (file: string | undefined, capacity?: number) => RequestLog;
 const builds: Record<string, RequestLogClass> = {

@@ -70,7 +70,7 @@ describe('requests.log', () => {
     assert.ok(statSync(file).size > 3 * 64 * 1024, 'the entries span several chunks');
   });
 
-  it("writes what its own timer flushes, past the 1 MiB early write, in order", async () => {
+  it('writes what its own timer flushes, past the 1 MiB early write, in order', async () => {
     const file = join(dir, 'timer.log');
     const log = new RequestLog(file, 100);
     const paths: string[] = [];

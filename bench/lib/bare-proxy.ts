@@ -1,27 +1,28 @@
 // A reverse proxy in Node with none of authplane's work: node:http's server in front of an undici Pool with the
 // front door's settings (src/run/proxy.ts: dispatch API, 256 keep-alive connections), dropping hop-by-hop headers
-// and adding X-Forwarded-For/-Proto as the front door does. Every response is buffered and sent with its headers
-// in one write, as the front door sends small ones of known length (the bench's upstream answers 11 bytes); no
-// streaming, so it is for that bench only. bench/frontdoor runs it beside nginx and the front door, so a run shows how much of the gap to nginx is
+// and adding X-Forwarded-For/-Proto as the front door does (with its hop-by-hop set and client address,
+// src/lib/http-headers.ts). Every response is buffered and sent with its headers in one write, as the front door
+// sends small ones of known length (the bench's upstream answers 11 bytes); no streaming, so it is for that bench
+// only. bench/frontdoor runs it beside nginx and the front door, so a run shows how much of the gap to nginx is
 // Node's HTTP server and client and how much is authplane's checks, logging and bookkeeping.
 // Run: node --max-semi-space-size=64 dist/bench/lib/bare-proxy.js PORT UPSTREAM_ORIGIN
 
 import { createServer } from 'node:http';
 import { Pool, type Dispatcher } from 'undici';
+import { clientAddress, HOP_BY_HOP } from '../../src/lib/http-headers.js';
 
 const [portArg, upstream] = process.argv.slice(2);
 if (portArg === undefined || upstream === undefined) {
   console.error('usage: bare-proxy.js PORT UPSTREAM_ORIGIN');
   process.exit(2);
 }
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 const pool = new Pool(upstream, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000, headersTimeout: 0, bodyTimeout: 0 });
 
 createServer((req, res) => {
   const raw = req.rawHeaders;
   const headers: string[] = [];
   for (let i = 0; i < raw.length; i += 2) if (!HOP_BY_HOP.has(raw[i]!.toLowerCase())) headers.push(raw[i]!, raw[i + 1]!);
-  headers.push('X-Forwarded-For', req.socket.remoteAddress ?? '', 'X-Forwarded-Proto', 'http');
+  headers.push('X-Forwarded-For', clientAddress(req), 'X-Forwarded-Proto', 'http');
   let status = 502;
   let statusText: string | undefined;
   const head: string[] = [];

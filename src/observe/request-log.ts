@@ -137,8 +137,8 @@ export interface RequestQuery {
 export type RequestLogListener = (entry: RequestLogEntry) => void;
 
 const FLUSH_INTERVAL_MS = 200;
-/** Entries serialised per turn of the event loop when flushing (flushChunk). */
-const FLUSH_CHUNK = 64;
+/** Entries serialised per turn of the event loop when flushing (flushChunk); bench/request-log drives the same. */
+export const FLUSH_CHUNK = 64;
 /** Serialised bytes handed to the file stream at the latest at this size, even while more is pending. */
 const WRITE_AT_BYTES = 1 << 20;
 /** Entries are serialised into buffers of this size (a larger one for an entry that does not fit). */
@@ -158,7 +158,6 @@ export class RequestLog {
    * turn 2.8–3.0 against 0.2 ms).
    */
   private full: Buffer[] = [];
-  private fullBytes = 0;
   private chunk: Buffer | undefined;
   private chunkUsed = 0;
   private writing: Promise<void> = Promise.resolve();
@@ -288,7 +287,8 @@ export class RequestLog {
       for (let i = 0; i < batch.length; i++) this.append(this.serialize(batch[i]!), batch.length - i);
     }
     // One write for the whole batch once its chunks are serialised (a write per chunk cost a syscall each).
-    const bytes = this.fullBytes + this.chunkUsed;
+    let bytes = this.chunkUsed;
+    for (const b of this.full) bytes += b.length;
     if (bytes === 0 || (this.pending.length > 0 && bytes < WRITE_AT_BYTES)) return this.writing;
     const buffers = this.takeSerialized();
     const file = this.file;
@@ -320,15 +320,12 @@ export class RequestLog {
     return this.writing;
   }
 
-  /** Encodes one serialised entry and its newline after what is already serialised; `left` entries of the batch remain, this one included. */
+  /** Encodes one serialised entry and its newline after what is serialised; `left` entries of the batch remain, this one included. */
   private append(line: string, left: number): void {
     // UTF-8 takes at most 3 bytes for each UTF-16 code unit (a surrogate pair: 4 bytes for two).
     const most = 3 * line.length + 1;
     if (this.chunk === undefined || this.chunk.length - this.chunkUsed < most) {
-      if (this.chunk !== undefined && this.chunkUsed > 0) {
-        this.full.push(this.chunk.subarray(0, this.chunkUsed));
-        this.fullBytes += this.chunkUsed;
-      }
+      if (this.chunk !== undefined && this.chunkUsed > 0) this.full.push(this.chunk.subarray(0, this.chunkUsed));
       // Sized for what is left of the batch: one entry a flush, at low traffic, takes a few KiB, not a whole chunk.
       this.chunk = Buffer.allocUnsafe(Math.max(most, Math.min(CHUNK_BYTES, most * left)));
       this.chunkUsed = 0;
@@ -342,7 +339,6 @@ export class RequestLog {
     const out = this.full;
     if (this.chunk !== undefined && this.chunkUsed > 0) out.push(this.chunk.subarray(0, this.chunkUsed));
     this.full = [];
-    this.fullBytes = 0;
     this.chunk = undefined;
     this.chunkUsed = 0;
     return out;
