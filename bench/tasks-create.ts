@@ -7,13 +7,14 @@
 // does in that round hits both alike.
 // With --postgres each build runs as two `authplane start` processes on a fresh PostgreSQL database of its
 // own (the clients alternate between them), and the CPU per create is both processes' (not PostgreSQL's).
-//   node dist/bench/tasks-create.js [--rounds N] [--n TASKS] [--postgres] [--compare DIR [--together]]
+//   node dist/bench/tasks-create.js [--quick] [--rounds N] [--n TASKS] [--postgres] [--compare DIR [--together]]
 // Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR, and
 // AUTHPLANE_BENCH_NODE_ARGS="--flag …" to start this build's authplane with more Node flags (a GC setting, say).
 import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseArgs } from 'node:util';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
 import { testConfig } from '../test/support/authplane.js';
@@ -21,17 +22,17 @@ import { cliMainOf, startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
+import { pool } from './lib/pool.js';
 import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
 
-const arg = (name: string): string | undefined => {
-  const i = process.argv.indexOf(name);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
-const ROUNDS = Number(arg('--rounds') ?? 5);
-const N = Number(arg('--n') ?? 4000);
-const COMPARE = arg('--compare');
-const TOGETHER = process.argv.includes('--together');
-const POSTGRES = process.argv.includes('--postgres');
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, n: { type: 'string' }, compare: { type: 'string' }, together: { type: 'boolean' }, postgres: { type: 'boolean' } },
+});
+const ROUNDS = Number(args.rounds ?? (args.quick ? 3 : 5));
+const N = Number(args.n ?? (args.quick ? 2000 : 4000));
+const COMPARE = args.compare;
+const TOGETHER = args.together === true;
+const POSTGRES = args.postgres === true;
 const LOC = 'projects/demo-project/locations/us-central1';
 const QUEUE = `${LOC}/queues/create-bench`;
 const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
@@ -76,15 +77,6 @@ async function startBuild(label: string, cliMain?: string): Promise<Build> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
-}
-
-async function pool(n: number, inFlight: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < n) await fn(next++);
-  }));
-  return n / ((performance.now() - start) / 1000);
 }
 
 interface Figures {

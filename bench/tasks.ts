@@ -21,6 +21,8 @@ import { startCli, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
 import { busiestOthers, cpuByProcess, cpuMs, topByName } from './lib/processes.js';
+import { pool } from './lib/pool.js';
+import { BACKLOG_QUEUES, BACKLOG_TASK, backlogConfig, backlogQueue, INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
 import { leanCreateTask } from './lib/lean-tasks-client.js';
 
 const quick = process.argv.includes('--quick');
@@ -33,10 +35,9 @@ const CREATE_BAR = 5000;
 const DISPATCH_BAR = 5000;
 const LATE_BAR_MS = 20;
 const LATE_PER_S = 200; // under the queue's 500/s, so the rate limit delays none of them
-const QUEUES = 12; // 12 × Google's 500/s cap: the bar (5,000/s) is 10× one queue
-const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
-const URL_ = 'https://update-123456789012.us-central1.run.app/';
-const LOC = 'projects/demo-project/locations/us-central1';
+const QUEUES = BACKLOG_QUEUES;
+const SA = INVOKER_SA;
+const LOC = LOCATION;
 
 interface Target {
   server: Server;
@@ -65,25 +66,7 @@ async function target(): Promise<Target> {
   return t;
 }
 
-const config = (upstream: string) => ({
-  serviceAccounts: [{ name: 'tasks-invoker' }, { name: 'update-runtime' }],
-  services: [{ name: 'update', upstream, serviceAccount: 'update-runtime' }],
-  iam: { bindings: [{ resource: 'services/update', role: 'roles/run.invoker', members: [`serviceAccount:${SA}`] }] },
-  queues: [
-    { name: 'create-bench', rateLimits: { maxDispatchesPerSecond: 500 } },
-    ...Array.from({ length: QUEUES }, (_, i) => ({ name: `backlog-${i}`, rateLimits: { maxDispatchesPerSecond: 500, maxConcurrentDispatches: 1000 } })),
-    { name: 'late' },
-  ],
-});
-
-async function pool(n: number, inFlight: number, fn: (i: number) => Promise<unknown>): Promise<number> {
-  let next = 0;
-  const start = performance.now();
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (next < n) await fn(next++);
-  }));
-  return n / ((performance.now() - start) / 1000);
-}
+const config = (upstream: string) => backlogConfig(upstream, [{ name: 'create-bench', rateLimits: { maxDispatchesPerSecond: 500 } }, { name: 'late' }]);
 
 const pct = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -176,15 +159,14 @@ async function round(s: Setup, t: Target): Promise<RoundFigures> {
   await grpcClients[0]!.purgeQueue({ name: q });
 
   // Dispatch from a backlog: fill paused queues, resume all, time deliveries (OIDC via the front door).
-  for (let i = 0; i < QUEUES; i++) await grpcClients[0]!.pauseQueue({ name: `${LOC}/queues/backlog-${i}` });
-  const oidc = { httpRequest: { url: URL_, oidcToken: { serviceAccountEmail: SA } } };
-  await pool(DISPATCH_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: `${LOC}/queues/backlog-${i % QUEUES}`, task: oidc }));
+  for (let i = 0; i < QUEUES; i++) await grpcClients[0]!.pauseQueue({ name: backlogQueue(i) });
+  await pool(DISPATCH_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: backlogQueue(i % QUEUES), task: BACKLOG_TASK }));
   const before = t.count;
   t.tokens.clear();
   const done = new Promise<void>((resolve) => (t.onCount = () => t.count - before >= DISPATCH_N && resolve()));
   const start = performance.now();
   const d = await cpuPerTask(aps, DISPATCH_N, async () => {
-    for (let i = 0; i < QUEUES; i++) await grpcClients[0]!.resumeQueue({ name: `${LOC}/queues/backlog-${i}` });
+    for (let i = 0; i < QUEUES; i++) await grpcClients[0]!.resumeQueue({ name: backlogQueue(i) });
     await Promise.race([done, new Promise((r2) => setTimeout(r2, 120_000))]);
   });
   const secs = (performance.now() - start) / 1000;
