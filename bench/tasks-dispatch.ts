@@ -1,0 +1,168 @@
+// Cloud Tasks dispatch bench (not part of npm test): a backlog of --n tasks in 12 queues of 500/s each
+// (bench/lib/dispatch-backlog.ts), resumed at once and delivered with OIDC through the front door's checks to a
+// counting target in this process; the rate delivered and authplane's CPU per task, in interleaved rounds.
+// With --compare DIR (another checkout, built) that build runs beside this one and the rounds alternate
+// between the two (A B A B …, which goes first alternating too), so that a change is measured against its
+// base under the same machine load. With --postgres each build runs as two `authplane start` processes on a
+// fresh PostgreSQL database of its own, and the CPU per task is both processes' (not PostgreSQL's).
+//   node dist/bench/tasks-dispatch.js [--quick] [--rounds N] [--n TASKS] [--postgres] [--compare DIR]
+// Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR.
+// Everything talks to 127.0.0.1 only and stops by itself.
+import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CloudTasksClient } from '@google-cloud/tasks';
+import { grpc } from 'google-gax';
+import { testConfig } from '../test/support/authplane.js';
+import { cliMainOf, startCli, type StartedCli } from '../test/support/cli.js';
+import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
+import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
+import { cpuMs } from './lib/processes.js';
+import { pool } from './lib/pool.js';
+import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
+import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue } from './lib/dispatch-backlog.js';
+
+const { values: args } = parseArgs({
+  options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, n: { type: 'string' }, compare: { type: 'string' }, postgres: { type: 'boolean' } },
+});
+const ROUNDS = Number(args.rounds ?? (args.quick ? 2 : 5));
+const N = Number(args.n ?? (args.quick ? 4800 : 12000));
+const COMPARE = args.compare;
+const POSTGRES = args.postgres === true;
+const DELIVERY_TIMEOUT_MS = 120_000;
+
+/** The counting target: every request the front door passes on. */
+const target = { count: 0, onCount: undefined as (() => void) | undefined };
+const server = createServer((req, res) => {
+  target.count++;
+  req.resume();
+  res.writeHead(200).end();
+  target.onCount?.();
+});
+server.keepAliveTimeout = 60_000;
+
+interface Build {
+  label: string;
+  aps: StartedCli[];
+  gax: CloudTasksClient;
+  lean: LeanCreateTask[];
+  stop(): Promise<void>;
+}
+
+async function startBuild(label: string, upstream: string, cliMain?: string): Promise<Build> {
+  const dir = mkdtempSync(join(tmpdir(), 'authplane-bench-'));
+  const file = join(dir, 'authplane.yaml');
+  writeFileSync(file, JSON.stringify(testConfig(backlogConfig(upstream)), null, 2)); // JSON is YAML
+  const profile = process.env.AUTHPLANE_BENCH_PROFILE;
+  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
+  const databaseUrl = POSTGRES ? await freshDatabase() : undefined;
+  const aps: StartedCli[] = [];
+  for (let i = 0; i < (POSTGRES ? 2 : 1); i++) {
+    const cliArgs = ['--config', file, '--data', join(dir, `data-${i}`), ...(databaseUrl ? ['--database', databaseUrl] : [])];
+    aps.push(await startCli(cliArgs, { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs, ...(cliMain ? { cliMain } : {}) }));
+  }
+  const gax = new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(aps[0]!.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() });
+  const lean = aps.map((ap) => leanCreateTask(ap.url('grpc')));
+  return {
+    label,
+    aps,
+    gax,
+    lean,
+    async stop() {
+      for (const l of lean) l.close();
+      await gax.close();
+      for (const ap of aps) await ap.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+interface Figures {
+  /** Tasks delivered a second, from the resumes to the last delivery. */
+  rate: number;
+  /** authplane's CPU µs per task over that time. */
+  authplane: number;
+  /** This process's (the target's) CPU µs per task. */
+  target: number;
+}
+
+async function queuesEmpty(b: Build): Promise<boolean> {
+  for (let i = 0; i < BACKLOG_QUEUES; i++) {
+    const [tasks] = await b.gax.listTasks({ parent: backlogQueue(i), pageSize: 1 }, { autoPaginate: false });
+    if (tasks.length > 0) return false;
+  }
+  return true;
+}
+
+async function measure(b: Build, n: number): Promise<Figures> {
+  const queues = Array.from({ length: BACKLOG_QUEUES }, (_, i) => backlogQueue(i));
+  await Promise.all(queues.map((name) => b.gax.pauseQueue({ name })));
+  await pool(n, 64, (i) => b.lean[i % b.lean.length]!.create({ parent: queues[i % queues.length]!, task: BACKLOG_TASK }));
+  const before = target.count;
+  const delivered = new Promise<void>((resolve) => (target.onCount = () => target.count - before >= n && resolve()));
+  const pids = b.aps.map((ap) => ap.pid);
+  const ap0 = cpuMs(pids);
+  const me0 = process.cpuUsage();
+  const start = performance.now();
+  await Promise.all(queues.map((name) => b.gax.resumeQueue({ name })));
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([delivered, new Promise((r) => (timer = setTimeout(r, DELIVERY_TIMEOUT_MS)))]);
+  clearTimeout(timer);
+  const secs = (performance.now() - start) / 1000;
+  const me = process.cpuUsage(me0);
+  const authplane = ((cpuMs(pids) - ap0) * 1000) / n;
+  target.onCount = undefined;
+  const got = target.count - before;
+  if (got < n) console.log(`  (${b.label}: only ${got} of ${n} delivered within ${DELIVERY_TIMEOUT_MS / 1000} s)`);
+  // The next round starts once every outcome is written (no task left queued), not while they still are.
+  while (!(await queuesEmpty(b))) await new Promise((r) => setTimeout(r, 100));
+  return { rate: got / secs, authplane, target: (me.user + me.system) / n };
+}
+
+async function main(): Promise<void> {
+  const cap = BACKLOG_QUEUES * BACKLOG_RATE;
+  console.log(
+    `bench/tasks-dispatch: ${ROUNDS} rounds of ${N} tasks in ${BACKLOG_QUEUES} queues × ${BACKLOG_RATE}/s (cap ${cap}/s), ${POSTGRES ? 'PostgreSQL, two processes' : 'SQLite'}${COMPARE ? `, against ${COMPARE}` : ''}; ${new Date().toISOString()}`,
+  );
+  console.log(`machine before: ${machineLoad()}`);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const builds = [await startBuild('this build', upstream)];
+  try {
+    if (COMPARE) builds.push(await startBuild('compared build', upstream, cliMainOf(COMPARE)));
+    for (const b of builds) await measure(b, Math.min(N, 2400)); // warm-up: JIT, the token, the database's first pages
+    const results = new Map<string, Figures[]>(builds.map((b) => [b.label, []]));
+    for (let r = 0; r < ROUNDS; r++) {
+      const order = r % 2 ? [...builds].reverse() : builds;
+      for (const b of order) results.get(b.label)!.push(await measure(b, N));
+    }
+    console.log('\nmedian (lowest–highest) over the rounds');
+    for (const [label, fs] of results) {
+      console.log(
+        `${label.padEnd(16)} ${fmtSpread(spread(fs.map((f) => f.rate)), 0).padStart(20)} tasks/s   authplane ${fmtSpread(spread(fs.map((f) => f.authplane)), 0).padStart(16)} µs a task   target ${fmtSpread(spread(fs.map((f) => f.target)), 0)} µs`,
+      );
+    }
+    if (COMPARE) {
+      const [mine, theirs] = [results.get('this build')!, results.get('compared build')!];
+      console.log(`rate, this ÷ compared:                       ${fmtSpread(ratios(mine.map((f) => f.rate), theirs.map((f) => f.rate)))}`);
+      console.log(`authplane CPU per task, this ÷ compared:     ${fmtSpread(ratios(mine.map((f) => f.authplane), theirs.map((f) => f.authplane)))}`);
+    }
+  } finally {
+    for (const b of builds) await b.stop();
+    if (POSTGRES) await stopPostgres();
+    server.close();
+  }
+  console.log(`\nmachine after: ${machineLoad()}`);
+}
+
+main().then(
+  () => process.exit(0),
+  (e: unknown) => {
+    console.error(e);
+    process.exit(1);
+  },
+);
