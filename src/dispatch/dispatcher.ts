@@ -104,7 +104,8 @@ export class Dispatcher<W, C> {
   readonly tokens: DispatchTokens;
   private readonly wakes = new Map<string, LaneWake>();
   private readonly inFlight = new Set<Promise<void>>();
-  private pending: Array<Settled<C> & { lane: string }> = [];
+  /** Outcomes to write, each with its lane beside it (not spread into one object: docs/performance.md, "Object literals that begin with a spread"). */
+  private pending: Array<{ settled: Settled<C>; lane: string }> = [];
   private flushing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;
   private intervals: NodeJS.Timeout[] = [];
@@ -268,7 +269,7 @@ export class Dispatcher<W, C> {
   private record(item: W, o: AttemptOutcome): void {
     const settled = this.source.settle(item, o);
     requestLogFor(this.platform).record(attemptEntry(this.platform, this.source.product, settled.describe, o));
-    this.pending.push({ ...settled, lane: this.source.laneOf(item) });
+    this.pending.push({ settled, lane: this.source.laneOf(item) });
     this.scheduleFlush();
   }
 
@@ -292,7 +293,7 @@ export class Dispatcher<W, C> {
     this.pending = [];
     this.flushing = (async () => {
       try {
-        await this.source.complete(batch.map((s) => s.completion));
+        await this.source.complete(batch.map((p) => p.settled.completion));
       } catch (e) {
         // The leases will expire and the attempts run again: at-least-once, never lost.
         console.error(`authplane: ${this.source.product}: could not record ${batch.length} attempts:`, (e as Error).message);
@@ -300,9 +301,9 @@ export class Dispatcher<W, C> {
         this.flushing = undefined;
       }
       const touched = new Set<string>();
-      for (const s of batch) {
-        if (s.wake) this.wake(s.wake.lane, s.wake.at);
-        touched.add(s.lane);
+      for (const { settled, lane } of batch) {
+        if (settled.wake) this.wake(settled.wake.lane, settled.wake.at);
+        touched.add(lane);
       }
       for (const l of touched) if (this.wakes.get(l)?.saturated) this.wake(l);
     })();

@@ -111,7 +111,27 @@ export function attemptFromRow(r: Row): AttemptRecord {
 
 /** A new task's record, as inserted with sequence number `seq`. */
 export function newTaskRecord(t: NewTask, seq: number): TaskRecord {
-  return { ...t, seq, dispatchCount: 0, responseCount: 0, executionCount: 0, firstAttemptAt: null, lastAttempt: null, state: 'queued', leaseId: null, nextAt: t.scheduleTime, finishedAt: null };
+  // Field by field: a literal that begins with a spread costs 1.2–2.6 µs for each property it adds on Node 20
+  // (docs/performance.md, "Object literals that begin with a spread"): 13–25 µs a create here.
+  return {
+    seq,
+    queue: t.queue,
+    id: t.id,
+    named: t.named,
+    httpRequest: t.httpRequest,
+    scheduleTime: t.scheduleTime,
+    createTime: t.createTime,
+    dispatchDeadlineMs: t.dispatchDeadlineMs,
+    dispatchCount: 0,
+    responseCount: 0,
+    executionCount: 0,
+    firstAttemptAt: null,
+    lastAttempt: null,
+    state: 'queued',
+    leaseId: null,
+    nextAt: t.scheduleTime,
+    finishedAt: null,
+  };
 }
 
 /** Whether `existing` still holds its name: queued, or a tombstone younger than the reuse window. */

@@ -133,8 +133,14 @@ export class TasksSource implements DispatchSource<ClaimedTask, Completion> {
         responseCount: task.responseCount + (responded ? 1 : 0),
         executionCount: task.executionCount + (responded && o.httpStatus! < 500 ? 1 : 0),
         lastAttempt,
+        // Field by field: a literal that begins with a spread costs 1.2–2.6 µs for each property it adds on Node 20
+        // (docs/performance.md, "Object literals that begin with a spread"): 14–20 µs a task here.
         attempt: {
-          ...lastAttempt,
+          scheduleTime: lastAttempt.scheduleTime,
+          dispatchTime: lastAttempt.dispatchTime,
+          responseTime: lastAttempt.responseTime,
+          httpStatus: lastAttempt.httpStatus,
+          error: lastAttempt.error,
           taskSeq: task.seq,
           queue: queue.id,
           taskId: task.id,
