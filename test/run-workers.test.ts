@@ -1,8 +1,9 @@
 // server.workers: front doors served by several worker processes of one `authplane start` (the real CLI, on
-// SQLite): requests are spread over the workers and every one is in the request log; an IAM change and a
-// service setting changed through the Admin API are enforced by every worker once answered; a supervised command behind them is restarted; IAP's checks run for
-// requests that reach a worker; Cloud Tasks still delivers; workers die with the primary; a port in use stops
-// the start naming the setting.
+// SQLite): requests are spread over the workers and every one is in the request log; workers that die are
+// replaced, and a replacement that cannot take its door's port is tried again until it can; an IAM change and a
+// service setting changed through the Admin API are enforced by every worker once answered; a supervised
+// command behind them is restarted; IAP's checks run for requests that reach a worker; Cloud Tasks still
+// delivers; workers die with the primary; a port in use stops the start naming the setting.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
@@ -159,6 +160,37 @@ describe('front doors in worker processes (server.workers: 2)', () => {
     // Both at once: the shared sockets close with their last worker, and the next workers listen on the same ports.
     await killAndWait(descendants(ap.pid, 'worker-main.js'), []);
     assert.deepEqual(['update', 'echo', 'gated'].map((s) => ap.url(`front door ${s}`)), doors);
+  });
+
+  test('a worker that cannot start again (its door\'s port taken meanwhile) is started again until it can', async () => {
+    const door = ap.url('front door update');
+    const { hostname, port } = new URL(door);
+    const stderrBefore = ap.stderr().length;
+    for (const pid of descendants(ap.pid, 'worker-main.js')) process.kill(pid, 'SIGKILL');
+    // The door's shared socket closes with its last worker: another process takes the port before the
+    // replacements listen on it, so their start fails.
+    let blocker: Server | undefined;
+    await waitFor(
+      'the door\'s port free to take',
+      () =>
+        new Promise<boolean>((resolve) => {
+          const s = createServer();
+          s.once('error', () => resolve(false));
+          s.listen(Number(port), hostname, () => resolve(Boolean((blocker = s))));
+        }),
+      { every: 2 },
+    );
+    try {
+      await waitFor('a replacement that could not listen', () => /front-door worker \d.*already in use \(EADDRINUSE\)/.test(ap.stderr().slice(stderrBefore)));
+    } finally {
+      await new Promise((r) => blocker!.close(r));
+    }
+    // Once the port is free again, the next attempt listens on it: the door answers where it did.
+    await waitFor('two workers answering on the door\'s port again', async () => {
+      if (descendants(ap.pid, 'worker-main.js').length !== 2) return false;
+      return (await get(`${door}/after-blocked`).catch(() => undefined))?.status === 403;
+    });
+    assert.equal(ap.url('front door update'), door);
   });
 
   test('an IAM grant is enforced by every worker as soon as setIamPolicy answers', async () => {

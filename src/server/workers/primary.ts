@@ -144,19 +144,24 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
         reject(new StartupError('server.workers', `front-door worker ${index} exited (${signal ?? `code ${code}`}) before it served`, 'look at its output above; server.workers: 1 serves the front doors in this process'));
         const served = running.get(index) === r;
         if (served) running.delete(index);
-        if (served && !stopping) respawn(index, code, signal);
+        if (served && !stopping) respawn(index, `exited (${signal ?? `code ${code}`})`);
       });
     });
   };
 
-  // A worker that dies after start is replaced, with a growing pause if it keeps dying.
+  // A worker that dies after start is replaced, with a growing pause if it keeps dying. So is a replacement that
+  // cannot start: when every worker died at once, the doors' shared sockets closed with them, and another process
+  // may hold a door's port until it lets go; the door must come back then, not stay without workers.
   const backoff = new Map<number, number>();
-  const respawn = (index: number, code: number | null, signal: string | null): void => {
+  const respawn = (index: number, why: string): void => {
     const wait = Math.min((backoff.get(index) ?? 50) * 2, 10_000);
     backoff.set(index, wait);
-    console.error(`authplane: front-door worker ${index} exited (${signal ?? `code ${code}`}); starting it again in ${wait} ms`);
+    console.error(`authplane: front-door worker ${index} ${why}; starting it again in ${wait} ms`);
     setTimeout(() => {
-      if (!stopping) fork(index).catch((e: unknown) => console.error(`authplane: front-door worker ${index}:`, (e as Error).message));
+      if (stopping) return;
+      fork(index).catch((e: unknown) => {
+        if (!stopping) respawn(index, `could not start: ${(e as Error).message}`);
+      });
     }, wait).unref();
   };
 
