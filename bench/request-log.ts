@@ -16,12 +16,13 @@ import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { FLUSH_CHUNK, type RequestLog, type RequestLogEntry, type TokenSummary } from '../src/observe/request-log.js';
 import { fmtSpread, interleaved, machineLoad, ratios, spread } from './lib/rounds.js';
+import { positiveInteger } from './lib/args.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, entries: { type: 'string' }, compare: { type: 'string' } },
 });
-const ROUNDS = Number(args.rounds ?? (args.quick ? 10 : 30));
-const ENTRIES = Number(args.entries ?? 1000);
+const ROUNDS = positiveInteger('--rounds', args.rounds, args.quick ? 10 : 30);
+const ENTRIES = positiveInteger('--entries', args.entries, 1000);
 const COMPARE = args.compare;
 /** Entries serialised per turn of the event loop, as the log's timer does (both builds are driven alike). */
 const PER_TURN = FLUSH_CHUNK;

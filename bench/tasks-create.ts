@@ -11,33 +11,30 @@
 // Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR, and
 // AUTHPLANE_BENCH_NODE_ARGS="--flag …" to start this build's authplane with more Node flags (a GC setting, say).
 import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
-import { testConfig } from '../test/support/authplane.js';
-import { cliMainOf, startCli, type StartedCli } from '../test/support/cli.js';
+import { cliMainOf, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
 import { pool } from './lib/pool.js';
+import { positiveInteger } from './lib/args.js';
+import { startInstances } from './lib/instances.js';
+import { INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
 import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, n: { type: 'string' }, compare: { type: 'string' }, together: { type: 'boolean' }, postgres: { type: 'boolean' } },
 });
-const ROUNDS = Number(args.rounds ?? (args.quick ? 3 : 5));
-const N = Number(args.n ?? (args.quick ? 2000 : 4000));
+const ROUNDS = positiveInteger('--rounds', args.rounds, args.quick ? 3 : 5);
+const N = positiveInteger('--n', args.n, args.quick ? 2000 : 4000);
 const COMPARE = args.compare;
 const TOGETHER = args.together === true;
 const POSTGRES = args.postgres === true;
-const LOC = 'projects/demo-project/locations/us-central1';
-const QUEUE = `${LOC}/queues/create-bench`;
-const SA = 'tasks-invoker@demo-project.iam.gserviceaccount.com';
+const QUEUE = `${LOCATION}/queues/create-bench`;
 // The task of bench/tasks.ts's create phase (the queue is paused: nothing is dispatched).
-const TASK = { httpRequest: { url: 'http://127.0.0.1:9/sink', oidcToken: { serviceAccountEmail: SA } } };
+const TASK = { httpRequest: { url: 'http://127.0.0.1:9/sink', oidcToken: { serviceAccountEmail: INVOKER_SA } } };
 
 interface Build {
   label: string;
@@ -49,23 +46,13 @@ interface Build {
 }
 
 async function startBuild(label: string, cliMain?: string): Promise<Build> {
-  const dir = mkdtempSync(join(tmpdir(), 'authplane-bench-'));
-  const file = join(dir, 'authplane.yaml');
   const config = { serviceAccounts: [{ name: 'tasks-invoker' }], queues: [{ name: 'create-bench' }] };
-  writeFileSync(file, JSON.stringify(testConfig(config), null, 2)); // JSON is YAML
-  const profile = process.env.AUTHPLANE_BENCH_PROFILE;
-  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  if (!cliMain && process.env.AUTHPLANE_BENCH_NODE_ARGS) nodeArgs.push(...process.env.AUTHPLANE_BENCH_NODE_ARGS.split(' ').filter(Boolean));
   const databaseUrl = POSTGRES ? await freshDatabase() : undefined;
-  const aps: StartedCli[] = [];
-  for (let i = 0; i < (POSTGRES ? 2 : 1); i++) {
-    const args = ['--config', file, '--data', join(dir, `data-${i}`), ...(databaseUrl ? ['--database', databaseUrl] : [])];
-    aps.push(await startCli(args, { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs, ...(cliMain ? { cliMain } : {}) }));
-  }
+  const instances = await startInstances(config, { processes: POSTGRES ? 2 : 1, ...(databaseUrl ? { databaseUrl } : {}), ...(cliMain ? { cliMain } : {}) });
+  const { aps } = instances;
   const gax = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(ap.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() }));
-  await gax[0]!.pauseQueue({ name: QUEUE });
   const lean = aps.map((ap) => leanCreateTask(ap.url('grpc')));
-  return {
+  const build: Build = {
     label,
     aps,
     gax,
@@ -73,10 +60,16 @@ async function startBuild(label: string, cliMain?: string): Promise<Build> {
     async stop() {
       for (const l of lean) l.close();
       for (const g of gax) await g.close();
-      for (const ap of aps) await ap.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await instances.stop();
     },
   };
+  try {
+    await gax[0]!.pauseQueue({ name: QUEUE });
+  } catch (e) {
+    await build.stop();
+    throw e;
+  }
+  return build;
 }
 
 interface Figures {
@@ -103,9 +96,10 @@ async function measure(b: Build, client: 'gax' | 'lean'): Promise<Figures> {
 async function main(): Promise<void> {
   console.log(`bench/tasks-create: ${ROUNDS} rounds of ${N} creates, 64 in flight, ${POSTGRES ? 'PostgreSQL, two processes' : 'SQLite'}${COMPARE ? `, against ${COMPARE}${TOGETHER ? ' (both at once)' : ''}` : ''}; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
-  const builds = [await startBuild('this build')];
-  if (COMPARE) builds.push(await startBuild('compared build', cliMainOf(COMPARE)));
+  const builds: Build[] = [];
   try {
+    builds.push(await startBuild('this build'));
+    if (COMPARE) builds.push(await startBuild('compared build', cliMainOf(COMPARE)));
     for (const b of builds) await measure(b, 'gax'); // warm-up: JIT, the descriptors, the first pages of the database
     const results = new Map<string, Figures[]>();
     for (let r = 0; r < ROUNDS; r++) {

@@ -6,34 +6,35 @@
 // base under the same machine load. With --postgres each build runs as two `authplane start` processes on a
 // fresh PostgreSQL database of its own, and the CPU per task is both processes' (not PostgreSQL's).
 //   node dist/bench/tasks-dispatch.js [--quick] [--rounds N] [--n TASKS] [--postgres] [--compare DIR]
-// Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR.
+// Set AUTHPLANE_BENCH_PROFILE=DIR to write a CPU profile of each authplane process into DIR, and
+// AUTHPLANE_BENCH_NODE_ARGS="--flag …" to start this build's authplane with more Node flags.
 // Everything talks to 127.0.0.1 only and stops by itself.
 import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
-import { testConfig } from '../test/support/authplane.js';
-import { cliMainOf, startCli, type StartedCli } from '../test/support/cli.js';
+import { cliMainOf, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
 import { pool } from './lib/pool.js';
+import { positiveInteger } from './lib/args.js';
+import { startInstances } from './lib/instances.js';
 import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
 import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue } from './lib/dispatch-backlog.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, n: { type: 'string' }, compare: { type: 'string' }, postgres: { type: 'boolean' } },
 });
-const ROUNDS = Number(args.rounds ?? (args.quick ? 2 : 5));
-const N = Number(args.n ?? (args.quick ? 4800 : 12000));
+const ROUNDS = positiveInteger('--rounds', args.rounds, args.quick ? 2 : 5);
+const N = positiveInteger('--n', args.n, args.quick ? 4800 : 12000);
 const COMPARE = args.compare;
 const POSTGRES = args.postgres === true;
 const DELIVERY_TIMEOUT_MS = 120_000;
+/** How long the outcomes of a round may take to be written once every task was delivered. */
+const DRAIN_TIMEOUT_MS = 30_000;
 
 /** The counting target: every request the front door passes on. */
 const target = { count: 0, onCount: undefined as (() => void) | undefined };
@@ -54,17 +55,9 @@ interface Build {
 }
 
 async function startBuild(label: string, upstream: string, cliMain?: string): Promise<Build> {
-  const dir = mkdtempSync(join(tmpdir(), 'authplane-bench-'));
-  const file = join(dir, 'authplane.yaml');
-  writeFileSync(file, JSON.stringify(testConfig(backlogConfig(upstream)), null, 2)); // JSON is YAML
-  const profile = process.env.AUTHPLANE_BENCH_PROFILE;
-  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
   const databaseUrl = POSTGRES ? await freshDatabase() : undefined;
-  const aps: StartedCli[] = [];
-  for (let i = 0; i < (POSTGRES ? 2 : 1); i++) {
-    const cliArgs = ['--config', file, '--data', join(dir, `data-${i}`), ...(databaseUrl ? ['--database', databaseUrl] : [])];
-    aps.push(await startCli(cliArgs, { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs, ...(cliMain ? { cliMain } : {}) }));
-  }
+  const instances = await startInstances(backlogConfig(upstream), { processes: POSTGRES ? 2 : 1, ...(databaseUrl ? { databaseUrl } : {}), ...(cliMain ? { cliMain } : {}) });
+  const { aps } = instances;
   const gax = new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(aps[0]!.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() });
   const lean = aps.map((ap) => leanCreateTask(ap.url('grpc')));
   return {
@@ -75,8 +68,7 @@ async function startBuild(label: string, upstream: string, cliMain?: string): Pr
     async stop() {
       for (const l of lean) l.close();
       await gax.close();
-      for (const ap of aps) await ap.stop();
-      rmSync(dir, { recursive: true, force: true });
+      await instances.stop();
     },
   };
 }
@@ -117,10 +109,15 @@ async function measure(b: Build, n: number): Promise<Figures> {
   const authplane = ((cpuMs(pids) - ap0) * 1000) / n;
   target.onCount = undefined;
   const got = target.count - before;
-  if (got < n) console.log(`  (${b.label}: only ${got} of ${n} delivered within ${DELIVERY_TIMEOUT_MS / 1000} s)`);
+  // A round that did not deliver everything measured something else (refusals, retries): the run stops.
+  if (got < n) throw new Error(`${b.label}: only ${got} of ${n} tasks delivered within ${DELIVERY_TIMEOUT_MS / 1000} s`);
   // The next round starts once every outcome is written (no task left queued), not while they still are.
-  while (!(await queuesEmpty(b))) await new Promise((r) => setTimeout(r, 100));
-  return { rate: got / secs, authplane, target: (me.user + me.system) / n };
+  const drainBy = performance.now() + DRAIN_TIMEOUT_MS;
+  while (!(await queuesEmpty(b))) {
+    if (performance.now() > drainBy) throw new Error(`${b.label}: tasks still queued ${DRAIN_TIMEOUT_MS / 1000} s after all ${n} were delivered`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return { rate: n / secs, authplane, target: (me.user + me.system) / n };
 }
 
 async function main(): Promise<void> {
@@ -131,8 +128,9 @@ async function main(): Promise<void> {
   console.log(`machine before: ${machineLoad()}`);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const builds = [await startBuild('this build', upstream)];
+  const builds: Build[] = [];
   try {
+    builds.push(await startBuild('this build', upstream));
     if (COMPARE) builds.push(await startBuild('compared build', upstream, cliMainOf(COMPARE)));
     for (const b of builds) await measure(b, Math.min(N, 2400)); // warm-up: JIT, the token, the database's first pages
     const results = new Map<string, Figures[]>(builds.map((b) => [b.label, []]));

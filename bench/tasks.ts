@@ -11,18 +11,15 @@
 import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
-import { testConfig } from '../test/support/authplane.js';
-import { startCli, type StartedCli } from '../test/support/cli.js';
+import type { StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
 import { busiestOthers, cpuByProcess, cpuMs, topByName } from './lib/processes.js';
 import { pool } from './lib/pool.js';
-import { BACKLOG_QUEUES, BACKLOG_TASK, backlogConfig, backlogQueue, INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
+import { startInstances } from './lib/instances.js';
+import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue, INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
 import { leanCreateTask } from './lib/lean-tasks-client.js';
 
 const quick = process.argv.includes('--quick');
@@ -34,10 +31,7 @@ const LATE_N = quick ? 200 : 600;
 const CREATE_BAR = 5000;
 const DISPATCH_BAR = 5000;
 const LATE_BAR_MS = 20;
-const LATE_PER_S = 200; // under the queue's 500/s, so the rate limit delays none of them
-const QUEUES = BACKLOG_QUEUES;
-const SA = INVOKER_SA;
-const LOC = LOCATION;
+const LATE_PER_S = 200; // under the queue's 500/s (Google's default), so the rate limit delays none of them
 
 interface Target {
   server: Server;
@@ -84,29 +78,6 @@ async function cpuPerTask<T>(aps: StartedCli[], n: number, phase: () => Promise<
   return { result, cpu: { authplane: ((cpuMs(pids) - ap0) * 1000) / n, client: (me.user + me.system) / n } };
 }
 
-/** `authplane start` as `n` child processes on one config (and one database when given). */
-async function startInstances(n: number, t: Target, databaseUrl?: string): Promise<{ instances: StartedCli[]; stop(): Promise<void> }> {
-  const dir = mkdtempSync(join(tmpdir(), 'authplane-bench-'));
-  const file = join(dir, 'authplane.yaml');
-  writeFileSync(file, JSON.stringify(testConfig(config(t.url)), null, 2)); // JSON is YAML
-  const profile = process.env.AUTHPLANE_BENCH_PROFILE;
-  const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profile}`] : [];
-  const instances: StartedCli[] = [];
-  const stop = async () => {
-    for (const i of instances) await i.stop();
-    rmSync(dir, { recursive: true, force: true });
-  };
-  try {
-    for (let i = 0; i < n; i++) {
-      instances.push(await startCli(['--config', file, '--data', join(dir, `data-${i}`), ...(databaseUrl ? ['--database', databaseUrl] : [])], { env: { AUTHPLANE_DATABASE_URL: '' }, nodeArgs }));
-    }
-  } catch (e) {
-    await stop();
-    throw e;
-  }
-  return { instances, stop };
-}
-
 interface Cpu {
   authplane: number;
   client: number;
@@ -148,9 +119,9 @@ async function round(s: Setup, t: Target): Promise<RoundFigures> {
   const sink = `${t.url}/sink`;
 
   // Create rate: paused queue so dispatch does not compete.
-  const q = `${LOC}/queues/create-bench`;
+  const q = `${LOCATION}/queues/create-bench`;
   await grpcClients[0]!.pauseQueue({ name: q });
-  const task = { httpRequest: { url: sink, oidcToken: { serviceAccountEmail: SA } } };
+  const task = { httpRequest: { url: sink, oidcToken: { serviceAccountEmail: INVOKER_SA } } };
   const g = await cpuPerTask(aps, CREATE_N, () => pool(CREATE_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: q, task })));
   const leanClients = aps.map((ap) => leanCreateTask(ap.url('grpc')));
   const l = await cpuPerTask(aps, CREATE_N, () => pool(CREATE_N, 64, (i) => leanClients[i % aps.length]!.create({ parent: q, task })));
@@ -159,14 +130,14 @@ async function round(s: Setup, t: Target): Promise<RoundFigures> {
   await grpcClients[0]!.purgeQueue({ name: q });
 
   // Dispatch from a backlog: fill paused queues, resume all, time deliveries (OIDC via the front door).
-  for (let i = 0; i < QUEUES; i++) await grpcClients[0]!.pauseQueue({ name: backlogQueue(i) });
-  await pool(DISPATCH_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: backlogQueue(i % QUEUES), task: BACKLOG_TASK }));
+  for (let i = 0; i < BACKLOG_QUEUES; i++) await grpcClients[0]!.pauseQueue({ name: backlogQueue(i) });
+  await pool(DISPATCH_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: backlogQueue(i % BACKLOG_QUEUES), task: BACKLOG_TASK }));
   const before = t.count;
   t.tokens.clear();
   const done = new Promise<void>((resolve) => (t.onCount = () => t.count - before >= DISPATCH_N && resolve()));
   const start = performance.now();
   const d = await cpuPerTask(aps, DISPATCH_N, async () => {
-    for (let i = 0; i < QUEUES; i++) await grpcClients[0]!.resumeQueue({ name: backlogQueue(i) });
+    for (let i = 0; i < BACKLOG_QUEUES; i++) await grpcClients[0]!.resumeQueue({ name: backlogQueue(i) });
     await Promise.race([done, new Promise((r2) => setTimeout(r2, 120_000))]);
   });
   const secs = (performance.now() - start) / 1000;
@@ -180,7 +151,7 @@ async function round(s: Setup, t: Target): Promise<RoundFigures> {
   const createdBy = Date.now();
   await pool(LATE_N, 16, (i) => {
     const at = base + Math.floor((i * 1000) / LATE_PER_S);
-    return grpcClients[i % aps.length]!.createTask({ parent: `${LOC}/queues/late`, task: { scheduleTime: { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 }, httpRequest: { url: `${t.url}/late` } } });
+    return grpcClients[i % aps.length]!.createTask({ parent: `${LOCATION}/queues/late`, task: { scheduleTime: { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 }, httpRequest: { url: `${t.url}/late` } } });
   });
   const createMs = Date.now() - createdBy;
   if (createMs > lead) console.log(`  (${s.label}: creating the ${LATE_N} scheduled tasks took ${createMs} ms, past the first one's time: lateness includes that)`);
@@ -220,7 +191,7 @@ function report(s: Setup, rs: RoundFigures[]): void {
   line(`create over gRPC, 64 in flight${perProcess}`, (r) => r.createGax, CREATE_BAR, true, 'tasks/s', (r) => r.cpu.createGax);
   line('create over gRPC, lean client', (r) => r.createLean, CREATE_BAR, true, 'tasks/s', (r) => r.cpu.createLean);
   line('create over REST, 64 in flight', (r) => r.createRest, CREATE_BAR, true, 'tasks/s', (r) => r.cpu.createRest);
-  line(`dispatch from backlog, OIDC → 2xx`, (r) => r.dispatch, DISPATCH_BAR, true, `tasks/s (${QUEUES} queues × 500/s)`, (r) => r.cpu.dispatch);
+  line(`dispatch from backlog, OIDC → 2xx`, (r) => r.dispatch, DISPATCH_BAR, true, `tasks/s (${BACKLOG_QUEUES} queues × ${BACKLOG_RATE}/s)`, (r) => r.cpu.dispatch);
   console.log(`  distinct ID tokens at the target per round: ${rs.map((r) => r.tokensSeen).join(', ')} (minted once per process, SA and audience, then reused)`);
   line('scheduled lateness p50', (r) => r.lateP50, LATE_BAR_MS, false, 'ms');
   line('scheduled lateness p99', (r) => r.lateP99, LATE_BAR_MS, false, 'ms');
@@ -241,15 +212,15 @@ async function main(): Promise<void> {
   const t = await target();
   const stops: (() => Promise<void>)[] = [];
   try {
-    const sqlite = await startInstances(1, t);
+    const sqlite = await startInstances(config(t.url), { processes: 1 });
     stops.push(sqlite.stop);
-    const setups = [setupOf('SQLite, one process', sqlite.instances)];
+    const setups = [setupOf('SQLite, one process', sqlite.aps)];
     if (!sqliteOnly) {
       const databaseUrl = await freshDatabase();
       stops.push(stopPostgres);
-      const pg = await startInstances(2, t, databaseUrl);
+      const pg = await startInstances(config(t.url), { processes: 2, databaseUrl });
       stops.push(pg.stop);
-      setups.push(setupOf('PostgreSQL, two processes', pg.instances));
+      setups.push(setupOf('PostgreSQL, two processes', pg.aps));
     }
     const results = new Map<Setup, RoundFigures[]>(setups.map((s) => [s, []]));
     for (let r = 0; r < ROUNDS; r++) for (const s of setups) results.get(s)!.push(await round(s, t));

@@ -1,5 +1,5 @@
-// What bench/tasks.ts and bench/tasks-dispatch.ts dispatch: a backlog in QUEUES queues of Google's 500/s cap,
-// each task an OIDC-authenticated POST to the Cloud Run service `update`, which the front door checks
+// What bench/tasks.ts and bench/tasks-dispatch.ts dispatch: a backlog in BACKLOG_QUEUES queues of Google's
+// 500/s cap, each task an OIDC-authenticated POST to the Cloud Run service `update`, which the front door checks
 // (roles/run.invoker) and passes to a counting target in the bench's own process.
 
 export const BACKLOG_QUEUES = 12; // 12 × Google's 500/s cap: the bar (5,000/s) is 10× one queue
