@@ -104,7 +104,10 @@ export class Dispatcher<W, C> {
   readonly tokens: DispatchTokens;
   private readonly wakes = new Map<string, LaneWake>();
   private readonly inFlight = new Set<Promise<void>>();
-  /** Outcomes to write, each with its lane beside it (not spread into one object: docs/performance.md, "Object literals that begin with a spread"). */
+  /**
+   * Outcomes to write, each with its lane beside it, not spread into one object (docs/performance.md, "Object
+   * literals that begin with a spread").
+   */
   private pending: Array<{ settled: Settled<C>; lane: string }> = [];
   private flushing: Promise<void> | undefined;
   private flushTimer: NodeJS.Timeout | undefined;

@@ -5,6 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { json, numOrNull, type Row } from './core-rows.js';
 import { attemptFieldsFromRow } from './dispatch-attempts.js';
 import type { AttemptRecord, Claim, Completion, NewTask, QueueRecord, TaskRecord, TaskState } from './task-store.js';
+import type { AllOf } from '../lib/all-of.js';
 
 
 export function queueFromRow(r: Row): QueueRecord {
@@ -131,7 +132,7 @@ export function newTaskRecord(t: NewTask, seq: number): TaskRecord {
     leaseId: null,
     nextAt: t.scheduleTime,
     finishedAt: null,
-  };
+  } satisfies AllOf<TaskRecord>;
 }
 
 /** Whether `existing` still holds its name: queued, or a tombstone younger than the reuse window. */

@@ -7,7 +7,8 @@ import type { DispatchSource, LaneClaim, LaneStatus, Settled } from '../dispatch
 import type { AttemptOutcome, HttpAttemptRequest } from '../dispatch/http-attempt.js';
 import type { AttemptPreview } from '../dispatch/attempt-preview.js';
 import type { Platform } from '../platform.js';
-import type { Completion, QueueNews, QueueRecord, TaskRecord } from '../store/task-store.js';
+import type { AttemptRecord, Completion, QueueNews, QueueRecord, TaskRecord } from '../store/task-store.js';
+import type { AllOf } from '../lib/all-of.js';
 import { targetToken } from '../dispatch/http-target.js';
 import { taskName } from './names.js';
 import { nextDelayMs, retriesExhausted, retryAfterMs } from './retry.js';
@@ -149,7 +150,7 @@ export class TasksSource implements DispatchSource<ClaimedTask, Completion> {
           denial: o.denial,
           frontDoorRequestId: o.frontDoorRequestId,
           worker: this.worker,
-        },
+        } satisfies AllOf<AttemptRecord>,
       },
       ...(outcome === 'retry' ? { wake: { lane: queue.id, at: nextAt } } : {}),
       describe: {
