@@ -112,8 +112,8 @@ export function attemptFromRow(r: Row): AttemptRecord {
 
 /** A new task's record, as inserted with sequence number `seq`. */
 export function newTaskRecord(t: NewTask, seq: number): TaskRecord {
-  // Field by field: a literal that begins with a spread costs 1.2–2.6 µs for each property it adds on Node 20
-  // (docs/performance.md, "Object literals that begin with a spread"): 13–25 µs a create here.
+  // Field by field: on Node 20 a literal that begins with a spread takes V8's slow path for each property it
+  // adds (docs/performance.md, "Object literals that begin with a spread").
   return {
     seq,
     queue: t.queue,
