@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { testConfig } from '../test/support/authplane.js';
 import { startCli, type StartedCli } from '../test/support/cli.js';
 import { machineLoad } from './lib/rounds.js';
+import { runMain } from './lib/run-main.js';
 
 const quick = process.argv.includes('--quick');
 const MESSAGES = quick ? 3000 : 12000;
@@ -122,10 +123,4 @@ async function main(): Promise<void> {
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

@@ -14,6 +14,7 @@ import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { schedulerDispatcher } from '../src/scheduler/product.js';
 import { SCHEDULER_LANE } from '../src/scheduler/dispatch-source.js';
 import { machineLoad } from './lib/rounds.js';
+import { runMain } from './lib/run-main.js';
 
 const quick = process.argv.includes('--quick');
 const sqliteOnly = process.argv.includes('--sqlite-only');
@@ -116,10 +117,4 @@ async function main(): Promise<void> {
   await stopPostgres();
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

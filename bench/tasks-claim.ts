@@ -16,6 +16,7 @@ import type { Row } from '../src/store/core-rows.js';
 import type { Claim, TaskRecord } from '../src/store/task-store.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, interleaved, machineLoad, spread } from './lib/rounds.js';
+import { runMain } from './lib/run-main.js';
 
 const quick = process.argv.includes('--quick');
 const ROUNDS = quick ? 3 : 7;
@@ -120,10 +121,4 @@ async function main(): Promise<void> {
   console.log(`machine after: ${machineLoad()}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

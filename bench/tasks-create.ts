@@ -23,6 +23,7 @@ import { positiveInteger } from './lib/args.js';
 import { startInstances } from './lib/instances.js';
 import { INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
 import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
+import { runMain } from './lib/run-main.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, n: { type: 'string' }, compare: { type: 'string' }, together: { type: 'boolean' }, postgres: { type: 'boolean' } },
@@ -133,10 +134,4 @@ async function main(): Promise<void> {
   console.log(`\nmachine after: ${machineLoad()}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

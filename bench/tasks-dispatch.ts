@@ -24,6 +24,7 @@ import { positiveInteger } from './lib/args.js';
 import { startInstances } from './lib/instances.js';
 import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
 import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue } from './lib/dispatch-backlog.js';
+import { runMain } from './lib/run-main.js';
 
 const { values: args } = parseArgs({
   options: { quick: { type: 'boolean' }, rounds: { type: 'string' }, n: { type: 'string' }, compare: { type: 'string' }, postgres: { type: 'boolean' } },
@@ -157,10 +158,4 @@ async function main(): Promise<void> {
   console.log(`\nmachine after: ${machineLoad()}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);

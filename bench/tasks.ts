@@ -21,6 +21,7 @@ import { pool } from './lib/pool.js';
 import { startInstances } from './lib/instances.js';
 import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue, INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
 import { leanCreateTask } from './lib/lean-tasks-client.js';
+import { runMain } from './lib/run-main.js';
 
 const quick = process.argv.includes('--quick');
 const sqliteOnly = process.argv.includes('--sqlite-only');
@@ -234,10 +235,4 @@ async function main(): Promise<void> {
   console.log(`\nmachine after: ${machineLoad()}`);
 }
 
-main().then(
-  () => process.exit(0),
-  (e: unknown) => {
-    console.error(e);
-    process.exit(1);
-  },
-);
+runMain(main);
