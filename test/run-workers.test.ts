@@ -185,10 +185,18 @@ describe('front doors in worker processes (server.workers: 2)', () => {
     } finally {
       await new Promise((r) => blocker!.close(r));
     }
-    // Once the port is free again, the next attempt listens on it: the door answers where it did.
-    await waitFor('two workers answering on the door\'s port again', async () => {
+    // Once the port is free again, the next attempts listen on it: the door answers where it did, from both
+    // workers (new connections go to each in turn), before the next test changes what they enforce.
+    await waitFor('both workers answering on the door\'s port again', async () => {
       if (descendants(ap.pid, 'worker-main.js').length !== 2) return false;
-      return (await get(`${door}/after-blocked`).catch(() => undefined))?.status === 403;
+      const workers = new Set<string>();
+      for (let i = 0; i < 12; i++) {
+        const r = await get(`${door}/after-blocked`).catch(() => undefined);
+        if (r?.status !== 403) return false;
+        const id = String(r.headers['x-authplane-request-id']);
+        workers.add(id.slice(0, id.lastIndexOf('-')));
+      }
+      return workers.size === 2;
     });
     assert.equal(ap.url('front door update'), door);
   });

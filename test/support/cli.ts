@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
 /** How long a CLI child may take to exit (runCli) or to be ready (startCli): it bounds a failure, so it is generous. */
@@ -147,24 +147,45 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * `n` distinct ports that were free a moment ago: all held open together while they are picked (one at a
- * time, the system may hand the same port out twice).
+ * `n` distinct ports that were free a moment ago, all held open together while they are picked. They come from
+ * below the system's ephemeral range (/proc/sys/net/ipv4/ip_local_port_range): a port from that range, once let
+ * go, can be handed at once to any other process's listen(0) or outgoing connection (the other tests run
+ * beside this one), and the config that names it then fails to start with EADDRINUSE. Below it, only another
+ * explicit bind can take it.
  */
 export async function freePorts(n: number): Promise<number[]> {
-  const servers = await Promise.all(
-    Array.from(
-      { length: n },
-      () =>
-        new Promise<ReturnType<typeof createServer>>((resolve, reject) => {
-          const s = createServer();
-          s.on('error', reject);
-          s.listen(0, '127.0.0.1', () => resolve(s));
-        }),
-    ),
-  );
-  const ports = servers.map((s) => (s.address() as { port: number }).port);
-  await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  return ports;
+  const below = ephemeralLow();
+  const servers: Server[] = [];
+  try {
+    for (let tries = 0; servers.length < n; tries++) {
+      if (tries === 1000) throw new Error(`no ${n} free ports between ${FIXED_PORTS_FROM} and ${below} in 1000 tries`);
+      const port = FIXED_PORTS_FROM + Math.floor(Math.random() * (below - FIXED_PORTS_FROM));
+      if (servers.some((s) => (s.address() as AddressInfo).port === port)) continue;
+      const s = await new Promise<Server | undefined>((resolve) => {
+        const server = createServer();
+        server.once('error', () => resolve(undefined));
+        server.listen(port, '127.0.0.1', () => resolve(server));
+      });
+      if (s) servers.push(s);
+    }
+    return servers.map((s) => (s.address() as AddressInfo).port);
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+/** The lowest port fixed ports are picked from (above the well-known and most registered service ports). */
+const FIXED_PORTS_FROM = 10_000;
+
+/** The first port of the system's ephemeral range (Linux; 32768, Linux's default, elsewhere). */
+function ephemeralLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    if (Number.isInteger(low) && low > FIXED_PORTS_FROM + 1000) return low;
+  } catch {
+    // not Linux
+  }
+  return 32_768;
 }
 
 /** Whether something accepts connections on 127.0.0.1:port right now. */
