@@ -12,8 +12,7 @@
 // AUTHPLANE_BENCH_NODE_ARGS="--flag …" to start this build's authplane with more Node flags (a GC setting, say).
 import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
 import { parseArgs } from 'node:util';
-import { CloudTasksClient } from '@google-cloud/tasks';
-import { grpc } from 'google-gax';
+import type { CloudTasksClient } from '@google-cloud/tasks';
 import { cliMainOf, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
@@ -22,7 +21,7 @@ import { pool } from './lib/pool.js';
 import { positiveInteger } from './lib/args.js';
 import { startInstances } from './lib/instances.js';
 import { INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
-import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
+import { gaxTasksClient, leanCreateTask, type LeanCreateTask } from './lib/tasks-clients.js';
 import { runMain } from './lib/run-main.js';
 
 const { values: args } = parseArgs({
@@ -51,7 +50,7 @@ async function startBuild(label: string, cliMain?: string): Promise<Build> {
   const databaseUrl = POSTGRES ? await freshDatabase() : undefined;
   const instances = await startInstances(config, { processes: POSTGRES ? 2 : 1, ...(databaseUrl ? { databaseUrl } : {}), ...(cliMain ? { cliMain } : {}) });
   const { aps } = instances;
-  const gax = aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(ap.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() }));
+  const gax = aps.map((ap) => gaxTasksClient(ap.url('grpc')));
   const lean = aps.map((ap) => leanCreateTask(ap.url('grpc')));
   const build: Build = {
     label,

@@ -13,8 +13,7 @@ import './lib/metadata-sink.js'; // first: before Google's clients look for cred
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import { CloudTasksClient } from '@google-cloud/tasks';
-import { grpc } from 'google-gax';
+import type { CloudTasksClient } from '@google-cloud/tasks';
 import { cliMainOf, type StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
@@ -22,7 +21,7 @@ import { cpuMs } from './lib/processes.js';
 import { pool } from './lib/pool.js';
 import { positiveInteger } from './lib/args.js';
 import { startInstances } from './lib/instances.js';
-import { leanCreateTask, type LeanCreateTask } from './lib/lean-tasks-client.js';
+import { gaxTasksClient, leanCreateTask, type LeanCreateTask } from './lib/tasks-clients.js';
 import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue } from './lib/dispatch-backlog.js';
 import { runMain } from './lib/run-main.js';
 
@@ -59,7 +58,7 @@ async function startBuild(label: string, upstream: string, cliMain?: string): Pr
   const databaseUrl = POSTGRES ? await freshDatabase() : undefined;
   const instances = await startInstances(backlogConfig(upstream), { processes: POSTGRES ? 2 : 1, ...(databaseUrl ? { databaseUrl } : {}), ...(cliMain ? { cliMain } : {}) });
   const { aps } = instances;
-  const gax = new CloudTasksClient({ servicePath: '127.0.0.1', port: Number(new URL(aps[0]!.url('grpc')).port), sslCreds: grpc.credentials.createInsecure() });
+  const gax = gaxTasksClient(aps[0]!.url('grpc'));
   const lean = aps.map((ap) => leanCreateTask(ap.url('grpc')));
   return {
     label,

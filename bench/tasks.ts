@@ -12,7 +12,6 @@ import './lib/metadata-sink.js'; // first: before Google's clients look for cred
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { CloudTasksClient } from '@google-cloud/tasks';
-import { grpc } from 'google-gax';
 import type { StartedCli } from '../test/support/cli.js';
 import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
@@ -20,7 +19,7 @@ import { busiestOthers, cpuByProcess, cpuMs, topByName } from './lib/processes.j
 import { pool } from './lib/pool.js';
 import { startInstances } from './lib/instances.js';
 import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue, INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
-import { leanCreateTask } from './lib/lean-tasks-client.js';
+import { gaxTasksClient, leanCreateTask } from './lib/tasks-clients.js';
 import { runMain } from './lib/run-main.js';
 
 const quick = process.argv.includes('--quick');
@@ -110,7 +109,7 @@ function setupOf(label: string, aps: StartedCli[]): Setup {
   return {
     label,
     aps,
-    grpcClients: aps.map((ap) => new CloudTasksClient({ servicePath: '127.0.0.1', port: portOf(ap.url('grpc')), sslCreds: grpc.credentials.createInsecure() })),
+    grpcClients: aps.map((ap) => gaxTasksClient(ap.url('grpc'))),
     restClients: aps.map((ap) => new CloudTasksClient({ fallback: 'rest', protocol: 'http', servicePath: '127.0.0.1', port: portOf(ap.url('api')), authClient: { getRequestHeaders: async () => new Headers(), fetch: (u: string, i: RequestInit) => fetch(u, i) } as never })),
   };
 }

@@ -1,7 +1,15 @@
-// The "lean" Cloud Tasks client of the benches: CreateTask over a bare @grpc/grpc-js channel (the copy
-// google-gax uses), without gax's layers.
+// The Cloud Tasks clients of the benches, over plain gRPC to an authplane's gRPC port: Google's own
+// (@google-cloud/tasks through google-gax), and a "lean" one, CreateTask over a bare @grpc/grpc-js channel (the
+// copy google-gax uses) without gax's layers.
+import { CloudTasksClient } from '@google-cloud/tasks';
 import { grpc } from 'google-gax';
 import { lookupType } from '../../src/tasks/proto.js';
+
+/** Google's client, as users run it, on `grpcUrl` (http://HOST:PORT, no TLS). */
+export function gaxTasksClient(grpcUrl: string): CloudTasksClient {
+  const u = new URL(grpcUrl);
+  return new CloudTasksClient({ servicePath: u.hostname, port: Number(u.port), sslCreds: grpc.credentials.createInsecure() });
+}
 
 export interface LeanCreateTask {
   create(req: { parent: string; task: object }): Promise<void>;
