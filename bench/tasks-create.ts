@@ -12,16 +12,14 @@
 // AUTHPLANE_BENCH_NODE_ARGS="--flag …" to start this build's authplane with more Node flags (a GC setting, say).
 import './lib/metadata-sink.js'; // first: before Google's clients look for credentials
 import { parseArgs } from 'node:util';
-import type { CloudTasksClient } from '@google-cloud/tasks';
-import { cliMainOf, type StartedCli } from '../test/support/cli.js';
-import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
+import { cliMainOf } from '../test/support/cli.js';
+import { stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
 import { pool } from './lib/pool.js';
 import { positiveInteger } from './lib/args.js';
-import { startInstances } from './lib/instances.js';
+import { startTasksBuild, type TasksBuild } from './lib/tasks-build.js';
 import { INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
-import { gaxTasksClient, leanCreateTask, type LeanCreateTask } from './lib/tasks-clients.js';
 import { runMain } from './lib/run-main.js';
 
 const { values: args } = parseArgs({
@@ -36,35 +34,12 @@ const QUEUE = `${LOCATION}/queues/create-bench`;
 // The task of bench/tasks.ts's create phase (the queue is paused: nothing is dispatched).
 const TASK = { httpRequest: { url: 'http://127.0.0.1:9/sink', oidcToken: { serviceAccountEmail: INVOKER_SA } } };
 
-interface Build {
-  label: string;
-  aps: StartedCli[];
-  /** One client of each kind per process. */
-  gax: CloudTasksClient[];
-  lean: LeanCreateTask[];
-  stop(): Promise<void>;
-}
-
-async function startBuild(label: string, cliMain?: string): Promise<Build> {
+/** A build with the create queue paused (nothing is dispatched while it is measured). */
+async function startBuild(label: string, cliMain?: string): Promise<TasksBuild> {
   const config = { serviceAccounts: [{ name: 'tasks-invoker' }], queues: [{ name: 'create-bench' }] };
-  const databaseUrl = POSTGRES ? await freshDatabase() : undefined;
-  const instances = await startInstances(config, { processes: POSTGRES ? 2 : 1, ...(databaseUrl ? { databaseUrl } : {}), ...(cliMain ? { cliMain } : {}) });
-  const { aps } = instances;
-  const gax = aps.map((ap) => gaxTasksClient(ap.url('grpc')));
-  const lean = aps.map((ap) => leanCreateTask(ap.url('grpc')));
-  const build: Build = {
-    label,
-    aps,
-    gax,
-    lean,
-    async stop() {
-      for (const l of lean) l.close();
-      for (const g of gax) await g.close();
-      await instances.stop();
-    },
-  };
+  const build = await startTasksBuild(label, config, { postgres: POSTGRES, ...(cliMain ? { cliMain } : {}) });
   try {
-    await gax[0]!.pauseQueue({ name: QUEUE });
+    await build.gax[0]!.pauseQueue({ name: QUEUE });
   } catch (e) {
     await build.stop();
     throw e;
@@ -80,7 +55,7 @@ interface Figures {
   client: number;
 }
 
-async function measure(b: Build, client: 'gax' | 'lean'): Promise<Figures> {
+async function measure(b: TasksBuild, client: 'gax' | 'lean'): Promise<Figures> {
   const pids = b.aps.map((ap) => ap.pid);
   const ap0 = cpuMs(pids);
   const me0 = process.cpuUsage();
@@ -96,7 +71,7 @@ async function measure(b: Build, client: 'gax' | 'lean'): Promise<Figures> {
 async function main(): Promise<void> {
   console.log(`bench/tasks-create: ${ROUNDS} rounds of ${N} creates, 64 in flight, ${POSTGRES ? 'PostgreSQL, two processes' : 'SQLite'}${COMPARE ? `, against ${COMPARE}${TOGETHER ? ' (both at once)' : ''}` : ''}; ${new Date().toISOString()}`);
   console.log(`machine before: ${machineLoad()}`);
-  const builds: Build[] = [];
+  const builds: TasksBuild[] = [];
   try {
     builds.push(await startBuild('this build'));
     if (COMPARE) builds.push(await startBuild('compared build', cliMainOf(COMPARE)));
@@ -106,7 +81,7 @@ async function main(): Promise<void> {
       // Which build goes first alternates, so neither always runs right after the other's burst.
       const order = r % 2 ? [...builds].reverse() : builds;
       for (const client of ['gax', 'lean'] as const) {
-        const add = (b: Build, f: Figures) => results.set(`${b.label}, ${client}`, [...(results.get(`${b.label}, ${client}`) ?? []), f]);
+        const add = (b: TasksBuild, f: Figures) => results.set(`${b.label}, ${client}`, [...(results.get(`${b.label}, ${client}`) ?? []), f]);
         if (TOGETHER) {
           const fs = await Promise.all(order.map((b) => measure(b, client)));
           order.forEach((b, i) => add(b, fs[i]!));

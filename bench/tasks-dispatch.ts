@@ -13,15 +13,13 @@ import './lib/metadata-sink.js'; // first: before Google's clients look for cred
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import type { CloudTasksClient } from '@google-cloud/tasks';
-import { cliMainOf, type StartedCli } from '../test/support/cli.js';
-import { freshDatabase, stopPostgres } from '../test/support/postgres.js';
+import { cliMainOf } from '../test/support/cli.js';
+import { stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
 import { pool } from './lib/pool.js';
 import { positiveInteger } from './lib/args.js';
-import { startInstances } from './lib/instances.js';
-import { gaxTasksClient, leanCreateTask, type LeanCreateTask } from './lib/tasks-clients.js';
+import { startTasksBuild, type TasksBuild } from './lib/tasks-build.js';
 import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue } from './lib/dispatch-backlog.js';
 import { runMain } from './lib/run-main.js';
 
@@ -46,33 +44,6 @@ const server = createServer((req, res) => {
 });
 server.keepAliveTimeout = 60_000;
 
-interface Build {
-  label: string;
-  aps: StartedCli[];
-  gax: CloudTasksClient;
-  lean: LeanCreateTask[];
-  stop(): Promise<void>;
-}
-
-async function startBuild(label: string, upstream: string, cliMain?: string): Promise<Build> {
-  const databaseUrl = POSTGRES ? await freshDatabase() : undefined;
-  const instances = await startInstances(backlogConfig(upstream), { processes: POSTGRES ? 2 : 1, ...(databaseUrl ? { databaseUrl } : {}), ...(cliMain ? { cliMain } : {}) });
-  const { aps } = instances;
-  const gax = gaxTasksClient(aps[0]!.url('grpc'));
-  const lean = aps.map((ap) => leanCreateTask(ap.url('grpc')));
-  return {
-    label,
-    aps,
-    gax,
-    lean,
-    async stop() {
-      for (const l of lean) l.close();
-      await gax.close();
-      await instances.stop();
-    },
-  };
-}
-
 interface Figures {
   /** Tasks delivered a second, from the resumes to the last delivery. */
   rate: number;
@@ -82,17 +53,17 @@ interface Figures {
   target: number;
 }
 
-async function queuesEmpty(b: Build): Promise<boolean> {
+async function queuesEmpty(b: TasksBuild): Promise<boolean> {
   for (let i = 0; i < BACKLOG_QUEUES; i++) {
-    const [tasks] = await b.gax.listTasks({ parent: backlogQueue(i), pageSize: 1 }, { autoPaginate: false });
+    const [tasks] = await b.gax[0]!.listTasks({ parent: backlogQueue(i), pageSize: 1 }, { autoPaginate: false });
     if (tasks.length > 0) return false;
   }
   return true;
 }
 
-async function measure(b: Build, n: number): Promise<Figures> {
+async function measure(b: TasksBuild, n: number): Promise<Figures> {
   const queues = Array.from({ length: BACKLOG_QUEUES }, (_, i) => backlogQueue(i));
-  await Promise.all(queues.map((name) => b.gax.pauseQueue({ name })));
+  await Promise.all(queues.map((name) => b.gax[0]!.pauseQueue({ name })));
   await pool(n, 64, (i) => b.lean[i % b.lean.length]!.create({ parent: queues[i % queues.length]!, task: BACKLOG_TASK }));
   const before = target.count;
   const delivered = new Promise<void>((resolve) => (target.onCount = () => target.count - before >= n && resolve()));
@@ -100,7 +71,7 @@ async function measure(b: Build, n: number): Promise<Figures> {
   const ap0 = cpuMs(pids);
   const me0 = process.cpuUsage();
   const start = performance.now();
-  await Promise.all(queues.map((name) => b.gax.resumeQueue({ name })));
+  await Promise.all(queues.map((name) => b.gax[0]!.resumeQueue({ name })));
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([delivered, new Promise((r) => (timer = setTimeout(r, DELIVERY_TIMEOUT_MS)))]);
   clearTimeout(timer);
@@ -128,10 +99,10 @@ async function main(): Promise<void> {
   console.log(`machine before: ${machineLoad()}`);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const upstream = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const builds: Build[] = [];
+  const builds: TasksBuild[] = [];
   try {
-    builds.push(await startBuild('this build', upstream));
-    if (COMPARE) builds.push(await startBuild('compared build', upstream, cliMainOf(COMPARE)));
+    builds.push(await startTasksBuild('this build', backlogConfig(upstream), { postgres: POSTGRES }));
+    if (COMPARE) builds.push(await startTasksBuild('compared build', backlogConfig(upstream), { postgres: POSTGRES, cliMain: cliMainOf(COMPARE) }));
     for (const b of builds) await measure(b, Math.min(N, 2400)); // warm-up: JIT, the token, the database's first pages
     const results = new Map<string, Figures[]>(builds.map((b) => [b.label, []]));
     for (let r = 0; r < ROUNDS; r++) {
