@@ -108,7 +108,8 @@ describe('IAP session round trip over HTTP', () => {
       const elsewhere = await fetch(`${other}/`, { headers: { cookie: header(jar), 'x-requested-with': 'XMLHttpRequest' } });
       assert.equal(elsewhere.status, 401);
       // A cookie value changed by one character is not a session.
-      const altered = new Map([...jar].map(([k, v]) => [k, v === '' ? v : v.slice(0, -2) + (v.endsWith('A') ? 'B' : 'A') + v.slice(-1)]));
+      const altered = new Map([...jar].map(([k, v]) => [k, v === '' ? v : v.slice(0, -2) + (v.at(-2) === 'A' ? 'B' : 'A') + v.slice(-1)]));
+      for (const [k, v] of altered) assert.ok(v === '' || v !== jar.get(k), `cookie ${k} was altered`);
       const bad = await fetch(`${hello}/`, { headers: { cookie: header(altered), 'x-requested-with': 'XMLHttpRequest' } });
       assert.equal(bad.status, 401);
       assert.equal(bad.headers.get('x-authplane-denial'), 'TOKEN_MISSING');
