@@ -10,6 +10,7 @@
 import type { PropagationConfig } from '../config/types.js';
 import type { PolicyVersionRecord, Store } from '../store/store.js';
 import { emptyPolicy, makePolicy, type IamBinding, type IamPolicy } from './policy.js';
+import { freshRead } from '../lib/fresh-read.js';
 import { resourceChain } from './resources.js';
 import { roleGrants, rolesGranting } from './roles.js';
 
@@ -123,7 +124,6 @@ export class Iam {
   private readonly observers: ((rec: PolicyVersionRecord) => Promise<void> | void)[] = [];
   private announcing: Promise<unknown>[] = [];
   private syncTimer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> | undefined;
 
   constructor(
     private readonly store: Pick<Store, 'policyVersionsSince' | 'appendPolicy'>,
@@ -143,18 +143,15 @@ export class Iam {
     if (this.syncTimer) clearInterval(this.syncTimer);
   }
 
-  /** Pulls versions appended since the last sync (by any process). */
+  /** Pulls versions appended since the last sync (by any process), in a read that starts after the call. */
   sync(): Promise<void> {
-    this.syncing ??= (async () => {
-      try {
-        for (const rec of await this.store.policyVersionsSince(this.lastSeq)) this.add(rec);
-        await this.announced();
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
+    return this.pull();
   }
+
+  private readonly pull = freshRead(async () => {
+    for (const rec of await this.store.policyVersionsSince(this.lastSeq)) this.add(rec);
+    await this.announced();
+  });
 
   private add(rec: PolicyVersionRecord): void {
     if (rec.seq <= this.lastSeq) return;

@@ -9,6 +9,7 @@
 
 import { createHash } from 'node:crypto';
 import type { ServiceConfig } from '../config/types.js';
+import { freshRead } from '../lib/fresh-read.js';
 import type { Platform } from '../platform.js';
 import type { ServiceSettings, ServiceVersionRecord, Store } from '../store/store.js';
 import type { ServiceDirectory } from './directory.js';
@@ -29,7 +30,6 @@ export class ServiceSettingsFollower {
   /** The newest stored version per service, applied or set aside. */
   private readonly latest = new Map<string, ServiceVersionRecord>();
   private timer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> | undefined;
   /** Told of a change made here before it is answered (front-door workers apply it through these). */
   private readonly observers: (() => Promise<void>)[] = [];
 
@@ -55,17 +55,14 @@ export class ServiceSettingsFollower {
     this.observers.push(fn);
   }
 
-  /** Reads the newest version of every service and applies what changed. */
+  /** Reads the newest version of every service and applies what changed, in a read that starts after the call. */
   sync(): Promise<void> {
-    this.syncing ??= (async () => {
-      try {
-        for (const v of await this.store.latestServiceVersions()) this.take(v);
-      } finally {
-        this.syncing = undefined;
-      }
-    })();
-    return this.syncing;
+    return this.pull();
   }
+
+  private readonly pull = freshRead(async () => {
+    for (const v of await this.store.latestServiceVersions()) this.take(v);
+  });
 
   /** The settings, generation and last change of `name` (a declared service). */
   state(name: string): ServiceState {
