@@ -6,6 +6,7 @@
 // delivers; workers die with the primary; a port in use stops the start naming the setting.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import cluster from 'node:cluster';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -15,6 +16,7 @@ import { startCli, runCli, freePort, isListening, processExists, type StartedCli
 import { testConfig, startTestAuthplane } from './support/authplane.js';
 import { waitFor } from './support/wait.js';
 import { StartupError } from '../src/lib/startup-error.js';
+import type { PolicyVersionRecord } from '../src/store/store.js';
 
 const PROJECT = 'demo-project';
 const SA = (n: string) => `${n}@${PROJECT}.iam.gserviceaccount.com`;
@@ -255,6 +257,110 @@ describe('front doors in worker processes (server.workers: 2)', () => {
     });
     assert.equal(r.status, 200, await r.clone().text());
     await waitFor('the task at the service', () => received.slice(before).some((h) => h['x-cloudtasks-queuename'] === 'work'));
+  });
+});
+
+// Here this test process is the primary (authplane in process): it sees what the workers ask of the store and
+// when a worker is forked.
+describe('front-door workers while one starts again', () => {
+  test('a grant made after a replacement worker loaded IAM is answered only once that worker enforces it', async () => {
+    const upstream = createServer((_req, res) => res.end('updated'));
+    await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
+    const ap = await startTestAuthplane({
+      server: { workers: 2 },
+      serviceAccounts: [{ name: 'caller' }],
+      iam: { bindings: [{ resource: `projects/${PROJECT}`, role: 'roles/iam.serviceAccountTokenCreator', members: ['user:developer@example.com'] }] },
+      services: [{ name: 'update', upstream: `http://127.0.0.1:${(upstream.address() as AddressInfo).port}` }],
+    });
+    try {
+      const door = ap.platform.directory.get('update')!.urls.local!;
+      const minted = await ap.api(`/v1/projects/-/serviceAccounts/${SA('caller')}:generateIdToken`, { method: 'POST', body: JSON.stringify({ audience: UPDATE_URL, includeEmail: true }) });
+      assert.equal(minted.status, 200, await minted.clone().text());
+      const auth = { authorization: `Bearer ${((await minted.json()) as { token: string }).token}` };
+      const before = new Set<string>();
+      for (let i = 0; i < 8; i++) {
+        const r = await get(`${door}/`, auth);
+        assert.equal(r.status, 403, 'caller is not an invoker yet');
+        before.add(String(r.headers['x-authplane-request-id']).replace(/-[^-]*$/, ''));
+      }
+      assert.equal(before.size, 2);
+
+      // The replacement's first read of IAM (from seq 0: the primary's own reads go on from its last seq) is
+      // answered without the grant, and the grant is made right after it. Reads of settings wait until the grant
+      // is answered, so the replacement serves only after that. Reads of IAM after the answer wait until a request
+      // reached the replacement: a replacement the grant did not wait for serves it on the IAM it loaded.
+      const store = ap.platform.store;
+      const read = store.policyVersionsSince.bind(store);
+      const readSettings = store.latestServiceVersions.bind(store);
+      let grant: Promise<Response> | undefined;
+      let answered = false;
+      let grantAnswered!: () => void;
+      const answer = new Promise<void>((resolve) => (grantAnswered = resolve));
+      let replacementServed!: () => void;
+      const served = new Promise<void>((resolve) => (replacementServed = resolve));
+      const policy = { bindings: [{ role: 'roles/run.invoker', members: [`serviceAccount:${SA('caller')}`] }] };
+      store.policyVersionsSince = async (seq: number): Promise<PolicyVersionRecord[]> => {
+        if (seq === 0 && grant === undefined) {
+          const loaded = await read(seq);
+          grant = ap.api(`/v2/projects/${PROJECT}/locations/us-central1/services/update:setIamPolicy`, { method: 'POST', body: JSON.stringify({ policy }) }).then((res) => {
+            answered = true;
+            grantAnswered();
+            return res;
+          });
+          return loaded;
+        }
+        // (At most 2 s: the primary's and the other worker's own reads of IAM wait too.)
+        if (answered) await Promise.race([served, new Promise((resolve) => setTimeout(resolve, 2_000).unref())]);
+        return read(seq);
+      };
+      store.latestServiceVersions = async () => {
+        if (grant !== undefined) await answer;
+        return readSettings();
+      };
+      try {
+        const [killed] = Object.values(cluster.workers!);
+        killed!.process.kill('SIGKILL');
+        await waitFor('the replacement loading IAM', () => grant !== undefined);
+        const set = await grant!;
+        assert.equal(set.status, 200, await set.clone().text());
+        // Answered: every worker admits the caller, the replacement too once it serves. (An admitted request
+        // carries no request id: the request log tells which worker answered it.)
+        const fresh = (id: unknown) => typeof id === 'string' && !before.has(id.replace(/-[^-]*$/, ''));
+        const seen: string[] = [];
+        await waitFor('a request answered by the replacement', async () => {
+          const r = await get(`${door}/after-grant-${seen.length}`, auth);
+          seen.push(`${r.status} ${r.headers['x-authplane-request-id'] ?? ''}`);
+          const logged = ((await (await ap.api('/admin/v1/requests?service=update&limit=1000')).json()) as { requests: { id: string; path: string }[] }).requests;
+          if (!fresh(r.headers['x-authplane-request-id']) && !logged.some((e) => e.path.startsWith('/after-grant-') && fresh(e.id))) return false;
+          replacementServed();
+          return true;
+        }, { every: 2 });
+        assert.deepEqual(seen.filter((s) => !s.startsWith('200 ')), [], 'every request after the grant answered is admitted');
+      } finally {
+        store.policyVersionsSince = read;
+        store.latestServiceVersions = readSettings;
+        replacementServed();
+      }
+    } finally {
+      await ap.stop();
+      upstream.close();
+    }
+  });
+
+  test('a stop that begins while a replacement worker starts waits for that worker too', async () => {
+    const ap = await startTestAuthplane({ server: { workers: 2 }, services: [{ name: 'svc', upstream: 'http://127.0.0.1:9', invokerIamCheck: false }] });
+    let stopped: Promise<void> | undefined;
+    try {
+      // The stop begins as the replacement is forked: it cannot be ready yet.
+      const forked = new Promise<void>((resolve) => cluster.once('fork', () => resolve(void (stopped = ap.stop()))));
+      Object.values(cluster.workers!)[0]!.process.kill('SIGKILL');
+      await forked;
+      await stopped;
+      const left = Object.values(cluster.workers!).filter((w) => w && !w.isDead());
+      assert.deepEqual(left.map((w) => w!.process.pid), [], 'no worker outlives the stop');
+    } finally {
+      if (!stopped) await ap.stop();
+    }
   });
 });
 

@@ -4,7 +4,9 @@
 //
 // Coherence: a policy version this process learns of (its own setIamPolicy, or another process's through
 // IAM's sync) is announced to every worker, and a change made here is answered only once each worker has
-// synced (Iam.observe), so no worker admits or refuses on IAM older than what the caller was told. Service
+// synced (Iam.observe), so no worker admits or refuses on IAM older than what the caller was told. A worker
+// that is starting counts from the moment it is sent its init, before it loads IAM: a change made while it
+// starts waits for it too, rather than being answered while it serves what it loaded before the change. Service
 // settings changed through the Admin API go the same way (ServiceSettingsFollower.observe); a change another
 // process made reaches the workers through their own poll. Request-log
 // entries come here, so the admin API, `authplane logs` and the dashboard see every worker's requests. A worker
@@ -39,12 +41,16 @@ interface Running {
   worker: Worker;
   channel: Channel;
   index: number;
+  /** Told of every IAM and settings change: from the moment it is sent its init, before it loads them. */
+  following: boolean;
 }
 
 export async function startFrontDoorWorkers(platform: Platform, count: number): Promise<FrontDoorWorkers> {
   const doors = frontDoorsOf(platform);
   const log = requestLogFor(platform);
   const admission = admissionContext(platform);
+  // Every worker forked and not yet exited, starting or serving; and those serving (ready), by index.
+  const forked = new Set<Running>();
   const running = new Map<number, Running>();
   let stopping = false;
   const idBase = Date.now().toString(36);
@@ -72,8 +78,12 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
     egressRelevant: platform.egress.relevant,
   });
 
-  const serve = (channel: Channel): void => {
-    channel.handle('init', () => init());
+  const serve = (r: Running): void => {
+    const { channel } = r;
+    channel.handle('init', () => {
+      r.following = true;
+      return init();
+    });
     channel.handle('keys', () => publicKeys(platform));
     channel.handle('policyVersionsSince', (seq: number) => platform.store.policyVersionsSince(seq));
     channel.handle('latestServiceVersions', () => platform.store.latestServiceVersions());
@@ -106,8 +116,9 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
     cluster.setupPrimary({ exec: WORKER_MAIN, args: [], execArgv: process.execArgv });
     const worker = cluster.fork({ AUTHPLANE_FRONT_DOOR_WORKER: String(index) });
     const channel = new Channel(worker);
-    serve(channel);
-    const r: Running = { worker, channel, index };
+    const r: Running = { worker, channel, index, following: false };
+    forked.add(r);
+    serve(r);
     return new Promise<Running>((resolve, reject) => {
       const timer = setTimeout(() => {
         worker.kill('SIGKILL');
@@ -124,14 +135,14 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
           if (before !== 0) console.error(`authplane: front door ${d.name} moved from port ${before} to ${port}: its workers all exited at once`);
           d.reserve(d.entry.frontDoor!.host, port);
         }
-        // What changed between the worker's init and now reached no one (only running workers are told):
-        // it is sent now, in the same turn the worker joins `running`, so no change falls in between. A
-        // supervised command that became ready in that gap would otherwise leave the worker holding its
-        // requests until the 30 s start limit.
+        // An upstream's state that changed between the worker's init and now reached no one (only running
+        // workers are told): it is sent now, in the same turn the worker joins `running`, so no change falls in
+        // between. A supervised command that became ready in that gap would otherwise leave the worker holding
+        // its requests until the 30 s start limit. (IAM and settings changes reached it: `following`.)
         for (const d of doors) channel.emit('upstream', { service: d.name, upstream: upstreams.get(d.name) ?? null });
-        void channel.call('iam').catch(() => undefined);
-        void channel.call('settings').catch(() => undefined);
         running.set(index, r);
+        // Ready only once the stop began: it is stopped too (stop waits for every worker forked).
+        if (stopping) channel.emit('stop');
         resolve(r);
       });
       channel.on('failed', (f: WorkerFailure) => {
@@ -141,6 +152,7 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
       worker.once('exit', (code, signal) => {
         clearTimeout(timer);
         channel.close(new Error(`front-door worker ${index} exited`));
+        forked.delete(r);
         reject(new StartupError('server.workers', `front-door worker ${index} exited (${signal ?? `code ${code}`}) before it served`, 'look at its output above; server.workers: 1 serves the front doors in this process'));
         const served = running.get(index) === r;
         if (served) running.delete(index);
@@ -169,7 +181,7 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
   // before a change made here is answered (see the header).
   const everyWorker = (call: 'iam' | 'settings') => (): Promise<void> =>
     Promise.all(
-      [...running.values()].map((r) =>
+      [...forked].filter((r) => r.following).map((r) =>
         Promise.race([r.channel.call(call).catch(() => undefined), new Promise((resolve) => setTimeout(resolve, ACK_MS).unref())]),
       ),
     ).then(() => undefined);
@@ -191,8 +203,9 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
   const stop = async (): Promise<void> => {
     stopping = true;
     clearInterval(poll);
+    // Every worker forked: one still starting is told to stop once it is ready (fork), or exits failing.
     await Promise.all(
-      [...running.values()].map(
+      [...forked].map(
         (r) =>
           new Promise<void>((resolve) => {
             if (r.worker.isDead()) return resolve();
@@ -201,7 +214,7 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
               clearTimeout(kill);
               resolve();
             });
-            r.channel.emit('stop');
+            if (running.get(r.index) === r) r.channel.emit('stop');
           }),
       ),
     );

@@ -32,6 +32,16 @@ const channel = new Channel(process as unknown as ConstructorParameters<typeof C
 // The primary is gone (stopped, or killed): so is this worker.
 process.on('disconnect', () => process.exit(0));
 
+// The primary counts this worker among those every IAM and settings change waits for from the moment it answers
+// init, before IAM and settings are loaded here: a change announced while they load is synced once they have
+// (each on its own: a change to IAM does not wait for the settings to load).
+let iamLoaded!: (iam: Iam) => void;
+let settingsLoaded!: (settings: ServiceSettingsFollower) => void;
+const loadedIam = new Promise<Iam>((resolve) => (iamLoaded = resolve));
+const loadedSettings = new Promise<ServiceSettingsFollower>((resolve) => (settingsLoaded = resolve));
+channel.handle('iam', async () => (await loadedIam).sync());
+channel.handle('settings', async () => (await loadedSettings).sync());
+
 async function main(): Promise<void> {
   const init = await channel.call<WorkerInit>('init');
   const { config } = init;
@@ -48,7 +58,7 @@ async function main(): Promise<void> {
     clock,
   );
   await iam.start();
-  channel.handle('iam', () => iam.sync());
+  iamLoaded(iam);
   // Settings changed through the Admin API: the primary's changes are announced, other processes' are polled.
   const settings = new ServiceSettingsFollower(
     {
@@ -59,7 +69,7 @@ async function main(): Promise<void> {
     clock,
   );
   await settings.start();
-  channel.handle('settings', () => settings.sync());
+  settingsLoaded(settings);
 
   const gates: FrontDoorGate[] = init.gates.map((g) => ({
     name: g.name,
