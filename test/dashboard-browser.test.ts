@@ -91,6 +91,9 @@ describe('dashboard (/ui) in Chromium', () => {
     browser = await chromium.launchPersistentContext(userDataDir, {
       executablePath: CHROMIUM,
       viewport: { width: 1280, height: 800 },
+      // Times on the page are the browser's local ones: a pinned locale and zone make them known here.
+      locale: 'en-GB',
+      timezoneId: 'UTC',
       args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
@@ -203,7 +206,7 @@ describe('dashboard (/ui) in Chromium', () => {
       assert.ok(text.includes(String(a.httpStatus)), `attempt ${i + 1} shows ${a.httpStatus}: ${text}`);
       if (a.denial) assert.ok(text.includes(a.denial), `attempt ${i + 1} shows ${a.denial}`);
       if (a.retryTime) {
-        const shown = await page.evaluate((t) => { const d = new Date(t); return `${d.toLocaleTimeString([], { hour12: false })}.${String(d.getMilliseconds()).padStart(3, '0')}`; }, a.retryTime);
+        const shown = new Date(a.retryTime).toISOString().slice(11, 23); // HH:MM:SS.mmm, 00–23 h, in UTC
         assert.ok(text.includes(`Next attempt at ${shown}`), `attempt ${i + 1} shows its retry time ${shown}: ${text}`);
         assert.ok(text.includes(a.retryReason!), `attempt ${i + 1} says why: ${a.retryReason}`);
       }
