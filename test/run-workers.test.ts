@@ -1,7 +1,8 @@
 // server.workers: front doors served by several worker processes of one `authplane start` (the real CLI, on
 // SQLite): requests are spread over the workers and every one is in the request log; workers that die are
-// replaced, and a replacement that cannot take its door's port is tried again until it can; an IAM change and a
-// service setting changed through the Admin API are enforced by every worker once answered; a supervised
+// replaced (after pauses that grow while they keep dying), and a replacement that cannot take its door's port is
+// tried again until it can; an IAM change and a service setting changed through the Admin API are enforced by
+// every worker once answered, by one that is starting too; a stop waits for a starting worker; a supervised
 // command behind them is restarted; IAP's checks run for requests that reach a worker; Cloud Tasks still
 // delivers; workers die with the primary; a port in use stops the start naming the setting.
 import { after, before, describe, test } from 'node:test';
@@ -17,6 +18,7 @@ import { testConfig, startTestAuthplane } from './support/authplane.js';
 import { waitFor } from './support/wait.js';
 import { StartupError } from '../src/lib/startup-error.js';
 import type { PolicyVersionRecord } from '../src/store/store.js';
+import { RESTART_PAUSE_MAX_MS } from '../src/server/workers/primary.js';
 
 const PROJECT = 'demo-project';
 const SA = (n: string) => `${n}@${PROJECT}.iam.gserviceaccount.com`;
@@ -124,6 +126,43 @@ describe('front doors in worker processes (server.workers: 2)', () => {
       const logged = ((await (await fetch(`${api}/admin/v1/requests?service=update&limit=1000`)).json()) as { requests: { id: string; code?: string }[] }).requests;
       return ids.every((id) => logged.some((e) => e.id === id && e.code === 'TOKEN_MISSING'));
     });
+  });
+
+  test('the pause before a worker is started again grows while it keeps dying, and starts over once one lived 10 s', async () => {
+    const door = ap.url('front door update');
+    const prefixes = new Set<string>();
+    const serving = async (): Promise<string[]> => {
+      const fresh: string[] = [];
+      for (let i = 0; i < 12; i++) {
+        const r = await get(`${door}/pauses`).catch(() => undefined);
+        const id = String(r?.headers['x-authplane-request-id'] ?? '');
+        const prefix = id.slice(0, id.lastIndexOf('-'));
+        if (r?.status === 403 && !prefixes.has(prefix)) fresh.push(prefix);
+        prefixes.add(prefix);
+      }
+      return fresh;
+    };
+    await serving();
+    /** Kills `pid` and returns its replacement's pid once the replacement serves. */
+    const replace = async (pid: number): Promise<number> => {
+      const kept = descendants(ap.pid, 'worker-main.js').filter((p) => p !== pid);
+      process.kill(pid, 'SIGKILL');
+      await waitFor('the replacement serving', async () => descendants(ap.pid, 'worker-main.js').length === 2 && !descendants(ap.pid, 'worker-main.js').includes(pid) && (await serving()).length > 0);
+      return descendants(ap.pid, 'worker-main.js').find((p) => !kept.includes(p))!;
+    };
+    const from = ap.stderr().length;
+    const second = await replace(descendants(ap.pid, 'worker-main.js')[0]!);
+    const third = await replace(second); // lived a moment: the pause doubles
+    // `third` serves, so it was forked before now: after this wait it has lived RESTART_PAUSE_MAX_MS.
+    await new Promise((resolve) => setTimeout(resolve, RESTART_PAUSE_MAX_MS));
+    await replace(third); // the first pause again
+    const pauses = [...ap.stderr().slice(from).matchAll(/front-door worker (\d+) exited \(SIGKILL\); starting it again in (\d+) ms/g)];
+    assert.equal(pauses.length, 3, ap.stderr().slice(from));
+    assert.equal(new Set(pauses.map((m) => m[1])).size, 1, 'one worker index');
+    const [a, b, c] = pauses.map((m) => Number(m[2]));
+    // (No worker died before this test: its pauses are the first ones.)
+    assert.deepEqual([a, b], [100, 200], 'the first pause, then twice as long for a worker that dies again soon');
+    assert.equal(c, 100, 'one that lived 10 s is started again after the first pause');
   });
 
   test('workers that die are started again on the same ports (port 0 included), one or all at once, each numbering its requests anew', async () => {

@@ -31,6 +31,8 @@ const UPSTREAM_POLL_MS = 50;
 /** A worker that does not acknowledge a change within this is not waited for (it will sync on its own). */
 const ACK_MS = 2_000;
 const START_TIMEOUT_MS = 30_000;
+/** The longest pause before a worker is started again; a worker that lived this long is not in a crash loop. */
+export const RESTART_PAUSE_MAX_MS = 10_000;
 
 export interface FrontDoorWorkers {
   readonly pids: number[];
@@ -43,6 +45,8 @@ interface Running {
   index: number;
   /** Told of every IAM and settings change: from the moment it is sent its init, before it loads them. */
   following: boolean;
+  /** When it was forked (Date.now()). */
+  forkedAt: number;
 }
 
 export async function startFrontDoorWorkers(platform: Platform, count: number): Promise<FrontDoorWorkers> {
@@ -116,7 +120,7 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
     cluster.setupPrimary({ exec: WORKER_MAIN, args: [], execArgv: process.execArgv });
     const worker = cluster.fork({ AUTHPLANE_FRONT_DOOR_WORKER: String(index) });
     const channel = new Channel(worker);
-    const r: Running = { worker, channel, index, following: false };
+    const r: Running = { worker, channel, index, following: false, forkedAt: Date.now() };
     forked.add(r);
     serve(r);
     return new Promise<Running>((resolve, reject) => {
@@ -156,17 +160,20 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
         reject(new StartupError('server.workers', `front-door worker ${index} exited (${signal ?? `code ${code}`}) before it served`, 'look at its output above; server.workers: 1 serves the front doors in this process'));
         const served = running.get(index) === r;
         if (served) running.delete(index);
+        // One that lived as long as the longest pause was not in a crash loop: the pauses start over.
+        if (served && Date.now() - r.forkedAt >= RESTART_PAUSE_MAX_MS) backoff.delete(index);
         if (served && !stopping) respawn(index, `exited (${signal ?? `code ${code}`})`);
       });
     });
   };
 
-  // A worker that dies after start is replaced, with a growing pause if it keeps dying. So is a replacement that
+  // A worker that dies after start is replaced, with a growing pause if it keeps dying (the pauses start over once
+  // one has lived RESTART_PAUSE_MAX_MS). So is a replacement that
   // cannot start: when every worker died at once, the doors' shared sockets closed with them, and another process
   // may hold a door's port until it lets go; the door must come back then, not stay without workers.
   const backoff = new Map<number, number>();
   const respawn = (index: number, why: string): void => {
-    const wait = Math.min((backoff.get(index) ?? 50) * 2, 10_000);
+    const wait = Math.min((backoff.get(index) ?? 50) * 2, RESTART_PAUSE_MAX_MS);
     backoff.set(index, wait);
     console.error(`authplane: front-door worker ${index} ${why}; starting it again in ${wait} ms`);
     setTimeout(() => {
