@@ -8,9 +8,9 @@
 // the newest version that front end can see. Versions seeded from config have createdAt 0: visible at once.
 
 import type { PropagationConfig } from '../config/types.js';
+import { freshRead } from '../lib/fresh-read.js';
 import type { PolicyVersionRecord, Store } from '../store/store.js';
 import { emptyPolicy, makePolicy, type IamBinding, type IamPolicy } from './policy.js';
-import { freshRead } from '../lib/fresh-read.js';
 import { resourceChain } from './resources.js';
 import { roleGrants, rolesGranting } from './roles.js';
 

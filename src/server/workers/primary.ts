@@ -168,9 +168,9 @@ export async function startFrontDoorWorkers(platform: Platform, count: number): 
   };
 
   // A worker that dies after start is replaced, with a growing pause if it keeps dying (the pauses start over once
-  // one has lived RESTART_PAUSE_MAX_MS). So is a replacement that
-  // cannot start: when every worker died at once, the doors' shared sockets closed with them, and another process
-  // may hold a door's port until it lets go; the door must come back then, not stay without workers.
+  // one has lived RESTART_PAUSE_MAX_MS). So is a replacement that cannot start: when every worker died at once,
+  // the doors' shared sockets closed with them, and another process may hold a door's port until it lets go; the
+  // door must come back then, not stay without workers.
   const backoff = new Map<number, number>();
   const respawn = (index: number, why: string): void => {
     const wait = Math.min((backoff.get(index) ?? 50) * 2, RESTART_PAUSE_MAX_MS);
