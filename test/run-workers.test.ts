@@ -38,6 +38,20 @@ function get(url: string, headers: Record<string, string> = {}): Promise<{ statu
   });
 }
 
+/** The worker a request id names: each worker numbers its requests under a prefix of its own. */
+const workerOf = (requestId: string): string => requestId.slice(0, requestId.lastIndexOf('-'));
+
+/** The workers that refused 12 requests on new connections to `url`, or undefined when an answer was not a 403. */
+async function refusingWorkers(url: string): Promise<Set<string> | undefined> {
+  const workers = new Set<string>();
+  for (let i = 0; i < 12; i++) {
+    const r = await get(url).catch(() => undefined);
+    if (r?.status !== 403) return undefined;
+    workers.add(workerOf(String(r.headers['x-authplane-request-id'])));
+  }
+  return workers;
+}
+
 /** Processes below `pid` whose command line contains `text` (Linux /proc). */
 function descendants(pid: number, text: string): number[] {
   const all = readdirSync('/proc').filter((d) => /^\d+$/.test(d)).map(Number);
@@ -121,7 +135,7 @@ describe('front doors in worker processes (server.workers: 2)', () => {
       ids.push(String(r.headers['x-authplane-request-id']));
     }
     // Each worker numbers its own requests: both took some.
-    assert.ok(new Set(ids.map((id) => id.slice(0, id.lastIndexOf('-')))).size >= 2, `request ids from one worker only: ${ids.join(' ')}`);
+    assert.ok(new Set(ids.map(workerOf)).size >= 2, `request ids from one worker only: ${ids.join(' ')}`);
     await waitFor('every refusal in the request log', async () => {
       const logged = ((await (await fetch(`${api}/admin/v1/requests?service=update&limit=1000`)).json()) as { requests: { id: string; code?: string }[] }).requests;
       return ids.every((id) => logged.some((e) => e.id === id && e.code === 'TOKEN_MISSING'));
@@ -130,24 +144,20 @@ describe('front doors in worker processes (server.workers: 2)', () => {
 
   test('the pause before a worker is started again grows while it keeps dying, and starts over once one lived 10 s', async () => {
     const door = ap.url('front door update');
-    const prefixes = new Set<string>();
-    const serving = async (): Promise<string[]> => {
-      const fresh: string[] = [];
-      for (let i = 0; i < 12; i++) {
-        const r = await get(`${door}/pauses`).catch(() => undefined);
-        const id = String(r?.headers['x-authplane-request-id'] ?? '');
-        const prefix = id.slice(0, id.lastIndexOf('-'));
-        if (r?.status === 403 && !prefixes.has(prefix)) fresh.push(prefix);
-        prefixes.add(prefix);
-      }
-      return fresh;
+    const seen = new Set<string>();
+    /** Whether a worker not seen before refuses requests at the door (the workers seen are remembered). */
+    const newWorkerServing = async (): Promise<boolean> => {
+      const workers = [...((await refusingWorkers(`${door}/pauses`)) ?? [])];
+      const fresh = workers.filter((w) => !seen.has(w));
+      for (const w of workers) seen.add(w);
+      return fresh.length > 0;
     };
-    await serving();
+    await newWorkerServing();
     /** Kills `pid` and returns its replacement's pid once the replacement serves. */
     const replace = async (pid: number): Promise<number> => {
       const kept = descendants(ap.pid, 'worker-main.js').filter((p) => p !== pid);
       process.kill(pid, 'SIGKILL');
-      await waitFor('the replacement serving', async () => descendants(ap.pid, 'worker-main.js').length === 2 && !descendants(ap.pid, 'worker-main.js').includes(pid) && (await serving()).length > 0);
+      await waitFor('the replacement serving', async () => descendants(ap.pid, 'worker-main.js').length === 2 && !descendants(ap.pid, 'worker-main.js').includes(pid) && (await newWorkerServing()));
       return descendants(ap.pid, 'worker-main.js').find((p) => !kept.includes(p))!;
     };
     const from = ap.stderr().length;
@@ -176,8 +186,7 @@ describe('front doors in worker processes (server.workers: 2)', () => {
       for (let i = 0; i < 12; i++) {
         const [update, echo, gated] = await Promise.all(doors.map((d) => get(`${d}/after-restart`).catch(() => undefined)));
         if (update?.status !== 403 || echo?.status !== 200 || gated?.status !== 302) return undefined;
-        const id = String(update.headers['x-authplane-request-id']);
-        prefixes.add(id.slice(0, id.lastIndexOf('-')));
+        prefixes.add(workerOf(String(update.headers['x-authplane-request-id'])));
       }
       return prefixes;
     };
@@ -230,14 +239,7 @@ describe('front doors in worker processes (server.workers: 2)', () => {
     // workers (new connections go to each in turn), before the next test changes what they enforce.
     await waitFor('both workers answering on the door\'s port again', async () => {
       if (descendants(ap.pid, 'worker-main.js').length !== 2) return false;
-      const workers = new Set<string>();
-      for (let i = 0; i < 12; i++) {
-        const r = await get(`${door}/after-blocked`).catch(() => undefined);
-        if (r?.status !== 403) return false;
-        const id = String(r.headers['x-authplane-request-id']);
-        workers.add(id.slice(0, id.lastIndexOf('-')));
-      }
-      return workers.size === 2;
+      return (await refusingWorkers(`${door}/after-blocked`))?.size === 2;
     });
     assert.equal(ap.url('front door update'), door);
   });
@@ -320,7 +322,7 @@ describe('front-door workers while one starts again', () => {
       for (let i = 0; i < 8; i++) {
         const r = await get(`${door}/`, auth);
         assert.equal(r.status, 403, 'caller is not an invoker yet');
-        before.add(String(r.headers['x-authplane-request-id']).replace(/-[^-]*$/, ''));
+        before.add(workerOf(String(r.headers['x-authplane-request-id'])));
       }
       assert.equal(before.size, 2);
 
@@ -364,7 +366,7 @@ describe('front-door workers while one starts again', () => {
         assert.equal(set.status, 200, await set.clone().text());
         // Answered: every worker admits the caller, the replacement too once it serves. (An admitted request
         // carries no request id: the request log tells which worker answered it.)
-        const fresh = (id: unknown) => typeof id === 'string' && !before.has(id.replace(/-[^-]*$/, ''));
+        const fresh = (id: unknown) => typeof id === 'string' && !before.has(workerOf(id));
         const seen: string[] = [];
         await waitFor('a request answered by the replacement', async () => {
           const r = await get(`${door}/after-grant-${seen.length}`, auth);
