@@ -17,10 +17,9 @@ import { cliMainOf } from '../test/support/cli.js';
 import { stopPostgres } from '../test/support/postgres.js';
 import { fmtSpread, machineLoad, ratios, spread } from './lib/rounds.js';
 import { cpuMs } from './lib/processes.js';
-import { pool } from './lib/pool.js';
 import { positiveInteger } from './lib/args.js';
 import { startTasksBuild, type TasksBuild } from './lib/tasks-build.js';
-import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue } from './lib/dispatch-backlog.js';
+import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue, deliverBacklog, fillBacklog, type DeliveryCounter } from './lib/dispatch-backlog.js';
 import { runMain } from './lib/run-main.js';
 
 const { values: args } = parseArgs({
@@ -35,7 +34,7 @@ const DELIVERY_TIMEOUT_MS = 120_000;
 const DRAIN_TIMEOUT_MS = 30_000;
 
 /** The counting target: every request the front door passes on. */
-const target = { count: 0, onCount: undefined as (() => void) | undefined };
+const target: DeliveryCounter = { count: 0 };
 const server = createServer((req, res) => {
   target.count++;
   req.resume();
@@ -62,24 +61,15 @@ async function queuesEmpty(b: TasksBuild): Promise<boolean> {
 }
 
 async function measure(b: TasksBuild, n: number): Promise<Figures> {
-  const queues = Array.from({ length: BACKLOG_QUEUES }, (_, i) => backlogQueue(i));
-  await Promise.all(queues.map((name) => b.gax[0]!.pauseQueue({ name })));
-  await pool(n, 64, (i) => b.lean[i % b.lean.length]!.create({ parent: queues[i % queues.length]!, task: BACKLOG_TASK }));
-  const before = target.count;
-  const delivered = new Promise<void>((resolve) => (target.onCount = () => target.count - before >= n && resolve()));
+  await fillBacklog(b.gax[0]!, n, (parent, i) => b.lean[i % b.lean.length]!.create({ parent, task: BACKLOG_TASK }));
   const pids = b.aps.map((ap) => ap.pid);
   const ap0 = cpuMs(pids);
   const me0 = process.cpuUsage();
   const start = performance.now();
-  await Promise.all(queues.map((name) => b.gax[0]!.resumeQueue({ name })));
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([delivered, new Promise((r) => (timer = setTimeout(r, DELIVERY_TIMEOUT_MS)))]);
-  clearTimeout(timer);
+  const got = await deliverBacklog(b.gax[0]!, target, n, DELIVERY_TIMEOUT_MS);
   const secs = (performance.now() - start) / 1000;
   const me = process.cpuUsage(me0);
   const authplane = ((cpuMs(pids) - ap0) * 1000) / n;
-  target.onCount = undefined;
-  const got = target.count - before;
   // A round that did not deliver everything measured something else (refusals, retries): the run stops.
   if (got < n) throw new Error(`${b.label}: only ${got} of ${n} tasks delivered within ${DELIVERY_TIMEOUT_MS / 1000} s`);
   // The next round starts once every outcome is written (no task left queued), not while they still are.

@@ -18,7 +18,7 @@ import { fmtSpread, machineLoad, spread } from './lib/rounds.js';
 import { busiestOthers, cpuByProcess, cpuMs, topByName } from './lib/processes.js';
 import { pool } from './lib/pool.js';
 import { startInstances } from './lib/instances.js';
-import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, backlogQueue, INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
+import { BACKLOG_QUEUES, BACKLOG_RATE, BACKLOG_TASK, backlogConfig, deliverBacklog, fillBacklog, INVOKER_SA, LOCATION } from './lib/dispatch-backlog.js';
 import { gaxTasksClient, leanCreateTask } from './lib/tasks-clients.js';
 import { runMain } from './lib/run-main.js';
 
@@ -67,7 +67,6 @@ const pct = (xs: number[], p: number) => {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))] ?? NaN;
 };
 
-/** CPU milliseconds used so far by the processes `pids` (Linux /proc; clock ticks of 10 ms), NaN elsewhere. */
 /** Where the CPU went during a phase of `n` tasks: authplane's processes and this one (clients, target), µs a task. */
 async function cpuPerTask<T>(aps: StartedCli[], n: number, phase: () => Promise<T>): Promise<{ result: T; cpu: Cpu }> {
   const pids = aps.map((a) => a.pid);
@@ -130,19 +129,13 @@ async function round(s: Setup, t: Target): Promise<RoundFigures> {
   await grpcClients[0]!.purgeQueue({ name: q });
 
   // Dispatch from a backlog: fill paused queues, resume all, time deliveries (OIDC via the front door).
-  for (let i = 0; i < BACKLOG_QUEUES; i++) await grpcClients[0]!.pauseQueue({ name: backlogQueue(i) });
-  await pool(DISPATCH_N, 64, (i) => grpcClients[i % aps.length]!.createTask({ parent: backlogQueue(i % BACKLOG_QUEUES), task: BACKLOG_TASK }));
-  const before = t.count;
+  await fillBacklog(grpcClients[0]!, DISPATCH_N, (parent, i) => grpcClients[i % aps.length]!.createTask({ parent, task: BACKLOG_TASK }));
   t.tokens.clear();
-  const done = new Promise<void>((resolve) => (t.onCount = () => t.count - before >= DISPATCH_N && resolve()));
   const start = performance.now();
-  const d = await cpuPerTask(aps, DISPATCH_N, async () => {
-    for (let i = 0; i < BACKLOG_QUEUES; i++) await grpcClients[0]!.resumeQueue({ name: backlogQueue(i) });
-    await Promise.race([done, new Promise((r2) => setTimeout(r2, 120_000))]);
-  });
+  const d = await cpuPerTask(aps, DISPATCH_N, () => deliverBacklog(grpcClients[0]!, t, DISPATCH_N, 120_000));
   const secs = (performance.now() - start) / 1000;
-  t.onCount = undefined;
-  if (t.count - before < DISPATCH_N) console.log(`  (${s.label}: only ${t.count - before} of ${DISPATCH_N} delivered within 120 s)`);
+  const delivered = d.result;
+  if (delivered < DISPATCH_N) console.log(`  (${s.label}: only ${delivered} of ${DISPATCH_N} delivered within 120 s)`);
 
   // Lateness: tasks spread at LATE_PER_S, the first far enough ahead that all are created before it is due.
   t.lateness = [];
@@ -166,7 +159,7 @@ async function round(s: Setup, t: Target): Promise<RoundFigures> {
     createGax: g.result,
     createLean: l.result,
     createRest: r.result,
-    dispatch: (t.count - before) / secs,
+    dispatch: delivered / secs,
     lateP50: pct(t.lateness, 50),
     lateP99: pct(t.lateness, 99),
     lateOthers,
