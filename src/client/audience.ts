@@ -34,6 +34,15 @@ function parseTarget(url: string | URL): URL {
   return u;
 }
 
+/** The host an audience without a scheme would name (`host`, `host:443`, `host/path`), lower-case; undefined when none. */
+function hostOf(audience: string): string | undefined {
+  try {
+    return new URL(`https://${audience}`).hostname;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The function's URL for a cloudfunctions.net URL: origin plus the first path segment. */
 function functionUrl(u: URL): string {
   const first = u.pathname.split('/').find((s) => s !== '');
@@ -69,7 +78,9 @@ function checkAudience(u: URL, audience: string): AudienceWarning[] {
     new AudienceWarning(code, `${message} Use ${suggested} as the audience (or list ${audience} in the service's custom audiences).`, href, audience, hint, suggested);
 
   if (!audience.includes('://')) {
-    return [warn('AUDIENCE_NO_SCHEME', 'scheme', `The audience ${audience} has no https:// scheme; an audience is a whole URL, compared as a string.`)];
+    // The classic slip is the target's own host without the scheme (often as host:443). Anything else without a
+    // scheme is a custom audience the service may list: an IAP OAuth client ID, a name of the owner's choosing.
+    return hostOf(audience) === u.hostname ? [warn('AUDIENCE_NO_SCHEME', 'scheme', `The audience ${audience} has no https:// scheme; an audience is a whole URL, compared as a string.`)] : [];
   }
   let a: URL;
   try {
@@ -93,7 +104,7 @@ function checkAudience(u: URL, audience: string): AudienceWarning[] {
     out.push(warn('AUDIENCE_HAS_PORT', 'port', `The audience ${audience} names a port; ${a.hostname}'s URL has none and audiences are compared as strings.`));
   }
   if (a.search !== '' || a.hash !== '') {
-    out.push(warn('AUDIENCE_HAS_QUERY', 'path', `The audience ${audience} carries a query or fragment.`));
+    out.push(warn('AUDIENCE_HAS_QUERY', 'query', `The audience ${audience} carries a query or fragment.`));
   }
   if (isFunctionsHost(a.hostname)) {
     if (a.hostname === u.hostname && audience.replace(/\/+$/, '') !== expected && a.search === '') {

@@ -51,7 +51,7 @@ export class TokenFetchError extends Error {
 export type AudienceWarningCode =
   /** The audience carries a request path; Cloud Run compares audiences with the service URL as a whole. */
   | 'AUDIENCE_HAS_PATH'
-  /** The audience has no https:// scheme (e.g. `host:443`). */
+  /** The audience is the called host without its https:// scheme (e.g. `host:443`); other audiences without one are custom audiences. */
   | 'AUDIENCE_NO_SCHEME'
   /** The audience names a port that the service's URL does not have. */
   | 'AUDIENCE_HAS_PORT'

@@ -25,7 +25,7 @@ export interface ImpersonationOptions {
 export interface IdTokenClientOptions {
   /**
    * Where tokens come from. Default: `keyFile`, else the key file named by GOOGLE_APPLICATION_CREDENTIALS,
-   * else the metadata server (GCE_METADATA_HOST / GCE_METADATA_IP / metadata.google.internal).
+   * else the metadata server (GCE_METADATA_IP / GCE_METADATA_HOST / metadata.google.internal).
    */
   source?: TokenSource;
   /** A service-account key file (path or parsed JSON). */
@@ -102,7 +102,10 @@ export class IdTokenClient {
     return deriveAudience(url, audience);
   }
 
-  /** An ID token for a call to `url`. */
+  /**
+   * An ID token for a call to `url`. Rejects with TokenFetchError (its code says which endpoint failed), or with
+   * `opts.signal`'s reason once it aborts (a fetch shared with other callers goes on for them).
+   */
   async getIdToken(url: string | URL, opts: { audience?: string; signal?: AbortSignal } = {}): Promise<string> {
     const derived = this.audienceFor(url, opts.audience ?? this.options.audience);
     this.report(derived);

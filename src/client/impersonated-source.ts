@@ -8,7 +8,7 @@
 
 import { CLOUD_PLATFORM_SCOPE, iamCredentialsBaseUrl, type Env } from './endpoints.js';
 import { TokenFetchError } from './errors.js';
-import { call, failure, jwtExpiry } from './lib/http.js';
+import { call, failure, jwtExpiry, requestTimeoutMs } from './lib/http.js';
 import type { AccessTokenRequest, IdTokenRequest, Token, TokenSource } from './source.js';
 
 export interface ImpersonatedSourceOptions {
@@ -24,6 +24,8 @@ export interface ImpersonatedSourceOptions {
   lifetimeSec?: number;
   /** Default globalThis.fetch. */
   fetch?: typeof fetch;
+  /** Each call's limit, milliseconds; 0 = none. Default 120,000 (Python google-auth's requests transport: Node's sets none). */
+  timeoutMs?: number;
   env?: Env;
   /** Epoch milliseconds. Default Date.now. */
   clock?: () => number;
@@ -39,6 +41,7 @@ export function impersonatedSource(options: ImpersonatedSourceOptions): TokenSou
   if (!Number.isInteger(lifetimeSec) || lifetimeSec < 1 || lifetimeSec > 3600) throw new TypeError('impersonatedSource: lifetimeSec must be an integer from 1 to 3600');
   const base = iamCredentialsBaseUrl(options.endpoint, options.env);
   const fetchImpl = options.fetch ?? globalThis.fetch;
+  const timeoutMs = requestTimeoutMs('impersonatedSource', options.timeoutMs);
   const clock = options.clock ?? Date.now;
   const delegates = (options.delegates ?? []).map(delegateName);
   const creds = options.sourceCredentials;
@@ -55,10 +58,8 @@ export function impersonatedSource(options: ImpersonatedSourceOptions): TokenSou
         method: 'POST',
         headers: { authorization: `Bearer ${await sourceToken(signal)}`, 'content-type': 'application/json' },
         body: JSON.stringify(body),
-        ...(signal ? { signal } : {}),
       },
-      'IMPERSONATION_FAILED',
-      what,
+      { unreachable: 'IMPERSONATION_FAILED', what, timeoutMs, signal },
     );
     if (r.status !== 200) throw failure('IMPERSONATION_FAILED', what, url, r);
     try {

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { signJwt } from '../lib/jwt.js';
 import { CLOUD_PLATFORM_SCOPE, GOOGLE_TOKEN_URL } from './endpoints.js';
 import { TokenFetchError } from './errors.js';
-import { call, failure, jwtExpiry } from './lib/http.js';
+import { call, failure, jwtExpiry, requestTimeoutMs } from './lib/http.js';
 import type { AccessTokenRequest, IdTokenRequest, Token, TokenSource } from './source.js';
 
 /** The fields of Google's service-account key file that matter here. */
@@ -26,6 +26,8 @@ export interface KeyFileSourceOptions {
   /** Overrides the key file's token_uri. */
   tokenUrl?: string;
   fetch?: typeof fetch;
+  /** Each call's limit, milliseconds; 0 = none. Default 120,000 (Python google-auth's requests transport: Node's sets none). */
+  timeoutMs?: number;
   /** Epoch milliseconds. Default Date.now. */
   clock?: () => number;
 }
@@ -63,6 +65,7 @@ export function keyFileSource(options: KeyFileSourceOptions): TokenSource {
   }
   const tokenUrl = options.tokenUrl || key.token_uri || GOOGLE_TOKEN_URL;
   const fetchImpl = options.fetch ?? globalThis.fetch;
+  const timeoutMs = requestTimeoutMs('keyFileSource', options.timeoutMs);
   const clock = options.clock ?? Date.now;
 
   const exchange = async (extra: Record<string, unknown>, signal: AbortSignal | undefined, what: string) => {
@@ -72,9 +75,8 @@ export function keyFileSource(options: KeyFileSourceOptions): TokenSource {
     const r = await call(
       fetchImpl,
       tokenUrl,
-      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: GRANT, assertion }).toString(), ...(signal ? { signal } : {}) },
-      'TOKEN_ENDPOINT_FAILED',
-      what,
+      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: GRANT, assertion }).toString() },
+      { unreachable: 'TOKEN_ENDPOINT_FAILED', what, timeoutMs, signal },
     );
     if (r.status !== 200) throw failure('TOKEN_ENDPOINT_FAILED', what, tokenUrl, r);
     try {

@@ -8,10 +8,12 @@ import type { Token } from '../lib/token-cache.js';
 export interface IdTokenRequest {
   /** Add the `email` and `email_verified` claims (IAP needs them). Sources that always add them ignore false. */
   readonly includeEmail?: boolean;
+  /** Aborting it rejects the call with its reason. */
   readonly signal?: AbortSignal;
 }
 
 export interface AccessTokenRequest {
+  /** Aborting it rejects the call with its reason. */
   readonly signal?: AbortSignal;
 }
 

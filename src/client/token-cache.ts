@@ -2,20 +2,26 @@
 // (and includeEmail) or per scope set.
 
 import { TokenCache, type TokenCacheOptions } from '../lib/token-cache.js';
+import { untilAborted } from './lib/http.js';
 import type { AccessTokenRequest, IdTokenRequest, TokenSource } from './source.js';
 
 export { TokenCache, REFRESH_MARGIN_MS, type TokenCacheOptions } from '../lib/token-cache.js';
 
-/** `source` with its tokens cached per audience (and includeEmail) or per scope set. */
+/**
+ * `source` with its tokens cached per audience (and includeEmail) or per scope set. Concurrent callers share one
+ * fetch, which is therefore not tied to any one caller's AbortSignal: a caller whose signal aborts stops waiting
+ * (rejected with the signal's reason) while the fetch goes on for the others, within the source's own time limit.
+ */
 export function cachedSource(source: TokenSource, options: TokenCacheOptions = {}): TokenSource & { readonly cache: TokenCache } {
   const cache = new TokenCache(options);
   return {
     description: source.description,
     cache,
     idToken: (audience: string, request: IdTokenRequest = {}) =>
-      // The shared fetch is not tied to one caller's AbortSignal: another caller may still want it.
-      cache.get(`id\n${request.includeEmail === false ? 0 : 1}\n${audience}`, () => source.idToken(audience, { includeEmail: request.includeEmail !== false })),
-    accessToken: (scopes: readonly string[], _request?: AccessTokenRequest) =>
-      cache.get(`at\n${[...scopes].sort().join(' ')}`, () => source.accessToken(scopes)),
+      untilAborted(
+        cache.get(`id\n${request.includeEmail === false ? 0 : 1}\n${audience}`, () => source.idToken(audience, { includeEmail: request.includeEmail !== false })),
+        request.signal,
+      ),
+    accessToken: (scopes: readonly string[], request: AccessTokenRequest = {}) => untilAborted(cache.get(`at\n${[...scopes].sort().join(' ')}`, () => source.accessToken(scopes)), request.signal),
   };
 }

@@ -10,15 +10,73 @@ export interface CallResult {
   text: string;
 }
 
-export async function call(fetchImpl: typeof fetch, url: string, init: RequestInit, unreachable: TokenFetchErrorCode, what: string): Promise<CallResult> {
-  let res: Response;
+export interface CallOptions {
+  /** The code of a call that got no whole answer: unreachable, timed out, or cut off while the body came. */
+  unreachable: TokenFetchErrorCode;
+  /** What was being fetched, for messages ("ID token from the metadata server"). */
+  what: string;
+  /** The whole call's limit (headers and body), milliseconds; 0 = none. */
+  timeoutMs: number;
+  /** The caller's: once it aborts, the call rejects with its reason (an AbortError unless it gave another). */
+  signal?: AbortSignal | undefined;
+}
+
+/** One request, its body read whole; no answer is a TokenFetchError with `o.unreachable`, never a bare fetch error. */
+export async function call(fetchImpl: typeof fetch, url: string, init: RequestInit, o: CallOptions): Promise<CallResult> {
+  const timeout = o.timeoutMs > 0 ? AbortSignal.timeout(o.timeoutMs) : undefined;
+  const signal = o.signal && timeout ? AbortSignal.any([o.signal, timeout]) : (o.signal ?? timeout);
   try {
-    res = await fetchImpl(url, init);
+    const res = await fetchImpl(url, { ...init, ...(signal ? { signal } : {}) });
+    // Inside the try: a body that stops coming fails here, after the headers have arrived.
+    return { status: res.status, headers: res.headers, text: await res.text() };
   } catch (e) {
-    if ((e as Error)?.name === 'AbortError') throw e;
-    throw new TokenFetchError(unreachable, `${what}: cannot reach ${url}: ${(e as Error)?.message ?? String(e)}`, { endpoint: url, cause: e });
+    if (o.signal?.aborted) throw o.signal.reason;
+    const why = timeout?.aborted ? `no whole answer within ${o.timeoutMs} ms` : (e as Error)?.message ?? String(e);
+    throw new TokenFetchError(o.unreachable, `${o.what}: cannot reach ${url}: ${why}`, { endpoint: url, cause: e });
   }
-  return { status: res.status, headers: res.headers, text: await res.text() };
+}
+
+/** The `timeoutMs` option of a token endpoint's source, checked: default 120 s, as Python google-auth's requests transport (`_DEFAULT_TIMEOUT`). */
+export function requestTimeoutMs(who: string, given: number | undefined): number {
+  const ms = given ?? 120_000;
+  if (!(Number.isInteger(ms) && ms >= 0)) throw new TypeError(`${who}: timeoutMs must be an integer ≥ 0, got ${String(given)}`);
+  return ms;
+}
+
+/** Resolves after `ms`, or rejects with the signal's reason once it aborts. */
+export function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal?.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal!.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+/** `p`, or the signal's reason as soon as it aborts (`p` goes on for whoever else waits on it). */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 /** Reads Google's `{"error":{"status","message"}}` or OAuth's `{"error","error_description"}`. */
