@@ -26,6 +26,15 @@ function hintRows() {
   return rows.join('\n');
 }
 
+function otherHintRows() {
+  const rows = ['| code | hint | explanation | remedy |', '|---|---|---|---|'];
+  for (const code of REFUSAL_CODE_NAMES) {
+    if (code === 'AUDIENCE_MISMATCH') continue;
+    for (const [hint, h] of Object.entries(REFUSAL_CODES[code].hints ?? {})) rows.push(`| \`${code}\` | \`${hint}\` | ${cell(h.explanation ?? REFUSAL_CODES[code].explanation)} | ${cell(h.remedy)} |`);
+  }
+  return rows.join('\n');
+}
+
 const file = new URL('../docs/refusal-codes.md', import.meta.url);
 const docs = readFileSync(file, 'utf8');
 const replaceTable = (text, header, rows) => {
@@ -37,6 +46,7 @@ const replaceTable = (text, header, rows) => {
 };
 let next = replaceTable(docs, '| code |', codeRows());
 next = replaceTable(next, '| hint |', hintRows());
+next = replaceTable(next, '| code | hint |', otherHintRows());
 if (process.argv.includes('--check')) {
   if (next !== docs) {
     console.error('docs/refusal-codes.md is out of date with src/verify/codes.ts: run `npm run build && node scripts/refusal-codes-doc.mjs`');

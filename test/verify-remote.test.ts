@@ -20,15 +20,17 @@ interface KeyServer {
   /** What /oauth2/v3/certs serves next. */
   keys: object[];
   status: number;
+  /** A failing answer (status ≠ 200) waits for this, when set. */
+  failAfter: Promise<void> | undefined;
   close(): Promise<void>;
 }
 
 async function keyServer(cacheControl = 'public, max-age=100, must-revalidate, no-transform'): Promise<KeyServer> {
-  const state = { keys: [jwk(rsa.publicKey, RSA_KID, 'RS256')] as object[], status: 200, hits: {} as Record<string, number> };
+  const state = { keys: [jwk(rsa.publicKey, RSA_KID, 'RS256')] as object[], status: 200, failAfter: undefined as Promise<void> | undefined, hits: {} as Record<string, number> };
   const server: Server = createServer((req, res) => {
     const path = req.url ?? '/';
     state.hits[path] = (state.hits[path] ?? 0) + 1;
-    if (state.status !== 200) return void res.writeHead(state.status).end('unavailable');
+    if (state.status !== 200) return void (state.failAfter ?? Promise.resolve()).then(() => res.writeHead(state.status).end('unavailable'));
     const body =
       path === '/oauth2/v3/certs'
         ? { keys: state.keys }
@@ -106,6 +108,75 @@ test('a failing key endpoint: KeySourceError without keys, the last good keys wi
   await source.ready(); // stale keys keep serving
   assert.ok(source.key(RSA_KID, 'RS256'));
   assert.equal(source.key(RSA_KID, 'ES256'), undefined, 'a key answers only for its algorithm');
+});
+
+test('a key endpoint that fails before any success is asked again only after the interval, each verification rejecting meanwhile', async (t) => {
+  const srv = await keyServer();
+  t.after(() => srv.close());
+  let now = NOW_MS;
+  const source = new RemoteKeySource({ url: srv.url, clock: () => now, refetchIntervalSec: 30 });
+  const v = new Verifier({ keys: source, clock: () => now });
+  srv.status = 503;
+  for (let i = 0; i < 5; i++) await assert.rejects(v.verifyAsync(idToken(), { audiences: [SERVICE_URL] }), KeySourceError);
+  assert.equal(srv.hits['/oauth2/v3/certs'], 1, 'five verifications, one fetch');
+  srv.status = 200;
+  now += 29_000;
+  await assert.rejects(v.verifyAsync(idToken(), { audiences: [SERVICE_URL] }), KeySourceError);
+  now += 2_000;
+  assert.ok((await v.verifyAsync(idToken(), { audiences: [SERVICE_URL] })).ok);
+  assert.equal(srv.hits['/oauth2/v3/certs'], 2);
+});
+
+test('keys whose max-age is short are fetched again once it has passed', async (t) => {
+  const srv = await keyServer('max-age=2');
+  t.after(() => srv.close());
+  let now = NOW_MS;
+  const source = new RemoteKeySource({ url: srv.url, clock: () => now });
+  const v = new Verifier({ keys: source, clock: () => now });
+  assert.ok((await v.verifyAsync(idToken(), { audiences: [SERVICE_URL] })).ok);
+  const rotated = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  srv.keys = [jwk(rotated.publicKey, 'rotated-kid', 'RS256')];
+  now += 2_100; // max-age 2 − Age 10: stale already; the next verification fetches
+  const token = signJwt({ alg: 'RS256', kid: 'rotated-kid', typ: 'JWT' }, idClaims(), rotated.privateKey);
+  assert.ok((await v.verifyAsync(token, { audiences: [SERVICE_URL] })).ok);
+  assert.equal(srv.hits['/oauth2/v3/certs'], 2);
+});
+
+test('a token with a new kid while a reload for another one fails is KEY_UNKNOWN, as after it', async (t) => {
+  const srv = await keyServer();
+  t.after(() => srv.close());
+  let now = NOW_MS;
+  const source = new RemoteKeySource({ url: srv.url, clock: () => now });
+  const v = new Verifier({ keys: source, clock: () => now });
+  await source.ready();
+  now += 31_000; // a refetch for an unknown kid is allowed again
+  srv.status = 503;
+  let release!: () => void;
+  srv.failAfter = new Promise<void>((r) => (release = r));
+  const first = v.verifyAsync(idToken({}, { kid: 'rotated-1' }), { audiences: [SERVICE_URL] });
+  while ((srv.hits['/oauth2/v3/certs'] ?? 0) < 2) await new Promise((r) => setImmediate(r)); // its reload is under way
+  const during = v.verifyAsync(idToken({}, { kid: 'rotated-2' }), { audiences: [SERVICE_URL] });
+  release();
+  const r2 = await during;
+  assert.equal(r2.ok ? 'ok' : r2.denial.code, 'KEY_UNKNOWN');
+  const r = await first;
+  assert.equal(r.ok ? 'ok' : r.denial.code, 'KEY_UNKNOWN');
+  assert.equal(srv.hits['/oauth2/v3/certs'], 2);
+  assert.ok((await v.verifyAsync(idToken(), { audiences: [SERVICE_URL] })).ok, 'the last good keys keep serving');
+});
+
+test('verifyGoogleIdToken with a custom fetch: keys fetched once for every call', async (t) => {
+  const srv = await keyServer();
+  t.after(() => srv.close());
+  let calls = 0;
+  const counting: typeof fetch = (input, init) => {
+    calls++;
+    return fetch(input, init);
+  };
+  const token = idToken({ iat: Math.floor(Date.now() / 1000) - 60, exp: Math.floor(Date.now() / 1000) + 3000 });
+  for (let i = 0; i < 3; i++) await verifyGoogleIdToken(token, { audience: SERVICE_URL, keysUrl: srv.url, fetch: counting });
+  assert.equal(calls, 1);
+  assert.equal(srv.hits['/oauth2/v3/certs'], 1);
 });
 
 test('verifyGoogleIdToken: resolves the verified token, rejects with DenialError carrying code, evidence, remedy', async (t) => {

@@ -13,7 +13,8 @@ import type { Identity } from '../identity/identity.js';
 import { decodeJwt } from '../lib/jwt.js';
 import { parseBearer } from '../verify/credential.js';
 import { deny, type Denial } from '../verify/denial.js';
-import { GOOGLE_ISSUERS, isServiceAccountEmail } from '../verify/verifier.js';
+import { DEFAULT_CLOCK_SKEW_SEC, GOOGLE_ISSUERS, isServiceAccountEmail } from '../verify/verifier.js';
+import { SERVICE_ACCOUNT_JWT_MAX_LIFETIME_SEC, serviceAccountJwtDenial, serviceAccountJwtHorizonSec } from '../verify/service-account-jwt.js';
 
 /** Where IAP looks for a bearer credential, first match wins. Proxy-Authorization leaves Authorization to the app. */
 export const IAP_CREDENTIAL_HEADERS = ['proxy-authorization', 'x-serverless-authorization', 'authorization'] as const;
@@ -35,9 +36,6 @@ export interface IapIdentity {
   /** The header the credential came in (programmatic access). */
   header?: IapCredentialHeader;
 }
-
-/** A signed JWT must expire within an hour of being issued (Google's rule for service-account JWTs). */
-const SA_JWT_MAX_LIFETIME_S = 3600;
 
 /**
  * The bearer credential, if any, parsed by the same rule as Cloud Run's (verify/credential.ts parseBearer).
@@ -109,17 +107,11 @@ export class ProgrammaticAccess {
 
     const email = iss;
     const audiences = ProgrammaticAccess.resourceAudiences(service, path);
-    // exp may be up to an hour ahead; the extra second keeps a just-minted hour-long JWT inside the verifier's bound.
-    const r = await tokens.serviceAccountJwt(token, email, { audiences, surface: 'iap' }, SA_JWT_MAX_LIFETIME_S + 1);
+    const rules = { email, audiences, maxLifetimeSec: SERVICE_ACCOUNT_JWT_MAX_LIFETIME_SEC, clockSkewSec: DEFAULT_CLOCK_SKEW_SEC, surface: 'iap' as const };
+    const r = await tokens.serviceAccountJwt(token, email, { audiences, surface: 'iap' }, serviceAccountJwtHorizonSec(rules.maxLifetimeSec, rules.clockSkewSec));
     if (!r.ok) return { ok: false, denial: r.denial };
-    const claims = r.claims;
-    const evidence = { iss: email, sub: claims.sub, iat: claims.iat, exp: claims.exp, audiences, expectedAudience: audiences[0] };
-    if (claims.sub !== email) {
-      return { ok: false, denial: deny('TOKEN_MALFORMED', 'iap', { ...evidence, reason: `a service-account JWT needs sub = iss (${email}); its sub is ${String(claims.sub)}` }) };
-    }
-    if (claims.exp - claims.iat > SA_JWT_MAX_LIFETIME_S) {
-      return { ok: false, denial: deny('TOKEN_MALFORMED', 'iap', { ...evidence, reason: `its exp is ${claims.exp - claims.iat} s after iat; a service-account JWT may live at most ${SA_JWT_MAX_LIFETIME_S} s` }) };
-    }
+    const denial = serviceAccountJwtDenial(r, rules);
+    if (denial) return { ok: false, denial };
     const sa = await this.identity.findServiceAccount(email);
     return { ok: true, identity: { email, userId: sa?.uniqueId ?? '', member: memberForEmail(email), via: 'service-account-jwt', header } };
   }

@@ -62,7 +62,10 @@ export interface CodeSpec {
   readonly google: { readonly run?: GoogleAnswer; readonly iap?: GoogleAnswer; readonly api?: GoogleAnswer; readonly metadata?: GoogleAnswer; readonly oauth?: GoogleAnswer; readonly gateway?: GoogleAnswer };
   readonly explanation: string;
   readonly remedy: string;
-  /** Per-hint overrides (AUDIENCE_MISMATCH); the hint is `evidence.hint`. */
+  /**
+   * Per-hint overrides, the hint being `evidence.hint`: AUDIENCE_MISMATCH's diagnosis, and for ISSUER_UNTRUSTED
+   * and SELF_SIGNED_JWT what was being verified when it is not a Google ID token (denial.ts IssuerHint).
+   */
   readonly hints?: Readonly<Record<string, { readonly explanation?: string; readonly remedy: string }>>;
 }
 
@@ -157,6 +160,17 @@ export const REFUSAL_CODES = {
     explanation: 'The token was issued by {iss}; accepted issuers are {issuers}. Cloud Run\'s invoker check accepts only Google-signed ID tokens: tokens of other identity providers (Firebase, Identity Platform, Auth0, your own app) never pass it.',
     remedy:
       'Three ways out, depending on who should check this token. (1) The service checks its callers\' tokens itself (an ESP or API-gateway container, an app verifying Firebase or Identity Platform tokens): let Cloud Run admit everyone — `gcloud run services update SERVICE --no-invoker-iam-check` (invokerIamCheck: false), or bind allUsers to roles/run.invoker — and keep verifying the app token in the service. (2) The service must stay private to Google identities too: send a Google ID token for the service in X-Serverless-Authorization and keep the app\'s token in Authorization; Cloud Run checks only the former and passes the latter on untouched. (3) The caller should not be sending this token: mint a Google ID token instead — ' + MINT_ID_TOKEN + '.',
+      hints: {
+      'iap-assertion': {
+        explanation: 'The token was issued by {iss}; IAP\'s signed header x-goog-iap-jwt-assertion is always issued by {issuers}, so this is not IAP\'s assertion: often the request\'s Authorization token was checked instead, or the request did not come through IAP.',
+        remedy:
+          'Verify the x-goog-iap-jwt-assertion header, which IAP adds to every request it lets through (audience /projects/NUMBER/global/backendServices/ID or /projects/NUMBER/apps/PROJECT_ID), and let requests reach the service only through IAP.',
+      },
+      'service-account-jwt': {
+        explanation: 'The token was issued by {iss}; this check accepts only JWTs that {issuers} signed for itself (iss = sub = its email).',
+        remedy: 'Sign the JWT as {issuers} (IAM Credentials signJwt for that account, or its key file), with iss = sub = its email. A Google ID token is verified with verifyGoogleIdToken instead.',
+      },
+    },
   },
   TOKEN_EXPIRED: {
     summary: 'The token\'s exp is in the past, beyond the clock-skew allowance.',
@@ -299,9 +313,15 @@ export const REFUSAL_CODES = {
     summary: 'A JWT signed by a service account\'s own key (signJwt, a key file), not by Google: never a Google ID token, whatever its claims say.',
     google: { run: RUN_401, iap: IAP_SIGNATURE, api: API_UNAUTHENTICATED },
     explanation:
-      'The token is signed with key {kid} of the service account {signer} (the kind of key behind signJwt and service-account key files), not with Google\'s ID-token keys. Such a JWT carries whatever claims its maker wrote (here iss {iss}, email {email}); Google accepts only ID tokens it signed itself, and publishes service-account keys only at googleapis.com/service_accounts/v1/jwk/{signer}.',
+      'The token is a JWT of the service account {signer} (its issuer, or its key id {kid}, is that account\'s), the kind signJwt and service-account key files make, not one of Google\'s ID tokens. Such a JWT carries whatever claims its maker wrote (here iss {iss}, email {email}); Google accepts only ID tokens it signed itself, and publishes service-account keys only at googleapis.com/service_accounts/v1/jwk/{signer}.',
     remedy:
       'Ask Google for an ID token instead: generateIdToken for {signer} (iamcredentials …/serviceAccounts/{signer}:generateIdToken), the metadata server\'s …/service-accounts/default/identity?audience=…, or with a key file the JWT-bearer grant with target_audience (google-auth-library\'s getIdTokenClient does it). Behind IAP only, a service account may send a JWT it signed for itself in the documented form: iss = sub = its own email, aud = the resource URL, exp ≤ iat + 1 h.',
+    hints: {
+      'another-service-account': {
+        explanation: 'The token is a JWT of the service account {signer} (its issuer, or its key id {kid}, is that account\'s); this check accepts only JWTs that {issuers} signed for itself.',
+        remedy: 'Sign the JWT as {issuers} (IAM Credentials signJwt for that account, or its key file), or verify {signer}\'s JWTs with a check of their own if that account is to be trusted too.',
+      },
+    },
   },
   INVALID_ARGUMENT: {
     summary: 'A request field is missing, malformed or out of range; Google\'s message names the field.',

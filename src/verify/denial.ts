@@ -19,6 +19,15 @@ export type AudienceHint =
   | 'missing'
   | 'other';
 
+/**
+ * What a verifier expected when a token's issuer is not one it accepts (ISSUER_UNTRUSTED, SELF_SIGNED_JWT), when
+ * that is not a Google ID token: IAP's assertion, or JWTs one service account signed for itself.
+ */
+export type IssuerHint = 'iap-assertion' | 'service-account-jwt' | 'another-service-account';
+
+/** `evidence.hint` and `Denial.hint`: the code's finer diagnosis, which picks its explanation and remedy (codes.ts `hints`). */
+export type DenialHint = AudienceHint | IssuerHint;
+
 /** Values that mattered for a refusal: claim values, accepted values, times (seconds), bindings. Never a signature. */
 export type Evidence = Record<string, unknown>;
 
@@ -45,7 +54,7 @@ export interface Denial {
   readonly explanation: string;
   /** What to change, for a person. */
   readonly remedy: string;
-  readonly hint?: AudienceHint;
+  readonly hint?: DenialHint;
   readonly evidence: Evidence;
 }
 
@@ -82,7 +91,7 @@ export interface DenyOptions {
 export function deny(code: RefusalCode, surface: Surface, evidence: Evidence = {}, options: DenyOptions = {}): Denial {
   const spec: CodeSpec = REFUSAL_CODES[code];
   const answer = googleAnswer(options.answerAs ?? code, surface);
-  const hint = typeof evidence['hint'] === 'string' ? (evidence['hint'] as AudienceHint) : undefined;
+  const hint = typeof evidence['hint'] === 'string' ? (evidence['hint'] as DenialHint) : undefined;
   const byHint = hint !== undefined ? spec.hints?.[hint] : undefined;
   const message = fillTemplate(answer.message, { path: '/', ...evidence });
   const details = answer.rpcStatus !== undefined ? errorDetails(answer, message, evidence) : [];

@@ -2,11 +2,12 @@
 // published keys by default and authplane's when AUTHPLANE_URL (or a URL option) says so. Same verifier,
 // same refusal codes, evidence and remedies as authplane's front door; refusals are thrown as DenialError.
 
-import { deny, DenialError } from './denial.js';
+import { DenialError } from './denial.js';
 import type { KeySource } from './keys.js';
 import { RemoteKeySource, resolveKeyUrl } from './remote.js';
 import { DEFAULT_CLOCK_SKEW_SEC, DEFAULT_MAX_LIFETIME_SEC, GOOGLE_ISSUERS, IAP_ISSUER, Verifier, type VerifiedToken, type VerifierOptions, type VerifyCall } from './verifier.js';
 import type { AudienceOwnerLookup } from './audience.js';
+import { SERVICE_ACCOUNT_JWT_MAX_LIFETIME_SEC, serviceAccountJwtDenial, serviceAccountJwtHorizonSec } from './service-account-jwt.js';
 
 /** The Verifier's own options (documented there), with IAP's defaults for assertions. */
 type SharedOptions = Pick<VerifierOptions, 'issuers' | 'algorithms' | 'clockSkewSec' | 'maxLifetimeSec' | 'requireEmail' | 'allowAudiencePath' | 'surface'>;
@@ -30,13 +31,13 @@ export interface VerifyTokenOptions extends SharedOptions {
 
 type Kind = 'id-token' | 'iap';
 
-const sources = new Map<string, RemoteKeySource>();
-const verifiers = new Map<string, Verifier>();
+/** Key sources by URL and verifiers by URL and settings, per fetch function (globalThis.fetch unless given). */
+const byFetch = new WeakMap<typeof globalThis.fetch, { sources: Map<string, RemoteKeySource>; verifiers: Map<string, Verifier> }>();
 const verifiersByKeys = new WeakMap<KeySource, Map<string, Verifier>>();
 
 /**
- * The shared Verifier for these settings: one per key URL and settings, so keys and verified tokens are
- * cached across calls. A custom `fetch` gets its own key source.
+ * The shared Verifier for these settings: one per key URL and settings (and per custom `fetch`), so keys and
+ * verified tokens are cached across calls.
  */
 export function verifierFor(kind: Kind, options: Omit<VerifyTokenOptions, 'audience'>): Verifier {
   const settings = {
@@ -54,15 +55,16 @@ export function verifierFor(kind: Kind, options: Omit<VerifyTokenOptions, 'audie
     return v;
   }
   const url = resolveKeyUrl(kind, options.keysUrl);
-  if (options.fetch !== undefined) {
-    return new Verifier({ keys: new RemoteKeySource({ url, fetch: options.fetch }), ...settings });
-  }
+  // A custom fetch gets key sources and verifiers of its own, kept as long as the function is.
+  const fetchFn = options.fetch ?? globalThis.fetch;
+  let cached = byFetch.get(fetchFn);
+  if (!cached) byFetch.set(fetchFn, (cached = { sources: new Map(), verifiers: new Map() }));
   const key = `${url}\n${settingsKey}`;
-  let v = verifiers.get(key);
+  let v = cached.verifiers.get(key);
   if (!v) {
-    let source = sources.get(url);
-    if (!source) sources.set(url, (source = new RemoteKeySource({ url })));
-    verifiers.set(key, (v = new Verifier({ keys: source, ...settings })));
+    let source = cached.sources.get(url);
+    if (!source) cached.sources.set(url, (source = new RemoteKeySource({ url, ...(options.fetch ? { fetch: options.fetch } : {}) })));
+    cached.verifiers.set(key, (v = new Verifier({ keys: source, ...settings })));
   }
   return v;
 }
@@ -123,7 +125,10 @@ export interface VerifyServiceAccountJwtOptions extends Pick<VerifyTokenOptions,
    * https://www.googleapis.com/service_accounts/v1/jwk/EMAIL.
    */
   keysUrl?: string;
-  /** Longest `exp` − `iat` accepted, seconds. Default 3600, as IAP and Google's samples use. */
+  /**
+   * Longest `exp` − `iat` accepted, seconds. Default 3600, as IAP and Google's samples use. `clockSkewSec` more
+   * is allowed on it, and on `exp` − now: signJwt fills in `exp` from Google's clock, the signer `iat` from its own.
+   */
   maxLifetimeSec?: number;
 }
 
@@ -133,26 +138,30 @@ export interface VerifyServiceAccountJwtOptions extends Pick<VerifyTokenOptions,
  * `iss` = `sub` = the account's email, `aud` one of `options.audience`, `exp` ≤ `iat` + 1 h (REFERENCE §12).
  * An explicit opt-in: such a JWT is never a Google ID token, and `verifyGoogleIdToken` refuses it
  * (SELF_SIGNED_JWT). Keys come from the account's published JWKS. Rejects with DenialError, KeySourceError or
- * TypeError as `verifyGoogleIdToken` does.
+ * TypeError as `verifyGoogleIdToken` does; another account's JWT is SELF_SIGNED_JWT with hint
+ * `another-service-account`, any other issuer ISSUER_UNTRUSTED with hint `service-account-jwt`.
  */
 export async function verifyServiceAccountJwt(token: string | undefined | null, options: VerifyServiceAccountJwtOptions): Promise<VerifiedToken> {
   const email = options?.serviceAccount;
   if (typeof email !== 'string' || !/^[^@\s]+@[^@\s]+\.gserviceaccount\.com$/.test(email)) {
     throw new TypeError('verifyServiceAccountJwt: options.serviceAccount must be a service account email (NAME@PROJECT.iam.gserviceaccount.com)');
   }
-  const maxLifetimeSec = options.maxLifetimeSec ?? 3600;
+  const maxLifetimeSec = options.maxLifetimeSec ?? SERVICE_ACCOUNT_JWT_MAX_LIFETIME_SEC;
+  const clockSkewSec = options.clockSkewSec ?? DEFAULT_CLOCK_SKEW_SEC;
   const base = process.env['AUTHPLANE_URL'];
   const keysUrl = options.keysUrl ?? (base ? `${base.replace(/\/+$/, '')}/service_accounts/v1/jwk/${encodeURIComponent(email)}` : SERVICE_ACCOUNT_JWKS_URL + encodeURIComponent(email));
-  // The verifier's lifetime bound is on exp − now; the extra second admits a just-minted hour-long JWT.
-  const verifier = verifierFor('id-token', { issuers: [email], maxLifetimeSec: maxLifetimeSec + 1, keysUrl, ...(options.keys ? { keys: options.keys } : {}), ...(options.fetch ? { fetch: options.fetch } : {}), ...(options.clockSkewSec !== undefined ? { clockSkewSec: options.clockSkewSec } : {}) });
+  const verifier = verifierFor('id-token', {
+    issuers: [email],
+    maxLifetimeSec: serviceAccountJwtHorizonSec(maxLifetimeSec, clockSkewSec),
+    clockSkewSec,
+    keysUrl,
+    ...(options.keys ? { keys: options.keys } : {}),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
   const call = verifyCallOf({ audience: options.audience, ...(options.now !== undefined ? { now: options.now } : {}) }, 'verifyServiceAccountJwt: ');
   const result = await verifier.verifyAsync(token, call);
   if (!result.ok) throw new DenialError(result.denial);
-  const { claims } = result;
-  const evidence = { iss: claims.iss, sub: claims.sub, iat: claims.iat, exp: claims.exp, audiences: call.audiences, expectedAudience: call.audiences[0] };
-  if (claims.sub !== email) throw new DenialError(deny('TOKEN_MALFORMED', 'library', { ...evidence, reason: `a service account's own JWT has sub = iss = ${email}; its sub is ${claims.sub}` }));
-  if (claims.exp - claims.iat > maxLifetimeSec) {
-    throw new DenialError(deny('TOKEN_MALFORMED', 'library', { ...evidence, reason: `its exp is ${claims.exp - claims.iat} s after iat; at most ${maxLifetimeSec} s is accepted` }));
-  }
+  const denial = serviceAccountJwtDenial(result, { email, audiences: call.audiences, maxLifetimeSec, clockSkewSec, surface: 'library' });
+  if (denial) throw new DenialError(denial);
   return result;
 }

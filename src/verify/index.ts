@@ -14,7 +14,7 @@ export {
   type RefusedToken,
   type TokenClaims,
 } from './verifier.js';
-export { DenialError, deny, fillTemplate, templateFields, type Denial, type Evidence, type AudienceHint } from './denial.js';
+export { DenialError, deny, fillTemplate, templateFields, type Denial, type Evidence, type AudienceHint, type IssuerHint, type DenialHint } from './denial.js';
 export { REFUSAL_CODES, REFUSAL_CODE_NAMES, googleAnswer, isRefusalCode, type RefusalCode, type Surface, type CodeSpec, type GoogleAnswer } from './codes.js';
 export { keyRingSource, staticKeySource, parseKeySet, SUPPORTED_ALGORITHMS, type KeySource, type ParsedKey, type VerifyAlgorithm } from './keys.js';
 export {

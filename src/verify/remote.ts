@@ -1,6 +1,8 @@
 // Keys fetched over HTTP: Google's JWKS / PEM certs, IAP's public keys, or authplane's copies of them.
 // Cached for the response's Cache-Control max-age (minus Age); an unknown kid triggers a refetch at most
-// every `refetchIntervalSec`; when a refetch fails the last good keys keep serving.
+// every `refetchIntervalSec`, and so does a failed fetch: the last good keys keep serving meanwhile, and
+// before any fetch has succeeded every verification fails with that fetch's KeySourceError until the next
+// attempt is due (a key endpoint that is down is not asked once per token).
 
 import type { KeyObject } from 'node:crypto';
 import { parseKeySet, type KeySource, type ParsedKey, type VerifyAlgorithm } from './keys.js';
@@ -46,7 +48,10 @@ export interface RemoteKeySourceOptions {
   fetch?: typeof globalThis.fetch;
   /** Seconds keys are kept when the response names no max-age. Default 3600. */
   defaultMaxAgeSec?: number;
-  /** Least seconds between refetches caused by unknown kids (and after failures). Default 30. */
+  /**
+   * Least seconds between refetches caused by unknown kids, and between a failed fetch and the next. Default 30.
+   * (Keys past their max-age are fetched again at once.)
+   */
   refetchIntervalSec?: number;
   /** Per fetch, milliseconds. Default 5000. */
   timeoutMs?: number;
@@ -61,6 +66,8 @@ export class RemoteKeySource implements KeySource {
   private loaded = false;
   private expiresAtMs = 0;
   private lastAttemptMs = -Infinity;
+  /** Why the last fetch failed; undefined after a success. */
+  private lastError: KeySourceError | undefined;
   private inFlight: Promise<boolean> | undefined;
   private readonly fetchFn: typeof globalThis.fetch;
   private readonly defaultMaxAgeMs: number;
@@ -91,8 +98,10 @@ export class RemoteKeySource implements KeySource {
   ready(): Promise<void> | undefined {
     const now = this.clock();
     if (this.loaded && now < this.expiresAtMs) return undefined;
-    // Stale keys keep serving while a refetch is not yet due (after a failure).
-    if (this.loaded && now - this.lastAttemptMs < this.refetchIntervalMs) return undefined;
+    // After a failure the next fetch waits for the interval: stale keys keep serving, or the failure stands.
+    if (this.lastError !== undefined && now - this.lastAttemptMs < this.refetchIntervalMs && !this.inFlight) {
+      return this.loaded ? undefined : Promise.reject(this.lastError);
+    }
     return this.load().then(
       () => undefined,
       (err: unknown) => {
@@ -102,7 +111,8 @@ export class RemoteKeySource implements KeySource {
   }
 
   async refresh(): Promise<boolean> {
-    if (this.inFlight) return this.inFlight;
+    // A fetch under way answers for this caller too, its failure included (false: the keys did not change).
+    if (this.inFlight) return this.inFlight.catch(() => false);
     if (this.clock() - this.lastAttemptMs < this.refetchIntervalMs) return false;
     try {
       return await this.load();
@@ -123,18 +133,24 @@ export class RemoteKeySource implements KeySource {
     this.lastAttemptMs = this.clock();
     this.fetches++;
     let res: Response;
-    try {
-      res = await this.fetchFn(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
-    } catch (err) {
-      throw new KeySourceError(this.url, (err as Error).message, { cause: err });
-    }
-    if (!res.ok) throw new KeySourceError(this.url, `HTTP ${res.status}`);
     let next: Map<string, ParsedKey>;
     try {
-      next = parseKeySet(await res.json());
+      try {
+        res = await this.fetchFn(this.url, { signal: AbortSignal.timeout(this.timeoutMs), headers: { accept: 'application/json' } });
+      } catch (err) {
+        throw new KeySourceError(this.url, (err as Error).message, { cause: err });
+      }
+      if (!res.ok) throw new KeySourceError(this.url, `HTTP ${res.status}`);
+      try {
+        next = parseKeySet(await res.json());
+      } catch (err) {
+        throw new KeySourceError(this.url, (err as Error).message, { cause: err });
+      }
     } catch (err) {
-      throw new KeySourceError(this.url, (err as Error).message, { cause: err });
+      this.lastError = err as KeySourceError;
+      throw err;
     }
+    this.lastError = undefined;
     const added = [...next.keys()].some((kid) => !this.keys.has(kid));
     this.keys = next;
     this.loaded = true;

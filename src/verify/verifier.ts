@@ -82,7 +82,7 @@ export interface VerifiedToken {
   readonly ok: true;
   readonly header: Readonly<JwtHeader>;
   readonly claims: TokenClaims;
-  /** Who the caller is: the email claim, else sub. */
+  /** Who the caller is: the email claim (whatever email_verified says, as Cloud Run's and IAP's member checks), else sub. */
   readonly principal: string;
   readonly email: string | undefined;
   /** `exp`, epoch seconds. */
@@ -130,6 +130,8 @@ export class Verifier {
   private readonly allowAudiencePath: boolean;
   private readonly clock: () => number;
   private readonly cache: VerifiedTokenCache<VerifiedToken> | undefined;
+  /** What the issuers say this verifier admits, for the words of an issuer refusal (IssuerHint). */
+  private readonly trusts: 'id-token' | 'iap-assertion' | 'service-account-jwt';
   /** Parsed headers by their base64url segment: every token signed by one key shares its header. */
   private readonly headers = new Map<string, Readonly<JwtHeader> | null>();
   private lastHeaderSeg = '';
@@ -148,6 +150,7 @@ export class Verifier {
     }
     this.clockSkewSec = nonNegative('clockSkewSec', options.clockSkewSec ?? DEFAULT_CLOCK_SKEW_SEC);
     this.maxLifetimeSec = nonNegative('maxLifetimeSec', options.maxLifetimeSec ?? DEFAULT_MAX_LIFETIME_SEC);
+    this.trusts = this.issuers.every((i) => isServiceAccountEmail(i)) ? 'service-account-jwt' : this.issuers.length === 1 && this.issuers[0] === IAP_ISSUER ? 'iap-assertion' : 'id-token';
     this.requireEmail = options.requireEmail ?? false;
     this.allowAudiencePath = options.allowAudiencePath ?? false;
     this.surface = options.surface ?? 'library';
@@ -171,7 +174,10 @@ export class Verifier {
     }
     if (typeof token !== 'string') throw new TypeError('verify: token must be a string');
 
-    const cached = this.cache?.get(token, nowMs);
+    // Only on the verifier's own clock: a token admitted at another moment (`call.now`) passed the lifetime
+    // check then, which a later call on the clock might not (the cache skips it).
+    const cache = call.now === undefined ? this.cache : undefined;
+    const cached = cache?.get(token, nowMs);
     if (cached !== undefined) return this.checkCall(cached, call, nowMs);
 
     // Structure: exactly three segments, header and claims base64url JSON objects.
@@ -223,8 +229,10 @@ export class Verifier {
     const iss = claims['iss'];
     if (typeof iss !== 'string' || !this.issuers.includes(iss)) {
       // A service account as issuer: a JWT it signed itself (signJwt, a key file), never a Google ID token.
-      if (isServiceAccountEmail(iss)) return this.refuseClaims(call, 'SELF_SIGNED_JWT', header, claims, nowMs, { signer: iss, email: claims['email'] ?? null, issuers: this.issuers });
-      return this.refuseClaims(call, 'ISSUER_UNTRUSTED', header, claims, nowMs, { issuers: this.issuers });
+      if (isServiceAccountEmail(iss)) {
+        return this.refuseClaims(call, 'SELF_SIGNED_JWT', header, claims, nowMs, { signer: iss, email: claims['email'] ?? null, issuers: this.issuers, ...(this.trusts === 'service-account-jwt' && { hint: 'another-service-account' }) });
+      }
+      return this.refuseClaims(call, 'ISSUER_UNTRUSTED', header, claims, nowMs, { issuers: this.issuers, ...(this.trusts !== 'id-token' && { hint: this.trusts }) });
     }
     const kid = header.kid;
     const key = typeof kid === 'string' ? this.keys.key(kid, alg) : undefined;
@@ -268,7 +276,7 @@ export class Verifier {
     }
 
     // Signed by a trusted key: the remaining checks are about the claims.
-    return this.admitSigned(header, claims, token, call, nowMs);
+    return this.admitSigned(header, claims, cache === undefined ? undefined : token, call, nowMs);
   }
 
   /**
@@ -281,7 +289,7 @@ export class Verifier {
     return this.admitSigned(r.header, { ...r.claims }, undefined, call, call.now ?? this.clock());
   }
 
-  /** The claim checks after a good signature; `token` set = remember the verified token in the cache. */
+  /** The claim checks after a good signature; `token` set = remember the verified token in the cache (there is one). */
   private admitSigned(header: Readonly<JwtHeader>, claims: Record<string, unknown>, token: string | undefined, call: VerifyCall, nowMs: number): VerifyResult {
     const exp = claims['exp'];
     const iat = claims['iat'];
@@ -434,11 +442,14 @@ export class Verifier {
     if (parts.length > 1 && parts.filter((p) => p.split('.').length === 3).length > 1) {
       return this.refuse(call, 'MULTIPLE_CREDENTIALS', { ...base, credentialCount: parts.length, header: 'one header value' });
     }
+    const segments = token.split('.').length;
     const reason =
       slipReason(token) ??
       (token.length > MAX_TOKEN_LENGTH
         ? `it is ${token.length} characters long, more than any ID token`
-        : `it has ${token.split('.').length} dot-separated segments; a JWT has 3`);
+        : segments === 3
+          ? 'its header segment is empty; a JWT is header.payload.signature, each base64url'
+          : `it has ${segments} dot-separated segments; a JWT has 3`);
     return this.refuse(call, 'TOKEN_MALFORMED', { ...base, reason });
   }
 }

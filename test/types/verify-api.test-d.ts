@@ -24,6 +24,8 @@ import {
   type KeySource,
   type Surface,
   type AudienceHint,
+  type DenialHint,
+  type IssuerHint,
 } from '../../src/verify/index.js';
 
 type Equal<X, Y> = (<T>() => T extends X ? 1 : 2) extends <T>() => T extends Y ? 1 : 2 ? true : false;
@@ -53,8 +55,11 @@ export function typeTests(keys: KeySource, app: FastifyInstance): void {
   } else {
     expectTrue<Equal<typeof r.denial, Denial>>();
     expectTrue<Equal<typeof r.denial.code, RefusalCode>>();
-    const hint: AudienceHint | undefined = r.denial.hint;
-    void hint;
+    const hint: DenialHint | undefined = r.denial.hint;
+    // An audience diagnosis is one kind of hint; an issuer's is another.
+    const audience: DenialHint = 'path' satisfies AudienceHint;
+    const issuer: DenialHint = 'iap-assertion' satisfies IssuerHint;
+    void hint, audience, issuer;
   }
   // @ts-expect-error audiences are required per call
   v.verify('t', {});
