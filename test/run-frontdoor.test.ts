@@ -303,6 +303,29 @@ describe('Cloud Run front door', () => {
     assert.ok(echo.bodyBytes.every((n) => n <= 32 * 1024 * 1024), `the service got no body past the limit: ${echo.bodyBytes.join(', ')}`);
   });
 
+  it('Expect: 100-continue (curl sends it with any body over 1 MiB): 100, then the body reaches the service', async () => {
+    const token = await mint('tasks-invoker', updateUrl);
+    const u = new URL(update);
+    const body = Buffer.alloc(2 * 1024 * 1024, 'a');
+    const { status, sawContinue, echoed } = await new Promise<{ status: number; sawContinue: boolean; echoed: Echo }>((resolve, reject) => {
+      let sawContinue = false;
+      const req = request({ host: u.hostname, port: u.port, path: '/large', method: 'POST', headers: { authorization: `Bearer ${token}`, expect: '100-continue', 'content-length': String(body.length) } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => resolve({ status: res.statusCode!, sawContinue, echoed: JSON.parse(Buffer.concat(chunks).toString()) as Echo }));
+      });
+      req.on('continue', () => {
+        sawContinue = true;
+        req.end(body);
+      });
+      req.on('error', reject);
+    });
+    assert.equal(status, 200);
+    assert.ok(sawContinue, 'the front door answered 100 Continue');
+    assert.equal(echoed.body.length, body.length);
+    assert.equal(echoed.headers.expect, undefined, 'Expect was settled at the front door');
+  });
+
   it('WebSocket upgrades pass the same check', async () => {
     const u = new URL(update);
     const upgrade = (headers: Record<string, string>) =>

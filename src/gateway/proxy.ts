@@ -1,11 +1,12 @@
 // Streams a request to its target and the answer back, without buffering bodies. Hop-by-hop headers
-// (RFC 9110 §7.6.1, plus those the Connection header names) are dropped in both directions.
+// (RFC 9110 §7.6.1, plus those the Connection header names) are dropped in both directions, and Expect,
+// which this side has already answered (lib/http-headers.ts SETTLED_BY_PROXY).
 
 import { Agent as HttpAgent, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import { HOP_BY_HOP } from '../lib/http-headers.js';
+import { HOP_BY_HOP, SETTLED_BY_PROXY } from '../lib/http-headers.js';
 
-/** `headers` without hop-by-hop headers; names are lower-case. */
+/** `headers` without hop-by-hop headers and Expect; names are lower-case. */
 export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeaders {
   const named = String(headers['connection'] ?? '')
     .split(',')
@@ -13,7 +14,7 @@ export function endToEndHeaders(headers: IncomingHttpHeaders): OutgoingHttpHeade
     .filter(Boolean);
   const out: OutgoingHttpHeaders = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || HOP_BY_HOP.has(name) || named.includes(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name) || SETTLED_BY_PROXY.has(name) || named.includes(name)) continue;
     out[name] = value;
   }
   return out;

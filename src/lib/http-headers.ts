@@ -4,6 +4,13 @@ import type { IncomingMessage } from 'node:http';
 /** Hop-by-hop headers (RFC 9110 §7.6.1, plus the proxy-* ones), never forwarded. */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'proxy-authenticate', 'proxy-authorization']);
 
+/**
+ * Request headers a proxy in front of the service settles itself and does not pass on: `Expect: 100-continue`,
+ * which Node's server has already answered with 100 Continue before the body came (RFC 9110 §10.1.1: Google's
+ * front end answers it too), and which undici refuses to send (UND_ERR_NOT_SUPPORTED).
+ */
+export const SETTLED_BY_PROXY: ReadonlySet<string> = new Set(['expect']);
+
 /** The client's address for X-Forwarded-For (::ffff:10.0.0.1 → 10.0.0.1, as dual-stack sockets report IPv4). */
 export function clientAddress(req: Pick<IncomingMessage, 'socket'> | { socket: { remoteAddress?: string | undefined } }): string {
   const a = req.socket.remoteAddress ?? '';

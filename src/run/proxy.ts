@@ -10,7 +10,7 @@ import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders 
 import { request as httpsRequest } from 'node:https';
 import type { Dispatcher, Pool } from 'undici';
 import { Readable, type Duplex } from 'node:stream';
-import { clientAddress, HOP_BY_HOP, type HeaderFacts } from '../lib/http-headers.js';
+import { clientAddress, HOP_BY_HOP, SETTLED_BY_PROXY, type HeaderFacts } from '../lib/http-headers.js';
 import { stripSignature } from '../lib/jwt.js';
 import { hostPort } from '../lib/host-port.js';
 import { lazyModule } from '../lib/lazy-module.js';
@@ -70,7 +70,7 @@ export function upstreamHeaders(req: ProxiedRequest, facts: HeaderFacts, edits: 
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     const lower = name.toLowerCase();
-    if (HOP_BY_HOP.has(lower) || connectionTokens?.has(lower)) continue;
+    if (HOP_BY_HOP.has(lower) || SETTLED_BY_PROXY.has(lower) || connectionTokens?.has(lower)) continue;
     if (lower === 'x-forwarded-for') {
       xff = xff === undefined ? raw[i + 1]! : `${xff}, ${raw[i + 1]!}`;
       continue;
