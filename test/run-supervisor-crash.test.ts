@@ -9,7 +9,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { processStartTime } from '../src/run/process-groups.js';
+import { ProcessGroupRecord, processStartTime } from '../src/run/process-groups.js';
 import { testConfig } from './support/authplane.js';
 import { startCli, type StartedCli } from './support/cli.js';
 import { until } from './support/until.js';
@@ -24,6 +24,12 @@ function procStat(pid: number): { state: string; pgrp: number } | undefined {
     return undefined;
   }
 }
+
+/** /proc/PID/stat field 22 (start time), read whatever the state. */
+const startTimeOf = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[22 - 3]!;
+};
 
 /** Running: present and not a zombie (a killed orphan is a zombie until init reaps it). */
 const running = (pid: number) => {
@@ -89,6 +95,24 @@ createServer((req, res) => res.end(String(process.pid))).listen(Number(process.e
     // A clean stop takes the record with it.
     await second.stop();
     assert.deepEqual(readdirSync(data).filter((f) => f.startsWith('supervised.')), []);
+  });
+
+  it('an owner that has exited but is not yet reaped (a zombie) is gone: its groups are stopped', async () => {
+    // A zombie: `sleep 0`, whose parent (the shell, exec'ed into `sleep 600`) never reaps it.
+    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 600'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
+    strays.push(parent.pid!);
+    const zombie = Number(await new Promise<string>((resolve) => parent.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim()))));
+    await until(() => (procStat(zombie)?.state === 'Z' ? true : undefined), 'the zombie');
+    const victim = spawn('sleep', ['600'], { detached: true, stdio: 'ignore' });
+    strays.push(victim.pid!);
+    const records = mkdtempSync(join(dir, 'records-'));
+    writeFileSync(
+      join(records, 'supervised.1.00000000.json'),
+      JSON.stringify({ owner: { pid: zombie, startTime: startTimeOf(zombie) }, groups: [{ pid: victim.pid, startTime: startTimeOf(victim.pid!), service: 'echo' }] }),
+    );
+    assert.deepEqual(new ProcessGroupRecord(records).stopLeftovers(), [{ service: 'echo', pid: victim.pid }]);
+    await until(() => (running(victim.pid!) ? undefined : true), 'the zombie\'s group to be stopped');
+    assert.deepEqual(readdirSync(records), [], 'its record is removed');
   });
 
   it('a recorded group whose start time does not match (a reused pid) is left alone, and the record dropped', async () => {

@@ -34,12 +34,17 @@ interface RecordFile {
   groups: GroupRecord[];
 }
 
-/** Field 22 (starttime) of /proc/PID/stat; undefined when the process is gone or there is no /proc. */
+/**
+ * Field 22 (starttime) of /proc/PID/stat; undefined when the process is gone or there is no /proc. A zombie
+ * (state Z, or X while it is torn down) is gone: it has exited and waits only for its parent to reap it, which
+ * may take a while (a SIGKILLed authplane under a slow init is one for over a second).
+ */
 export function processStartTime(pid: number): string | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // Field 2 (comm) is in parentheses and may hold spaces: count from the last ')', which ends it (field 3 follows).
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (fields[0] === 'Z' || fields[0] === 'X') return undefined;
     return fields[22 - 3];
   } catch {
     return undefined;
