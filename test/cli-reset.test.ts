@@ -3,7 +3,7 @@
 // started without --config and --data forgets a change at its next start, while with --data it keeps it.
 
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -63,6 +63,16 @@ describe('authplane reset', () => {
     } finally {
       await again.stop();
     }
+  });
+
+  it('a directory without authplane\'s files: nothing to reset, and nothing left behind in it', async () => {
+    const other = join(dir, 'not-data');
+    mkdirSync(other);
+    writeFileSync(join(other, 'authplane.yaml'), CONFIG);
+    const r = await runCli(['reset', '--data', other], { cwd: dir });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /nothing to reset/);
+    assert.deepEqual(readdirSync(other), ['authplane.yaml']);
   });
 
   it('refuses arguments it does not know, in one line, exit 2', async () => {

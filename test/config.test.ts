@@ -120,8 +120,8 @@ describe('validateConfig', () => {
     assert.equal(validateConfig(svc({})).services[0]!.startupTimeoutMs, 30_000);
     assert.equal(validateConfig(svc({ startupTimeout: '2m' })).services[0]!.startupTimeoutMs, 120_000);
     assertProblem(problemsOf(svc({ startupTimeout: 30 })), 'services[0].startupTimeout', /expected a duration, got number 30/, /with a unit/);
-    assertProblem(problemsOf(svc({ startupTimeout: '500ms' })), 'services[0].startupTimeout', /500ms is out of range/, /from 1000ms to 3600000ms/);
-    assertProblem(problemsOf(svc({ startupTimeout: '2h' })), 'services[0].startupTimeout', /2h is out of range/, /to 3600000ms/);
+    assertProblem(problemsOf(svc({ startupTimeout: '500ms' })), 'services[0].startupTimeout', /500ms is out of range/, /from 1s to 3600s/);
+    assertProblem(problemsOf(svc({ startupTimeout: '2h' })), 'services[0].startupTimeout', /2h is out of range/, /to 3600s/);
   });
 
   it('a bad duration, and max shorter than min', () => {

@@ -54,6 +54,9 @@ describe('authplane logs', () => {
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '');
     assert.match(r.stderr, /400: Unparseable filter: syntax error at line 1, column 22, token '<EOF>' \[INVALID_ARGUMENT\]/);
+    // The fix is about the filter's syntax, not the REST-body advice of INVALID_ARGUMENT in general.
+    assert.match(r.stderr, /fix: Correct the filter at line 1, column 22/);
+    assert.doesNotMatch(r.stderr, /proto3 JSON/);
   });
 
   it('has --help with an example, and refuses bad options', async () => {

@@ -63,7 +63,7 @@ const schema = obj(
     project: obj(
       {
         id: str({ pattern: /^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, hint: 'a project ID is 6–30 lowercase letters, digits or hyphens, starting with a letter', default: 'demo-project' }),
-        number: str({ pattern: /^\d{6,20}$/, hint: 'a project number is all digits, e.g. "123456789012" (quote it)', default: '123456789012' }),
+        number: str({ pattern: /^\d{6,20}$/, hint: 'a project number is 6 to 20 digits, e.g. "123456789012" (quote it)', default: '123456789012' }),
         region: str({ pattern: /^[a-z]+-[a-z]+\d+$/, hint: 'a region such as us-central1', default: 'us-central1' }),
         pubsubServiceAgentNeedsTokenCreator: bool(false),
       },

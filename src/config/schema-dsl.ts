@@ -126,6 +126,9 @@ export function parseDuration(text: string): number | undefined {
   return m ? Math.round(Number(m[1]) * UNIT_MS[m[2]!]!) : undefined;
 }
 
+/** A bound in the units docs/config.md writes it in: whole seconds as `30s`, anything else as `500ms`. */
+const durationText = (ms: number | undefined): string => (ms === undefined ? 'any length' : ms % 1000 === 0 ? `${ms / 1000}s` : `${ms}ms`);
+
 export const duration =
   (def: string, opts: { minMs?: number; maxMs?: number } = {}): Checker<number> =>
   (v, path, ctx) => {
@@ -136,7 +139,7 @@ export const duration =
       return parseDuration(def) ?? 0;
     }
     if ((opts.minMs !== undefined && ms < opts.minMs) || (opts.maxMs !== undefined && ms > opts.maxMs)) {
-      ctx.report(path, `${raw} is out of range`, `use a duration from ${opts.minMs ?? 0}ms to ${opts.maxMs}ms`);
+      ctx.report(path, `${raw} is out of range`, `use a duration from ${durationText(opts.minMs ?? 0)} to ${durationText(opts.maxMs)}`);
     }
     return ms;
   };

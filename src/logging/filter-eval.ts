@@ -53,7 +53,15 @@ export function compileNode(node: FilterNode): EntryTest {
  * error's details when it has them: so this one carries no BadRequest detail.
  */
 function unparseable(e: FilterSyntaxError): DenialError {
-  const { details: _none, ...denial } = deny('INVALID_ARGUMENT', 'api', { message: e.message, field: 'filter', line: e.line, column: e.column, token: e.token });
+  const { details: _none, ...denial } = deny('INVALID_ARGUMENT', 'api', {
+    message: e.message,
+    field: 'filter',
+    line: e.line,
+    column: e.column,
+    token: e.token,
+    // The code's general remedy is about REST bodies; a filter's fix is its syntax.
+    fix: `Correct the filter at line ${e.line}, column ${e.column} (${JSON.stringify(e.token)}): Cloud Logging's query language compares a field with a value (resource.type = "cloud_run_revision", severity >= ERROR, httpRequest.status = 403), joins comparisons with AND, OR and NOT, and quotes values holding spaces or symbols.`,
+  });
   return new DenialError(denial);
 }
 

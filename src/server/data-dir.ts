@@ -62,7 +62,10 @@ export function resetDataDir(dir: string): ResetResult {
   const result: ResetResult = { dir, removed: [], kept: [] };
   if (!existsSync(dir)) return result;
   if (!statSync(dir).isDirectory()) throw new TypeError(`${dir} is not a directory`);
-  const dirs = [dir, ...(existsSync(join(dir, 'demo')) && statSync(join(dir, 'demo')).isDirectory() ? [join(dir, 'demo')] : [])];
+  // Only directories that hold authplane's files: taking ownership of another would leave a lock file in it.
+  const dirs = [dir, ...(existsSync(join(dir, 'demo')) && statSync(join(dir, 'demo')).isDirectory() ? [join(dir, 'demo')] : [])].filter((d) =>
+    [...OWN_FILES, ...OWNERSHIP_FILES].some((f) => existsSync(join(d, f))),
+  );
   const held: Ownership[] = [];
   try {
     for (const d of dirs) {
