@@ -2,7 +2,7 @@
 // (and includeEmail) or per scope set.
 
 import { TokenCache, type TokenCacheOptions } from '../lib/token-cache.js';
-import { untilAborted } from './lib/http.js';
+import { untilAborted } from '../lib/until-aborted.js';
 import type { AccessTokenRequest, IdTokenRequest, TokenSource } from './source.js';
 
 export { TokenCache, REFRESH_MARGIN_MS, type TokenCacheOptions } from '../lib/token-cache.js';

@@ -37,6 +37,7 @@ import { markStartPhase } from '../lib/start-phases.js';
 import { loadDeferredModules } from '../lib/lazy-module.js';
 import { metadataIdentities, startEarly, type EarlyStart } from './early-start.js';
 import { handOverCommands } from '../run/spawn.js';
+import { untilAborted } from '../lib/until-aborted.js';
 
 export interface StartOptions {
   config: AuthplaneConfig;
@@ -227,22 +228,3 @@ function exposureWarning(host: string): string {
   );
 }
 
-/** `work`, unless `signal` is aborted first: then rejects with its reason. */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (!signal) return work;
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(
-      (v) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(v);
-      },
-      (e: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(e);
-      },
-    );
-  });
-}
