@@ -211,6 +211,25 @@ describe('Pub/Sub push (rows 19, 20)', () => {
     assert.equal(got.headers['x-goog-pubsub-subscription-name'], `projects/${PROJECT}/subscriptions/raw-push`);
     assert.equal(got.headers['content-type'], undefined, 'no JSON content type on unwrapped deliveries');
   });
+
+  // pubsub.proto NoWrapper.write_metadata: only "when true" are attributes and metadata written as headers;
+  // the payload-unwrapping page: without it the request carries the raw data only.
+  for (const [name, noWrapper] of [['unset', {}], ['false', { writeMetadata: false }]] as const) {
+    test(`noWrapper with writeMetadata ${name}: the raw data only, no attribute or metadata header`, async () => {
+      const [topic] = await fx.pubsub.createTopic(`raw-only-${name}`);
+      const sub = `raw-only-${name}-push`;
+      await topic.createSubscription(sub, { pushConfig: { pushEndpoint: `${SERVICE_URL}/raw-only`, oidcToken: { serviceAccountEmail: SA('push-invoker'), audience: SERVICE_URL }, noWrapper } });
+      const before = fx.svc.received.length;
+      await topic.publishMessage({ data: Buffer.from('just bytes'), attributes: { attr1: 'v1', 'content-type': 'text/evil' } });
+      await nAttempts(fx.ap, sub, 1);
+      const got = fx.svc.received[before]!;
+      assert.equal(got.path, '/raw-only');
+      assert.equal(got.body.toString('utf8'), 'just bytes');
+      assert.equal(got.headers['attr1'], undefined, 'attributes are headers only with writeMetadata');
+      assert.equal(got.headers['content-type'], undefined, 'an attribute named content-type is not sent either');
+      assert.deepEqual(Object.keys(got.headers).filter((h) => h.startsWith('x-goog-pubsub-')), []);
+    });
+  }
 });
 
 describe('Pub/Sub push under the pre-2021 rule (project.pubsubServiceAgentNeedsTokenCreator)', () => {

@@ -57,21 +57,23 @@ const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 const RESERVED = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'authorization', 'x-authplane-internal']);
 
 /**
- * An unwrapped delivery's headers: attributes as `KEY: VAL` headers and, with writeMetadata, the message
- * metadata as `x-goog-pubsub-<KEY>: <VAL>` (pubsub.proto NoWrapper, PS1). The metadata key names below are
- * authplane's reading of that sentence — Google's exact header names are unverified. Attributes whose key or
- * value cannot be an HTTP header, or that name one the exchange owns (Host, Authorization, …), are left out.
+ * An unwrapped delivery's headers. Only with writeMetadata do the message's attributes go out as `KEY: VAL`
+ * headers and its metadata as `x-goog-pubsub-<KEY>: <VAL>`: pubsub.proto NoWrapper.write_metadata "When
+ * true, writes the Pub/Sub message metadata to x-goog-pubsub-<KEY>:<VAL> headers of the HTTP request. Writes
+ * the Pub/Sub message attributes to <KEY>:<VAL> headers of the HTTP request." (PS1); false or unset sends the
+ * raw data only (payload-unwrapping page, PS6). The metadata key names below are authplane's reading of that
+ * sentence — Google's exact header names are unverified. Attributes whose key or value cannot be an HTTP
+ * header, or that name one the exchange owns (Host, Authorization, …), are left out.
  */
 export function unwrappedHeaders(m: MessageRecord, s: SubscriptionRecord, project: string, writeMetadata: boolean): Record<string, string> {
   const headers: Record<string, string> = { ...UNWRAPPED_HEADERS };
+  if (!writeMetadata) return headers;
   for (const [k, v] of Object.entries(m.attributes)) if (HEADER_NAME.test(k) && HEADER_VALUE.test(v) && !RESERVED.has(k.toLowerCase())) headers[k] = v;
-  if (writeMetadata) {
-    headers['x-goog-pubsub-message-id'] = m.messageId;
-    headers['x-goog-pubsub-publish-time'] = publishTime(m.publishTime);
-    headers['x-goog-pubsub-subscription-name'] = subscriptionName(project, s.id);
-    if (m.orderingKey && HEADER_VALUE.test(m.orderingKey)) headers['x-goog-pubsub-ordering-key'] = m.orderingKey;
-    if (s.deadLetter) headers['x-goog-pubsub-delivery-attempt'] = String(m.attempts);
-  }
+  headers['x-goog-pubsub-message-id'] = m.messageId;
+  headers['x-goog-pubsub-publish-time'] = publishTime(m.publishTime);
+  headers['x-goog-pubsub-subscription-name'] = subscriptionName(project, s.id);
+  if (m.orderingKey && HEADER_VALUE.test(m.orderingKey)) headers['x-goog-pubsub-ordering-key'] = m.orderingKey;
+  if (s.deadLetter) headers['x-goog-pubsub-delivery-attempt'] = String(m.attempts);
   return headers;
 }
 
