@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { OAuth2Client } from 'google-auth-library';
 import { startTestAuthplane, type TestAuthplane } from './support/authplane.js';
+import { ManualClock } from './support/manual-clock.js';
 
 const CLIENT_ID = '123456789012-iapdemo.apps.googleusercontent.com';
 const AGENT = 'service-123456789012@gcp-sa-iap.iam.gserviceaccount.com';
@@ -239,5 +240,60 @@ describe('IAP programmatic access (rows 1, 2, 3)', () => {
     assert.deepEqual(await test.json(), { permissions: ['iap.webServices.getIamPolicy'] });
     const missing = await ap.api('/v1/projects/123456789012/iap_web/cloud_run-europe-west1/services/hello:getIamPolicy', { method: 'POST', headers, body: '{}' });
     assert.equal(missing.status, 404);
+  });
+});
+
+describe('signJwt without exp (REFERENCE §12)', () => {
+  // Ten days before the real time: the exp Google adds must come from authplane's clock, not the machine's.
+  const clock = new ManualClock(Date.now() - 10 * 86400_000);
+  let ap: TestAuthplane;
+  let backend: Server;
+
+  before(async () => {
+    backend = createServer((_req, res) => res.writeHead(200).end('ok'));
+    await new Promise<void>((r) => backend.listen(0, '127.0.0.1', r));
+    ap = await startTestAuthplane(
+      {
+        iam: {
+          bindings: [
+            { resource: 'iap/hello', role: 'roles/iap.httpsResourceAccessor', members: [`serviceAccount:${CALLER}`] },
+            { resource: 'services/hello', role: 'roles/run.invoker', members: [`serviceAccount:${AGENT}`] },
+            // The default principal (an uncredentialed API call acts as it) may sign as caller.
+            { resource: 'serviceAccounts/caller', role: 'roles/iam.serviceAccountTokenCreator', members: ['user:developer@example.com'] },
+          ],
+        },
+        serviceAccounts: [{ name: 'caller' }],
+        services: [{ name: 'hello', upstream: `http://127.0.0.1:${(backend.address() as AddressInfo).port}`, iap: { enabled: true, oauthClientId: CLIENT_ID } }],
+      },
+      { clock: clock.clock, timers: clock },
+    );
+  });
+
+  after(async () => {
+    await ap?.stop();
+    await new Promise<void>((r) => backend.close(() => r()));
+  });
+
+  it('Google adds exp = now + 1 h; the JWT then passes IAP programmatic access until it expires', async () => {
+    const url = ap.platform.directory.get('hello')!.urls.deterministic!;
+    const now = Math.floor(clock.nowMs / 1000);
+    const r = await ap.api(`/v1/projects/-/serviceAccounts/${CALLER}:signJwt`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ payload: JSON.stringify({ iss: CALLER, sub: CALLER, aud: url, iat: now }) }),
+    });
+    assert.equal(r.status, 200, await r.clone().text());
+    const { signedJwt } = (await r.json()) as { signedJwt: string };
+    const claims = JSON.parse(Buffer.from(signedJwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
+    assert.deepEqual(claims, { iss: CALLER, sub: CALLER, aud: url, iat: now, exp: now + 3600 });
+
+    const door = ap.platform.directory.get('hello')!.urls.local!;
+    const ok = await fetch(`${door}/`, { headers: { authorization: `Bearer ${signedJwt}` } });
+    assert.equal(ok.status, 200, await ok.text());
+    // Past exp and the 300 s clock skew, on the same clock: IAP's Expired JWT.
+    await clock.advanceTo(clock.nowMs + (3600 + 301) * 1000);
+    const late = await fetch(`${door}/`, { headers: { authorization: `Bearer ${signedJwt}` } });
+    assert.equal(late.status, 401);
+    assert.equal(late.headers.get('x-authplane-denial'), 'TOKEN_EXPIRED');
   });
 });

@@ -18,6 +18,11 @@ import { queryToJson, readScalarField } from './proto-json.js';
 const MAX_LIFETIME_S = 3600;
 /** signJwt: a supplied `exp` "must be no more than 12 hours in the future" (REFERENCE §12). */
 const MAX_JWT_EXP_AHEAD_S = 12 * 3600;
+/**
+ * signJwt without `exp`: "this claim is added automatically, with a timestamp that is 1 hour in the future"
+ * (google/iam/admin/v1/iam.proto SignJwtRequest.payload; REFERENCE §12 JW1).
+ */
+const DEFAULT_JWT_EXP_AHEAD_S = 3600;
 
 const credentialsType = (name: string) => descriptor('google-iam-credentials-v1.json').lookupType(`google.iam.credentials.v1.${name}`);
 
@@ -145,7 +150,8 @@ function lifetimeSeconds(lifetime: ProtoTime | undefined): number {
 
 /**
  * signJwt's payload: a JSON object (a string inside the request, so the router's depth limit has not seen
- * it: checked here before parsing), whose `exp`, when given, is an integer between now and 12 hours ahead.
+ * it: checked here before parsing), whose `exp`, when given, is an integer between now and 12 hours ahead;
+ * when absent, Google adds it as now + 1 h (`now` is authplane's clock, standing in for Google's).
  */
 function jwtClaims(payload: string | undefined, now: number): JwtClaims {
   if (!payload) throw invalidArgument('Payload required.', 'payload');
@@ -161,5 +167,6 @@ function jwtClaims(payload: string | undefined, now: number): JwtClaims {
   if (exp !== undefined && (typeof exp !== 'number' || !Number.isInteger(exp) || exp < now || exp > now + MAX_JWT_EXP_AHEAD_S)) {
     throw invalidArgument('Payload exp must be an integer, not in the past and at most 12 hours in the future.', 'payload');
   }
+  if (exp === undefined) return { ...(claims as JwtClaims), exp: now + DEFAULT_JWT_EXP_AHEAD_S };
   return claims as JwtClaims;
 }
