@@ -110,6 +110,28 @@ describe('validateConfig', () => {
     assertProblem(problems, 'iam.bindings[2].members[0]', /"alice@example.com" is not a member/, /user:EMAIL/);
   });
 
+  it("bindings: members setIamPolicy refuses are config errors in Google's words, with the fix", () => {
+    const problems = problemsOf({
+      ...SA,
+      iam: {
+        bindings: [
+          {
+            resource: 'projects/demo-project',
+            role: 'roles/viewer',
+            members: ['user:bob', 'group:x', 'user:bob@', 'domain:not a domain', 'user:tasks-invoker@demo-project.iam.gserviceaccount.com', 'user:bob@example.com', 'domain:example.com'],
+          },
+        ],
+      },
+    });
+    const at = (j: number) => `iam.bindings[0].members[${j}]`;
+    assertProblem(problems, at(0), /User bob does not exist\./, /user:bob@example\.com/);
+    assertProblem(problems, at(1), /Group x does not exist\./, /group:bob@example\.com/);
+    assertProblem(problems, at(2), /User bob@ does not exist\./, /whole email address/);
+    assertProblem(problems, at(3), /Domain not a domain does not exist\./, /domain:example\.com/);
+    assertProblem(problems, at(4), /is of type "serviceAccount"/, /serviceAccount:tasks-invoker@demo-project\.iam\.gserviceaccount\.com/);
+    assert.ok(!problems.some((p) => p.path === at(5) || p.path === at(6)), JSON.stringify(problems));
+  });
+
   it('a port used twice names both places', () => {
     const problems = problemsOf({ ...SA, server: { apiPort: 9100 }, workloads: [{ name: 'scheduler', serviceAccount: 'tasks-invoker', metadataPort: 9100 }] });
     assertProblem(problems, 'workloads[0].metadataPort', /port 9100 is also used by server.apiPort/, /its own port, or 0/);

@@ -9,6 +9,7 @@ import { DispatchTokens } from '../dispatch/tokens.js';
 import type { SigningAlg } from '../store/store.js';
 import { projectResource } from '../iam/resources.js';
 import type { Platform } from '../platform.js';
+import { checkMember } from './iam-policy.js';
 import { requireKnownMember, requireKnownResource, requirePermissionName, requireRole } from './binding-check.js';
 import { invalidArgument, notFound } from './errors.js';
 import type { Router } from './router.js';
@@ -71,6 +72,9 @@ export function adminRoutes(router: Router, platform: Platform): void {
     await requireKnownResource(platform, b.resource as string);
     requireRole(b.role as string);
     await requireKnownMember(platform, b.member as string);
+    // What setIamPolicy would refuse is not stored here either (a stored bad member makes every later
+    // read-modify-write setIamPolicy, e.g. gcloud add-iam-policy-binding, fail); removing one stays possible.
+    if (op === 'addBinding') await checkMember(platform, b.member as string, 'member');
     const policy = op === 'addBinding' ? await platform.iam.addBinding(b.resource as string, b.role as string, b.member as string) : await platform.iam.removeBinding(b.resource as string, b.role as string, b.member as string);
     return { body: policy };
   });

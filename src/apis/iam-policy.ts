@@ -6,6 +6,7 @@
 // setIamPolicy may store.
 
 import { isKnownRole } from '../iam/roles.js';
+import { emailMember, MEMBER_FORM, MEMBER_FORM_DETAIL, memberFormRefusal } from '../iam/members.js';
 import type { IamBinding, IamPolicy } from '../iam/policy.js';
 import type { Platform } from '../platform.js';
 import { apiRefusal, invalidArgument, invalidFields, policyEtagConflict, type FieldViolation } from './errors.js';
@@ -37,18 +38,8 @@ const POLICY_VERSIONS = new Set([0, 1, 3]);
 const MASKABLE = new Set(['bindings', 'etag', 'version', 'audit_configs']);
 const DEFAULT_MASK = ['bindings', 'etag'];
 
-/** policy.proto's principal identifiers; `deleted:` ones are what Google shows for deleted principals. */
-const EMAIL_MEMBER = /^(user|serviceAccount|group):(.+)$/;
-const EMAIL = /^[^\s@:]+@[^\s@:]+\.[^\s@:]+$/;
-const DOMAIN = /^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/;
-const FEDERATED = /^principal(Set)?:\/\/\S+$/;
-const DELETED = /^deleted:(user|serviceAccount|group):[^\s@]+@[^\s@]+\?uid=\d+$/;
 /** Google-managed service agents (service-PROJECT_NUMBER@gcp-sa-SERVICE.iam.gserviceaccount.com) exist for every project's APIs. */
 const SERVICE_AGENT = /^service-\d+@gcp-sa-[a-z0-9-]+\.iam\.gserviceaccount\.com$/;
-
-/** Google's answer to a member without a known `type:` prefix (recorded: gcloud add-iam-policy-binding, 2025). */
-const MEMBER_FORM = 'Policy members must be of the form "<type>:<value>".';
-const MEMBER_FORM_DETAIL = "Policy members must be prefixed of the form '<type>:<value>', where <type> is 'domain', 'group', 'serviceAccount', or 'user'.";
 
 /** What a valid setIamPolicy stores: the bindings, and the etag it must match (null: none given). */
 export interface PolicyChange {
@@ -106,26 +97,22 @@ async function validateBindings(platform: Platform, raw: Obj[]): Promise<IamBind
   return out;
 }
 
-async function checkMember(platform: Platform, m: string, field: string): Promise<void> {
-  if (m === 'allUsers' || m === 'allAuthenticatedUsers' || FEDERATED.test(m) || DELETED.test(m)) return;
-  if (m.startsWith('domain:')) {
-    if (!DOMAIN.test(m.slice(7))) throw invalidArgument(`Domain ${m.slice(7)} does not exist.`, field);
-    return;
-  }
-  const e = EMAIL_MEMBER.exec(m);
-  if (!e) throw memberFormRefusal(field);
-  const [, type, email] = e as unknown as [string, 'user' | 'serviceAccount' | 'group', string];
-  // Google names the kind of account it could not find ("User x does not exist.", "Service account x does not exist.").
-  if (!EMAIL.test(email)) throw invalidArgument(`${type === 'serviceAccount' ? 'Service account' : type === 'user' ? 'User' : 'Group'} ${email} does not exist.`, field);
+/**
+ * The one member check of setIamPolicy, also run wherever else a binding is written (the admin API behind
+ * `authplane iam add`): Google's form rules (iam/members.ts), then the accounts it can look up. Throws
+ * INVALID_ARGUMENT naming `field`.
+ */
+export async function checkMember(platform: Platform, m: string, field: string): Promise<void> {
+  const form = memberFormRefusal(m);
+  if (form?.noType) throw apiRefusal('INVALID_ARGUMENT', { message: MEMBER_FORM, field, violations: [{ field: 'policy.bindings.member', description: MEMBER_FORM_DETAIL }] satisfies FieldViolation[] });
+  if (form) throw invalidArgument(form.message, field);
+  const e = emailMember(m);
+  if (!e) return;
+  const { type, email } = e;
   const sa = email.endsWith('.gserviceaccount.com') ? await platform.identity.findServiceAccount(email) : null;
   if (type === 'serviceAccount' && email.endsWith('.iam.gserviceaccount.com') && !sa && !SERVICE_AGENT.test(email)) throw invalidArgument(`Service account ${email} does not exist.`, field);
   // Recorded: 'Account john.doe@example.com is of type "user". Please set the type prefix to be "user:".'
   if (type !== 'serviceAccount' && sa) throw invalidArgument(`Account ${email} is of type "serviceAccount". Please set the type prefix to be "serviceAccount:".`, field);
-}
-
-function memberFormRefusal(field: string) {
-  const violations: FieldViolation[] = [{ field: 'policy.bindings.member', description: MEMBER_FORM_DETAIL }];
-  return apiRefusal('INVALID_ARGUMENT', { message: MEMBER_FORM, field, violations });
 }
 
 /** GetIamPolicyRequest.options.requested_policy_version: 0, 1 or 3. */

@@ -7,6 +7,7 @@ import type { AuthplaneConfig, GatewayAuthentication } from './types.js';
 import { bool, ConfigError, Ctx, duration, int, list, num, obj, oneOf, optStr, record, str, type Checker, optOneOf } from './schema-dsl.js';
 import { isKnownRole } from '../iam/roles.js';
 import { serviceResource, subscriptionResource, topicResource } from '../iam/resources.js';
+import { memberFormRefusal } from '../iam/members.js';
 import { Schedule } from '../lib/cron-schedule.js';
 
 const NAME = /^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -348,6 +349,12 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
         return m;
       }
       if (match[1] === 'serviceAccount') return `serviceAccount:${checkSa(match[2]!, mp, true)}`;
+      // What setIamPolicy refuses, the config refuses too, in Google's words (iam/members.ts).
+      const refused = memberFormRefusal(m);
+      if (refused) ctx.report(mp, `${JSON.stringify(m)} would be refused by setIamPolicy: ${refused.message}`, refused.fix);
+      else if (match[1] !== 'domain' && saEmails.has(match[2]!)) {
+        ctx.report(mp, `${match[2]} is a service account: Account ${match[2]} is of type "serviceAccount".`, `write serviceAccount:${match[2]}`);
+      }
       return m;
     });
     return { resource, role: b.role, members };
