@@ -132,6 +132,14 @@ describe('validateConfig', () => {
     assert.ok(!problems.some((p) => p.path === at(5) || p.path === at(6)), JSON.stringify(problems));
   });
 
+  it('queues: a minBackoff longer than maxBackoff, which CreateQueue refuses, names its path', () => {
+    const problems = problemsOf({ queues: [{ name: 'ok' }, { name: 'upside-down', retryConfig: { minBackoff: '10s', maxBackoff: '1s' } }] });
+    assertProblem(problems, 'queues[1].retryConfig.minBackoff', /10s is longer than maxBackoff \(1s\).*min_backoff \(10s\) must not be greater than max_backoff \(1s\)/, /minBackoff ≤ maxBackoff/);
+    assert.equal(problems.length, 1, JSON.stringify(problems));
+    // Equal is allowed (Google: "must not be greater").
+    validateConfig({ queues: [{ name: 'flat', retryConfig: { minBackoff: '5s', maxBackoff: '5s' } }] });
+  });
+
   it('a port used twice names both places', () => {
     const problems = problemsOf({ ...SA, server: { apiPort: 9100 }, workloads: [{ name: 'scheduler', serviceAccount: 'tasks-invoker', metadataPort: 9100 }] });
     assertProblem(problems, 'workloads[0].metadataPort', /port 9100 is also used by server.apiPort/, /its own port, or 0/);

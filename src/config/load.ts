@@ -273,6 +273,17 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
   seenNames(c.services, 'services');
   seenNames(c.queues, 'queues');
   seenNames(c.schedulerJobs, 'schedulerJobs');
+  // Cloud Tasks' CreateQueue refuses it (tasks/queue-model.ts), so the config does too.
+  c.queues.forEach((q, i) => {
+    const { minBackoff, maxBackoff } = q.retryConfig;
+    if (minBackoff > maxBackoff) {
+      ctx.report(
+        `queues[${i}].retryConfig.minBackoff`,
+        `${minBackoff / 1000}s is longer than maxBackoff (${maxBackoff / 1000}s); CreateQueue answers "queue.retry_config.min_backoff (${minBackoff / 1000}s) must not be greater than max_backoff (${maxBackoff / 1000}s)."`,
+        'set minBackoff ≤ maxBackoff',
+      );
+    }
+  });
   seenNames(c.workloads, 'workloads');
   seenNames(c.gateways, 'gateways');
   seenNames(c.pubsub.topics, 'pubsub.topics');
