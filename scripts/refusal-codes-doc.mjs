@@ -13,7 +13,10 @@ function codeRows() {
     const spec = REFUSAL_CODES[code];
     const answers = Object.entries(SURFACE_NAMES).filter(([s]) => spec.google[s]).map(([s, name]) => [name, spec.google[s]]);
     const statuses = answers.map(([name, a]) => `${name} ${a.status}${a.rpcStatus ? ` ${a.rpcStatus}` : ''}`).join('<br>');
-    const messages = answers.map(([name, a]) => `${name}: \`${cell(a.message)}\``).join('<br>');
+    // A product with words of its own (messageByDomain) is listed after the general answer, by its API.
+    const messages = answers
+      .flatMap(([name, a]) => [`${name}: \`${cell(a.message)}\``, ...Object.entries(a.messageByDomain ?? {}).map(([domain, m]) => `${name} (${domain}): \`${cell(m)}\``)])
+      .join('<br>');
     rows.push(`| \`${code}\` | ${statuses} | ${messages} | ${cell(spec.summary)} | ${cell(spec.remedy)} |`);
   }
   return rows.join('\n');

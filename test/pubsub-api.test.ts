@@ -97,7 +97,10 @@ describe('Pub/Sub API rules', () => {
     const noCreate = await create('by-subscriber');
     assert.equal(noCreate.status, 403);
     assert.equal(noCreate.headers.get('x-authplane-denial'), 'PERMISSION_DENIED');
-    assert.match(((await noCreate.json()) as { error: { message: string } }).error.message, /'pubsub\.subscriptions\.create'/);
+    // Pub/Sub's own words name no permission (recorded: nodejs-pubsub#1180); ErrorInfo and the evidence do.
+    const denied = (await noCreate.json()) as { error: { message: string; details: { metadata?: { permission?: string } }[] } };
+    assert.equal(denied.error.message, 'User not authorized to perform this action.');
+    assert.equal(denied.error.details[0]?.metadata?.permission, 'pubsub.subscriptions.create');
     // With roles/pubsub.editor on the project (which holds both), it may.
     await ap.platform.iam.addBinding(`projects/${PROJECT}`, 'roles/pubsub.editor', `serviceAccount:${SA('subscriber-only')}`);
     assert.equal((await create('by-editor')).status, 200);

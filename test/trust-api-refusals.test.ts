@@ -45,7 +45,7 @@ describe('API refusals are Denials, in Google\'s shape and in the request log', 
     return (await r.json()) as RequestLogEntry;
   };
 
-  const expectRefusal = async (res: Response, status: number, code: string, rpcStatus: string) => {
+  const expectRefusal = async (res: Response, status: number, code: string, rpcStatus: string, principal = `serviceAccount:${sa('enqueuer')}`) => {
     const text = await res.text();
     assert.equal(res.status, status, text);
     assert.equal(res.headers.get('x-authplane-denial'), code);
@@ -58,7 +58,7 @@ describe('API refusals are Denials, in Google\'s shape and in the request log', 
     assert.equal(entry.code, code);
     assert.equal(entry.surface, 'api');
     assert.equal(entry.status, status);
-    assert.equal(entry.principal, `serviceAccount:${sa('enqueuer')}`);
+    assert.equal(entry.principal, principal);
     assert.ok(entry.explanation && entry.explanation.length > 20, 'explained');
     assert.ok(entry.remedy && entry.remedy.length > 20, 'with a remedy');
     return { body, entry };
@@ -74,6 +74,58 @@ describe('API refusals are Denials, in Google\'s shape and in the request log', 
     assert.match(body.error.message, /iam\.serviceAccounts\.actAs/);
     assert.match(entry.remedy!, /roles\/iam\.serviceAccountUser/);
     assert.match(entry.remedy!, new RegExp(sa('runner')));
+  });
+
+  // Each product refuses a missing permission in its own recorded words; authplane's code, evidence and fix
+  // stay in x-authplane-denial, ErrorInfo and the log.
+  describe('a missing permission in each product\'s own words', () => {
+    let runner: string;
+    before(async () => {
+      runner = (await ap.platform.identity.mintAccessToken(`serviceAccount:${sa('runner')}`)).token;
+    });
+    const asRunner = () => ({ authorization: `Bearer ${runner}` });
+    const errorInfo = (body: { error: { details?: { '@type': string; reason?: string; domain?: string; metadata?: Record<string, string> }[] } }) =>
+      body.error.details?.find((d) => d['@type'] === 'type.googleapis.com/google.rpc.ErrorInfo');
+
+    it('Cloud Tasks (REST and gRPC): The principal … lacks IAM permission "cloudtasks.tasks.create" for the resource "<queue>"', async () => {
+      const words = `The principal (user or service account) lacks IAM permission "cloudtasks.tasks.create" for the resource "${QUEUE}" (or the resource may not exist).`;
+      const task = { httpRequest: { url: 'https://hello-123456789012.us-central1.run.app/' } };
+      const res = await ap.api(`/v2/${QUEUE}/tasks`, { method: 'POST', headers: asRunner(), body: JSON.stringify({ task }) });
+      const { body, entry } = await expectRefusal(res, 403, 'PERMISSION_DENIED', 'PERMISSION_DENIED', `serviceAccount:${sa('runner')}`);
+      assert.equal(body.error.message, words);
+      assert.deepEqual(errorInfo(body), { '@type': 'type.googleapis.com/google.rpc.ErrorInfo', reason: 'IAM_PERMISSION_DENIED', domain: 'cloudtasks.googleapis.com', metadata: { permission: 'cloudtasks.tasks.create' } });
+      assert.match(entry.remedy!, /roles\/cloudtasks\.enqueuer/);
+
+      const Client = grpc.makeGenericClientConstructor(serviceDefinition(tasksRoot(), SERVICE_NAME), 'CloudTasks');
+      const client = new Client(ap.platform.grpcHostPort!, grpc.credentials.createInsecure()) as unknown as Record<string, (req: unknown, md: grpc.Metadata, cb: (e: grpc.ServiceError | null) => void) => void>;
+      const md = new grpc.Metadata();
+      md.set('authorization', `Bearer ${runner}`);
+      const err = await new Promise<grpc.ServiceError>((resolve, reject) => client['CreateTask']!({ parent: QUEUE, task }, md, (e) => (e ? resolve(e) : reject(new Error('CreateTask succeeded')))));
+      (client as unknown as grpc.Client).close();
+      assert.equal(err.code, grpc.status.PERMISSION_DENIED);
+      assert.equal(err.details, words);
+      assert.equal(err.metadata.get('x-authplane-denial')[0], 'PERMISSION_DENIED');
+    });
+
+    it('Cloud Scheduler: The principal … lacks IAM permission "cloudscheduler.jobs.create" for the resource "<location>"', async () => {
+      const parent = `projects/${PROJECT}/locations/us-central1`;
+      const res = await ap.api(`/v1/${parent}/jobs`, {
+        method: 'POST',
+        headers: asRunner(),
+        body: JSON.stringify({ name: `${parent}/jobs/nightly`, schedule: '0 3 * * *', httpTarget: { uri: 'https://hello-123456789012.us-central1.run.app/' } }),
+      });
+      const { body } = await expectRefusal(res, 403, 'PERMISSION_DENIED', 'PERMISSION_DENIED', `serviceAccount:${sa('runner')}`);
+      assert.equal(body.error.message, `The principal (user or service account) lacks IAM permission "cloudscheduler.jobs.create" for the resource "${parent}" (or the resource may not exist).`);
+      assert.equal(errorInfo(body)?.domain, 'cloudscheduler.googleapis.com');
+    });
+
+    it('Pub/Sub: User not authorized to perform this action.', async () => {
+      const res = await ap.api(`/v1/projects/${PROJECT}/topics/not-mine`, { method: 'PUT', headers: asRunner(), body: '{}' });
+      const { body, entry } = await expectRefusal(res, 403, 'PERMISSION_DENIED', 'PERMISSION_DENIED', `serviceAccount:${sa('runner')}`);
+      assert.equal(body.error.message, 'User not authorized to perform this action.');
+      assert.deepEqual(errorInfo(body)?.metadata, { permission: 'pubsub.topics.create' });
+      assert.equal(entry.evidence?.['permission'], 'pubsub.topics.create');
+    });
   });
 
   it('generateIdToken without Token Creator: 403 IMPERSONATION_DENIED with Google\'s ErrorInfo', async () => {

@@ -59,11 +59,12 @@ async function credentialOf(platform: Platform, headers: IncomingHttpHeaders | R
 /**
  * Throws Google's PERMISSION_DENIED unless `member` holds `permission` on `resource` as this front end sees
  * IAM now; the code says whether the binding is missing or still propagating. `domain` is the refusing API
- * (ErrorInfo.domain, e.g. run.googleapis.com).
+ * (ErrorInfo.domain, e.g. run.googleapis.com), which picks Google's words (codes.ts messageByDomain);
+ * `googleResource` is the full resource name those words may name (default: `resource`).
  */
-export function requirePermission(platform: Platform, member: string, permission: string, resource: string, domain = 'iam.googleapis.com'): void {
+export function requirePermission(platform: Platform, member: string, permission: string, resource: string, domain = 'iam.googleapis.com', googleResource = resource): void {
   const decision = platform.iam.check(member, permission, resource);
-  if (!decision.allowed) throw new DenialError(iamRefusal(decision, 'api', member, { domain, region: platform.config.project.region }));
+  if (!decision.allowed) throw new DenialError(iamRefusal(decision, 'api', member, { domain, googleResource, region: platform.config.project.region }));
 }
 
 /**

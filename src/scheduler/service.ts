@@ -13,7 +13,7 @@ import type { JobRecord, JobSettings } from '../store/scheduler-store.js';
 import type { SchedulerDispatcher } from './dispatch-source.js';
 import { LEASE_GRACE_MS, SCHEDULER_LANE } from './dispatch-source.js';
 import { applyUpdate, generateJobId, scheduleOf, toJobMessage, validateJob } from './job-model.js';
-import { checkProject, jobName, parseJob, parseLocation, type JobName } from './names.js';
+import { checkProject, jobName, locationName, parseJob, parseLocation, type JobName } from './names.js';
 import type { Schedule } from '../lib/cron-schedule.js';
 
 const DOMAIN = 'cloudscheduler.googleapis.com';
@@ -36,8 +36,13 @@ export class CloudSchedulerService {
     return this.platform.config.project;
   }
 
-  private need(caller: string, permission: string): void {
-    requirePermission(this.platform, caller, permission, projectResource(this.project.id), DOMAIN);
+  /**
+   * Cloud Scheduler's permissions are checked on the project; its refusal names `name`, the location for
+   * list and create (recorded: "… for the resource "projects/P/locations/L" …") and, by the same reading, the
+   * job for the rest.
+   */
+  private need(caller: string, permission: string, name: string): void {
+    requirePermission(this.platform, caller, permission, projectResource(this.project.id), DOMAIN, name);
   }
 
   private async liveJob(n: JobName): Promise<JobRecord> {
@@ -61,7 +66,7 @@ export class CloudSchedulerService {
   async listJobs(caller: string, req: Obj): Promise<Obj> {
     const loc = parseLocation(req.parent);
     checkProject(loc, this.project.id, this.project.number);
-    this.need(caller, 'cloudscheduler.jobs.list');
+    this.need(caller, 'cloudscheduler.jobs.list', locationName(loc));
     const size = pageSize(req.pageSize, MAX_PAGE);
     let after = '';
     if (req.pageToken) {
@@ -76,14 +81,14 @@ export class CloudSchedulerService {
   async getJob(caller: string, req: Obj): Promise<Obj> {
     const n = parseJob(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudscheduler.jobs.get');
+    this.need(caller, 'cloudscheduler.jobs.get', jobName(n));
     return this.out(await this.liveJob(n));
   }
 
   async createJob(caller: string, req: Obj): Promise<Obj> {
     const loc = parseLocation(req.parent);
     checkProject(loc, this.project.id, this.project.number);
-    this.need(caller, 'cloudscheduler.jobs.create');
+    this.need(caller, 'cloudscheduler.jobs.create', locationName(loc));
     const msg = req.job as Obj | undefined;
     if (!msg) throw invalidArgument('job is required.', 'job');
     let id = generateJobId();
@@ -110,7 +115,7 @@ export class CloudSchedulerService {
     if (!msg) throw invalidArgument('job is required.', 'job');
     const n = parseJob(msg.name, 'job.name');
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudscheduler.jobs.update');
+    this.need(caller, 'cloudscheduler.jobs.update', jobName(n));
     const cur = await this.liveJob(n);
     const merged = applyUpdate(cur, msg, (req.updateMask as { paths?: string[] } | undefined)?.paths);
     const valid = validateJob(merged);
@@ -125,7 +130,7 @@ export class CloudSchedulerService {
   async deleteJob(caller: string, req: Obj): Promise<Obj> {
     const n = parseJob(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudscheduler.jobs.delete');
+    this.need(caller, 'cloudscheduler.jobs.delete', jobName(n));
     await this.liveJob(n);
     if (!(await this.store.deleteJob(n.job))) throw notFound(JOB_NOT_FOUND, jobName(n));
     return {};
@@ -134,7 +139,7 @@ export class CloudSchedulerService {
   async pauseJob(caller: string, req: Obj): Promise<Obj> {
     const n = parseJob(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudscheduler.jobs.pause');
+    this.need(caller, 'cloudscheduler.jobs.pause', jobName(n));
     const cur = await this.liveJob(n);
     if (cur.state !== 'ENABLED') {
       throw failedPrecondition(`Job ${jobName(n)} is ${cur.state}; only an ENABLED job can be paused.`, 'Resume a paused job with ResumeJob (gcloud scheduler jobs resume); UpdateJob recovers an UPDATE_FAILED one.');
@@ -148,7 +153,7 @@ export class CloudSchedulerService {
   async resumeJob(caller: string, req: Obj): Promise<Obj> {
     const n = parseJob(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudscheduler.jobs.enable');
+    this.need(caller, 'cloudscheduler.jobs.enable', jobName(n));
     const cur = await this.liveJob(n);
     if (cur.state !== 'PAUSED') throw failedPrecondition(`Job ${jobName(n)} is ${cur.state}; only a PAUSED job can be resumed.`, 'Pause it first, or leave it: an ENABLED job already runs on its schedule.');
     // A resumed job runs next at its next scheduled time after now: runs missed while paused are not made up.
@@ -162,7 +167,7 @@ export class CloudSchedulerService {
   async runJob(caller: string, req: Obj): Promise<Obj> {
     const n = parseJob(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudscheduler.jobs.run');
+    this.need(caller, 'cloudscheduler.jobs.run', jobName(n));
     const cur = await this.liveJob(n);
     const now = this.now;
     const claimed = await this.store.claimNow(n.job, now, LEASE_GRACE_MS);

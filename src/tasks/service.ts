@@ -56,8 +56,9 @@ export class CloudTasksService {
     return this.platform.config.project;
   }
 
-  private need(caller: string, permission: string, resource: string): void {
-    requirePermission(this.platform, caller, permission, resource, DOMAIN);
+  /** `name`: the resource's full name, which Cloud Tasks' refusal names ("… for the resource "projects/P/locations/L/queues/Q" …"). */
+  private need(caller: string, permission: string, resource: string, name: string): void {
+    requirePermission(this.platform, caller, permission, resource, DOMAIN, name);
   }
 
   /** A live queue at exactly this name (project and location included), or Google's NOT_FOUND. */
@@ -81,7 +82,7 @@ export class CloudTasksService {
   async listQueues(caller: string, req: Obj): Promise<Obj> {
     const loc = parseLocation(req.parent);
     checkProject(loc, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.queues.list', projectResource(this.project.id));
+    this.need(caller, 'cloudtasks.queues.list', projectResource(this.project.id), locationName(loc));
     const filter = String(req.filter ?? '').trim();
     let state: string | undefined;
     if (filter) {
@@ -99,14 +100,14 @@ export class CloudTasksService {
   async getQueue(caller: string, req: Obj): Promise<Obj> {
     const n = parseQueue(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.queues.get', queueResource(n.queue));
+    this.need(caller, 'cloudtasks.queues.get', queueResource(n.queue), queueName(n));
     return this.queueOut(await this.liveQueue(n));
   }
 
   async createQueue(caller: string, req: Obj): Promise<Obj> {
     const loc = parseLocation(req.parent);
     checkProject(loc, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.queues.create', projectResource(this.project.id));
+    this.need(caller, 'cloudtasks.queues.create', projectResource(this.project.id), locationName(loc));
     const msg = req.queue as Obj | undefined;
     if (!msg) throw invalidArgument('queue is required.', 'queue');
     const n = parseQueue(msg.name, 'queue.name');
@@ -134,7 +135,7 @@ export class CloudTasksService {
     if (!cur || cur.deletedAt !== null) {
       return this.createQueue(caller, { parent: locationName(n), queue: msg });
     }
-    this.need(caller, 'cloudtasks.queues.update', queueResource(n.queue));
+    this.need(caller, 'cloudtasks.queues.update', queueResource(n.queue), queueName(n));
     if (cur.location !== n.location) throw notFound(QUEUE_NOT_FOUND, queueName(n));
     const updated = await this.store.updateQueue(applyQueueMessage(cur, msg, mask));
     if (!updated) throw notFound(QUEUE_NOT_FOUND, queueName(n));
@@ -145,7 +146,7 @@ export class CloudTasksService {
   async deleteQueue(caller: string, req: Obj): Promise<Obj> {
     const n = parseQueue(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.queues.delete', queueResource(n.queue));
+    this.need(caller, 'cloudtasks.queues.delete', queueResource(n.queue), queueName(n));
     await this.liveQueue(n);
     if (!(await this.store.deleteQueue(n.queue, this.now))) throw notFound(QUEUE_NOT_FOUND, queueName(n));
     return {};
@@ -154,7 +155,7 @@ export class CloudTasksService {
   async purgeQueue(caller: string, req: Obj): Promise<Obj> {
     const n = parseQueue(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.queues.purge', queueResource(n.queue));
+    this.need(caller, 'cloudtasks.queues.purge', queueResource(n.queue), queueName(n));
     await this.liveQueue(n);
     await this.store.purgeQueue(n.queue, this.now);
     return this.queueOut(await this.liveQueue(n));
@@ -171,7 +172,7 @@ export class CloudTasksService {
   private async setState(caller: string, req: Obj, state: 'RUNNING' | 'PAUSED', permission: string): Promise<Obj> {
     const n = parseQueue(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, permission, queueResource(n.queue));
+    this.need(caller, permission, queueResource(n.queue), queueName(n));
     const q = await this.liveQueue(n);
     const updated = await this.store.updateQueue({ ...q, state });
     if (!updated) throw notFound(QUEUE_NOT_FOUND, queueName(n));
@@ -189,14 +190,14 @@ export class CloudTasksService {
 
   async getIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.iamResource(req.resource);
-    this.need(caller, 'cloudtasks.queues.getIamPolicy', r);
+    this.need(caller, 'cloudtasks.queues.getIamPolicy', r, String(req.resource));
     checkRequestedVersion(req);
     return policyMessage(this.platform.iam.getPolicy(r));
   }
 
   async setIamPolicy(caller: string, req: Obj): Promise<Obj> {
     const r = await this.iamResource(req.resource);
-    this.need(caller, 'cloudtasks.queues.setIamPolicy', r);
+    this.need(caller, 'cloudtasks.queues.setIamPolicy', r, String(req.resource));
     return setPolicyMessage(this.platform, r, req);
   }
 
@@ -213,7 +214,7 @@ export class CloudTasksService {
   async listTasks(caller: string, req: Obj): Promise<Obj> {
     const n = parseQueue(req.parent, 'parent');
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.tasks.list', queueResource(n.queue));
+    this.need(caller, 'cloudtasks.tasks.list', queueResource(n.queue), queueName(n));
     const q = await this.liveQueue(n);
     const size = pageSize(req.pageSize, MAX_TASK_PAGE);
     const after = Number(decodeToken(req.pageToken)?.after ?? 0);
@@ -228,7 +229,7 @@ export class CloudTasksService {
   async getTask(caller: string, req: Obj): Promise<Obj> {
     const n = parseTask(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.tasks.get', queueResource(n.queue));
+    this.need(caller, 'cloudtasks.tasks.get', queueResource(n.queue), queueName(n));
     const q = await this.liveQueue(n);
     return this.taskOut(await this.liveTask(n.queue, n.task), q, req.responseView);
   }
@@ -244,7 +245,7 @@ export class CloudTasksService {
   async createTask(caller: string, req: Obj): Promise<Obj> {
     const n = parseQueue(req.parent, 'parent');
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.tasks.create', queueResource(n.queue));
+    this.need(caller, 'cloudtasks.tasks.create', queueResource(n.queue), queueName(n));
     let task: NewTask;
     try {
       task = await this.newTask(caller, req, n);
@@ -289,7 +290,7 @@ export class CloudTasksService {
   async deleteTask(caller: string, req: Obj): Promise<Obj> {
     const n = parseTask(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.tasks.delete', queueResource(n.queue));
+    this.need(caller, 'cloudtasks.tasks.delete', queueResource(n.queue), queueName(n));
     await this.liveQueue(n);
     const r = await this.store.deleteTask(n.queue, n.task, this.now);
     if (r === 'missing') throw notFound(TASK_NOT_FOUND, taskName(n));
@@ -301,7 +302,7 @@ export class CloudTasksService {
   async runTask(caller: string, req: Obj): Promise<Obj> {
     const n = parseTask(req.name);
     checkProject(n, this.project.id, this.project.number);
-    this.need(caller, 'cloudtasks.tasks.run', queueResource(n.queue));
+    this.need(caller, 'cloudtasks.tasks.run', queueResource(n.queue), queueName(n));
     const q = await this.liveQueue(n);
     const claimed = await this.store.claimNow(n.queue, n.task, this.now, LEASE_GRACE_MS);
     if (claimed === 'missing') {

@@ -31,6 +31,11 @@ export interface GoogleAnswer {
   readonly oauthError?: string;
   /** Apigee's `fault.detail.errorcode` on the `gateway` surface. */
   readonly errorcode?: string;
+  /**
+   * Products that say it in their own words, by the refusing API (`evidence.domain`, the ErrorInfo domain):
+   * the template that replaces `message` for that API. Any other domain gets `message`.
+   */
+  readonly messageByDomain?: Readonly<Record<string, string>>;
 }
 
 /** google.rpc.Code names, as Google's JSON errors spell them. */
@@ -79,11 +84,27 @@ const IAP_PARSE: GoogleAnswer = { status: 401, message: 'Invalid IAP credentials
 const IAP_SIGNATURE: GoogleAnswer = { status: 401, message: 'Invalid IAP credentials: JWT signature is invalid' };
 const IAP_DENIED: GoogleAnswer = { status: 403, message: '403 Access denied' };
 // ErrorInfo's domain is the API that refused; products put theirs in `evidence.domain` (default below).
-const API_PERMISSION: GoogleAnswer = {
+// IAM's words (iamcredentials, REFERENCE §2) unless the refusing API has recorded words of its own;
+// `{googleResource}` is the full resource name Google puts there (a queue, a location, a job).
+const LACKS_IAM_PERMISSION = 'The principal (user or service account) lacks IAM permission "{permission}" for the resource "{googleResource}" (or the resource may not exist).';
+const IAM_API_PERMISSION: GoogleAnswer = {
   status: 403,
   message: "Permission '{permission}' denied on resource (or it may not exist).",
   rpcStatus: 'PERMISSION_DENIED',
   errorInfo: { reason: 'IAM_PERMISSION_DENIED', domain: 'iam.googleapis.com' },
+};
+const API_PERMISSION: GoogleAnswer = {
+  ...IAM_API_PERMISSION,
+  messageByDomain: {
+    // Recorded: googleapis/repo-automation-bots#5598 (REST, 2024), TEAMMATES/teammates#10974 (gRPC), on
+    // "projects/P/locations/L/queues/Q".
+    'cloudtasks.googleapis.com': LACKS_IAM_PERMISSION,
+    // Recorded: hashicorp/terraform-provider-google#7001, #12069 (cloudscheduler.jobs.create on "projects/P/locations/L").
+    'cloudscheduler.googleapis.com': LACKS_IAM_PERMISSION,
+    // Recorded over gRPC and REST, naming neither permission nor resource: googleapis/nodejs-pubsub#1180,
+    // #1385, googleapis/gax-nodejs#545.
+    'pubsub.googleapis.com': 'User not authorized to perform this action.',
+  },
 };
 // Google's words for a bad or missing OAuth credential on googleapis.com (recorded across APIs).
 const API_UNAUTHENTICATED: GoogleAnswer = {
@@ -285,7 +306,7 @@ export const REFUSAL_CODES = {
   },
   IMPERSONATION_DENIED: {
     summary: 'The caller may not mint tokens for the service account (iam.serviceAccounts.getOpenIdToken / getAccessToken / signJwt).',
-    google: { api: API_PERMISSION },
+    google: { api: IAM_API_PERMISSION },
     explanation: '{principal} may not act for {serviceAccount}: it lacks {permission} (held by roles/iam.serviceAccountTokenCreator) on it.',
     remedy:
       'Grant roles/iam.serviceAccountTokenCreator on serviceAccounts/{serviceAccount} to {member}: `gcloud iam service-accounts add-iam-policy-binding {serviceAccount} --member={member} --role=roles/iam.serviceAccountTokenCreator`. With delegates, each account in the chain needs it on the next.',

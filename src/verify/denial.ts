@@ -93,7 +93,9 @@ export function deny(code: RefusalCode, surface: Surface, evidence: Evidence = {
   const answer = googleAnswer(options.answerAs ?? code, surface);
   const hint = typeof evidence['hint'] === 'string' ? (evidence['hint'] as DenialHint) : undefined;
   const byHint = hint !== undefined ? spec.hints?.[hint] : undefined;
-  const message = fillTemplate(answer.message, { path: '/', ...evidence });
+  const domain = evidence['domain'];
+  const template = (typeof domain === 'string' ? answer.messageByDomain?.[domain] : undefined) ?? answer.message;
+  const message = fillTemplate(template, { path: '/', ...evidence });
   const details = answer.rpcStatus !== undefined ? errorDetails(answer, message, evidence) : [];
   const errorCode = answer.oauthError ?? answer.errorcode;
   return {
