@@ -18,9 +18,18 @@ export interface Timers {
 }
 
 /**
+ * The longest wait one setTimeout takes: Node stores the delay as a signed 32-bit number of ms, and a larger
+ * one (more than ~24.8 days) "will be set to 1" with a TimeoutOverflowWarning (Node's timers docs,
+ * setTimeout). Cloud Tasks takes a scheduleTime up to 30 days ahead and a yearly cron job waits up to a year,
+ * so a longer wait is taken in steps of at most this.
+ */
+export const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/**
  * Timers on `clock` backed by setTimeout. A timeout may fire a little before the clock reads `at`
  * (libuv rounds to whole milliseconds against its cached loop time; an injected clock may run apart from
- * Date.now), so it is re-armed for the rest until the clock agrees.
+ * Date.now), so it is re-armed for the rest until the clock agrees; a wait longer than MAX_TIMEOUT_MS is
+ * armed for MAX_TIMEOUT_MS and re-armed for the rest the same way.
  */
 export function clockTimers(clock: () => number): Timers {
   return {
@@ -33,11 +42,11 @@ export function clockTimers(clock: () => number): Timers {
           fn();
           return;
         }
-        timer = setTimeout(arm, Math.ceil(delay));
+        timer = setTimeout(arm, Math.min(MAX_TIMEOUT_MS, Math.ceil(delay)));
         if (options?.unref) timer.unref();
       };
       // Due now: still asynchronous, as callers expect (they may hold state they set after asking).
-      timer = setTimeout(arm, Math.max(0, Math.ceil(at - clock())));
+      timer = setTimeout(arm, Math.min(MAX_TIMEOUT_MS, Math.max(0, Math.ceil(at - clock()))));
       if (options?.unref) timer.unref();
       return {
         cancel() {
