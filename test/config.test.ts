@@ -203,6 +203,7 @@ describe('validateConfig', () => {
         job({ name: 'o', attemptDeadline: '5s' }),
         job({ name: 'o' }),
         { name: 'p', schedule: '* * * * *' },
+        job({ name: 'q', schedule: '0 0 31 2 *' }),
       ],
     });
     assertProblem(problems, 'schedulerJobs[0].schedule', /not a valid unix-cron schedule/, /five fields/);
@@ -213,6 +214,7 @@ describe('validateConfig', () => {
     assertProblem(problems, 'schedulerJobs[5].attemptDeadline', /out of range/, /duration/);
     assertProblem(problems, 'schedulerJobs[6].name', /declared twice/, /its own name/);
     assertProblem(problems, 'schedulerJobs[7].httpTarget', /is required/, /add httpTarget/);
+    assertProblem(problems, 'schedulerJobs[8].schedule', /"0 0 31 2 \*" never runs/, /day of month that every chosen month has/);
   });
 
   it("pubsub: Google's defaults, push accounts by short name, and subscriptions that name undeclared topics", () => {
@@ -296,6 +298,11 @@ describe('authplane start with a bad config (real CLI)', () => {
       'serviceAccounts: [{ name: tasks-invoker }]\niam:\n  bindings:\n    - { resource: projects/demo-project, role: roles/run.invoker, members: ["serviceAccount:ghost-account"] }\n',
     );
     assert.match(err, /  iam\.bindings\[0\]\.members\[0\]: service account ghost-account is not declared\n    fix: add "- \{ name: ghost-account \}" under serviceAccounts/);
+  });
+
+  it('a schedule that never runs (31 February): exit 78, the path and the fix', async () => {
+    const err = await refuses('never-runs', 'schedulerJobs:\n  - { name: feb-31, schedule: "0 0 31 2 *", httpTarget: { uri: "https://example.com/" } }\n');
+    assert.match(err, /  schedulerJobs\[0\]\.schedule: Schedule or time zone is invalid: schedule "0 0 31 2 \*" never runs[^\n]*\n    fix: Pick a day of month/);
   });
 
   it('a duplicate port: exit 78, naming both listeners', async () => {

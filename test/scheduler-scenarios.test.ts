@@ -421,6 +421,20 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
     await assert.rejects(client.createJob({ parent: PARENT, job: { name: `${PARENT}/jobs/english`, schedule: 'often', httpTarget: { uri: `${SERVICE_URL}/` } } }), (e: Error & { code?: number }) => e.code === 3 && /not a valid unix-cron schedule/.test(e.message));
   });
 
+  test('a schedule that never runs (31 February) is INVALID_ARGUMENT on create and update, over gRPC', async () => {
+    const never = { schedule: '0 0 31 2 *', httpTarget: { uri: `${SERVICE_URL}/` } };
+    await assert.rejects(client.createJob({ parent: PARENT, job: { name: `${PARENT}/jobs/feb-31`, ...never } }), (e: Error & { code?: number }) => {
+      assert.equal(e.code, 3, `INVALID_ARGUMENT, not INTERNAL: ${e.message}`);
+      assert.match(e.message, /Schedule or time zone is invalid: schedule "0 0 31 2 \*" never runs/);
+      return true;
+    });
+    // 29 February comes every four years: a valid schedule.
+    const [leap] = await client.createJob({ parent: PARENT, job: { name: `${PARENT}/jobs/feb-29`, schedule: '0 0 29 2 *', httpTarget: { uri: `${SERVICE_URL}/` } } });
+    assert.equal(Number(leap.scheduleTime?.seconds) * 1000, Date.UTC(2028, 1, 29));
+    await assert.rejects(client.updateJob({ job: { name: `${PARENT}/jobs/feb-29`, schedule: '0 0 30 2 *' }, updateMask: { paths: ['schedule'] } }), (e: Error & { code?: number }) => e.code === 3 && /never runs/.test(e.message));
+    await client.deleteJob({ name: `${PARENT}/jobs/feb-29` });
+  });
+
   test('strict input: unknown fields, wrong types and out-of-range values are INVALID_ARGUMENT naming the field', async () => {
     const create = (job: unknown) => ap.api(`/v1/${PARENT}/jobs`, { method: 'POST', body: JSON.stringify(job) });
     const cases: [unknown, RegExp, string][] = [
@@ -432,6 +446,9 @@ describe('Cloud Scheduler with @google-cloud/scheduler', () => {
       [{ name: `${PARENT}/jobs/x6`, schedule: '* * * * *', httpTarget: { uri: `${SERVICE_URL}/` }, attemptDeadline: '5s' }, /attempt_deadline must be in the interval/, 'job.attempt_deadline'],
       [{ name: `${PARENT}/jobs/x7`, schedule: '* * * * *', httpTarget: { uri: 'ftp://x/' } }, /begins with 'http:\/\/' or 'https:\/\/'/, 'job.http_target.uri'],
       [{ name: `${PARENT}/jobs/x8`, schedule: 5, httpTarget: { uri: `${SERVICE_URL}/` } }, /Invalid value at 'job.schedule' \(TYPE_STRING\), 5/, 'job.schedule'],
+      // Well-formed, but no date ever matches: refused, not an INTERNAL crash computing the first run.
+      [{ name: `${PARENT}/jobs/x9`, schedule: '0 0 31 2 *', httpTarget: { uri: `${SERVICE_URL}/` } }, /^Schedule or time zone is invalid: schedule "0 0 31 2 \*" never runs .*Pick a day of month/, 'job.schedule'],
+      [{ name: `${PARENT}/jobs/x10`, schedule: '0 12 31 4,6,9,11 *', httpTarget: { uri: `${SERVICE_URL}/` } }, /never runs/, 'job.schedule'],
     ];
     for (const [job, message, field] of cases) {
       const res = await create(job);

@@ -375,7 +375,7 @@ export function validateConfig(raw: unknown, source = 'config'): AuthplaneConfig
     const path = `schedulerJobs[${i}]`;
     const parsed = Schedule.parse(j.schedule, j.timeZone);
     if (!(parsed instanceof Schedule)) {
-      const hint = parsed.notEmulated?.fix ?? (parsed.field === 'schedule' ? 'write five fields, e.g. "0 3 * * *" (03:00 every day) or "*/5 * * * *"' : 'use a tz database name such as Europe/Paris, America/New_York or utc');
+      const hint = parsed.notEmulated?.fix ?? parsed.fix ?? (parsed.field === 'schedule' ? 'write five fields, e.g. "0 3 * * *" (03:00 every day) or "*/5 * * * *"' : 'use a tz database name such as Europe/Paris, America/New_York or utc');
       ctx.report(`${path}.${parsed.field === 'schedule' ? 'schedule' : 'timeZone'}`, parsed.error, hint);
     }
     const t = j.httpTarget;

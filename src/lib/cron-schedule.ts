@@ -10,8 +10,12 @@
 import { Cron } from 'croner';
 import { englishLikeSchedule } from './english-schedule.js';
 
-/** Why a schedule is refused: Google's words (`error`), the field, and — for a valid Google schedule authplane does not emulate — `notEmulated` with the fix. */
-export type ScheduleProblem = { error: string; field: 'schedule' | 'time_zone'; notEmulated?: { fix: string } };
+/**
+ * Why a schedule is refused: the words (`error`), the field, what to do instead when there is one clear fix
+ * (`fix`, also in `error`: gcloud prints only the message), and — for a valid Google schedule authplane does not
+ * emulate — `notEmulated` with the fix.
+ */
+export type ScheduleProblem = { error: string; field: 'schedule' | 'time_zone'; fix?: string; notEmulated?: { fix: string } };
 
 /** One field: *, N or NAME, N-M, with /STEP, in a comma list. */
 const FIELD = /^(\*|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(\/[0-9]{1,2})?(,(\*|[0-9]{1,2}|[A-Za-z]{3})(-([0-9]{1,2}|[A-Za-z]{3}))?(\/[0-9]{1,2})?)*$/;
@@ -44,11 +48,20 @@ export class Schedule {
     const tz = normaliseTimeZone(timeZone);
     if (tz === undefined) return { error: `Time zone "${timeZone}" is not a time zone name from the tz database (for example America/New_York, Europe/Paris, or "utc").`, field: 'time_zone' };
     let cron: Cron;
+    let first: Date | null;
     try {
       cron = new Cron(fields.join(' '), { timezone: tz, paused: true, mode: '5-part', domAndDow: false, fixedTimeRule: 'no-wildcard' });
-      cron.nextRun(new Date(0));
+      first = cron.nextRun(new Date(0));
     } catch (e) {
       return { error: `Schedule "${expression}" is not a valid unix-cron schedule: ${(e as Error).message.replace(/^CronPattern: /, '')}.`, field: 'schedule' };
+    }
+    // Well-formed but never due: only a day of month its months lack (30 or 31 February, 31 April), as day of
+    // week "*" leaves the day of month alone to decide. A job needs a next run (job.proto: schedule_time, "the
+    // next time the job is scheduled"); Google answers an unusable schedule with INVALID_ARGUMENT "Schedule or
+    // time zone is invalid." (recorded in public reports for malformed ones; not recorded for this case).
+    if (first === null) {
+      const fix = 'Pick a day of month that every chosen month has (1–28 is safe), or add the months that have it.';
+      return { error: `Schedule or time zone is invalid: schedule "${expression}" never runs — no date has its day of month in its months. ${fix}`, field: 'schedule', fix };
     }
     return new Schedule(cron, expression, timeZone);
   }
