@@ -197,6 +197,24 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
     });
   }
 
+  for (const transport of ['grpc', 'rest'] as const) {
+    test(`${transport}: a scheduleTime in the past (1970, 2020) is set to the current time; the target's TaskETA shows it`, async () => {
+      const client = transport === 'grpc' ? grpcClient : restClient;
+      const queueName = `${PARENT}/queues/from-config`;
+      for (const [label, seconds] of [['1970', 1], ['2020', Date.UTC(2020, 5, 1) / 1000]] as const) {
+        const path = `/past-${transport}-${label}`;
+        const before = Date.now();
+        const [task] = await client.createTask({ parent: queueName, task: { scheduleTime: { seconds }, httpRequest: { url: `${t.url}${path}` } } });
+        const after = Date.now();
+        const scheduled = Number(task.scheduleTime?.seconds) * 1000 + Math.floor((task.scheduleTime?.nanos ?? 0) / 1e6);
+        assert.ok(scheduled >= before - 1 && scheduled <= after, `${label}: scheduleTime ${new Date(scheduled).toISOString()} is the time of the create, between ${new Date(before).toISOString()} and ${new Date(after).toISOString()}`);
+        await waitFor(`the delivery of ${path}`, () => t.received.some((r) => r.url === path));
+        const eta = Number(t.received.find((r) => r.url === path)!.headers['x-cloudtasks-tasketa']) * 1000;
+        assert.ok(Math.abs(eta - scheduled) < 1, `${label}: X-CloudTasks-TaskETA ${eta} is the task's scheduleTime ${scheduled}`);
+      }
+    });
+  }
+
   test('validation errors use Google codes and words', async () => {
     const queueName = `${PARENT}/queues/from-config`;
     const bad = async (task: Record<string, unknown>, re: RegExp) =>

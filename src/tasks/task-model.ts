@@ -54,7 +54,10 @@ export function validateNewTask(task: Obj, now: number): ValidTask {
   const size = target.url.length + headerBytes + bodyBytes;
   if (size > MAX_TASK_BYTES) throw invalidArgument(`Task size (${size} bytes) exceeds the maximum of ${MAX_TASK_BYTES} bytes.`, 'task');
 
-  const scheduleTime = toMs(task.scheduleTime as ProtoTime | undefined) ?? now;
+  // cloudtasks.proto, CreateTaskRequest.task: "If schedule_time is not set or is in the past then Cloud Tasks
+  // will set it to the current time." (The response and X-CloudTasks-TaskETA then show the current time.)
+  const requested = toMs(task.scheduleTime as ProtoTime | undefined);
+  const scheduleTime = requested === undefined || requested < now ? now : requested;
   if (scheduleTime > now + MAX_SCHEDULE_AHEAD_MS) {
     throw invalidArgument(`Task.schedule_time ${new Date(scheduleTime).toISOString()} is too far in the future: it must be at most 30 days from now.`, 'task.schedule_time');
   }
