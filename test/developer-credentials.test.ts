@@ -104,6 +104,9 @@ describe('developer credentials and what gcloud sends with them', () => {
     assert.deepEqual([refused.status, refused.headers.get('x-authplane-denial')], [400, 'FAILED_PRECONDITION']);
     const userOnly = (await (await fetch(`${base}?keyTypes=USER_MANAGED`)).json()) as Obj;
     assert.ok((userOnly.keys ?? []).every((k: Obj) => k.keyType === 'USER_MANAGED'));
+    // Enum query parameters by number too (proto3 JSON): 2 = SYSTEM_MANAGED; publicKeyType 2 = TYPE_RAW_PUBLIC_KEY.
+    assert.deepEqual(((await (await fetch(`${base}?keyTypes=2`)).json()) as Obj).keys, [system]);
+    assert.match(Buffer.from(((await (await fetch(`${base}/${id}?publicKeyType=2`)).json()) as Obj).publicKeyData as string, 'base64').toString(), /^-----BEGIN PUBLIC KEY-----/);
     const missing = await fetch(`${base}/${'0'.repeat(40)}`);
     assert.equal(missing.status, 404);
     assert.match(((await missing.json()) as Obj).error.message, /^Service account key 0{40} does not exist\.$/);

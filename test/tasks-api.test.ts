@@ -215,6 +215,32 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
     });
   }
 
+  test('rest: responseView FULL on GetTask and ListTasks, sent as a number (?responseView=2) as the REST client sends it, returns the body', async () => {
+    const queueName = `${PARENT}/queues/views-rest`;
+    await restClient.createQueue({ parent: PARENT, queue: { name: queueName } });
+    await restClient.pauseQueue({ name: queueName });
+    const [task] = await restClient.createTask({ parent: queueName, task: { httpRequest: { url: `${t.url}/views`, body: Buffer.from('the body') } } });
+    const body = (x: { httpRequest?: { body?: unknown } | null }) => Buffer.from((x.httpRequest?.body as Uint8Array | undefined) ?? []).toString();
+    const [full] = await restClient.getTask({ name: task.name!, responseView: 'FULL' });
+    assert.equal(body(full), 'the body', 'GetTask FULL has the body');
+    assert.equal(full.view, 'FULL');
+    const [basic] = await restClient.getTask({ name: task.name!, responseView: 'BASIC' });
+    assert.equal(body(basic), '', 'GetTask BASIC has none');
+    const [listed] = await restClient.listTasks({ parent: queueName, responseView: 'FULL' });
+    assert.deepEqual(listed.map(body), ['the body'], 'ListTasks FULL has the body');
+    // What the client sends, by hand: the number, with and without enum-encoding=int; the name; a number no view has.
+    for (const [query, view] of [['responseView=2&$alt=json%3Benum-encoding=int', 2], ['responseView=2', 'FULL'], ['responseView=FULL', 'FULL'], ['response_view=full', 'FULL']] as const) {
+      const got = (await (await ap.api(`/v2/${task.name}?${query}`)).json()) as { view: unknown; httpRequest: { body?: string } };
+      assert.deepEqual([got.view, got.httpRequest.body], [view, Buffer.from('the body').toString('base64')], query);
+      const list = (await (await ap.api(`/v2/${queueName}/tasks?${query}`)).json()) as { tasks: { httpRequest: { body?: string } }[] };
+      assert.equal(list.tasks[0]!.httpRequest.body, Buffer.from('the body').toString('base64'), `list ${query}`);
+    }
+    const bad = await ap.api(`/v2/${task.name}?responseView=7`);
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: { message: string } }).error.message, /Invalid value at 'response_view' \(type\.googleapis\.com\/google\.cloud\.tasks\.v2\.Task\.View\), "7"/);
+    await restClient.deleteQueue({ name: queueName });
+  });
+
   test('validation errors use Google codes and words', async () => {
     const queueName = `${PARENT}/queues/from-config`;
     const bad = async (task: Record<string, unknown>, re: RegExp) =>

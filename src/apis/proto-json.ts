@@ -265,15 +265,17 @@ function readMap(type: protobuf.Type, field: protobuf.Field, key: string, value:
 function readEnum(e: protobuf.Enum, value: unknown, path: string, v: FieldViolation[]): string | undefined {
   let name: string | undefined;
   if (typeof value === 'string') {
-    name =
-      e.values[value] !== undefined
-        ? value
-        : /^[+-]?\d+$/.test(value)
-          ? e.valuesById[Number(value)]
-          : (() => {
-              const normalized = value.toUpperCase().replace(/-/g, '_');
-              return e.values[normalized] !== undefined ? normalized : undefined;
-            })();
+    // Own properties only: protobufjs makes `valuesById` the prototype of `values`, so `values["2"]` is "FULL"
+    // and a number written as a string (every enum in a query parameter, `?responseView=2` from Google's
+    // Node clients in REST mode) passed as a name, then fromObject dropped it.
+    name = Object.hasOwn(e.values, value)
+      ? value
+      : /^[+-]?\d+$/.test(value)
+        ? e.valuesById[Number(value)]
+        : (() => {
+            const normalized = value.toUpperCase().replace(/-/g, '_');
+            return Object.hasOwn(e.values, normalized) ? normalized : undefined;
+          })();
   } else if (typeof value === 'number' && Number.isInteger(value)) name = e.valuesById[value];
   if (name === undefined) v.push(invalidValue(path, typeUrl(e), quoted(value)));
   return name;

@@ -14,6 +14,7 @@
 // ("Google-managed keys … used by Google to sign"; https://cloud.google.com/iam/docs/service-account-creds),
 // and cannot be deleted. Shapes: google/iam/admin/v1/iam.proto ServiceAccountKey.
 
+import type protobuf from 'protobufjs';
 import type { LoadedKey } from '../identity/keys.js';
 import { serviceAccountResource } from '../iam/resources.js';
 import { rfc3339Seconds } from '../lib/time.js';
@@ -22,6 +23,7 @@ import type { ServiceAccountRecord } from '../store/store.js';
 import { failedPrecondition, invalidArgument, notFound, notSupported } from './errors.js';
 import { decodeJson, descriptor, type Obj } from './proto.js';
 import { queryToJson } from './proto-json.js';
+import { protobufjs } from './protobufjs.js';
 import type { ApiRequest, Router } from './router.js';
 
 const KEY_TYPES = ['USER_MANAGED', 'SYSTEM_MANAGED'] as const;
@@ -77,7 +79,9 @@ export function serviceAccountKeyRoutes(router: Router, platform: Platform): voi
   });
 
   iam.get(base, { permission: 'iam.serviceAccountKeys.list', on: onAccount }, async (req) => {
-    const wanted = req.query.getAll('keyTypes');
+    // An enum query parameter may be its number as well as its name (proto3 JSON; Google's clients send numbers
+    // with `$alt=json;enum-encoding=int`).
+    const wanted = req.query.getAll('keyTypes').map((t) => enumParamName(admin('ListServiceAccountKeysRequest'), 'keyTypes', t));
     for (const t of wanted) {
       if (!(KEY_TYPES as readonly string[]).includes(t)) throw invalidArgument(`Invalid value at 'key_types' (type.googleapis.com/google.iam.admin.v1.ListServiceAccountKeysRequest.KeyType), "${t}"`, 'keyTypes');
     }
@@ -93,7 +97,7 @@ export function serviceAccountKeyRoutes(router: Router, platform: Platform): voi
   });
 
   iam.get(`${base}/{key}`, { permission: 'iam.serviceAccountKeys.get', on: onAccount }, async (req) => {
-    const publicKeyType = req.query.get('publicKeyType') ?? 'TYPE_NONE';
+    const publicKeyType = enumParamName(admin('GetServiceAccountKeyRequest'), 'publicKeyType', req.query.get('publicKeyType') ?? 'TYPE_NONE');
     const sa = await account(req);
     const k = await key(req, sa);
     if (publicKeyType === 'TYPE_NONE') return { body: keyJson(sa, k) };
@@ -114,6 +118,16 @@ export function serviceAccountKeyRoutes(router: Router, platform: Platform): voi
     await platform.identity.keys.deleteKey(k.record.kid);
     return { body: {} };
   });
+}
+
+const admin = (name: string): protobuf.Type => descriptor('google-iam-admin-v1.json').lookupType(`google.iam.admin.v1.${name}`);
+
+/** An enum query parameter's value as the enum's name when it is one of the enum's numbers; otherwise as given (checked by the caller). */
+function enumParamName(type: protobuf.Type, field: string, value: string): string {
+  const f = type.fields[field]!;
+  f.resolve();
+  const e = f.resolvedType;
+  return e instanceof protobufjs().Enum && /^\d+$/.test(value) ? (e.valuesById[Number(value)] ?? value) : value;
 }
 
 function keyType(k: LoadedKey): (typeof KEY_TYPES)[number] {
