@@ -13,7 +13,7 @@
 
 import type { Dispatcher, DispatchSource, LaneClaim, LaneStatus, Settled } from '../dispatch/dispatcher.js';
 import { backoffMs, retriesExhausted } from '../dispatch/backoff.js';
-import type { AttemptOutcome, HttpAttemptRequest } from '../dispatch/http-attempt.js';
+import { MAX_REDIRECTS, type AttemptOutcome, type HttpAttemptRequest } from '../dispatch/http-attempt.js';
 import type { AttemptPreview } from '../dispatch/attempt-preview.js';
 import { targetToken } from '../dispatch/http-target.js';
 import { rpcStatusForHttp } from '../apis/errors.js';
@@ -91,7 +91,8 @@ export class SchedulerSource implements DispatchSource<ClaimedJob, JobCompletion
     headers['X-CloudScheduler-ScheduleTime'] = rfc3339(execution.scheduleTime);
     const body = t.body ? Buffer.from(t.body, 'base64') : undefined;
     if (body && !Object.keys(headers).some((k) => k.toLowerCase() === 'content-type')) headers['Content-Type'] = 'application/octet-stream';
-    const req: HttpAttemptRequest = { url: t.url, method: t.httpMethod, headers, deadlineMs: job.attemptDeadlineMs, ...(body ? { body } : {}) };
+    // target.proto (HttpTarget): "For a redirected request, the response returned by the redirected request is considered."
+    const req: HttpAttemptRequest = { url: t.url, method: t.httpMethod, headers, deadlineMs: job.attemptDeadlineMs, followRedirects: MAX_REDIRECTS, ...(body ? { body } : {}) };
     const token = targetToken(t);
     if (token) {
       const permission = token.kind === 'oidc' ? 'iam.serviceAccounts.getOpenIdToken' : 'iam.serviceAccounts.getAccessToken';

@@ -4,7 +4,7 @@
 // exhausted; 429/503 back off harder and honour Retry-After).
 
 import type { DispatchSource, LaneClaim, LaneStatus, Settled } from '../dispatch/dispatcher.js';
-import type { AttemptOutcome, HttpAttemptRequest } from '../dispatch/http-attempt.js';
+import { MAX_REDIRECTS, type AttemptOutcome, type HttpAttemptRequest } from '../dispatch/http-attempt.js';
 import type { AttemptPreview } from '../dispatch/attempt-preview.js';
 import type { Platform } from '../platform.js';
 import type { AttemptRecord, Completion, QueueNews, QueueRecord, TaskRecord } from '../store/task-store.js';
@@ -84,6 +84,9 @@ export class TasksSource implements DispatchSource<ClaimedTask, Completion> {
       ...(hr.body ? { body: Buffer.from(hr.body, 'base64') } : {}),
       ...(token ? { token } : {}),
       deadlineMs: task.dispatchDeadlineMs,
+      // target.proto (HttpRequest): "The Location header response from a redirect response [`300` - `399`] may
+      // be followed. The redirect is not counted as a separate attempt." authplane follows (docs/tasks.md).
+      followRedirects: MAX_REDIRECTS,
     };
   }
 
