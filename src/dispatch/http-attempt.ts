@@ -69,7 +69,8 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
   const dispatchTime = platform.clock();
   const started = performance.now();
   const original = new URL(req.url);
-  let internal = Boolean(platform.directory.resolve(req.url));
+  const first = platform.directory.resolve(req.url);
+  let internal = Boolean(first);
   const fail = (error: string): AttemptOutcome => ({
     dispatchTime,
     responseTime: null,
@@ -131,11 +132,11 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
 
   let redirects = 0;
   /** One request of the attempt: the work's own, then each redirect followed. */
-  const send = (url: URL, hop: Hop): void => {
+  const send = (url: URL, hop: Hop, resolved: ReturnType<typeof platform.directory.resolve>): void => {
     if (settled) return;
-    const resolved = platform.directory.resolve(url.href);
     internal = Boolean(resolved);
-    const wire: Record<string, string> = { ...hop.headers };
+    // What this request adds stays off `hop`, which a redirect copies: the internal secret never leaves for another URL.
+    const wire: Record<string, string> = resolved || hop.body ? { ...hop.headers } : hop.headers;
     if (resolved) {
       wire[INTERNAL_HEADER] = platform.internalSecret;
       // Host is computed from the work's URL, as Google does; the front door listens locally.
@@ -154,7 +155,7 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
       if (!next || !/^https?:$/.test(next.protocol)) return done({ ...answered(status, header, Boolean(resolved)), error: `redirect not followed: Location ${JSON.stringify(location)} is not an http(s) URL` });
       if (redirects >= req.followRedirects!) return done({ ...answered(status, header, Boolean(resolved)), error: `stopped after ${redirects} redirects (the last: ${status} to ${next.href})` });
       redirects++;
-      send(next, redirected(status, hop, original, next));
+      send(next, redirected(status, hop, original, next), platform.directory.resolve(next.href));
     };
 
     const door = resolved ? localFrontDoors(platform).get(resolved.service.config.name) : undefined;
@@ -191,7 +192,7 @@ export async function sendAttempt(platform: Platform, tokens: DispatchTokens, re
     cancel = () => request.destroy();
     attempt(false);
   };
-  send(original, { method: req.method, headers, ...(req.body ? { body: req.body } : {}) });
+  send(original, { method: req.method, headers, ...(req.body ? { body: req.body } : {}) }, first);
   return outcome;
 }
 
