@@ -250,6 +250,11 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
     await bad({ httpRequest: { url: t.url }, dispatchDeadline: { seconds: 5 } }, /\[15 seconds, 30 minutes\]/);
     await bad({ httpRequest: { url: t.url }, scheduleTime: { seconds: Math.floor(Date.now() / 1000) + 31 * 86400 } }, /at most 30 days/);
     await bad({ name: `${queueName}/tasks/bad.name`, httpRequest: { url: t.url } }, /TASK_ID can contain only letters/);
+    // A token goes only to https:// (Google's words); a loopback URL, which no task of Google's can name, is let through.
+    for (const token of [{ oidcToken: { serviceAccountEmail: SA('tasks-invoker') } }, { oauthToken: { serviceAccountEmail: SA('tasks-invoker') } }]) {
+      await bad({ httpRequest: { url: 'http://update-123456789012.us-central1.run.app/x', ...token } }, /^3 INVALID_ARGUMENT: HttpRequest\.url must start with 'https:\/\/' for request with HttpRequest\.authorization_header$/);
+    }
+    await bad({ httpRequest: { url: t.url, body: Buffer.alloc(1024 * 1024) } }, /^3 INVALID_ARGUMENT: Task size too large$/);
     await assert.rejects(grpcClient.createTask({ parent: `${PARENT}/queues/nope`, task: { httpRequest: { url: t.url } } }), (e: unknown) => rpc(e).code === 5 && /Queue does not exist/.test(rpc(e).message));
     // A missing queue is answered before anything wrong with the task (its URL, its name, its service account).
     for (const task of [{ httpRequest: { url: 'ftp://x' } }, { name: `${PARENT}/queues/nope/tasks/bad.name`, httpRequest: { url: t.url } }, { httpRequest: { url: t.url, oidcToken: { serviceAccountEmail: SA('ghost') } } }, {}]) {

@@ -51,8 +51,19 @@ export function validateNewTask(task: Obj, now: number): ValidTask {
   if (!hr) throw invalidArgument('Task.http_request is required: authplane emulates HTTP target tasks (set httpRequest.url).', 'task.http_request');
 
   const { target, headerBytes, bodyBytes } = validateHttpTarget(hr, { message: 'HttpRequest', path: 'task.http_request', urlField: 'url', owner: 'task' });
+  // Google's words (recorded: googleapis/nodejs-tasks#353, 2020; stackkit/laravel-google-cloud-tasks-queue#77, 2022;
+  // flamingo-run/django-cloud-tasks#46, 2024): a token goes only to an https:// URL. A loopback URL is let through:
+  // no task of Google's can name one, so it hides no mistake, and a service on this machine may have no TLS.
+  if ((target.oidcToken || target.oauthToken) && !target.url.startsWith('https://') && !isLoopbackUrl(target.url)) {
+    throw invalidArgument("HttpRequest.url must start with 'https://' for request with HttpRequest.authorization_header", 'task.http_request.url', {
+      fix: `Use the https:// URL of the target (${target.url.replace(/^http:/, 'https:')}): for a Cloud Run service its https://SERVICE-PROJECT_NUMBER.REGION.run.app URL, which authplane routes to the local service. A plain http:// target gets no token.`,
+    });
+  }
   const size = target.url.length + headerBytes + bodyBytes;
-  if (size > MAX_TASK_BYTES) throw invalidArgument(`Task size (${size} bytes) exceeds the maximum of ${MAX_TASK_BYTES} bytes.`, 'task');
+  // Google's words (recorded: googleapis/repo-automation-bots#893 and #920, 2020): the sizes are in the evidence.
+  if (size > MAX_TASK_BYTES) {
+    throw invalidArgument('Task size too large', 'task', { taskBytes: size, maxTaskBytes: MAX_TASK_BYTES, fix: `Make the task at most ${MAX_TASK_BYTES} bytes (it is ${size}: its URL, headers and body): keep large payloads elsewhere (Cloud Storage, a database) and send a reference.` });
+  }
 
   // cloudtasks.proto, CreateTaskRequest.task: "If schedule_time is not set or is in the past then Cloud Tasks
   // will set it to the current time." (The response and X-CloudTasks-TaskETA then show the current time.)
@@ -109,4 +120,10 @@ export function toTaskMessage(t: TaskRecord, project: string, location: string, 
     ...(t.lastAttempt ? { lastAttempt: attemptMessage(t.lastAttempt) } : {}),
     view,
   };
+}
+
+/** http://localhost, 127.0.0.0/8 or [::1], any port. */
+function isLoopbackUrl(url: string): boolean {
+  const host = new URL(url).hostname;
+  return host === 'localhost' || host === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
 }
