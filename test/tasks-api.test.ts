@@ -110,6 +110,9 @@ describe('Cloud Tasks API with @google-cloud/tasks', () => {
       assert.equal(task.name, `${queueName}/tasks/first-${transport}`);
       assert.equal(task.httpRequest?.httpMethod, 'PUT');
       assert.equal(Buffer.from(task.httpRequest!.body as Uint8Array).toString(), '{"taskId":"test"}');
+      // task.proto: "create_time will be truncated to the nearest second."
+      assert.equal(Number(task.createTime?.nanos ?? 0), 0, `createTime ${JSON.stringify(task.createTime)}`);
+      assert.ok(Number(task.createTime?.seconds) > 0);
       await waitFor('the first delivery', () => t.received.length > before);
       const got = t.received[before]!;
       assert.equal(got.method, 'PUT');

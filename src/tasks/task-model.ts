@@ -111,7 +111,9 @@ export function toTaskMessage(t: TaskRecord, project: string, location: string, 
     name: taskName({ project, location, queue: t.queue, task: t.id }),
     httpRequest,
     scheduleTime: fromMs(t.scheduleTime),
-    createTime: fromMs(t.createTime),
+    // task.proto: "create_time will be truncated to the nearest second." (The store keeps the instant: purge
+    // compares it with the purge time.)
+    createTime: fromMs(Math.floor(t.createTime / 1000) * 1000),
     dispatchDeadline: fromMs(t.dispatchDeadlineMs),
     dispatchCount: t.dispatchCount,
     responseCount: t.responseCount,
