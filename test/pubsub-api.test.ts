@@ -46,7 +46,7 @@ describe('Pub/Sub API rules', () => {
     ap = await startTestAuthplane(
       {
         serviceAccounts: [{ name: 'push-invoker' }, { name: 'subscriber-only' }],
-        pubsub: { topics: [{ name: 'configured' }] },
+        pubsub: { topics: [{ name: 'configured' }, { name: 'configured-too' }] },
         // The default principal (owner) may mint this account's access tokens: the test calls as it.
         iam: { bindings: [{ resource: 'serviceAccounts/subscriber-only', role: 'roles/iam.serviceAccountTokenCreator', members: ['user:developer@example.com'] }] },
       },
@@ -68,6 +68,16 @@ describe('Pub/Sub API rules', () => {
     const other = await ap.api('/v1/projects/someone-else/topics/their-topic');
     assert.equal(other.status, 403);
     assert.equal(other.headers.get('x-authplane-denial'), 'PROJECT_NOT_EMULATED');
+    // A page token is one a List call gave out, or refused (never an empty page).
+    for (const token of ['!!garbage', 'Zm9v%', 'AAAA']) {
+      const listed = await ap.api(`${BASE}/topics?pageSize=1&pageToken=${encodeURIComponent(token)}`);
+      assert.equal(listed.status, 400, token);
+      assert.match(((await listed.json()) as { error: { message: string } }).error.message, /Invalid page_token/);
+    }
+    const first = (await (await ap.api(`${BASE}/topics?pageSize=1`)).json()) as { topics: unknown[]; nextPageToken?: string };
+    assert.ok(first.nextPageToken, 'two topics, one a page');
+    const second = (await (await ap.api(`${BASE}/topics?pageSize=1&pageToken=${first.nextPageToken}`)).json()) as { topics: { name: string }[] };
+    assert.equal(second.topics[0]?.name, `projects/${PROJECT}/topics/configured-too`);
   });
 
   test("pubsub.proto's ranges: ack deadline, dead-letter attempts, retry backoff; unsupported features refused by name", async () => {

@@ -34,12 +34,12 @@ function pageOf<T>(items: T[], key: (t: T) => string, pageSize: unknown, pageTok
   const size = pageSizeOf(pageSize, MAX_PAGE);
   let after = '';
   if (pageToken !== undefined && pageToken !== '') {
-    try {
-      after = Buffer.from(String(pageToken), 'base64url').toString('utf8');
-    } catch {
-      after = '';
+    const token = String(pageToken);
+    after = Buffer.from(token, 'base64url').toString('utf8');
+    // Only what a List call gave out: a resource ID, base64url as written here (the decoder skips stray characters).
+    if (!/^[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}$/.test(after) || Buffer.from(after).toString('base64url') !== token) {
+      throw invalidArgument('Invalid page_token: it must be a next_page_token returned by a previous List call.', 'page_token');
     }
-    if (!after) throw invalidArgument('Invalid page_token: it must be a next_page_token returned by a previous List call.', 'page_token');
   }
   const rest = items.filter((t) => key(t) > after);
   const page = rest.slice(0, size);
